@@ -1,0 +1,317 @@
+"""Build solutions/<name>/ and student_template/<name>/ from assignments/<name>/.
+
+The instructor edits one annotated source. Solution code sits between
+marker lines, and `### STUB <code>` lines inside a region say what the
+handout shows instead:
+
+    def pad(x, padding, value=0):
+        \"\"\"...\"\"\"
+        ### BEGIN SOLUTION
+        ### STUB raise NotImplementedError("pad: ...")
+        return np.pad(...)
+        ### END SOLUTION
+
+A region without STUB lines vanishes from the handout. The master notebook
+pulls definitions out of the module with directive cells
+(`# ASSIGNMENT: pad conv2d_forward`), so code is written once. Public tests
+are copied into the handout and turned into otter-grader check files.
+
+`render` computes every output in memory; `write` puts them on disk and
+`stale` compares them with what is on disk, which is what `build --check`
+(and CI) uses to catch an edit that was not rebuilt.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+import nbformat
+
+from .assignment import Assignment
+
+BEGIN = "### BEGIN SOLUTION"
+END = "### END SOLUTION"
+STUB = "### STUB"
+DIRECTIVE = re.compile(r"^#\s*ASSIGNMENT:\s*(?P<names>.+?)\s*$")
+COMMAND = "python -m autograder build"
+
+
+class BuildError(Exception):
+    """The annotated source is malformed; the message names the file and line."""
+
+
+def split_solution(text: str, origin: str) -> tuple[str, str]:
+    """Return (solution, handout) versions of an annotated source text."""
+    solution, handout = [], []
+    region_start = None
+    stub_lines: list[str] = []
+    for number, line in enumerate(text.splitlines(keepends=True), start=1):
+        marker = line.strip()
+        if marker == BEGIN:
+            if region_start is not None:
+                raise BuildError(f"{origin}:{number}: '{BEGIN}' inside the region opened at line {region_start}")
+            region_start, stub_lines = number, []
+        elif marker == END:
+            if region_start is None:
+                raise BuildError(f"{origin}:{number}: '{END}' without a '{BEGIN}' before it")
+            handout.extend(stub_lines)
+            region_start = None
+        elif region_start is not None and marker.startswith(STUB):
+            indent = line[: len(line) - len(line.lstrip())]
+            stub_lines.append(indent + marker[len(STUB):].lstrip() + "\n")
+        elif region_start is not None:
+            solution.append(line)
+        else:
+            solution.append(line)
+            handout.append(line)
+    if region_start is not None:
+        raise BuildError(f"{origin}:{region_start}: '{BEGIN}' is never closed with '{END}'")
+    return _tidy("".join(solution)), _tidy("".join(handout))
+
+
+def _tidy(text: str) -> str:
+    """Collapse the blank-line runs left where regions were removed."""
+    text = re.sub(r"\n{4,}", "\n\n\n", text)
+    return text.strip("\n") + "\n"
+
+
+def top_level_definitions(source: str, origin: str) -> dict[str, str]:
+    """Map each top-level def, class, import and assignment name to its source."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError as exc:
+        raise BuildError(f"{origin}:{exc.lineno}: {exc.msg}") from None
+    lines = source.splitlines(keepends=True)
+    found: dict[str, str] = {}
+    for node in tree.body:
+        start = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])])
+        text = "".join(lines[start - 1 : node.end_lineno]).rstrip("\n")
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names = [node.name]
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            names = [(a.asname or a.name).split(".")[0] for a in node.names]
+        elif isinstance(node, ast.Assign):
+            names = [t.id for t in node.targets if isinstance(t, ast.Name)]
+        else:
+            continue
+        for name in names:
+            found[name] = text
+    return found
+
+
+def build_notebook(master: nbformat.NotebookNode, versions: dict[str, str], origin: str, module: str):
+    """Return {version: notebook}, expanding directives with that version's module source."""
+    definitions = {v: top_level_definitions(src, f"{module} ({v})") for v, src in versions.items()}
+    placed: set[str] = set()
+    built = {}
+    for version, defs in definitions.items():
+        cells = []
+        for index, cell in enumerate(master.cells):
+            source = cell.source
+            if cell.cell_type == "code":
+                directive = DIRECTIVE.match(source.strip())
+                if directive:
+                    names = directive.group("names").split()
+                    unknown = [n for n in names if not any(n in d for d in definitions.values())]
+                    if unknown:
+                        raise BuildError(f"{origin}: cell {index + 1} asks for {unknown}, which {module} does not define")
+                    placed.update(names)
+                    source = "\n\n\n".join(defs[n] for n in names if n in defs)
+                    if not source:
+                        continue  # solution-only helpers: nothing to show students
+                else:
+                    source = split_solution(source, f"{origin} cell {index + 1}")[0 if version == "solution" else 1].rstrip("\n")
+            new = nbformat.from_dict(dict(cell))
+            new.source = source
+            if new.cell_type == "code":
+                new.outputs, new.execution_count = [], None
+            cells.append(new)
+        notebook = nbformat.from_dict(dict(master))
+        notebook.cells = cells
+        built[version] = notebook
+    missing = [
+        name
+        for defs in definitions.values()
+        for name, text in defs.items()
+        if name not in placed and text.lstrip().startswith(("def ", "class ", "@"))
+    ]
+    if missing:
+        raise BuildError(f"{origin}: no '# ASSIGNMENT:' cell includes {sorted(set(missing))} from {module}")
+    return built
+
+
+def otter_check_file(test_source: str, item: str, origin: str) -> str:
+    """Turn a public pytest file into an otter-grader exception-based check file.
+
+    Otter calls each test function with the notebook's globals of the same
+    names as its parameters, which is why public tests take contract names
+    as parameters.
+    """
+    tree = ast.parse(test_source)
+    tests = [n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name.startswith("test_")]
+    if not tests:
+        raise BuildError(f"{origin}: no test functions")
+    lines = test_source.splitlines(keepends=True)
+    for test in sorted(tests, key=lambda n: n.lineno, reverse=True):
+        if test.decorator_list:
+            raise BuildError(f"{origin}:{test.lineno}: public tests cannot be decorated (otter calls them directly)")
+        lines.insert(test.lineno - 1, f'@test_case(name="{test.name}")\n')
+    header = (
+        f"# Built from {origin} by `{COMMAND}`; edit that file instead.\n"
+        "from otter.test_files import test_case\n\n"
+        "OK_FORMAT = False\n"
+        f'name = "{item}"\n\n'
+    )
+    return header + "".join(lines)
+
+
+def check_public_test_parameters(test_source: str, contract: tuple[str, ...], origin: str) -> None:
+    """Public tests may take only contract names: pytest, otter and the engine all supply those."""
+    for node in ast.parse(test_source).body:
+        if isinstance(node, ast.FunctionDef) and node.name.startswith("test_"):
+            for arg in node.args.args:
+                if arg.arg not in contract:
+                    raise BuildError(
+                        f"{origin}:{node.lineno}: {node.name} takes '{arg.arg}', which is not a contract name {list(contract)}"
+                    )
+
+
+CONFTEST = '''\
+"""Hands each public test the functions and classes of your {module}.py.
+
+A test whose parameter is named like an item of the assignment (pad,
+conv2d_forward, Conv2d, ...) receives that item from {module}.py in the
+folder above this one. Run the tests from that folder with `pytest`.
+"""
+
+import importlib.util
+from pathlib import Path
+
+import pytest
+
+MODULE = "{module}"
+CONTRACT = {contract!r}
+SOURCE = Path(__file__).resolve().parent.parent / f"{{MODULE}}.py"
+
+
+@pytest.fixture(scope="session")
+def _student_module():
+    if not SOURCE.is_file():
+        pytest.fail(f"{{SOURCE.name}} is missing; keep it beside the tests/ folder", pytrace=False)
+    spec = importlib.util.spec_from_file_location(MODULE, SOURCE)
+    module = importlib.util.module_from_spec(spec)
+    try:
+        spec.loader.exec_module(module)
+    except Exception as exc:  # a broken module fails every test with the reason
+        pytest.fail(f"importing {{SOURCE.name}} failed: {{type(exc).__name__}}: {{exc}}", pytrace=False)
+    return module
+
+
+def _item(name):
+    @pytest.fixture(name=name)
+    def fixture(_student_module):
+        if not hasattr(_student_module, name):
+            pytest.fail(f"{{SOURCE.name}} does not define {{name}}; keep the names from the handout", pytrace=False)
+        return getattr(_student_module, name)
+
+    return fixture
+
+
+for _name in CONTRACT:
+    globals()["_fixture_" + _name] = _item(_name)
+'''
+
+PYTEST_INI = "[pytest]\ntestpaths = tests\n"
+REQUIREMENTS = "numpy\npytest\notter-grader\n"
+
+
+def render(assignment: Assignment) -> dict[Path, bytes]:
+    """Every built file, keyed by its path relative to the kit's root."""
+    root, folder = assignment.root, assignment.folder
+    rel = lambda p: p.relative_to(root).as_posix()  # noqa: E731
+    outputs: dict[Path, str] = {}
+    solution_out = Path("solutions") / assignment.name
+    template_out = Path("student_template") / assignment.name
+
+    module_path = folder / f"{assignment.module}.py"
+    solution, handout = split_solution(module_path.read_text(encoding="utf-8"), rel(module_path))
+    outputs[solution_out / module_path.name] = (
+        f"# Reference solution, built from {rel(module_path)} by `{COMMAND}`; edit that file instead.\n" + solution
+    )
+    outputs[template_out / module_path.name] = handout
+
+    notebook_path = folder / assignment.notebook
+    if notebook_path.is_file():
+        master = nbformat.read(notebook_path, as_version=4)
+        notebooks = build_notebook(
+            master, {"solution": solution, "handout": handout}, rel(notebook_path), assignment.module
+        )
+        for version, out in (("solution", solution_out), ("handout", template_out)):
+            nbformat.validate(notebooks[version])
+            outputs[out / notebook_path.name] = nbformat.writes(notebooks[version]) + "\n"
+
+    public = sorted(assignment.public_tests_dir.glob("test_*.py"))
+    for path in public:
+        source = path.read_text(encoding="utf-8")
+        check_public_test_parameters(source, assignment.contract, rel(path))
+        item = path.stem[len("test_"):]
+        if item not in assignment.contract:
+            raise BuildError(f"{rel(path)}: the file name must be test_<item>.py with an item of the contract")
+        outputs[template_out / "tests" / path.name] = source
+        outputs[template_out / "checks" / f"{item}.py"] = otter_check_file(source, item, rel(path))
+    if public:
+        outputs[template_out / "tests" / "conftest.py"] = CONFTEST.format(
+            module=assignment.module, contract=list(assignment.contract)
+        )
+        outputs[template_out / "pytest.ini"] = PYTEST_INI
+    outputs[template_out / "requirements.txt"] = REQUIREMENTS
+
+    readme = folder / "student_README.md"
+    if readme.is_file():
+        outputs[template_out / "README.md"] = readme.read_text(encoding="utf-8")
+    for extra in sorted((folder / "handout_files").rglob("*")) if (folder / "handout_files").is_dir() else []:
+        if extra.is_file():
+            outputs[template_out / extra.relative_to(folder / "handout_files")] = extra.read_text(encoding="utf-8")
+    return {Path(k): v.encode("utf-8") for k, v in outputs.items()}
+
+
+def output_dirs(assignment: Assignment) -> list[Path]:
+    return [assignment.solution_dir, assignment.template_dir]
+
+
+def _on_disk(assignment: Assignment) -> dict[Path, bytes]:
+    found = {}
+    for directory in output_dirs(assignment):
+        for path in directory.rglob("*") if directory.is_dir() else []:
+            if path.is_file() and "__pycache__" not in path.parts and ".pytest_cache" not in path.parts:
+                found[path.relative_to(assignment.root)] = path.read_bytes()
+    return found
+
+
+def stale(assignment: Assignment) -> list[str]:
+    """What differs between the built outputs and the files on disk, one line each."""
+    wanted, present = render(assignment), _on_disk(assignment)
+    problems = []
+    for path in sorted(set(wanted) | set(present)):
+        if path not in present:
+            problems.append(f"missing: {path.as_posix()}")
+        elif path not in wanted:
+            problems.append(f"not built from assignments/ (remove it or add its source): {path.as_posix()}")
+        elif wanted[path] != present[path]:
+            problems.append(f"out of date: {path.as_posix()}")
+    return problems
+
+
+def write(assignment: Assignment) -> list[Path]:
+    """Write every output, removing built files whose source is gone."""
+    wanted = render(assignment)
+    for path in set(_on_disk(assignment)) - set(wanted):
+        (assignment.root / path).unlink()
+    for path, content in wanted.items():
+        target = assignment.root / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if not target.is_file() or target.read_bytes() != content:
+            target.write_bytes(content)
+    return sorted(wanted)
