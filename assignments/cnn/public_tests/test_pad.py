@@ -1,0 +1,69 @@
+"""Public checks for pad."""
+
+import numpy as np
+
+
+def _check_array(out, shape, layout):
+    assert isinstance(out, np.ndarray), (
+        f"pad returned {type(out).__name__}; expected a NumPy array"
+    )
+    assert out.shape == shape, f"pad returned shape {out.shape}; expected {shape} = {layout}"
+
+
+def test_int_padding(pad):
+    """An int p adds p zero rows above and below and p zero columns left and right of every channel."""
+    x = np.arange(8).reshape(1, 2, 2, 2)
+    out = pad(x, 1)
+    _check_array(out, (1, 2, 4, 4), "(N, C, H + 2, W + 2); N and C are never padded")
+    expected = np.array([[[[0, 0, 0, 0],
+                           [0, 0, 1, 0],
+                           [0, 2, 3, 0],
+                           [0, 0, 0, 0]],
+                          [[0, 0, 0, 0],
+                           [0, 4, 5, 0],
+                           [0, 6, 7, 0],
+                           [0, 0, 0, 0]]]])
+    np.testing.assert_allclose(
+        out, expected, err_msg="pad(x, 1): x should sit in the middle, framed by zeros"
+    )
+
+
+def test_pair_padding(pad):
+    """A pair (p_h, p_w) pads rows by p_h on both sides and columns by p_w on both sides."""
+    x = np.arange(6).reshape(1, 1, 2, 3)
+    out = pad(x, (1, 0))
+    _check_array(out, (1, 1, 4, 3), "(N, C, H + 2*1, W + 2*0)")
+    expected = np.array([[[[0, 0, 0],
+                           [0, 1, 2],
+                           [3, 4, 5],
+                           [0, 0, 0]]]])
+    np.testing.assert_allclose(
+        out, expected, err_msg="pad(x, (1, 0)) should add one row above and below and no columns"
+    )
+
+
+def test_per_side_padding_and_value(pad):
+    """((top, bottom), (left, right)) pads each side by its own amount, filling with `value`."""
+    x = np.arange(6).reshape(1, 1, 2, 3)
+    out = pad(x, ((0, 1), (2, 0)), value=9)
+    _check_array(out, (1, 1, 3, 5), "(N, C, 0 + H + 1, 2 + W + 0)")
+    expected = np.array([[[[9, 9, 0, 1, 2],
+                           [9, 9, 3, 4, 5],
+                           [9, 9, 9, 9, 9]]]])
+    np.testing.assert_allclose(
+        out,
+        expected,
+        err_msg="pad(x, ((0, 1), (2, 0)), value=9) should add one row of 9s below and two columns "
+        "of 9s on the left",
+    )
+
+
+def test_dtype_is_kept(pad):
+    """The result has the same dtype as x (integers stay integers, float32 stays float32)."""
+    for dtype in (np.int64, np.float32):
+        x = np.ones((1, 1, 2, 2), dtype=dtype)
+        out = pad(x, 1)
+        _check_array(out, (1, 1, 4, 4), "(N, C, H + 2, W + 2)")
+        assert out.dtype == dtype, (
+            f"pad turned a {np.dtype(dtype).name} input into {out.dtype}; keep x's dtype"
+        )

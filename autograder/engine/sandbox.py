@@ -1,0 +1,275 @@
+"""Starting a worker process with the strongest isolation this host allows.
+
+Three levels, tried in this order (AUTOGRADER_ISOLATION=namespace|user|none
+forces one):
+
+- namespace: bubblewrap puts the worker in its own mount, PID, network, IPC
+  and UTS namespaces. It sees a read-only Python and NumPy, an empty
+  writable folder and nothing else: not the kit, its reference solutions or
+  hidden suites, nor other submissions. Killing the sandbox kills every
+  process in it. Run as root, the worker also drops to a uid of its own.
+- user: when namespaces are refused (Gradescope's containers, for instance)
+  but we are root, the worker drops to an unused uid. It can still read
+  world-readable files, so the results say which protected files it could
+  read. Every process of that uid is killed afterwards.
+- none: a plain subprocess with resource limits, said plainly in the results.
+
+In every level the worker sets its own resource limits (memory, CPU time,
+open files, file size, processes) before it reads any student code.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import stat
+import subprocess
+import sys
+import tempfile
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ENGINE_DIR = Path(__file__).resolve().parent
+WORKER_FILES = ("worker.py", "wire.py")
+LEVELS = ("namespace", "user", "none")
+# Uids for workers when we are root: far above any account a system creates.
+UID_BASE = 1_900_000_000
+# Where the worker's writable folder appears inside the namespace sandbox.
+SANDBOX_HOME = "/home/student"
+
+
+@dataclass
+class Isolation:
+    level: str
+    python: str
+    description: str
+    warnings: list[str] = field(default_factory=list)
+    bind_paths: list[str] = field(default_factory=list)
+    hidden_paths: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        return self.description + "".join(f" Warning: {w}" for w in self.warnings)
+
+
+_uid_lock = threading.Lock()
+_uid_serial = 0
+
+
+def next_worker_uid() -> int:
+    """A uid no other live worker of this host uses: per grading process, rotating."""
+    global _uid_serial
+    with _uid_lock:
+        _uid_serial += 1
+        return UID_BASE + (os.getpid() % 100_000) * 16 + _uid_serial % 16
+
+
+def worker_python() -> str:
+    return os.environ.get("AUTOGRADER_WORKER_PYTHON") or sys.executable
+
+
+def _python_paths(python: str) -> list[str]:
+    """Folders the worker's Python needs: its prefixes and where NumPy lives."""
+    probe = (
+        "import sys, os, numpy; print(sys.prefix); print(sys.base_prefix);"
+        "print(os.path.dirname(os.path.dirname(numpy.__file__)));"
+        "print(os.path.realpath(sys.executable))"
+    )
+    out = subprocess.run(
+        [python, "-I", "-c", probe], capture_output=True, text=True, timeout=60, env=_clean_env("/tmp")
+    )
+    if out.returncode != 0:
+        raise RuntimeError(f"{python} cannot import numpy: {out.stderr.strip().splitlines()[-1:]}")
+    paths = [p for p in out.stdout.splitlines() if p]
+    paths[-1] = os.path.dirname(os.path.dirname(paths[-1]))  # the real interpreter's prefix
+    keep = []
+    for p in sorted(set(paths), key=len):
+        if not any(p == k or p.startswith(k.rstrip("/") + "/") for k in keep) and p not in ("/usr", "/"):
+            keep.append(p)
+    return keep
+
+
+def _clean_env(home: str) -> dict[str, str]:
+    """The worker's whole environment: nothing of ours (no secrets) crosses."""
+    return {
+        "PATH": "/usr/local/bin:/usr/bin:/bin",
+        "HOME": home,
+        "LANG": "C.UTF-8",
+        "OPENBLAS_NUM_THREADS": "1",
+        "OMP_NUM_THREADS": "1",
+        "MKL_NUM_THREADS": "1",
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "PYTHONHASHSEED": "0",
+    }
+
+
+def bwrap_command(iso: Isolation, workdir: str, as_root: bool) -> list[str]:
+    bwrap = os.environ.get("AUTOGRADER_BWRAP") or shutil.which("bwrap") or "bwrap"
+    cmd = [
+        bwrap, "--die-with-parent", "--new-session",
+        "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
+    ]
+    if not as_root:
+        cmd.append("--unshare-user")
+    cmd += ["--ro-bind", "/usr", "/usr"]
+    for top in ("/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"):
+        if os.path.islink(top):
+            cmd += ["--symlink", os.readlink(top), top]
+        elif os.path.isdir(top):
+            cmd += ["--ro-bind", top, top]
+    for name in ("/etc/ld.so.cache", "/etc/localtime"):
+        if os.path.exists(name):
+            cmd += ["--ro-bind", name, name]
+    for path in iso.bind_paths:
+        cmd += ["--ro-bind", path, path]
+    for path in iso.hidden_paths:
+        cmd += ["--tmpfs", path]
+    cmd += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--bind", workdir, SANDBOX_HOME, "--chdir", SANDBOX_HOME]
+    for name in WORKER_FILES:
+        cmd += ["--ro-bind", str(ENGINE_DIR / name), f"/grader/{name}"]
+    return cmd + ["--", iso.python, "-I", "/grader/worker.py"]
+
+
+@dataclass
+class Launch:
+    """One started worker process and what is needed to clean up after it."""
+
+    process: subprocess.Popen
+    workdir: str
+    uid: int | None
+    level: str
+
+    def kill(self) -> None:
+        if self.process.poll() is None:
+            try:
+                os.killpg(self.process.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+        try:
+            self.process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            pass
+        if self.uid is not None:
+            kill_all_of_uid(self.uid)
+        shutil.rmtree(self.workdir, ignore_errors=True)
+
+
+def kill_all_of_uid(uid: int) -> None:
+    """Kill every process running as `uid`, however it detached (setsid, double fork)."""
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - runs in the child
+        try:
+            os.setgid(uid)
+            os.setuid(uid)
+            os.kill(-1, signal.SIGKILL)  # every process this uid may signal, except us
+        finally:
+            os._exit(0)
+    os.waitpid(pid, 0)
+
+
+def spawn(iso: Isolation, request_fd: int, reply_fd: int, output_fd: int) -> Launch:
+    """Start a worker; it reads requests on request_fd and replies on reply_fd."""
+    as_root = os.geteuid() == 0
+    workdir = tempfile.mkdtemp(prefix="autograder-worker-")
+    uid = next_worker_uid() if as_root and iso.level in ("namespace", "user") else None
+    if uid is not None:
+        os.chown(workdir, uid, uid)
+    if iso.level == "namespace":
+        cmd = bwrap_command(iso, workdir, as_root)
+        home = SANDBOX_HOME
+    else:
+        cmd = [iso.python, "-I", str(ENGINE_DIR / "worker.py")]
+        home = workdir
+    cmd += [str(request_fd), str(reply_fd)]
+    process = subprocess.Popen(
+        cmd,
+        stdin=subprocess.DEVNULL,
+        stdout=output_fd,
+        stderr=output_fd,
+        pass_fds=(request_fd, reply_fd),
+        cwd=workdir,
+        env=_clean_env(home),
+        start_new_session=True,
+    )
+    return Launch(process=process, workdir=workdir, uid=uid, level=iso.level)
+
+
+def readable_by_others(paths: list[Path]) -> list[str]:
+    """Which of these paths another (unprivileged) user could read."""
+    found = []
+    for path in paths:
+        if not path.exists():
+            continue
+        chain, ok = [path, *path.parents], True
+        for part in chain[1:]:
+            if not part.stat().st_mode & stat.S_IXOTH:
+                ok = False
+                break
+        if ok and path.stat().st_mode & stat.S_IROTH:
+            found.append(str(path))
+    return found
+
+
+def _probe(iso: Isolation) -> str | None:
+    """Start a worker at this level and check it answers; None if it does, else why not."""
+    from .session import WorkerProcess  # late: session imports this module
+
+    worker = WorkerProcess(iso, setup={"limits": None, "banned": [], "banned_why": "", "seed": 0, "probe": True})
+    try:
+        worker.start()
+        worker.handshake(timeout=60)
+        return None
+    except Exception as exc:  # noqa: BLE001 - any failure means this level is unavailable
+        return str(exc)
+    finally:
+        worker.close()
+
+
+_detected: dict[str, Isolation] = {}
+
+
+def detect(protected: list[Path] | None = None) -> Isolation:
+    """The strongest isolation that works here (cached per process)."""
+    forced = os.environ.get("AUTOGRADER_ISOLATION", "auto").strip().lower() or "auto"
+    if forced not in ("auto", *LEVELS):
+        raise ValueError(f"AUTOGRADER_ISOLATION must be auto, namespace, user or none, not {forced!r}")
+    key = forced + "|" + "|".join(map(str, protected or []))
+    if key in _detected:
+        return _detected[key]
+    python = worker_python()
+    paths = _python_paths(python)
+    protected = [p.resolve() for p in (protected or [])]
+    # Paths of ours that happen to sit inside a folder the sandbox must show
+    # (a venv inside the kit's checkout, say) are masked with empty folders.
+    hidden = [
+        str(p)
+        for p in protected
+        if p.is_dir() and any(str(p).startswith(b.rstrip("/") + "/") for b in paths)
+    ]
+    reasons = []
+    for level in LEVELS if forced == "auto" else (forced,):
+        if level == "user" and os.geteuid() != 0:
+            reasons.append("user: needs root to switch to another uid")
+            continue
+        iso = Isolation(level=level, python=python, description="", bind_paths=paths, hidden_paths=hidden)
+        why = _probe(iso)
+        if why:
+            reasons.append(f"{level}: {why}")
+            continue
+        if level == "namespace":
+            iso.description = "Namespace sandbox (bubblewrap): no network, read-only Python, no view of the kit or other submissions."
+        elif level == "user":
+            iso.description = "Unprivileged user (namespaces unavailable here): no root, but files readable by all users are visible to student code."
+            leaks = readable_by_others(protected)
+            if leaks:
+                iso.warnings.append(
+                    "student code could read " + ", ".join(leaks) + " (run `chmod -R o-rwx` on them to hide them)."
+                )
+        else:
+            iso.description = "Plain subprocess with resource limits only: student code runs as this user and can read its files."
+            if reasons:
+                iso.warnings.append("stronger isolation failed: " + "; ".join(reasons))
+        _detected[key] = iso
+        return iso
+    raise RuntimeError("no isolation level works here: " + "; ".join(reasons))

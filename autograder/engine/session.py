@@ -1,0 +1,501 @@
+"""The grader's side of a student's worker: requests, time limits, proxies.
+
+A suite never touches student objects. It calls proxies:
+
+    out = student.conv2d_forward(x, w, b, stride=2)   # a plain ndarray comes back
+    layer = student.Conv2d(3, 4, 3)                   # a Remote handle
+    layer.W.data = w                                  # sent to the worker
+    dx = layer.backward(dout)
+
+Each call is bounded by the current test's deadline. A timeout, a dead
+worker or a malformed reply fails the call with a StudentError saying so;
+the worker is discarded and a fresh one (with the submission loaded again)
+serves the next test.
+"""
+
+from __future__ import annotations
+
+import builtins
+import os
+import select
+import signal
+import threading
+import time
+
+import numpy as np
+
+from . import sandbox, wire
+
+OUTPUT_LIMIT = 64 * 1024
+
+
+class StudentError(Exception):
+    """Something the student's code did: raised, timed out, crashed or returned junk."""
+
+    kind = "error"
+
+    def __init__(self, message: str, type_name: str = "", where: str = ""):
+        super().__init__(message)
+        self.message = message
+        self.type_name = type_name
+        self.where = where
+
+    def __str__(self) -> str:
+        text = f"{self.type_name}: {self.message}" if self.type_name else self.message
+        return f"{text} (at {self.where})" if self.where else text
+
+
+class StudentTimeout(StudentError):
+    kind = "timeout"
+
+
+class WorkerDied(StudentError):
+    kind = "crash"
+
+
+class BadReply(StudentError):
+    kind = "protocol"
+
+
+class BadValue(StudentError):
+    """The call returned something that cannot be graded as data."""
+
+
+_remote_exception_classes: dict[str, type] = {}
+
+
+def remote_exception(type_name: str, builtin: bool, message: str, where: str) -> StudentError:
+    """An exception that is both a StudentError and, for builtin types, that builtin.
+
+    So `pytest.raises(ValueError)` in a suite works on a student's ValueError,
+    while nothing from the worker is ever instantiated here but strings.
+    """
+    base = getattr(builtins, type_name, None) if builtin else None
+    if isinstance(base, type) and issubclass(base, Exception) and not issubclass(base, StudentError):
+        cls = _remote_exception_classes.get(type_name)
+        if cls is None:
+            try:
+                cls = type(type_name, (StudentError, base), {"__module__": "student"})
+            except TypeError:  # builtin with an incompatible layout
+                cls = StudentError
+            _remote_exception_classes[type_name] = cls
+        error = cls.__new__(cls)
+        StudentError.__init__(error, message, type_name, where)
+        error.args = (message,)
+        return error
+    return StudentError(message, type_name, where)
+
+
+def _describe_exit(code: int | None) -> str:
+    if code is None:
+        return "the worker stopped answering"
+    if code < 0:
+        sig = -code
+        name = signal.Signals(sig).name if sig in signal.Signals._value2member_map_ else f"signal {sig}"
+        hint = {
+            signal.SIGKILL: " (the memory limit, or the grader stopping it)",
+            signal.SIGXCPU: " (the CPU time limit)",
+            signal.SIGXFSZ: " (the file size limit)",
+            signal.SIGSEGV: " (a crash in native code)",
+        }.get(sig, "")
+        return f"the worker was killed by {name}{hint}"
+    return f"the worker exited with code {code}"
+
+
+class WorkerProcess:
+    """One sandboxed worker: start, handshake, request/reply with deadlines."""
+
+    def __init__(self, iso: sandbox.Isolation, setup: dict, max_reply_bytes: int = 1 << 31):
+        self.iso = iso
+        self.setup = setup
+        self.max_reply_bytes = max_reply_bytes
+        self.launch: sandbox.Launch | None = None
+        self.output = bytearray()
+        self.output_dropped = 0
+        self._fds: list[int] = []
+        self.broken: str | None = None
+        self.started_at = 0.0
+
+    def start(self) -> None:
+        req_r, self.req_w = os.pipe()
+        self.rep_r, rep_w = os.pipe()
+        out_r, out_w = os.pipe()
+        for fd in (self.req_w, self.rep_r, out_r):
+            os.set_inheritable(fd, False)
+        self.started_at = time.monotonic()
+        try:
+            self.launch = sandbox.spawn(self.iso, req_r, rep_w, out_w)
+        finally:
+            for fd in (req_r, rep_w, out_w):
+                os.close(fd)
+        self._fds = [self.req_w, self.rep_r]
+        self._drain = threading.Thread(target=self._collect_output, args=(out_r,), daemon=True)
+        self._drain.start()
+        setup = dict(self.setup)
+        if self.launch.uid is not None:
+            setup["uid"] = setup["gid"] = self.launch.uid
+        self._send(setup, deadline=time.monotonic() + 30)
+
+    def _collect_output(self, fd: int) -> None:
+        try:
+            while True:
+                chunk = os.read(fd, 65536)
+                if not chunk:
+                    break
+                room = OUTPUT_LIMIT - len(self.output)
+                self.output += chunk[: max(room, 0)]
+                self.output_dropped += max(len(chunk) - max(room, 0), 0)
+        finally:
+            os.close(fd)
+
+    def handshake(self, timeout: float) -> None:
+        header, _ = self._receive(time.monotonic() + timeout)
+        if not header.get("ok") or header.get("value", {}).get("v") != "ready":
+            raise BadReply("the worker did not start properly")
+
+    def _send(self, header: dict, blobs=(), deadline: float = 0.0) -> None:
+        data = wire.pack(header, blobs)
+        view = memoryview(data)
+        while view:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise StudentTimeout("timed out while sending the input")
+            _, ready, _ = select.select([], [self.req_w], [], left)
+            if ready:
+                try:
+                    sent = os.write(self.req_w, view[: 1 << 16])
+                except BrokenPipeError:
+                    raise self._died() from None
+                view = view[sent:]
+
+    def _reader(self, deadline: float, budget: float):
+        def read(n: int) -> bytes:
+            while True:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise StudentTimeout(f"timed out after {budget:g} s")
+                ready, _, _ = select.select([self.rep_r], [], [], left)
+                if ready:
+                    return os.read(self.rep_r, min(n, 1 << 20))
+
+        return read
+
+    def _receive(self, deadline: float) -> tuple[dict, list[bytes]]:
+        budget = max(deadline - time.monotonic(), 0)
+        try:
+            return wire.unpack(self._reader(deadline, round(budget, 1)), self.max_reply_bytes)
+        except EOFError:
+            raise self._died() from None
+        except wire.WireError as exc:
+            self.broken = "malformed reply"
+            raise BadReply(f"the worker sent a malformed reply ({exc}); did the code write to the grader's channel?") from None
+        except StudentTimeout:
+            self.broken = "timeout"
+            raise
+
+    def _died(self) -> WorkerDied:
+        self.broken = "died"
+        code = None
+        if self.launch is not None:
+            try:
+                code = self.launch.process.wait(timeout=2)
+            except Exception:  # noqa: BLE001
+                code = None
+        return WorkerDied(_describe_exit(code) + " during the call")
+
+    def request(self, header: dict, blobs=(), deadline: float = 0.0) -> tuple[dict, list[bytes]]:
+        if self.broken:
+            raise WorkerDied(f"the worker is unusable ({self.broken})")
+        self._send(header, blobs, deadline)
+        return self._receive(deadline)
+
+    @property
+    def alive(self) -> bool:
+        return self.broken is None and self.launch is not None and self.launch.process.poll() is None
+
+    def close(self) -> None:
+        if self.launch is not None:
+            self.launch.kill()
+        for fd in self._fds:
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+        self._fds = []
+        if hasattr(self, "_drain"):
+            self._drain.join(timeout=2)
+
+    def printed(self) -> str:
+        text = self.output.decode("utf-8", "replace")
+        if self.output_dropped:
+            text += f"\n[... {self.output_dropped} more bytes not kept]"
+        return text
+
+
+class Remote:
+    """A handle to an object that lives in the worker (a layer, a Parameter, a function)."""
+
+    __slots__ = ("_session", "_id", "_cls", "_generation")
+
+    def __init__(self, session, ident: int, cls: str, generation: int):
+        object.__setattr__(self, "_session", session)
+        object.__setattr__(self, "_id", ident)
+        object.__setattr__(self, "_cls", cls)
+        object.__setattr__(self, "_generation", generation)
+
+    def __getattr__(self, name: str):
+        if name.startswith("__"):
+            raise AttributeError(name)  # keep NumPy and pytest from probing the worker
+        return self._session.getattr(self, name)
+
+    def __setattr__(self, name: str, value) -> None:
+        self._session.setattr(self, name, value)
+
+    def __call__(self, *args, **kwargs):
+        return self._session.call(self, args, kwargs)
+
+    def __repr__(self) -> str:
+        return f"<student {self._cls}>"
+
+
+class _Decoder:
+    """How replies become values here: refs become Remotes, arrays plain ndarrays."""
+
+    def __init__(self, session, generation: int):
+        self.session = session
+        self.generation = generation
+
+    def __call__(self, ident: int, cls: str) -> Remote:
+        return Remote(self.session, ident, cls, self.generation)
+
+    def array(self, array: np.ndarray, cls: str, scalar: bool):
+        if scalar:
+            return array[()]
+        if cls not in ("numpy.ndarray", "ndarray"):
+            self.session.note("subclass", f"returned {cls}, a subclass of numpy.ndarray; graded on its values")
+        return array
+
+    @staticmethod
+    def bad(cls: str, why: str):
+        raise BadValue(f"returned {cls}, which is not plain data: {why}")
+
+
+class StudentSession:
+    """Everything the grader knows about one submission's running code."""
+
+    def __init__(self, submission, iso: sandbox.Isolation, limits, banned, banned_why: str, seed: int):
+        self.submission = submission
+        self.iso = iso
+        self.limits = limits
+        self.setup = {
+            "limits": {
+                "memory_mb": limits.memory_mb,
+                "cpu_seconds": limits.cpu_seconds,
+                "open_files": limits.open_files,
+                "file_size_mb": limits.file_size_mb,
+                "processes": limits.processes if os.geteuid() == 0 else 0,
+            },
+            "banned": list(banned),
+            "banned_why": banned_why,
+            "seed": seed,
+        }
+        self.worker: WorkerProcess | None = None
+        self.spare: WorkerProcess | None = None
+        self.generation = 0
+        self.deadline = float("inf")
+        self.budget = limits.test_seconds
+        self.events: list[dict] = []
+        self.event_keys: set = set()
+        self.cell_errors: list[dict] = []
+        self.load_error: StudentError | None = None
+        self.printed: list[str] = []
+        self.restarts = 0
+        self.timing = {"worker_start": [], "load": []}
+
+    # -- bookkeeping ---------------------------------------------------
+    def note(self, kind: str, detail: str) -> None:
+        key = (kind, detail)
+        if key not in self.event_keys:
+            self.event_keys.add(key)
+            self.events.append({"kind": kind, "detail": detail})
+
+    def _absorb(self, header: dict) -> None:
+        events = header.get("events")
+        if isinstance(events, list):
+            for e in events[:50]:
+                if isinstance(e, dict):
+                    self.note(str(e.get("kind", "?"))[:40], str(e.get("detail", ""))[:300])
+
+    # -- worker lifecycle ----------------------------------------------
+    def _new_worker(self) -> WorkerProcess:
+        worker = WorkerProcess(self.iso, self.setup, max_reply_bytes=self.limits.memory_mb * 1024 * 1024)
+        worker.start()
+        return worker
+
+    def prestart(self) -> None:
+        """Start a spare worker now so the next restart does not wait for Python and NumPy."""
+        if self.spare is None:
+            self.spare = self._new_worker()
+
+    def ensure_worker(self) -> None:
+        """A loaded, healthy worker, started (and the submission loaded) if needed."""
+        if self.worker is not None and self.worker.alive:
+            return
+        if self.worker is not None:
+            self._retire(self.worker)
+            self.restarts += 1
+        worker, self.spare = (self.spare or self._new_worker()), None
+        self.worker = worker
+        self.generation += 1
+        started = time.monotonic()
+        deadline = started + max(self.limits.import_seconds, 30)
+        worker.handshake(timeout=deadline - started)
+        self.timing["worker_start"].append(time.monotonic() - worker.started_at)
+        loaded = time.monotonic()
+        header, blobs = worker.request(
+            self.submission.load_request(), deadline=loaded + self.limits.import_seconds
+        )
+        self.timing["load"].append(time.monotonic() - loaded)
+        self._absorb(header)
+        if not header.get("ok"):
+            error = header.get("error") or {}
+            raise remote_exception(
+                str(error.get("type", "Error")), False, str(error.get("message", "")), str(error.get("where", ""))
+            )
+        if self.generation == 1:
+            value = wire.decode(header.get("value", {"t": "none"}), blobs)
+            self.cell_errors = [e for e in (value or []) if isinstance(e, dict)] if isinstance(value, list) else []
+
+    def start(self) -> StudentError | None:
+        """Load the submission once; returns the reason if it cannot be loaded at all."""
+        try:
+            self.ensure_worker()
+        except StudentError as exc:
+            if isinstance(exc, StudentTimeout):
+                exc = StudentTimeout(f"loading the submission timed out after {self.limits.import_seconds:g} s")
+            self.load_error = exc
+            self._retire(self.worker)
+            self.worker = None
+        return self.load_error
+
+    def _retire(self, worker: WorkerProcess | None) -> None:
+        if worker is None:
+            return
+        worker.close()
+        text = worker.printed()
+        if text:
+            self.printed.append(text)
+
+    def close(self) -> None:
+        for worker in (self.worker, self.spare):
+            self._retire(worker)
+        self.worker = self.spare = None
+
+    # -- per test ------------------------------------------------------
+    def begin_test(self, seconds: float) -> None:
+        self.budget = seconds
+        self.deadline = time.monotonic() + seconds
+
+    def end_test(self) -> None:
+        self.deadline = float("inf")
+        if self.worker is not None and not self.worker.alive:
+            self._retire(self.worker)
+            self.worker = None
+            self.restarts += 1
+            self.prestart()
+
+    # -- requests ------------------------------------------------------
+    def _request(self, header: dict, blobs=()):
+        if self.load_error is not None:
+            raise self.load_error
+        self.ensure_worker()
+        assert self.worker is not None
+        if time.monotonic() >= self.deadline:
+            raise StudentTimeout(f"timed out after {self.budget:g} s")
+        try:
+            reply, reply_blobs = self.worker.request(header, blobs, self.deadline)
+        except StudentTimeout:
+            raise StudentTimeout(f"timed out after {self.budget:g} s") from None
+        self._absorb(reply)
+        if not reply.get("ok"):
+            error = reply.get("error") if isinstance(reply.get("error"), dict) else {}
+            raise remote_exception(
+                str(error.get("type", "Error"))[:100],
+                bool(error.get("builtin")),
+                str(error.get("message", ""))[:2000],
+                str(error.get("where", ""))[:500],
+            )
+        try:
+            return wire.decode(reply.get("value", {"t": "none"}), reply_blobs, _Decoder(self, self.generation))
+        except wire.WireError as exc:
+            raise BadReply(f"the worker sent a malformed value ({exc})") from None
+
+    def _encode(self, values):
+        encoder = wire.Encoder()
+        tagged = [self._tag(v, encoder) for v in values]
+        return tagged, encoder.blobs
+
+    def _tag(self, value, encoder):
+        if isinstance(value, Remote):
+            self._check_generation(value)
+            return {"t": "ref", "id": value._id, "cls": value._cls}
+        if isinstance(value, (tuple, list)):
+            return {"t": type(value).__name__, "items": [self._tag(v, encoder) for v in value]}
+        return encoder.encode(value)
+
+    def _check_generation(self, remote: Remote) -> None:
+        if remote._generation != self.generation:
+            raise WorkerDied("this object belonged to a worker that has since stopped")
+
+    def module(self) -> Remote:
+        return Remote(self, 0, "module", self.generation)
+
+    def getattr(self, remote: Remote, name: str):
+        if remote._id == 0:
+            remote = self.module()
+        self._check_generation(remote)
+        try:
+            return self._request({"op": "getattr", "id": remote._id, "name": name})
+        except StudentError as exc:
+            if remote._id == 0 and exc.type_name == "AttributeError":
+                raise remote_exception(
+                    "AttributeError", True, f"{self.submission.display} does not define {name}", ""
+                ) from None
+            raise
+
+    def setattr(self, remote: Remote, name: str, value) -> None:
+        self._check_generation(remote)
+        (tagged,), blobs = self._encode([value])
+        self._request({"op": "setattr", "id": remote._id, "name": name, "value": tagged, "blobs": len(blobs)}, blobs)
+
+    def call(self, remote: Remote, args, kwargs):
+        self._check_generation(remote)
+        tagged_args, blobs = self._encode(list(args) + list(kwargs.values()))
+        header = {
+            "op": "call",
+            "id": remote._id,
+            "args": tagged_args[: len(args)],
+            "kwargs": dict(zip(kwargs.keys(), tagged_args[len(args):])),
+            "blobs": len(blobs),
+        }
+        return self._request(header, blobs)
+
+
+class StudentModule:
+    """`student.<name>` for suites: looks names up in the current worker each time.
+
+    Looking up at use (not caching) means a name still works after the
+    worker was replaced between tests.
+    """
+
+    def __init__(self, session: StudentSession):
+        object.__setattr__(self, "_session", session)
+
+    def __getattr__(self, name: str):
+        if name.startswith("__"):
+            raise AttributeError(name)
+        session = object.__getattribute__(self, "_session")
+        return session.getattr(session.module(), name)
+
+    def __repr__(self) -> str:
+        return f"<student module {object.__getattribute__(self, '_session').submission.display}>"

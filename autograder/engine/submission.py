@@ -1,0 +1,216 @@
+"""What a SUBMISSION argument is, turned into code the worker can load.
+
+A submission is a .py module, an .ipynb notebook, a folder holding one of
+them, or a .zip of such a folder. Its name is the file or folder name
+without extension. Nothing here runs student code; a submission that
+cannot be read gets a `problem` (graded 0 with that reason) instead of an
+exception, so one broken file never stops a batch.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import stat
+import tempfile
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+
+MAX_SOURCE_BYTES = 5 * 1024 * 1024
+ZIP_MAX_FILES = 2000
+ZIP_MAX_BYTES = 100 * 1024 * 1024
+IGNORED_PARTS = {"__MACOSX", ".ipynb_checkpoints", "__pycache__", ".git"}
+
+# Notebook lines the grader does not run: IPython magics, shell escapes and
+# otter's own cells (otter is not installed in the sandbox).
+_SKIPPED_LINE = re.compile(
+    r"^\s*(?:[%!]|import\s+otter\b|from\s+otter\b|grader\s*=\s*otter\.|grader\s*\.\s*(?:check|check_all|export)\b)"
+)
+
+
+@dataclass
+class Submission:
+    name: str
+    origin: Path
+    kind: str = "module"  # or "notebook"
+    display: str = ""
+    module_name: str = ""
+    source: str = ""
+    cells: list[tuple[int, str]] = field(default_factory=list)
+    problem: str | None = None
+    notes: list[str] = field(default_factory=list)
+    findings: list[dict] = field(default_factory=list)
+
+    def load_request(self) -> dict:
+        request = {"op": "load", "kind": self.kind, "name": self.module_name, "filename": self.display}
+        if self.kind == "module":
+            request["source"] = self.source
+        else:
+            request["cells"] = self.cells
+        return request
+
+
+def submission_name(path: Path) -> str:
+    name = path.name
+    for suffix in (".zip", ".ipynb", ".py"):
+        if name.lower().endswith(suffix):
+            return name[: -len(suffix)]
+    return name
+
+
+def _read_text(path: Path) -> str:
+    if path.stat().st_size > MAX_SOURCE_BYTES:
+        raise ValueError(f"{path.name} is larger than {MAX_SOURCE_BYTES // 1024 // 1024} MB")
+    try:
+        return path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        raise ValueError(f"{path.name} is not UTF-8 text") from None
+
+
+def notebook_cells(path: Path) -> list[tuple[int, str]]:
+    """Code cells to run, numbered as Jupyter shows them (1-based among all cells)."""
+    text = _read_text(path)
+    try:
+        notebook = nbformat.reads(text, as_version=4)
+    except Exception as exc:  # noqa: BLE001 - nbformat raises many kinds
+        raise ValueError(f"{path.name} is not a readable notebook ({type(exc).__name__}: {str(exc)[:200]})") from None
+    cells = []
+    for number, cell in enumerate(notebook.get("cells", []), start=1):
+        if cell.get("cell_type") != "code":
+            continue
+        source = cell.get("source", "")
+        if isinstance(source, list):
+            source = "".join(source)
+        if source.lstrip().startswith("%%"):
+            continue  # a cell magic (%%time, %%bash...) makes the whole cell non-Python
+        lines = []
+        for line in source.splitlines():
+            if _SKIPPED_LINE.match(line):
+                indent = line[: len(line) - len(line.lstrip())]
+                line = indent + "pass  # skipped by the grader"
+            lines.append(line)
+        text = "\n".join(lines)
+        if text.strip():
+            cells.append((number, text))
+    return cells
+
+
+def _load_file(sub: Submission, path: Path, module: str, notebook: str) -> None:
+    if path.suffix == ".py":
+        sub.kind, sub.display = "module", f"{module}.py"
+        sub.source = _read_text(path)
+    elif path.suffix == ".ipynb":
+        sub.kind, sub.display = "notebook", notebook
+        sub.cells = notebook_cells(path)
+        if not sub.cells:
+            raise ValueError(f"{path.name} has no code to run (an empty or unsaved notebook?)")
+        sub.source = "\n\n".join(cell for _, cell in sub.cells)
+    else:
+        raise ValueError(f"{path.name} is not a .py file, an .ipynb notebook, a folder or a .zip")
+    sub.module_name = module
+
+
+def _pick_in_folder(sub: Submission, folder: Path, module: str, notebook: str, handout: Path | None) -> Path:
+    files = [
+        p
+        for p in sorted(folder.rglob("*"))
+        if p.is_file() and not IGNORED_PARTS.intersection(p.relative_to(folder).parts)
+        and not any(part.startswith(".") for part in p.relative_to(folder).parts)
+    ]
+    by_name = {}
+    for p in files:
+        by_name.setdefault(p.name, p)
+    if "conftest.py" in by_name:
+        sub.notes.append("a conftest.py in the submission was ignored: only the graded file is loaded")
+        sub.findings.append({"kind": "conftest", "detail": "submitted a conftest.py", "line": 0})
+    py, nb = by_name.get(f"{module}.py"), by_name.get(notebook)
+    if py and nb:
+        untouched = handout is not None and handout.is_file() and py.read_bytes() == handout.read_bytes()
+        chosen = nb if untouched else py
+        other = py if untouched else nb
+        why = "is the untouched handout" if untouched else "takes precedence"
+        sub.notes.append(f"both {py.name} and {nb.name} were submitted; graded {chosen.name} ({(py if untouched else chosen).name} {why}), ignored {other.name}")
+        return chosen
+    if py or nb:
+        return py or nb
+    candidates = [p for p in files if p.suffix in (".py", ".ipynb") and p.name != "conftest.py"]
+    if len(candidates) == 1:
+        sub.notes.append(f"graded {candidates[0].name} (expected {module}.py or {notebook})")
+        return candidates[0]
+    raise ValueError(
+        f"no {module}.py or {notebook} found"
+        + (f" (found {', '.join(p.name for p in candidates[:5])})" if candidates else " (the folder has no .py or .ipynb file)")
+    )
+
+
+def safe_extract(archive: Path, target: Path) -> list[str]:
+    """Extract a zip without letting any entry leave `target`; returns what was skipped."""
+    skipped = []
+    try:
+        with zipfile.ZipFile(archive) as zf:
+            entries = zf.infolist()
+            if len(entries) > ZIP_MAX_FILES:
+                raise ValueError(f"{archive.name} holds {len(entries)} files; the limit is {ZIP_MAX_FILES}")
+            total = 0
+            root = target.resolve()
+            for entry in entries:
+                name = entry.filename.replace("\\", "/")
+                mode = entry.external_attr >> 16
+                destination = (root / name).resolve()
+                if (
+                    name.startswith("/")
+                    or ".." in name.split("/")
+                    or re.match(r"^[A-Za-z]:", name)
+                    or not str(destination).startswith(str(root) + "/") and destination != root
+                ):
+                    skipped.append(f"{entry.filename} (path outside the folder)")
+                    continue
+                if stat.S_ISLNK(mode):
+                    skipped.append(f"{entry.filename} (symbolic link)")
+                    continue
+                if entry.is_dir():
+                    destination.mkdir(parents=True, exist_ok=True)
+                    continue
+                total += entry.file_size
+                if total > ZIP_MAX_BYTES:
+                    raise ValueError(f"{archive.name} unpacks to more than {ZIP_MAX_BYTES // 1024 // 1024} MB")
+                destination.parent.mkdir(parents=True, exist_ok=True)
+                with zf.open(entry) as src, open(destination, "wb") as dst:
+                    # Copy in bounded chunks: file_size in the header can lie.
+                    written = 0
+                    while chunk := src.read(1 << 20):
+                        written += len(chunk)
+                        if written > entry.file_size + 1024 or written > ZIP_MAX_BYTES:
+                            raise ValueError(f"{archive.name}: {entry.filename} unpacks larger than it claims")
+                        dst.write(chunk)
+    except zipfile.BadZipFile:
+        raise ValueError(f"{archive.name} is not a valid zip file") from None
+    return skipped
+
+
+def resolve(path: Path, module: str, notebook: str, handout: Path | None = None) -> Submission:
+    """Read one submission; problems become `sub.problem`, never exceptions."""
+    path = Path(path)
+    sub = Submission(name=submission_name(path), origin=path, display=path.name, module_name=module)
+    scratch = None
+    try:
+        target = path
+        if path.is_file() and path.suffix.lower() == ".zip":
+            scratch = Path(tempfile.mkdtemp(prefix="autograder-zip-"))
+            skipped = safe_extract(path, scratch)
+            if skipped:
+                sub.notes.append("zip entries not extracted: " + "; ".join(skipped[:5]))
+                sub.findings.append({"kind": "unsafe-zip", "detail": "; ".join(skipped[:5]), "line": 0})
+            target = scratch
+        if target.is_dir():
+            target = _pick_in_folder(sub, target, module, notebook, handout)
+        _load_file(sub, target, module, notebook)
+    except (ValueError, OSError) as exc:
+        sub.problem = str(exc)
+    finally:
+        if scratch is not None:
+            shutil.rmtree(scratch, ignore_errors=True)
+    return sub

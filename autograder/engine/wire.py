@@ -1,0 +1,200 @@
+"""The only format that crosses between the grader and a student's worker.
+
+A frame is a JSON header followed by binary blobs, each length-prefixed:
+
+    u32 header length | header JSON | for each blob: u64 length | bytes
+
+Arrays travel as .npy blobs written and read with allow_pickle=False, so no
+object from the other side is ever unpickled. Values are tagged dicts:
+
+    {"t": "none"} {"t": "bool", "v": true} {"t": "int", "v": "12"}
+    {"t": "float", "v": 1.5} {"t": "str", "v": "..."}
+    {"t": "tuple"|"list", "items": [...]} {"t": "array", "blob": 0, "cls": "numpy.ndarray"}
+    {"t": "ref", "id": 3, "cls": "Conv2d"}   an object that stays in the worker
+    {"t": "bad", "cls": "...", "why": "..."}  a value that cannot be sent as data
+
+This module runs on both sides and imports only the standard library and
+NumPy (the worker's sandbox has nothing else).
+"""
+
+import io
+import json
+import math
+import struct
+
+import numpy as np
+
+MAX_HEADER = 1 << 20
+MAX_STR = 4000
+
+
+class WireError(Exception):
+    """The other side sent something that is not a well-formed frame."""
+
+
+def read_exact(read, size):
+    chunks, left = [], size
+    while left:
+        chunk = read(left)
+        if not chunk:
+            raise EOFError("channel closed")
+        chunks.append(chunk)
+        left -= len(chunk)
+    return b"".join(chunks)
+
+
+def pack(header, blobs=()):
+    data = json.dumps(header, allow_nan=True).encode("utf-8")
+    parts = [struct.pack("<I", len(data)), data]
+    for blob in blobs:
+        parts += [struct.pack("<Q", len(blob)), blob]
+    return b"".join(parts)
+
+
+def unpack(read, max_blob_bytes):
+    """Read one frame with `read(n)`; refuse anything larger than the limits."""
+    (size,) = struct.unpack("<I", read_exact(read, 4))
+    if size > MAX_HEADER:
+        raise WireError(f"header of {size} bytes is larger than {MAX_HEADER}")
+    try:
+        header = json.loads(read_exact(read, size).decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise WireError(f"header is not JSON: {exc}") from None
+    if not isinstance(header, dict):
+        raise WireError("header is not an object")
+    blobs = []
+    count = header.get("blobs", 0)
+    if not isinstance(count, int) or not 0 <= count <= 64:
+        raise WireError(f"bad blob count {count!r}")
+    total = 0
+    for _ in range(count):
+        (length,) = struct.unpack("<Q", read_exact(read, 8))
+        total += length
+        if total > max_blob_bytes:
+            raise WireError(f"reply carries more than {max_blob_bytes} bytes of arrays")
+        blobs.append(read_exact(read, length))
+    return header, blobs
+
+
+def array_to_blob(array):
+    buffer = io.BytesIO()
+    np.save(buffer, array, allow_pickle=False)
+    return buffer.getvalue()
+
+
+def blob_to_array(blob):
+    try:
+        array = np.load(io.BytesIO(blob), allow_pickle=False)
+    except Exception as exc:  # noqa: BLE001 - any malformed blob is the sender's fault
+        raise WireError(f"array blob is not a plain .npy array: {exc}") from None
+    if type(array) is not np.ndarray:
+        raise WireError("array blob did not load as a plain ndarray")
+    return array
+
+
+def qualname(obj):
+    cls = type(obj)
+    module = getattr(cls, "__module__", "") or ""
+    return f"{module}.{cls.__qualname__}" if module not in ("builtins", "__main__") else cls.__qualname__
+
+
+class Encoder:
+    """Turns values into tagged dicts; blobs accumulate in .blobs.
+
+    `remember(obj) -> id` keeps objects that are not plain data on this
+    side; only the worker passes one (the grader never sends objects).
+    """
+
+    def __init__(self, remember=None, depth_limit=8, items_limit=10000):
+        self.blobs = []
+        self.remember = remember
+        self.depth_limit = depth_limit
+        self.items_limit = items_limit
+
+    def encode(self, value, depth=0):
+        if depth > self.depth_limit:
+            return {"t": "bad", "cls": qualname(value), "why": "nested too deeply"}
+        if value is None:
+            return {"t": "none"}
+        if value is True or value is False:
+            return {"t": "bool", "v": value}
+        kind = type(value)
+        if kind is int:
+            return {"t": "int", "v": str(value)}
+        if kind is float:
+            return {"t": "float", "v": value if math.isfinite(value) else repr(value)}
+        if kind is str:
+            return {"t": "str", "v": value[:MAX_STR]}
+        if kind in (tuple, list):
+            if len(value) > self.items_limit:
+                return {"t": "bad", "cls": kind.__name__, "why": f"has {len(value)} items"}
+            return {"t": kind.__name__, "items": [self.encode(v, depth + 1) for v in value]}
+        if isinstance(value, np.ndarray) or isinstance(value, np.generic):
+            array = np.asarray(value)
+            if type(array) is not np.ndarray:
+                array = np.asarray(array).view(np.ndarray)
+            if array.dtype.hasobject:
+                return {"t": "bad", "cls": qualname(value), "why": "an array of Python objects (dtype=object)"}
+            self.blobs.append(array_to_blob(array))
+            return {
+                "t": "array",
+                "blob": len(self.blobs) - 1,
+                "cls": qualname(value),
+                "scalar": isinstance(value, np.generic),
+            }
+        if isinstance(value, BaseException):
+            return {"t": "bad", "cls": qualname(value), "why": "an exception object"}
+        if self.remember is not None:
+            return {"t": "ref", "id": self.remember(value), "cls": type(value).__name__}
+        raise TypeError(f"cannot send {qualname(value)}")
+
+
+def decode(tagged, blobs, make_ref=None, depth=0):
+    """Rebuild a value; refs become make_ref(id, cls). Raises WireError on nonsense."""
+    if depth > 16 or not isinstance(tagged, dict):
+        raise WireError("malformed value")
+    tag = tagged.get("t")
+    if tag == "none":
+        return None
+    if tag == "bool":
+        return bool(tagged.get("v"))
+    if tag == "int":
+        text = tagged.get("v")
+        if not isinstance(text, str) or len(text) > 400:
+            raise WireError("malformed int")
+        return int(text)
+    if tag == "float":
+        v = tagged.get("v")
+        if isinstance(v, str) and v in ("nan", "inf", "-inf"):
+            return float(v)
+        if isinstance(v, (int, float)) and not isinstance(v, bool):
+            return float(v)
+        raise WireError("malformed float")
+    if tag == "str":
+        v = tagged.get("v")
+        if not isinstance(v, str):
+            raise WireError("malformed str")
+        return v
+    if tag in ("tuple", "list"):
+        items = tagged.get("items")
+        if not isinstance(items, list):
+            raise WireError("malformed sequence")
+        values = [decode(v, blobs, make_ref, depth + 1) for v in items]
+        return tuple(values) if tag == "tuple" else values
+    if tag == "array":
+        index = tagged.get("blob")
+        if not isinstance(index, int) or not 0 <= index < len(blobs):
+            raise WireError("array refers to a missing blob")
+        array = blob_to_array(blobs[index])
+        if make_ref is None:
+            return array
+        return make_ref.array(array, str(tagged.get("cls", "")), bool(tagged.get("scalar")))
+    if tag == "ref":
+        if make_ref is None or not isinstance(tagged.get("id"), int):
+            raise WireError("unexpected object reference")
+        return make_ref(tagged["id"], str(tagged.get("cls", "object"))[:200])
+    if tag == "bad":
+        if make_ref is None:
+            raise WireError("unexpected unsendable value")
+        return make_ref.bad(str(tagged.get("cls", "?"))[:200], str(tagged.get("why", ""))[:500])
+    raise WireError(f"unknown value tag {tag!r}")

@@ -1,0 +1,276 @@
+"""The sandboxed side: holds a student's code and answers the grader's requests.
+
+Nothing this process says is trusted. The grader sends requests (load the
+submission, get or set an attribute, call something) and reads back plain
+data (see wire.py); it decides every grade itself. What this process adds
+is bookkeeping for the instructor: imports it refused, files written,
+processes started, library functions replaced. A submission can silence
+that bookkeeping but cannot gain points by it.
+
+It is started by sandbox.py as `python -I worker.py REQUEST_FD REPLY_FD`, with the
+request and reply channels on those inherited pipe ends; stdout and stderr carry the
+student's prints. Standard library and NumPy only.
+"""
+
+import builtins
+import linecache
+import os
+import resource
+import sys
+import traceback
+import types
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import numpy as np  # noqa: E402  (before privileges drop: it may live where others cannot read)
+import numpy.fft  # noqa: E402,F401
+import numpy.lib.stride_tricks  # noqa: E402,F401
+import numpy.linalg  # noqa: E402,F401
+import numpy.random  # noqa: E402,F401
+import numpy.testing  # noqa: E402,F401
+
+import wire  # noqa: E402
+
+# Library functions a submission might replace to fool an in-process grader.
+WATCHED = [
+    ("numpy", "allclose"), ("numpy", "isclose"), ("numpy", "array_equal"), ("numpy", "all"),
+    ("numpy.testing", "assert_allclose"), ("numpy.testing", "assert_array_equal"),
+    ("numpy.testing", "assert_array_almost_equal"), ("numpy.testing", "assert_equal"),
+    ("builtins", "isinstance"), ("builtins", "print"), ("builtins", "open"), ("builtins", "__import__"),
+    ("os", "_exit"), ("sys", "exit"),
+]
+SPAWN_EVENTS = {"subprocess.Popen", "os.system", "os.exec", "os.posix_spawn", "os.spawn", "os.fork", "os.forkpty", "pty.spawn"}
+
+
+class Bookkeeping:
+    def __init__(self, banned, why):
+        self.banned = tuple(banned)
+        self.why = why
+        self.events = []
+        self.seen = set()
+        self.watched = {}
+
+    def note(self, kind, detail):
+        key = (kind, detail)
+        if key not in self.seen and len(self.events) < 50:
+            self.seen.add(key)
+            self.events.append({"kind": kind, "detail": str(detail)[:300]})
+
+    def drain(self):
+        self.check_patches()
+        events, self.events = self.events, []
+        return events
+
+    def is_banned(self, module):
+        return any(module == b or module.startswith(b + ".") for b in self.banned)
+
+    def audit(self, event, args):
+        if event == "import":
+            module = args[0] or ""
+            if self.is_banned(module):
+                self.note("refused-import", module)
+                raise ImportError(f"importing {module} is not allowed: {self.why}")
+        elif event in SPAWN_EVENTS:
+            self.note("spawn", f"{event} {args[0]!r}" if args else event)
+        elif event == "open" and len(args) >= 2:
+            path, mode = args[0], args[1]
+            writing = isinstance(mode, str) and any(c in mode for c in "wax+")
+            if isinstance(mode, int):
+                writing = bool(mode & (os.O_WRONLY | os.O_RDWR | os.O_CREAT))
+            if writing and isinstance(path, (str, bytes)):
+                self.note("write-file", os.fsdecode(path))
+        elif event in ("socket.connect", "socket.bind"):
+            self.note("network", event)
+        elif event == "ctypes.dlopen":
+            self.note("ctypes", args[0] if args else "")
+
+    def snapshot(self):
+        for module, name in WATCHED:
+            owner = sys.modules.get(module)
+            self.watched[(module, name)] = getattr(owner, name, None)
+
+    def check_patches(self):
+        for (module, name), original in self.watched.items():
+            owner = sys.modules.get(module)
+            if getattr(owner, name, None) is not original:
+                self.note("patched", f"{module}.{name}")
+
+
+def drop_privileges(uid, gid):
+    if os.geteuid() == 0 and uid:
+        os.setgroups([])
+        os.setgid(gid)
+        os.setuid(uid)
+    if os.geteuid() == 0 and uid:
+        raise SystemExit("worker could not drop root privileges")
+
+
+def apply_limits(limits):
+    mb = 1024 * 1024
+    wanted = {
+        resource.RLIMIT_AS: limits["memory_mb"] * mb,
+        resource.RLIMIT_CPU: limits["cpu_seconds"],
+        resource.RLIMIT_NOFILE: limits["open_files"],
+        resource.RLIMIT_FSIZE: limits["file_size_mb"] * mb,
+        resource.RLIMIT_CORE: 0,
+    }
+    if limits.get("processes"):
+        wanted[resource.RLIMIT_NPROC] = limits["processes"]
+    for which, value in wanted.items():
+        soft, hard = resource.getrlimit(which)
+        if hard != resource.RLIM_INFINITY:
+            value = min(value, hard)
+        resource.setrlimit(which, (value, value))
+
+
+class Objects:
+    """Objects that stay here; the grader holds only their ids."""
+
+    def __init__(self):
+        self.table = {}
+
+    def add(self, obj):
+        key = len(self.table)
+        self.table[key] = obj
+        return key
+
+    def __call__(self, key, cls):
+        if key not in self.table:
+            raise wire.WireError(f"unknown object id {key}")
+        return self.table[key]
+
+    @staticmethod
+    def array(array, cls, scalar):
+        return array[()] if scalar else array
+
+    @staticmethod
+    def bad(cls, why):
+        raise wire.WireError("the grader never sends unsendable values")
+
+
+def describe_error(exc, files):
+    """Type, message and the student's line where it happened."""
+    where = ""
+    for frame in reversed(traceback.extract_tb(exc.__traceback__)):
+        if frame.filename in files:
+            where = f"{frame.filename}, line {frame.lineno}, in {frame.name}"
+            if frame.line:
+                where += f": {frame.line.strip()}"
+            break
+    if isinstance(exc, SyntaxError) and exc.filename in files:
+        where = f"{exc.filename}, line {exc.lineno}: {(exc.text or '').strip()}"
+    kind = type(exc)
+    return {
+        "type": kind.__name__,
+        "builtin": kind.__module__ == "builtins",
+        "message": str(exc)[:2000],
+        "where": where[:500],
+    }
+
+
+class Worker:
+    def __init__(self, setup):
+        self.setup = setup
+        self.objects = Objects()
+        self.books = Bookkeeping(setup["banned"], setup["banned_why"])
+        self.files = set()
+        self.module = None
+
+    def run_code(self, source, filename, namespace):
+        self.files.add(filename)
+        linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+        exec(compile(source, filename, "exec"), namespace)  # noqa: S102 - this is the sandbox
+
+    def load(self, request):
+        name = request["name"]
+        module = types.ModuleType(name)
+        module.__file__ = request["filename"]
+        sys.modules[name] = module
+        self.module = module
+        self.objects.table[0] = module
+        cell_errors = []
+        if request["kind"] == "module":
+            self.run_code(request["source"], request["filename"], module.__dict__)
+        else:
+            # A notebook runs cell by cell; like "run all" that carries on, a
+            # failing cell is reported and the next cells still run.
+            for number, cell in request["cells"]:
+                try:
+                    self.run_code(cell, f"{request['filename']} cell {number}", module.__dict__)
+                except Exception as exc:  # noqa: BLE001
+                    cell_errors.append(describe_error(exc, self.files))
+        return cell_errors
+
+    def handle(self, header, blobs):
+        op = header.get("op")
+        decode = lambda v: wire.decode(v, blobs, self.objects)  # noqa: E731
+        if op == "load":
+            return self.load(header)
+        if op == "ping":
+            return "pong"
+        target = self.objects(header.get("id"), "")
+        if op == "getattr":
+            return getattr(target, header["name"])
+        if op == "setattr":
+            setattr(target, header["name"], decode(header["value"]))
+            return None
+        if op == "call":
+            args = [decode(v) for v in header.get("args", [])]
+            kwargs = {k: decode(v) for k, v in header.get("kwargs", {}).items()}
+            return target(*args, **kwargs)
+        raise wire.WireError(f"unknown request {op!r}")
+
+    def reply(self, out, header):
+        encoder = wire.Encoder(remember=self.objects.add)
+        header["events"] = self.books.drain()
+        if "value" in header:
+            try:
+                header["value"] = encoder.encode(header["value"])
+            except Exception as exc:  # noqa: BLE001 - e.g. a rigged __array__ raising
+                header["value"] = {"t": "bad", "cls": wire.qualname(header["value"]), "why": f"could not be read: {exc}"[:300]}
+        header["blobs"] = len(encoder.blobs)
+        out.write(wire.pack(header, encoder.blobs))
+
+    def serve(self, read, out):
+        while True:
+            try:
+                header, blobs = wire.unpack(read, 1 << 34)
+            except EOFError:
+                return
+            try:
+                value = self.handle(header, blobs)
+                self.reply(out, {"ok": True, "value": value})
+            except BaseException as exc:  # noqa: BLE001 - SystemExit too: a student's exit is an answer
+                if isinstance(exc, SystemExit):
+                    self.books.note("exit", f"sys.exit({exc.code!r})")
+                error = describe_error(exc, self.files)
+                if isinstance(exc, SystemExit):
+                    error["message"] = f"the code called sys.exit({exc.code!r})"
+                self.reply(out, {"ok": False, "error": error})
+
+
+def main():
+    request_fd, reply_fd = (int(fd) for fd in sys.argv[1:3])
+    requests = os.fdopen(request_fd, "rb", buffering=0)
+    replies = os.fdopen(reply_fd, "wb", buffering=0)
+    setup, _ = wire.unpack(requests.read, 0)
+    drop_privileges(setup.get("uid"), setup.get("gid"))
+    if setup.get("limits"):
+        apply_limits(setup["limits"])
+    np.random.seed(setup.get("seed", 0) % (2**32))
+    worker = Worker(setup)
+    worker.books.snapshot()
+    sys.addaudithook(worker.books.audit)
+    os.environ.clear()
+    sys.argv = ["submission"]
+    builtins.input = _no_input
+    worker.reply(replies, {"ok": True, "value": "ready"})
+    worker.serve(requests.read, replies)
+
+
+def _no_input(*args):
+    raise EOFError("input() is not available while grading")
+
+
+if __name__ == "__main__":
+    main()

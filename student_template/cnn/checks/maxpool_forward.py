@@ -1,0 +1,80 @@
+# Built from assignments/cnn/public_tests/test_maxpool_forward.py by `python -m autograder build`; edit that file instead.
+from otter.test_files import test_case
+
+OK_FORMAT = False
+name = "maxpool_forward"
+
+"""Public checks for maxpool_forward."""
+
+import numpy as np
+
+_X = np.array([[[[1, 5, 2, 0],
+                 [3, 4, 8, 1],
+                 [0, 2, 6, 7],
+                 [9, 1, 3, 2]]]])
+
+
+def _check_array(out, shape):
+    assert isinstance(out, np.ndarray), (
+        f"maxpool_forward returned {type(out).__name__}; expected a NumPy array"
+    )
+    assert out.shape == shape, (
+        f"maxpool_forward returned shape {out.shape}; expected {shape} = (N, C, H_out, W_out)"
+    )
+
+
+@test_case(name="test_non_overlapping_2x2")
+def test_non_overlapping_2x2(maxpool_forward):
+    """With the default stride (equal to pool_size), each 2x2 block is replaced by its maximum."""
+    out = maxpool_forward(_X, pool_size=2)
+    _check_array(out, (1, 1, 2, 2))
+    np.testing.assert_allclose(
+        out,
+        np.array([[[[5, 8],
+                    [9, 7]]]]),
+        err_msg="each output cell should be the maximum of one 2x2 block of x",
+    )
+
+
+@test_case(name="test_stride_one_overlaps")
+def test_stride_one_overlaps(maxpool_forward):
+    """With stride 1, 2x2 windows start at every cell where they fit, so they overlap."""
+    out = maxpool_forward(_X, pool_size=2, stride=1)
+    _check_array(out, (1, 1, 3, 3))
+    np.testing.assert_allclose(
+        out,
+        np.array([[[[5, 8, 8],
+                    [4, 8, 8],
+                    [9, 6, 7]]]]),
+        err_msg="wrong maxima for pool_size=2, stride=1",
+    )
+
+
+@test_case(name="test_each_channel_pooled_separately")
+def test_each_channel_pooled_separately(maxpool_forward):
+    """Every image and channel is pooled on its own: windows never mix channels."""
+    x = np.arange(64).reshape(2, 2, 4, 4)
+    out = maxpool_forward(x, pool_size=2)
+    _check_array(out, (2, 2, 2, 2))
+    np.testing.assert_allclose(
+        out,
+        np.array([[[[5, 7], [13, 15]],
+                   [[21, 23], [29, 31]]],
+                  [[[37, 39], [45, 47]],
+                   [[53, 55], [61, 63]]]]),
+        err_msg="wrong maxima for a batch of 2 images with 2 channels each",
+    )
+
+
+@test_case(name="test_windows_that_do_not_fit_are_dropped")
+def test_windows_that_do_not_fit_are_dropped(maxpool_forward):
+    """On a 5x5 input, 2x2 windows with stride 2 fit twice per axis; the last row and column are left out."""
+    x = np.arange(25).reshape(1, 1, 5, 5)
+    out = maxpool_forward(x, pool_size=2)
+    _check_array(out, (1, 1, 2, 2))
+    np.testing.assert_allclose(
+        out,
+        np.array([[[[6, 8],
+                    [16, 18]]]]),
+        err_msg="wrong maxima on a 5x5 input with pool_size=2",
+    )

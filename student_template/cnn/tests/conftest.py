@@ -1,0 +1,42 @@
+"""Hands each public test the functions and classes of your cnn_layers.py.
+
+A test whose parameter is named like an item of the assignment (pad,
+conv2d_forward, Conv2d, ...) receives that item from cnn_layers.py in the
+folder above this one. Run the tests from that folder with `pytest`.
+"""
+
+import importlib.util
+from pathlib import Path
+
+import pytest
+
+MODULE = "cnn_layers"
+CONTRACT = ['conv_output_size', 'pad', 'conv2d_forward', 'conv2d_backward', 'maxpool_forward', 'maxpool_backward', 'Parameter', 'Module', 'Conv2d', 'MaxPool2d']
+SOURCE = Path(__file__).resolve().parent.parent / f"{MODULE}.py"
+
+
+@pytest.fixture(scope="session")
+def _student_module():
+    if not SOURCE.is_file():
+        pytest.fail(f"{SOURCE.name} is missing; keep it beside the tests/ folder", pytrace=False)
+    spec = importlib.util.spec_from_file_location(MODULE, SOURCE)
+    module = importlib.util.module_from_spec(spec)
+    try:
+        spec.loader.exec_module(module)
+    except Exception as exc:  # a broken module fails every test with the reason
+        pytest.fail(f"importing {SOURCE.name} failed: {type(exc).__name__}: {exc}", pytrace=False)
+    return module
+
+
+def _item(name):
+    @pytest.fixture(name=name)
+    def fixture(_student_module):
+        if not hasattr(_student_module, name):
+            pytest.fail(f"{SOURCE.name} does not define {name}; keep the names from the handout", pytrace=False)
+        return getattr(_student_module, name)
+
+    return fixture
+
+
+for _name in CONTRACT:
+    globals()["_fixture_" + _name] = _item(_name)
