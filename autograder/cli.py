@@ -8,7 +8,9 @@ one-line message on stderr saying what to do).
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+from pathlib import Path
 
 from . import assignment as assignments
 from . import build
@@ -45,6 +47,107 @@ def cmd_build(args) -> int:
     return 1 if failed else 0
 
 
+def _one_assignment(name: str | None) -> assignments.Assignment:
+    if name:
+        return assignments.load(name)
+    found = _selected([])
+    if len(found) > 1:
+        raise UsageError("several assignments exist; say which with --assignment NAME")
+    return found[0]
+
+
+def _submission_paths(args_paths: list[str]) -> list[Path]:
+    paths, names = [], {}
+    for raw in args_paths:
+        path = Path(raw)
+        if not path.exists():
+            raise UsageError(f"{raw} does not exist; pass .py, .ipynb, .zip files or folders")
+        paths.append(path)
+    from .engine.submission import submission_name
+
+    for path in paths:
+        name = submission_name(path)
+        if name in names and names[name] != path:
+            raise UsageError(f"{names[name]} and {path} would both be graded as '{name}'; rename one")
+        names[name] = path
+    return list(dict.fromkeys(paths))
+
+
+def grade_batch(a, paths: list[Path], out: Path, jobs: int, resume: bool, seed, public_only=False, quiet=False):
+    """Grade every path into `out`; returns the grades in the order given."""
+    from tqdm import tqdm
+
+    from .engine import grading, report
+    from .engine.submission import submission_name
+
+    out.mkdir(parents=True, exist_ok=True)
+    book = report.Gradebook(out / "grades.csv", [q.item for q in a.questions])
+    try:
+        done = book.start(resume)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    grades: dict[str, grading.Grade] = {}
+    todo = []
+    for path in paths:
+        name = submission_name(path)
+        saved = out / name / "grade.json"
+        if resume and name in done and saved.is_file():
+            import json
+
+            grades[name] = grading.Grade.from_dict(json.loads(saved.read_text(encoding="utf-8")))
+        else:
+            todo.append(path)
+    bar = tqdm(total=len(todo), unit="submission", disable=quiet or not sys.stderr.isatty(), file=sys.stderr)
+
+    def finish(grade):
+        report.write_submission(out, grade, a.title)
+        book.add(grade)
+        grades[grade.name] = grade
+        bar.set_postfix_str(f"{grade.name}: {grade.score:g}", refresh=False)
+        bar.update()
+
+    if jobs <= 1 or len(todo) <= 1:
+        grader = grading.Grader(a, seed=seed, public_only=public_only)
+        for path in todo:
+            try:
+                finish(grader.grade(path))
+            except Exception as exc:  # noqa: BLE001 - the batch goes on; the reason is kept
+                finish(grading.failed_grade(grader, path, f"grader error: {type(exc).__name__}: {exc}"))
+    else:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor, as_completed
+
+        context = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(
+            max_workers=jobs, mp_context=context, initializer=grading._job_init,
+            initargs=(a.name, str(a.root), None, seed, public_only),
+        ) as pool:
+            futures = [pool.submit(grading._job_grade, str(p)) for p in todo]
+            for future in as_completed(futures):
+                finish(grading.Grade.from_dict(future.result()))
+    bar.close()
+    return [grades[submission_name(p)] for p in paths if submission_name(p) in grades]
+
+
+def print_gradebook(grades, a) -> None:
+    width = max([len(g.name) for g in grades] + [10])
+    print(f"{'submission':<{width}}  {'score':>7}  status")
+    for g in grades:
+        print(f"{g.name:<{width}}  {g.score:>7g}  {g.status}")
+
+
+def cmd_grade(args) -> int:
+    a = _one_assignment(args.assignment)
+    if args.jobs < 1:
+        raise UsageError("--jobs must be at least 1")
+    paths = _submission_paths(args.submissions)
+    grades = grade_batch(a, paths, Path(args.out), args.jobs, args.resume, args.seed, quiet=args.quiet)
+    if not args.quiet:
+        print_gradebook(grades, a)
+        print(f"grades: {Path(args.out) / 'grades.csv'}; per submission: results.json and feedback.md in {args.out}/<name>/")
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="python -m autograder", description=__doc__.splitlines()[0])
     sub = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -53,6 +156,16 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("assignment", nargs="*", help="assignment names (default: all)")
     p.add_argument("--check", action="store_true", help="only report whether the built files are stale (exit 1 if so)")
     p.set_defaults(run=cmd_build)
+
+    p = sub.add_parser("grade", help="grade submissions with the hidden suite")
+    p.add_argument("submissions", nargs="+", metavar="SUBMISSION", help=".py, .ipynb, folder or .zip")
+    p.add_argument("--out", required=True, help="folder for grades.csv and one folder of results per submission")
+    p.add_argument("--jobs", type=int, default=1, help="submissions graded at once (default 1)")
+    p.add_argument("--resume", action="store_true", help="skip submissions already in OUT/grades.csv")
+    p.add_argument("--assignment", help="assignment name (default: the only one)")
+    p.add_argument("--seed", type=int, help="use this seed for every submission's inputs (to reproduce a run)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar or gradebook on the terminal")
+    p.set_defaults(run=cmd_grade)
     return top
 
 

@@ -311,6 +311,7 @@ class StudentSession:
         self.printed: list[str] = []
         self.restarts = 0
         self.timing = {"worker_start": [], "load": []}
+        self.incident: StudentError | None = None
 
     # -- bookkeeping ---------------------------------------------------
     def note(self, kind: str, detail: str) -> None:
@@ -393,6 +394,7 @@ class StudentSession:
 
     # -- per test ------------------------------------------------------
     def begin_test(self, seconds: float) -> None:
+        self.incident = None
         self.budget = seconds
         self.deadline = time.monotonic() + seconds
 
@@ -410,12 +412,19 @@ class StudentSession:
             raise self.load_error
         self.ensure_worker()
         assert self.worker is not None
-        if time.monotonic() >= self.deadline:
-            raise StudentTimeout(f"timed out after {self.budget:g} s")
+        # Outside a test's call (fixture set-up, say) a request still gets one test's budget.
+        deadline = self.deadline if self.deadline != float("inf") else time.monotonic() + self.budget
+        if time.monotonic() >= deadline:
+            self.incident = self.incident or StudentTimeout(f"timed out after {self.budget:g} s")
+            raise self.incident
         try:
-            reply, reply_blobs = self.worker.request(header, blobs, self.deadline)
+            reply, reply_blobs = self.worker.request(header, blobs, deadline)
         except StudentTimeout:
-            raise StudentTimeout(f"timed out after {self.budget:g} s") from None
+            self.incident = StudentTimeout(f"timed out after {self.budget:g} s")
+            raise self.incident from None
+        except (WorkerDied, BadReply) as exc:
+            self.incident = self.incident or exc
+            raise
         self._absorb(reply)
         if not reply.get("ok"):
             error = reply.get("error") if isinstance(reply.get("error"), dict) else {}

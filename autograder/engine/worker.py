@@ -154,8 +154,9 @@ def describe_error(exc, files):
     for frame in reversed(traceback.extract_tb(exc.__traceback__)):
         if frame.filename in files:
             where = f"{frame.filename}, line {frame.lineno}, in {frame.name}"
-            if frame.line:
-                where += f": {frame.line.strip()}"
+            line = (frame.line or "").strip()
+            if line and not line.startswith("raise "):  # a raise line only repeats the message
+                where += f": {line[:120]}"
             break
     if isinstance(exc, SyntaxError) and exc.filename in files:
         where = f"{exc.filename}, line {exc.lineno}: {(exc.text or '').strip()}"

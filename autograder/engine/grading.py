@@ -1,0 +1,213 @@
+"""Grading one submission, and a batch of them, in the trusted process.
+
+Per submission: read it (submission.py), look at its source (static.py),
+load it in a sandboxed worker (session.py), run the hidden suite and the
+public tests against it (plugin.py), and share each question's points
+among its tests. The result is plain data; report.py writes it out.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import os
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from .. import assignment as assignments
+from . import plugin as grading_plugin
+from . import sandbox, static, submission
+from .session import StudentError, StudentSession
+
+
+@dataclass
+class TestGrade:
+    name: str
+    number: str
+    item: str
+    score: float
+    max_score: float
+    status: str
+    visibility: str
+    output: str
+    kind: str
+    duration: float
+
+
+@dataclass
+class Grade:
+    name: str
+    origin: str
+    score: float
+    max_score: float
+    status: str
+    seed: int
+    isolation: str
+    tests: list[TestGrade] = field(default_factory=list)
+    by_item: dict[str, float] = field(default_factory=dict)
+    findings: list[dict] = field(default_factory=list)
+    events: list[dict] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    cell_errors: list[dict] = field(default_factory=list)
+    printed: str = ""
+    execution_time: float = 0.0
+    timing: dict = field(default_factory=dict)
+    kind: str = "module"
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "Grade":
+        data = dict(data)
+        data["tests"] = [TestGrade(**t) for t in data.get("tests", [])]
+        return cls(**data)
+
+
+def seed_for(assignment_name: str, submission_name: str, secret: str = "") -> int:
+    """Inputs depend on the submission's name (and the instructor's secret, if set)."""
+    digest = hashlib.sha256(f"{secret}\0{assignment_name}\0{submission_name}".encode()).hexdigest()
+    return int(digest[:12], 16)
+
+
+def load_reference(a: assignments.Assignment):
+    path = a.reference_module
+    if not path.is_file():
+        raise assignments.ConfigError(f"the reference {path} is missing; run `python -m autograder build`")
+    spec = importlib.util.spec_from_file_location(f"reference_{a.name}_{a.module}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+class Grader:
+    """Grades submissions of one assignment; reusable across a batch."""
+
+    def __init__(self, a: assignments.Assignment, secret: str | None = None, seed: int | None = None,
+                 public_only: bool = False):
+        self.assignment = a
+        self.secret = os.environ.get("AUTOGRADER_SECRET", "") if secret is None else secret
+        self.fixed_seed = seed
+        self.reference = load_reference(a)
+        public = sorted(a.public_tests_dir.glob("test_*.py"))
+        hidden = [] if public_only else sorted(a.suite.glob("test_*.py"))
+        if not public_only and not hidden:
+            raise assignments.ConfigError(f"no hidden suite files (test_*.py) in {a.suite}")
+        self.files = hidden + public
+        self.rootdir = Path(os.path.commonpath([str(p.parent) for p in self.files]))
+        # Everything student code must not see, for the sandbox to hide or check.
+        self.protected = [a.root / "solutions", a.root / "autograder", a.folder, a.root / "tests"]
+        self.isolation = sandbox.detect(self.protected)
+
+    def seed(self, name: str) -> int:
+        return self.fixed_seed if self.fixed_seed is not None else seed_for(self.assignment.name, name, self.secret)
+
+    def grade(self, path: Path, handout: Path | None = None) -> Grade:
+        started = time.monotonic()
+        a = self.assignment
+        handout = handout or (a.template_dir / f"{a.module}.py")
+        sub = submission.resolve(Path(path), a.module, a.notebook, handout)
+        seed = self.seed(sub.name)
+        session = StudentSession(sub, self.isolation, a.limits, a.banned_imports, a.banned_why, seed)
+        findings = list(sub.findings)
+        if sub.problem:
+            session.load_error = StudentError(f"the submission could not be read: {sub.problem}")
+        else:
+            findings += static.scan(sub.source, a.banned_imports)
+            session.start()
+            if session.load_error is not None:
+                session.load_error = StudentError(f"{sub.display} could not be loaded: {session.load_error}")
+        plugin = grading_plugin.GradingPlugin(
+            session, self.reference, a.contract, a.questions, a.public_tests_dir, seed, a.limits
+        )
+        try:
+            if session.load_error is None:
+                session.prestart()  # a spare, for the first test that kills its worker
+            grading_plugin.run_suite(plugin, self.files, self.rootdir)
+        finally:
+            session.close()
+        grade = self._score(sub, plugin, session, seed)
+        grade.findings = findings
+        grade.execution_time = round(time.monotonic() - started, 3)
+        return grade
+
+    def _score(self, sub, plugin, session, seed) -> Grade:
+        a = self.assignment
+        outcomes = sorted(plugin.outcomes.values(), key=lambda o: o.order)
+        weights: dict[str, float] = {}
+        for o in outcomes:
+            weights[o.item] = weights.get(o.item, 0.0) + o.weight
+        tests, by_item, counters = [], {q.item: 0.0 for q in a.questions}, {}
+        for o in outcomes:
+            q_index = [q.item for q in a.questions].index(o.item)
+            counters[o.item] = counters.get(o.item, 0) + 1
+            max_score = a.question(o.item).points * o.weight / weights[o.item]
+            score = max_score if o.passed else 0.0
+            by_item[o.item] += score
+            tests.append(TestGrade(
+                name=f"{o.item}: {o.title}",
+                number=f"{q_index + 1}.{counters[o.item]}",
+                item=o.item,
+                score=round(score, 6),
+                max_score=round(max_score, 6),
+                status="passed" if o.passed else "failed",
+                visibility=o.visibility,
+                output="" if o.passed else o.message,
+                kind=o.kind,
+                duration=round(o.duration, 4),
+            ))
+        total = round(sum(by_item.values()), 2)
+        if session.load_error is not None:
+            status = str(session.load_error)
+        else:
+            problems = {}
+            for t in tests:
+                if t.kind in ("timeout", "crash", "protocol"):
+                    problems[t.kind] = problems.get(t.kind, 0) + 1
+            status = "graded" + "".join(f"; {n} test(s) {k}" for k, n in problems.items())
+        return Grade(
+            name=sub.name,
+            origin=str(sub.origin),
+            score=total,
+            max_score=a.total_points,
+            status=status,
+            seed=seed,
+            isolation=self.isolation.summary(),
+            tests=tests,
+            by_item={k: round(v, 2) for k, v in by_item.items()},
+            events=session.events,
+            notes=sub.notes,
+            cell_errors=session.cell_errors,
+            printed="\n".join(session.printed)[-20000:],
+            timing={k: [round(x, 4) for x in v] for k, v in session.timing.items()},
+            kind=sub.kind,
+        )
+
+
+# -- batches across processes -------------------------------------------
+_job_grader: Grader | None = None
+
+
+def _job_init(name: str, root: str, secret: str | None, seed: int | None, public_only: bool) -> None:
+    global _job_grader
+    os.environ["AUTOGRADER_ROOT"] = root
+    _job_grader = Grader(assignments.load(name, Path(root)), secret, seed, public_only)
+
+
+def _job_grade(path: str) -> dict:
+    assert _job_grader is not None
+    try:
+        return _job_grader.grade(Path(path)).to_dict()
+    except Exception as exc:  # noqa: BLE001 - the batch must go on; the reason is kept
+        return failed_grade(_job_grader, Path(path), f"grader error: {type(exc).__name__}: {exc}").to_dict()
+
+
+def failed_grade(grader: Grader, path: Path, reason: str) -> Grade:
+    a = grader.assignment
+    return Grade(
+        name=submission.submission_name(path), origin=str(path), score=0.0, max_score=a.total_points,
+        status=reason, seed=grader.seed(submission.submission_name(path)), isolation=grader.isolation.summary(),
+        by_item={q.item: 0.0 for q in a.questions},
+    )
+

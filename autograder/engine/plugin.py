@@ -1,0 +1,182 @@
+"""The pytest plugin that turns a suite run into per-test grades.
+
+It supplies the fixtures (`student`, `reference`, `rng`, and one per
+contract name for the public tests), gives every test its time budget, and
+records each outcome with a message fit for the student: the assertion's
+own message or the student's error, never the suite's source or traceback.
+"""
+
+from __future__ import annotations
+
+import time
+import types
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from .session import StudentError, StudentModule, StudentSession
+
+
+@dataclass
+class TestOutcome:
+    nodeid: str
+    item: str
+    title: str
+    weight: float
+    visibility: str
+    passed: bool = False
+    kind: str = "pass"  # pass | fail | error | timeout | crash | protocol
+    message: str = ""
+    duration: float = 0.0
+    order: tuple = field(default_factory=tuple)
+
+
+def _title(item: pytest.Item) -> str:
+    doc = (getattr(item.obj, "__doc__", None) or "").strip()
+    if doc:
+        return doc.splitlines()[0].rstrip(".")
+    return item.name.removeprefix("test_").replace("_", " ")
+
+
+class GradingPlugin:
+    def __init__(self, session: StudentSession, reference, contract, questions, public_dir: Path, seed: int, limits):
+        self.session = session
+        self.reference = reference
+        self.questions = [q.item for q in questions]
+        self.public_dir = public_dir.resolve()
+        self.seed = seed
+        self.limits = limits
+        self.outcomes: dict[str, TestOutcome] = {}
+        self.problems: list[str] = []
+        self.fixtures = self._fixture_module(contract)
+
+    def _fixture_module(self, contract):
+        """Fixtures live in a module object: pytest reads fixtures from plugin modules."""
+        fixtures = types.ModuleType("autograder_fixtures")
+        student = StudentModule(self.session)
+
+        def make(name):
+            @pytest.fixture(name=name)
+            def provide():
+                return getattr(student, name)
+
+            return provide
+
+        for name in contract:
+            setattr(fixtures, f"contract_{name}", make(name))
+
+        @pytest.fixture(name="student")
+        def student_fixture():
+            return student
+
+        @pytest.fixture(name="reference", scope="session")
+        def reference_fixture():
+            return self.reference
+
+        @pytest.fixture(name="rng")
+        def rng_fixture(request):
+            return np.random.default_rng([self.seed, zlib.crc32(request.node.name.encode())])
+
+        fixtures.student_fixture = student_fixture
+        fixtures.reference_fixture = reference_fixture
+        fixtures.rng_fixture = rng_fixture
+        return fixtures
+
+    # -- collection ----------------------------------------------------
+    def pytest_configure(self, config):
+        config.pluginmanager.register(self.fixtures, "autograder-fixtures")
+        config.addinivalue_line("markers", "grade(item, weight, seconds): the question a check grades")
+
+    def pytest_collection_modifyitems(self, session, config, items):
+        for position, item in enumerate(items):
+            path = Path(str(item.path)).resolve()
+            marker = item.get_closest_marker("grade")
+            if path.parent == self.public_dir:
+                question = path.stem.removeprefix("test_")
+                weight, visibility = 1.0, "visible"
+            elif marker is not None:
+                question = marker.kwargs.get("item")
+                weight, visibility = float(marker.kwargs.get("weight", 1.0)), "after_published"
+            else:
+                self.problems.append(f"{item.nodeid} has no @check(...) naming the question it grades")
+                continue
+            if question not in self.questions:
+                self.problems.append(f"{item.nodeid} grades '{question}', which is not a question of the config")
+                continue
+            outcome = TestOutcome(item.nodeid, question, _title(item), weight, visibility)
+            outcome.order = (self.questions.index(question), visibility != "visible", position)
+            self.outcomes[item.nodeid] = outcome
+        items.sort(key=lambda i: self.outcomes[i.nodeid].order if i.nodeid in self.outcomes else (999,))
+
+    # -- running -------------------------------------------------------
+    def _seconds(self, item) -> float:
+        marker = item.get_closest_marker("grade")
+        seconds = marker.kwargs.get("seconds") if marker is not None else None
+        return float(seconds or self.limits.test_seconds)
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_call(self, item):
+        # A replacement worker is made ready before the clock starts, so a
+        # restart after another test's timeout costs this test nothing.
+        if self.session.load_error is None:
+            try:
+                self.session.ensure_worker()
+            except StudentError:
+                pass  # the test's first call raises it again, with the reason
+        self.session.begin_test(self._seconds(item))
+        try:
+            yield
+        finally:
+            self.session.deadline = float("inf")
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_makereport(self, item, call):
+        report = (yield).get_result()
+        outcome = self.outcomes.get(item.nodeid)
+        if outcome is None:
+            return
+        if call.when == "call":
+            outcome.duration = call.duration
+        if report.passed and call.when == "call":
+            outcome.passed = self.session.incident is None
+        if report.failed or (call.when == "call" and self.session.incident is not None):
+            if outcome.kind == "pass" or call.when == "call":
+                outcome.passed = False
+                outcome.kind, outcome.message = self._explain(call.excinfo)
+        if call.when == "teardown":
+            self.session.end_test()
+
+    def _explain(self, excinfo) -> tuple[str, str]:
+        incident = self.session.incident
+        if incident is not None:
+            return incident.kind, str(incident)
+        if excinfo is None:
+            return "fail", "the check failed"
+        exc = excinfo.value
+        if isinstance(exc, StudentError):
+            return exc.kind, f"your code raised {exc}" if exc.kind == "error" and exc.type_name else str(exc)
+        if isinstance(exc, AssertionError):
+            return "fail", str(exc).strip() or "the check failed"
+        if isinstance(exc, pytest.fail.Exception):
+            return "fail", str(exc)
+        # The suite stumbled over what the student returned (None.shape, say).
+        return "fail", f"the result could not be checked ({type(exc).__name__}: {str(exc)[:300]})"
+
+
+def run_suite(plugin: GradingPlugin, files: list[Path], rootdir: Path) -> None:
+    """Run the suite files in this process; results land in plugin.outcomes."""
+    args = [
+        *map(str, files),
+        "-p", "no:cacheprovider", "-p", "no:terminal", "-p", "no:stepwise", "-p", "no:warnings",
+        "--assert=plain", "--import-mode=importlib", "-s",
+        "--rootdir", str(rootdir), "--confcutdir", str(rootdir), "-o", "addopts=", "-o", "python_files=test_*.py",
+        "-o", "console_output_style=classic",
+    ]
+    started = time.monotonic()
+    code = pytest.main(args, plugins=[plugin])
+    if code not in (0, 1) or plugin.problems:
+        detail = "; ".join(plugin.problems) or f"pytest exited with code {int(code)}"
+        raise RuntimeError(f"the hidden suite could not run ({detail}, after {time.monotonic() - started:.1f} s)")

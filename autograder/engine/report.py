@@ -1,0 +1,174 @@
+"""Writing grades: results.json (Gradescope's format), feedback.md, grades.csv.
+
+grades.csv is appended to and flushed as each submission finishes, so an
+interrupted batch keeps every grade it reached and `--resume` can skip them.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+from pathlib import Path
+
+from .grading import Grade
+
+FLAG_KINDS = {
+    "banned-import": "used a banned import",
+    "refused-import": "tried a banned import (refused)",
+    "exit": "exits the process",
+    "patch": "patches libraries",
+    "spawn": "starts processes",
+    "write-file": "writes files",
+    "read-file": "reads files",
+    "network": "uses the network",
+    "ctypes": "uses ctypes",
+    "signal": "sends or handles signals",
+    "introspection": "inspects the interpreter",
+    "rigged-value": "defines rigged comparisons or array subclasses",
+    "subclass": "returned an ndarray subclass",
+    "conftest": "submitted a conftest.py",
+    "unsafe-zip": "zip had unsafe entries",
+}
+
+
+def flags(grade: Grade) -> list[str]:
+    """One short phrase per kind of suspicious behaviour, static and runtime."""
+    kinds = []
+    for entry in grade.findings + grade.events:
+        kind = entry.get("kind", "")
+        if kind in FLAG_KINDS and FLAG_KINDS[kind] not in kinds:
+            kinds.append(FLAG_KINDS[kind])
+    if any(t.kind == "crash" for t in grade.tests):
+        kinds.append("crashed the worker")
+    if any(t.kind == "protocol" for t in grade.tests):
+        kinds.append("corrupted the grader's channel")
+    return kinds
+
+
+def results_json(grade: Grade) -> dict:
+    """Gradescope's autograder results format, with our details under extra_data."""
+    output = [f"Score: {grade.score:g} / {grade.max_score:g}.", f"Seed for this submission's inputs: {grade.seed}."]
+    if not grade.status.startswith("graded"):
+        output.append(grade.status)
+    output += grade.notes
+    return {
+        "score": grade.score,
+        "execution_time": grade.execution_time,
+        "output": "\n".join(output),
+        "output_format": "text",
+        "visibility": "visible",
+        "stdout_visibility": "hidden",
+        "tests": [
+            {
+                "name": t.name,
+                "number": t.number,
+                "score": t.score,
+                "max_score": t.max_score,
+                "status": t.status,
+                "visibility": t.visibility,
+                "tags": [t.item],
+                "output": t.output,
+            }
+            for t in grade.tests
+        ],
+        "extra_data": {
+            "submission": grade.name,
+            "status": grade.status,
+            "seed": grade.seed,
+            "isolation": grade.isolation,
+            "flags": flags(grade),
+            "static_findings": grade.findings,
+            "runtime_events": grade.events,
+            "notebook_cell_errors": grade.cell_errors,
+            "by_item": grade.by_item,
+            "timing": grade.timing,
+        },
+    }
+
+
+def feedback_markdown(grade: Grade, title: str, show_hidden: bool = True) -> str:
+    lines = [f"# {title}: feedback for {grade.name}", "", f"**Score: {grade.score:g} / {grade.max_score:g}**", ""]
+    if not grade.status.startswith("graded"):
+        lines += [f"> {grade.status}", ""]
+    for note in grade.notes:
+        lines += [f"- Note: {note}"]
+    if grade.notes:
+        lines.append("")
+    lines += ["| Question | Points |", "| --- | ---: |"]
+    maxima: dict[str, float] = {}
+    for t in grade.tests:
+        maxima[t.item] = maxima.get(t.item, 0.0) + t.max_score
+    for item, score in grade.by_item.items():
+        lines.append(f"| {item} | {score:g} / {round(maxima.get(item, 0), 2):g} |")
+    failed = [t for t in grade.tests if t.status != "passed" and (show_hidden or t.visibility == "visible")]
+    lines.append("")
+    if failed:
+        lines += ["## What to fix", ""]
+        for t in failed:
+            label = "public check" if t.visibility == "visible" else "hidden check"
+            lines.append(f"- **{t.name}** ({label}, {round(t.max_score, 2):g} points): {t.output}")
+    elif grade.tests:
+        lines.append("Every check passed.")
+    if grade.cell_errors:
+        lines += ["", "## Notebook cells that raised an error", ""]
+        for e in grade.cell_errors[:20]:
+            lines.append(f"- {e.get('where') or 'a cell'}: {e.get('type')}: {e.get('message')}")
+    refused = [e["detail"] for e in grade.events if e.get("kind") == "refused-import"]
+    banned = [f["detail"] for f in grade.findings if f.get("kind") == "banned-import"]
+    if refused or banned:
+        lines += ["", "## Imports that are not allowed", "", *[f"- {x}" for x in dict.fromkeys(banned + refused)]]
+    lines += [
+        "",
+        "---",
+        f"Inputs were random with seed {grade.seed} (derived from your submission's name), so a rerun gives the same result.",
+        f"Isolation: {grade.isolation}",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+class Gradebook:
+    """grades.csv, written row by row as submissions finish."""
+
+    def __init__(self, path: Path, items: list[str]):
+        self.path = path
+        self.columns = ["name", "total", *items, "status", "flags"]
+        self.done: set[str] = set()
+
+    def existing(self) -> dict[str, dict]:
+        if not self.path.is_file():
+            return {}
+        with open(self.path, newline="", encoding="utf-8") as f:
+            return {row["name"]: row for row in csv.DictReader(f) if row.get("name")}
+
+    def start(self, resume: bool) -> dict[str, dict]:
+        rows = self.existing() if resume else {}
+        if rows:
+            with open(self.path, newline="", encoding="utf-8") as f:
+                header = next(csv.reader(f), [])
+            if header != self.columns:
+                raise ValueError(f"{self.path} has other columns than this assignment's; use another --out folder")
+        else:
+            with open(self.path, "w", newline="", encoding="utf-8") as f:
+                csv.writer(f).writerow(self.columns)
+        return rows
+
+    def add(self, grade: Grade) -> None:
+        row = {"name": grade.name, "total": f"{grade.score:g}", "status": grade.status, "flags": "; ".join(flags(grade))}
+        row.update({item: f"{score:g}" for item, score in grade.by_item.items()})
+        with open(self.path, "a", newline="", encoding="utf-8") as f:
+            csv.DictWriter(f, self.columns, extrasaction="ignore").writerow(row)
+            f.flush()
+            os.fsync(f.fileno())
+
+
+def write_submission(out: Path, grade: Grade, title: str) -> Path:
+    folder = out / grade.name
+    folder.mkdir(parents=True, exist_ok=True)
+    tmp = folder / "results.json.tmp"
+    tmp.write_text(json.dumps(results_json(grade), indent=2) + "\n", encoding="utf-8")
+    tmp.replace(folder / "results.json")
+    (folder / "feedback.md").write_text(feedback_markdown(grade, title), encoding="utf-8")
+    (folder / "grade.json").write_text(json.dumps(grade.to_dict(), indent=1) + "\n", encoding="utf-8")
+    return folder

@@ -1,0 +1,110 @@
+"""What a hidden suite imports: the `check` decorator and result helpers.
+
+A check is a small pytest function:
+
+    @check("conv2d_forward", weight=2)
+    def test_bias_is_added(student, reference, rng):
+        \"\"\"conv2d_forward adds each filter's bias\"\"\"
+        x, w, b = ...
+        out = student.conv2d_forward(x, w, b)
+        same(out, reference.conv2d_forward(x, w, b), "conv2d_forward(x, w, b)",
+             mistakes={"left out the bias": lambda: reference.conv2d_forward(x, w, 0 * b)})
+
+Fixtures the engine provides: `student` (proxies into the sandboxed
+worker), `reference` (the reference module, trusted), `rng` (a NumPy
+Generator seeded per submission and test). Points come from the
+assignment's config: a question's points are shared among its checks by
+weight. Failure messages are what the student reads, so they say what was
+wrong without quoting the check's code; the engine never shows it.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Mapping
+
+import numpy as np
+import pytest
+
+
+def check(item: str, weight: float = 1.0, seconds: float | None = None):
+    """Mark a test as grading `item` (a question of the config) with a weight."""
+    return pytest.mark.grade(item=item, weight=float(weight), seconds=seconds)
+
+
+def numeric_array(value, what: str) -> np.ndarray:
+    """`value` if it is a plain numeric ndarray, else fail saying what it was."""
+    if type(value) is not np.ndarray:
+        got = "None" if value is None else type(value).__name__
+        raise AssertionError(f"{what} returned {got}; expected a numpy.ndarray")
+    if value.dtype.kind not in "biuf":
+        raise AssertionError(f"{what} returned an array of dtype {value.dtype}; expected numbers")
+    return value
+
+
+def expect_shape(value, shape: tuple, what: str) -> np.ndarray:
+    value = numeric_array(value, what)
+    if value.shape != tuple(shape):
+        raise AssertionError(f"{what} returned shape {value.shape}; expected {tuple(shape)}")
+    return value
+
+
+def first_difference(actual: np.ndarray, expected: np.ndarray) -> str:
+    gap = np.abs(actual.astype(np.float64) - expected.astype(np.float64))
+    gap = np.where(np.isnan(gap), np.inf, gap)
+    index = np.unravel_index(int(np.argmax(gap)), gap.shape) if gap.size else ()
+    where = "[" + ", ".join(str(int(i)) for i in index) + "]"
+    return f"largest difference at {where}: got {_number(actual[index])}, expected {_number(expected[index])}"
+
+
+def _number(value) -> str:
+    return f"{float(value):.6g}" if np.issubdtype(type(value), np.floating) else str(value)
+
+
+def matches(actual, expected, rtol: float = 1e-6, atol: float = 1e-8) -> bool:
+    return (
+        type(actual) is np.ndarray
+        and actual.dtype.kind in "biuf"
+        and actual.shape == np.shape(expected)
+        and bool(np.allclose(actual, expected, rtol=rtol, atol=atol, equal_nan=False))
+    )
+
+
+def same(
+    actual,
+    expected: np.ndarray,
+    what: str,
+    mistakes: Mapping[str, Callable[[], np.ndarray]] | None = None,
+    rtol: float = 1e-6,
+    atol: float = 1e-8,
+) -> np.ndarray:
+    """Fail unless `actual` equals `expected` in type, shape and values.
+
+    `mistakes` maps a sentence naming a known wrong approach to a function
+    computing what that approach returns; when the student's output matches
+    one, the failure names the mistake instead of only showing numbers.
+    """
+    expected = np.asarray(expected)
+    actual = expect_shape(actual, expected.shape, what)
+    if matches(actual, expected, rtol, atol):
+        return actual
+    hint = ""
+    for sentence, compute in (mistakes or {}).items():
+        try:
+            variant = compute()
+        except Exception:  # noqa: BLE001 - a variant that does not apply to these inputs
+            continue
+        if matches(actual, variant, rtol, atol):
+            hint = f" It matches what you get if you {sentence}."
+            break
+    raise AssertionError(f"{what} returned wrong values: {first_difference(actual, expected)}.{hint}")
+
+
+def raises(kind: type[BaseException], call: Callable[[], object], what: str) -> None:
+    """Fail unless `call()` raises `kind` (a student's exception arrives as the same builtin type)."""
+    try:
+        result = call()
+    except kind:
+        return
+    except Exception as exc:  # noqa: BLE001
+        raise AssertionError(f"{what} raised {type(exc).__name__}; expected {kind.__name__}") from None
+    raise AssertionError(f"{what} returned {result!r}; expected it to raise {kind.__name__}")
