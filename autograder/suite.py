@@ -76,27 +76,50 @@ def same(
     mistakes: Mapping[str, Callable[[], np.ndarray]] | None = None,
     rtol: float = 1e-6,
     atol: float = 1e-8,
+    dtype=None,
 ) -> np.ndarray:
-    """Fail unless `actual` equals `expected` in type, shape and values.
+    """Fail unless `actual` equals `expected` in type, shape and values (and dtype, if given).
 
-    `mistakes` maps a sentence naming a known wrong approach to a function
-    computing what that approach returns; when the student's output matches
-    one, the failure names the mistake instead of only showing numbers.
+    `mistakes` maps a phrase naming a known wrong approach ("flip the
+    kernel") to a function computing what that approach returns; when the
+    student's output matches one, the failure names the mistake.
     """
     expected = np.asarray(expected)
-    actual = expect_shape(actual, expected.shape, what)
+    actual = numeric_array(actual, what)
     if matches(actual, expected, rtol, atol):
+        if dtype is not None and actual.dtype != np.dtype(dtype):
+            raise AssertionError(f"{what} returned the right values with dtype {actual.dtype}; expected {np.dtype(dtype)}")
         return actual
-    hint = ""
-    for sentence, compute in (mistakes or {}).items():
+    hint = name_mistake(actual, mistakes, rtol, atol)
+    if actual.shape != expected.shape:
+        raise AssertionError(f"{what} returned shape {actual.shape}; expected {expected.shape}.{hint}")
+    raise AssertionError(f"{what} returned wrong values: {first_difference(actual, expected)}.{hint}")
+
+
+def name_mistake(actual, mistakes, rtol: float = 1e-6, atol: float = 1e-8) -> str:
+    """" It matches what you get if you <mistake>." for the first variant it matches, else ""."""
+    for phrase, compute in (mistakes or {}).items():
         try:
             variant = compute()
         except Exception:  # noqa: BLE001 - a variant that does not apply to these inputs
             continue
         if matches(actual, variant, rtol, atol):
-            hint = f" It matches what you get if you {sentence}."
-            break
-    raise AssertionError(f"{what} returned wrong values: {first_difference(actual, expected)}.{hint}")
+            return f" It matches what you get if you {phrase}."
+    return ""
+
+
+def unchanged(student, value, call: Callable[[object], object], what: str):
+    """Run `call(kept)` on a worker-side copy of `value`; fail if the call changed it.
+
+    Returns the call's result. The student's copy is read back from the
+    worker, so this sees in-place writes that a copy sent per call would hide.
+    """
+    kept = student.remote_copy(value)
+    result = call(kept)
+    after = student.read_back(kept)
+    if type(after) is not np.ndarray or after.shape != np.shape(value) or not np.array_equal(after, value):
+        raise AssertionError(f"{what} modified its input in place; work on a copy (x.copy() or np.pad) instead")
+    return result
 
 
 def raises(kind: type[BaseException], call: Callable[[], object], what: str) -> None:

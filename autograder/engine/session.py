@@ -456,6 +456,15 @@ class StudentSession:
         if remote._generation != self.generation:
             raise WorkerDied("this object belonged to a worker that has since stopped")
 
+    def keep(self, value) -> Remote:
+        """Put a value in the worker and return a handle to it (see StudentModule.remote_copy)."""
+        (tagged,), blobs = self._encode([value])
+        return self._request({"op": "keep", "value": tagged, "blobs": len(blobs)}, blobs)
+
+    def fetch(self, remote: Remote):
+        self._check_generation(remote)
+        return self._request({"op": "fetch", "id": remote._id})
+
     def module(self) -> Remote:
         return Remote(self, 0, "module", self.generation)
 
@@ -505,6 +514,16 @@ class StudentModule:
             raise AttributeError(name)
         session = object.__getattribute__(self, "_session")
         return session.getattr(session.module(), name)
+
+    def remote_copy(self, value) -> Remote:
+        """A copy of `value` that lives in the worker; pass it to a call, then read_back it.
+
+        This is how a check sees whether student code modified its inputs.
+        """
+        return object.__getattribute__(self, "_session").keep(value)
+
+    def read_back(self, remote: Remote):
+        return object.__getattribute__(self, "_session").fetch(remote)
 
     def __repr__(self) -> str:
         return f"<student module {object.__getattribute__(self, '_session').submission.display}>"
