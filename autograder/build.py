@@ -268,6 +268,11 @@ def render(assignment: Assignment) -> dict[Path, bytes]:
         outputs[template_out / "pytest.ini"] = PYTEST_INI
     outputs[template_out / "requirements.txt"] = REQUIREMENTS
 
+    for example in sorted((folder / "examples").glob("*.py")):
+        outputs[solution_out / "examples" / example.name] = example_submission(
+            solution, example.read_text(encoding="utf-8"), rel(example)
+        )
+
     readme = folder / "student_README.md"
     if readme.is_file():
         outputs[template_out / "README.md"] = readme.read_text(encoding="utf-8")
@@ -275,6 +280,28 @@ def render(assignment: Assignment) -> dict[Path, bytes]:
         if extra.is_file():
             outputs[template_out / extra.relative_to(folder / "handout_files")] = extra.read_text(encoding="utf-8")
     return {Path(k): v.encode("utf-8") for k, v in outputs.items()}
+
+
+def example_submission(solution: str, snippet: str, origin: str) -> str:
+    """The reference with an example's wrong definitions appended (later definitions win).
+
+    Each replaced function stays reachable as _reference_<name>, so a
+    snippet can wrap the right answer instead of repeating it.
+    """
+    try:
+        replaced = [n.name for n in ast.parse(snippet).body if isinstance(n, (ast.FunctionDef, ast.ClassDef))]
+    except SyntaxError:
+        replaced = []  # an example of a broken file
+    known = top_level_definitions(solution, origin)
+    aliases = "".join(f"_reference_{name} = {name}\n" for name in replaced if name in known)
+    return (
+        f"# Example submission, built from {origin} by `{COMMAND}`: the reference plus the mistake below.\n"
+        + solution
+        + f"\n\n# ---- The mistake (from {origin}) ----\n"
+        + aliases
+        + "\n"
+        + snippet
+    )
 
 
 def output_dirs(assignment: Assignment) -> list[Path]:

@@ -168,10 +168,11 @@ def describe_error(exc, files):
     if isinstance(exc, SyntaxError) and exc.filename in files:
         where = f"{exc.filename}, line {exc.lineno}: {(exc.text or '').strip()}"
     kind = type(exc)
+    message = exc.msg if isinstance(exc, SyntaxError) and exc.msg else str(exc)
     return {
         "type": kind.__name__,
         "builtin": kind.__module__ == "builtins",
-        "message": str(exc)[:2000],
+        "message": message[:2000],
         "where": where[:500],
     }
 
