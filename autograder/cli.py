@@ -148,6 +148,53 @@ def cmd_grade(args) -> int:
     return 0
 
 
+def demo_submissions(a, into: Path) -> list[Path]:
+    """Copies of the bundled submissions under names that say what they are."""
+    import shutil
+
+    into.mkdir(parents=True, exist_ok=True)
+    picks = [
+        (a.reference_module, f"reference{a.reference_module.suffix}"),
+        (a.solution_dir / a.notebook, f"reference_notebook{Path(a.notebook).suffix}"),
+        (a.template_dir / f"{a.module}.py", "untouched_handout.py"),
+        *[(p, p.name) for p in sorted((a.solution_dir / "examples").glob("*.py"))],
+    ]
+    paths = []
+    for source, name in picks:
+        if source.is_file():
+            shutil.copyfile(source, into / name)
+            paths.append(into / name)
+    if not paths:
+        raise UsageError(f"nothing to grade: run `python -m autograder build` first to make solutions/{a.name}")
+    return paths
+
+
+def _named_mistake(grade) -> str:
+    for t in grade.tests:
+        if "It matches what you get if you" in t.output:
+            return "you " + t.output.split("It matches what you get if you", 1)[1].strip().rstrip(".")
+    failed = [t for t in grade.tests if t.status != "passed"]
+    return f"{failed[0].name}: {failed[0].output}" if failed else ""
+
+
+def cmd_demo(args) -> int:
+    import tempfile
+
+    a = _one_assignment(args.assignment)
+    with tempfile.TemporaryDirectory(prefix="autograder-demo-") as scratch:
+        paths = demo_submissions(a, Path(scratch))
+        print(f"Grading {len(paths)} bundled submissions of '{a.name}' with the hidden suite...", flush=True)
+        grades = grade_batch(a, paths, Path(args.out), args.jobs, False, None, quiet=False)
+    width = max(len(g.name) for g in grades)
+    print(f"\n{'submission':<{width}}  {'score':>6}  what the feedback names")
+    for g in grades:
+        said = g.status if not g.status.startswith("graded") else _named_mistake(g)
+        print(f"{g.name:<{width}}  {g.score:>6g}  {said[:90]}")
+    print(f"\nIsolation: {grades[0].isolation if grades else '-'}")
+    print(f"Gradebook: {Path(args.out) / 'grades.csv'}; feedback for each: {args.out}/<name>/feedback.md")
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="python -m autograder", description=__doc__.splitlines()[0])
     sub = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -166,6 +213,12 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, help="use this seed for every submission's inputs (to reproduce a run)")
     p.add_argument("--quiet", action="store_true", help="no progress bar or gradebook on the terminal")
     p.set_defaults(run=cmd_grade)
+
+    p = sub.add_parser("demo", help="grade the bundled examples (reference, untouched handout, typical mistakes)")
+    p.add_argument("--out", default="out/demo", help="where to write the results (default out/demo)")
+    p.add_argument("--jobs", type=int, default=2, help="submissions graded at once (default 2)")
+    p.add_argument("--assignment", help="assignment name (default: the only one)")
+    p.set_defaults(run=cmd_demo)
     return top
 
 
