@@ -111,10 +111,10 @@ def load(name_or_path: str | os.PathLike = "cnn", root: Path | None = None) -> A
         folder = root / "assignments" / str(name_or_path)
     config_path = folder / "assignment.toml"
     if not config_path.is_file():
-        available = sorted(p.name for p in (root / "assignments").glob("*/assignment.toml"))
+        available = sorted(p.parent.name for p in (root / "assignments").glob("*/assignment.toml"))
         raise ConfigError(
             f"no assignment '{name_or_path}': {config_path} does not exist"
-            + (f" (available: {', '.join(p.parent.name for p in map(Path, available))})" if available else "")
+            + (f" (available: {', '.join(available)})" if available else "")
         )
     try:
         config = tomllib.loads(config_path.read_text(encoding="utf-8"))

@@ -482,11 +482,6 @@ def test_other_config_mistakes_are_one_line_errors(tmp_path):
     assert "'points' should be" in load_error(tmp_path, VALID_CONFIG.replace("points = 40", 'points = "40"'))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug in autograder/assignment.py load(): `available` holds the file names "
-    "('assignment.toml'), so `p.parent.name` is '' and the message ends '(available: )'",
-)
 def test_missing_assignment_names_the_available_ones(tmp_path):
     write_config(tmp_path, VALID_CONFIG)
     with pytest.raises(assignments.ConfigError, match=r"no assignment 'nope'.*\(available: toy\)"):

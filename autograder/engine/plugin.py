@@ -88,6 +88,8 @@ class GradingPlugin:
     # -- collection ----------------------------------------------------
     def pytest_configure(self, config):
         config.pluginmanager.register(self.fixtures, "autograder-fixtures")
+        # Tracebacks are never shown (they would reveal the suite), so pytest's cheapest style will do.
+        config.option.tbstyle = "line"
         config.addinivalue_line("markers", "grade(item, weight, seconds): the question a check grades")
 
     def pytest_collection_modifyitems(self, session, config, items):

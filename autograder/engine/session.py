@@ -409,14 +409,15 @@ class StudentSession:
     # -- requests ------------------------------------------------------
     def _request(self, header: dict, blobs=()):
         if self.load_error is not None:
-            raise self.load_error
+            # Raised once per test: drop the traceback gathered by earlier raises.
+            raise self.load_error.with_traceback(None)
         self.ensure_worker()
         assert self.worker is not None
         # Outside a test's call (fixture set-up, say) a request still gets one test's budget.
         deadline = self.deadline if self.deadline != float("inf") else time.monotonic() + self.budget
         if time.monotonic() >= deadline:
             self.incident = self.incident or StudentTimeout(f"timed out after {self.budget:g} s")
-            raise self.incident
+            raise self.incident.with_traceback(None)
         try:
             reply, reply_blobs = self.worker.request(header, blobs, deadline)
         except StudentTimeout:

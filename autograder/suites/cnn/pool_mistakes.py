@@ -1,0 +1,164 @@
+"""Known wrong versions of max pooling, so a failed check can name the mistake.
+
+They run in the trusted process on the checks' small inputs, so plain loops
+are fine. Each takes the same arguments as the reference function (the
+forward ones also take the reference module) and returns what a typical
+wrong solution returns. A variant that does not apply to a call raises
+ValueError; `same` then skips it.
+"""
+
+import numpy as np
+
+
+def swap(pair):
+    """(h, w) -> (w, h); an int or None stays as it is."""
+    return (pair[1], pair[0]) if isinstance(pair, (tuple, list)) else pair
+
+
+def _pair(value):
+    return (int(value), int(value)) if np.isscalar(value) else (int(value[0]), int(value[1]))
+
+
+def _positions(x, pool_size, stride):
+    """Every window as (n, c, i, j, top, left), in row-major order of (n, c, i, j)."""
+    ph, pw = _pair(pool_size)
+    sh, sw = (ph, pw) if stride is None else _pair(stride)
+    N, C, H, W = x.shape
+    H_out, W_out = (H - ph) // sh + 1, (W - pw) // sw + 1
+    for n in range(N):
+        for c in range(C):
+            for i in range(H_out):
+                for j in range(W_out):
+                    yield n, c, i, j, i * sh, j * sw
+
+
+def _window(x, n, c, top, left, pool_size):
+    """The index of one window of x."""
+    ph, pw = _pair(pool_size)
+    return (n, c, slice(top, top + ph), slice(left, left + pw))
+
+
+# maxpool_forward --------------------------------------------------------
+def stride_one_when_none(ref, x, pool_size=2, stride=None):
+    """The lesson's MaxPool2d default: stride 1 instead of pool_size."""
+    if stride is not None:
+        raise ValueError("only when stride is None")
+    return ref.maxpool_forward(x, pool_size, 1)
+
+
+def swapped_forward(ref, x, pool_size=2, stride=None):
+    """pool_size and stride read as (width, height)."""
+    return ref.maxpool_forward(x, swap(pool_size), swap(stride))
+
+
+def average_forward(ref, x, pool_size=2, stride=None):
+    """Average pooling instead of max pooling."""
+    x = np.asarray(x, dtype=np.float64)
+    out = np.zeros(ref.maxpool_forward(x, pool_size, stride).shape)
+    for n, c, i, j, top, left in _positions(x, pool_size, stride):
+        out[n, c, i, j] = x[_window(x, n, c, top, left, pool_size)].mean()
+    return out
+
+
+# maxpool_backward -------------------------------------------------------
+def global_mask_backward(dout, x, pool_size=2, stride=None):
+    """The lesson's method: one mask summed over all windows, then each window
+    multiplies its slice of that mask by its gradient."""
+    x = np.asarray(x, dtype=np.float64)
+    mask = np.zeros_like(x)
+    for n, c, i, j, top, left in _positions(x, pool_size, stride):
+        where = _window(x, n, c, top, left, pool_size)
+        mask[where] += x[where] == x[where].max()
+    dx = np.zeros_like(x)
+    for n, c, i, j, top, left in _positions(x, pool_size, stride):
+        where = _window(x, n, c, top, left, pool_size)
+        dx[where] += mask[where] * dout[n, c, i, j]
+    return dx
+
+
+def all_ties_backward(dout, x, pool_size=2, stride=None):
+    """Every cell equal to its window's maximum gets that window's whole gradient."""
+    x = np.asarray(x, dtype=np.float64)
+    dx = np.zeros_like(x)
+    for n, c, i, j, top, left in _positions(x, pool_size, stride):
+        where = _window(x, n, c, top, left, pool_size)
+        dx[where] += (x[where] == x[where].max()) * dout[n, c, i, j]
+    return dx
+
+
+def _one_winner(x, pool_size, stride, last=False):
+    """(n, c, i, j, row, col) of each window's first (or last) maximum."""
+    ph, pw = _pair(pool_size)
+    for n, c, i, j, top, left in _positions(x, pool_size, stride):
+        flat = x[_window(x, n, c, top, left, pool_size)].reshape(-1)
+        k = flat.size - 1 - int(np.argmax(flat[::-1])) if last else int(np.argmax(flat))
+        yield n, c, i, j, top + k // pw, left + k % pw
+
+
+def assign_backward(dout, x, pool_size=2, stride=None):
+    """dx[winner] = g instead of += g: where windows share a winner, the last one wins.
+    (A fancy-indexed dx[rows, cols] += g behaves the same way.)"""
+    x = np.asarray(x, dtype=np.float64)
+    dx = np.zeros_like(x)
+    for n, c, i, j, row, col in _one_winner(x, pool_size, stride):
+        dx[n, c, row, col] = dout[n, c, i, j]
+    return dx
+
+
+def assign_slice_backward(dout, x, pool_size=2, stride=None):
+    """dx[window] = one_hot * g: each window overwrites its whole slice of dx."""
+    x = np.asarray(x, dtype=np.float64)
+    dx = np.zeros_like(x)
+    for n, c, i, j, top, left in _positions(x, pool_size, stride):
+        where = _window(x, n, c, top, left, pool_size)
+        window = x[where]
+        one_hot = np.zeros(window.size)
+        one_hot[int(np.argmax(window))] = 1.0
+        dx[where] = one_hot.reshape(window.shape) * dout[n, c, i, j]
+    return dx
+
+
+def last_max_backward(dout, x, pool_size=2, stride=None):
+    """Ties go to the last maximum in row-major order instead of the first."""
+    x = np.asarray(x, dtype=np.float64)
+    dx = np.zeros_like(x)
+    for n, c, i, j, row, col in _one_winner(x, pool_size, stride, last=True):
+        dx[n, c, row, col] += dout[n, c, i, j]
+    return dx
+
+
+GLOBAL_MASK = (
+    "use the lesson's global mask (a cell that is the maximum of one window also receives gradient "
+    "from overlapping windows where it is not)"
+)
+ALL_TIES = "give every tied maximum the full gradient"
+ASSIGN = (
+    "assign (=) instead of adding (+=) where windows overlap (a fancy-indexed dx[rows, cols] += g "
+    "does the same: it keeps one of several updates to a cell; np.add.at adds them all)"
+)
+ASSIGN_SLICE = "assign (=) each window's slice of dx instead of adding (+=) where windows overlap"
+LAST_MAX = "send the gradient to the last maximum instead of the first"
+
+
+def backward_mistakes(dout, x, pool_size=2, stride=None, ties_first=False):
+    """The `mistakes` mapping for a maxpool_backward call (ties first for the tie checks)."""
+    variants = {
+        GLOBAL_MASK: lambda: global_mask_backward(dout, x, pool_size, stride),
+        ALL_TIES: lambda: all_ties_backward(dout, x, pool_size, stride),
+        ASSIGN: lambda: assign_backward(dout, x, pool_size, stride),
+        ASSIGN_SLICE: lambda: assign_slice_backward(dout, x, pool_size, stride),
+        LAST_MAX: lambda: last_max_backward(dout, x, pool_size, stride),
+    }
+    if ties_first:
+        order = [ALL_TIES, LAST_MAX, GLOBAL_MASK, ASSIGN, ASSIGN_SLICE]
+        variants = {phrase: variants[phrase] for phrase in order}
+    return variants
+
+
+def forward_mistakes(ref, x, pool_size=2, stride=None):
+    """The `mistakes` mapping for a maxpool_forward call."""
+    return {
+        "use stride 1 when stride is None (the lesson's default)": lambda: stride_one_when_none(ref, x, pool_size, stride),
+        "read the pairs as (width, height)": lambda: swapped_forward(ref, x, pool_size, stride),
+        "average each window instead of taking its maximum": lambda: average_forward(ref, x, pool_size, stride),
+    }

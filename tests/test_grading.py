@@ -1,0 +1,236 @@
+"""The grading engine end to end: bundled examples, outputs, submission forms, CLI behaviour."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import re
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from autograder import assignment as assignments
+from autograder.engine import grading, submission
+
+ROOT = Path(__file__).resolve().parents[1]
+CNN = assignments.load("cnn", ROOT)
+ITEMS = [q.item for q in CNN.questions]
+EXAMPLES = ROOT / "assignments" / "cnn" / "examples"
+
+
+def run_kit(*args, env=None, cwd=None):
+    return subprocess.run(
+        [sys.executable, "-m", "autograder", *map(str, args)],
+        capture_output=True, text=True, env={**os.environ, **(env or {})}, cwd=cwd or ROOT, timeout=600,
+    )
+
+
+def example_meta(path: Path) -> tuple[list[str], str]:
+    text = path.read_text()
+    affects = re.search(r"^# affects: *(.*)$", text, re.M).group(1).split()
+    phrase = re.search(r"^# feedback names: *(.*)$", text, re.M).group(1).strip()
+    return affects, phrase
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    """The bundled submissions graded once, as the README's demo does."""
+    out = tmp_path_factory.mktemp("demo")
+    result = run_kit("demo", "--out", out, "--jobs", "2")
+    assert result.returncode == 0, result.stderr
+    grades = {}
+    for folder in out.iterdir():
+        if (folder / "grade.json").is_file():
+            grades[folder.name] = json.loads((folder / "grade.json").read_text())
+    return out, grades, result.stdout
+
+
+def test_reference_module_and_notebook_score_full_marks(demo):
+    _, grades, _ = demo
+    for name in ("reference", "reference_notebook", "four_loops"):
+        assert grades[name]["score"] == 100, (name, [t for t in grades[name]["tests"] if t["status"] != "passed"])
+
+
+def test_untouched_handout_scores_zero_and_says_what_to_write(demo):
+    out, grades, _ = demo
+    assert grades["untouched_handout"]["score"] == 0
+    feedback = (out / "untouched_handout" / "feedback.md").read_text()
+    for function in ("conv_output_size", "pad", "conv2d_forward", "conv2d_backward", "maxpool_forward", "maxpool_backward"):
+        assert f"NotImplementedError: {function}:" in feedback
+
+
+@pytest.mark.parametrize("example", sorted(p.stem for p in EXAMPLES.glob("*.py")))
+def test_example_loses_only_its_items_and_feedback_names_the_mistake(demo, example):
+    out, grades, _ = demo
+    affects, phrase = example_meta(EXAMPLES / f"{example}.py")
+    grade = grades[example]
+    full = {q.item: q.points for q in CNN.questions}
+    if affects == ["*"]:
+        assert grade["score"] == 0
+    else:
+        for item in ITEMS:
+            if item in affects:
+                assert grade["by_item"][item] < full[item], f"{example} should lose points on {item}"
+            else:
+                assert grade["by_item"][item] == pytest.approx(full[item]), f"{example} lost points on {item}"
+    if phrase:
+        text = (out / example / "feedback.md").read_text()
+        assert phrase.lower() in text.lower(), f"feedback of {example} does not say '{phrase}'"
+
+
+def test_results_json_is_gradescope_format(demo):
+    out, grades, _ = demo
+    data = json.loads((out / "flipped_kernel" / "results.json").read_text())
+    assert {"score", "execution_time", "output", "tests"} <= set(data)
+    assert data["score"] == pytest.approx(sum(t["score"] for t in data["tests"]), abs=0.01)
+    assert sum(t["max_score"] for t in data["tests"]) == pytest.approx(100)
+    visibilities = {t["visibility"] for t in data["tests"]}
+    assert visibilities == {"visible", "after_published"}
+    for test in data["tests"]:
+        assert {"name", "number", "score", "max_score", "status", "visibility", "tags", "output"} <= set(test)
+        assert test["status"] in ("passed", "failed")
+        assert test["tags"] and test["tags"][0] in ITEMS
+        assert (test["status"] == "passed") == (test["score"] == test["max_score"])
+    public = {p.stem.removeprefix("test_") for p in CNN.public_tests_dir.glob("test_*.py")}
+    assert {t["tags"][0] for t in data["tests"] if t["visibility"] == "visible"} == public
+
+
+def test_failure_messages_do_not_show_hidden_code(demo):
+    out, grades, _ = demo
+    suite_lines = {
+        line.strip()
+        for path in CNN.suite.glob("*.py")
+        for line in path.read_text().splitlines()
+        if len(line.strip()) > 25 and not line.strip().startswith(('"""', "#", "@check"))
+    }
+    for name, grade in grades.items():
+        for test in grade["tests"]:
+            for line in suite_lines:
+                assert line not in test["output"], f"{name}/{test['name']} shows suite code: {line}"
+
+
+def test_gradebook_has_a_row_per_submission(demo):
+    out, grades, stdout = demo
+    with open(out / "grades.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert [c for c in rows[0]] == ["name", "total", *ITEMS, "status", "flags"]
+    assert {r["name"] for r in rows} == set(grades)
+    for row in rows:
+        assert float(row["total"]) == pytest.approx(sum(float(row[i]) for i in ITEMS), abs=0.05)
+    assert "flip the kernel" in stdout
+
+
+# -- submission forms --------------------------------------------------------
+def test_notebook_magics_and_otter_lines_are_skipped(tmp_path):
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_code_cell("import otter\ngrader = otter.Notebook(tests_dir='checks')\n%matplotlib inline"),
+        nbformat.v4.new_markdown_cell("text"),
+        nbformat.v4.new_code_cell("%%time\nx = 1"),
+        nbformat.v4.new_code_cell("!pip install torch\ndef f():\n    return 2\ngrader.check('pad')"),
+    ]
+    path = tmp_path / "alice.ipynb"
+    nbformat.write(nb, path)
+    sub = submission.resolve(path, "cnn_layers", "cnn.ipynb")
+    assert sub.problem is None and sub.kind == "notebook" and sub.name == "alice"
+    assert [n for n, _ in sub.cells] == [1, 4]
+    code = "\n".join(c for _, c in sub.cells)
+    assert "otter" not in code.replace("# skipped by the grader", "") and "pip" not in code
+    compile(code, "cells", "exec")
+
+
+def test_folder_with_both_files_grades_the_one_that_was_worked_on(tmp_path):
+    folder = tmp_path / "bob"
+    folder.mkdir()
+    handout = CNN.template_dir / "cnn_layers.py"
+    (folder / "cnn_layers.py").write_bytes(handout.read_bytes())
+    (folder / "cnn.ipynb").write_bytes((CNN.solution_dir / "cnn.ipynb").read_bytes())
+    (folder / "conftest.py").write_text("import os\nos._exit(0)\n")
+    sub = submission.resolve(folder, "cnn_layers", "cnn.ipynb", handout)
+    assert sub.kind == "notebook", sub.notes
+    assert any("conftest.py" in n for n in sub.notes)
+    assert any(f["kind"] == "conftest" for f in sub.findings)
+    (folder / "cnn_layers.py").write_text("x = 1\n")
+    assert submission.resolve(folder, "cnn_layers", "cnn.ipynb", handout).kind == "module"
+
+
+def test_zip_is_extracted_safely(tmp_path):
+    archive = tmp_path / "carol.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.writestr("carol/cnn_layers.py", "def pad(x, padding, value=0):\n    return x\n")
+        zf.writestr("../../escaped.py", "print('out')\n")
+        zf.writestr("/tmp/absolute_escape.txt", "x")
+    sub = submission.resolve(archive, "cnn_layers", "cnn.ipynb")
+    assert sub.problem is None and sub.name == "carol" and "def pad" in sub.source
+    assert any(f["kind"] == "unsafe-zip" for f in sub.findings)
+    assert not (tmp_path.parent / "escaped.py").exists() and not Path("/tmp/absolute_escape.txt").exists()
+
+
+@pytest.mark.parametrize(
+    "name, content, reason",
+    [
+        ("empty.ipynb", nbformat.writes(nbformat.v4.new_notebook()), "no code"),
+        ("garbage.ipynb", "{not json", "not a readable notebook"),
+        ("notzip.zip", "plain text", "not a valid zip"),
+        ("latin.py", None, "not UTF-8"),
+    ],
+)
+def test_unreadable_submissions_get_a_reason(tmp_path, name, content, reason):
+    path = tmp_path / name
+    if content is None:
+        path.write_bytes(b"x = '\xe9'\n")
+    else:
+        path.write_text(content)
+    assert reason in submission.resolve(path, "cnn_layers", "cnn.ipynb").problem
+
+
+def test_broken_submissions_score_zero_and_the_batch_goes_on(tmp_path):
+    (tmp_path / "broken.ipynb").write_text("{not json")
+    (tmp_path / "good.py").write_bytes(CNN.reference_module.read_bytes())
+    (tmp_path / "crash.py").write_text("raise RuntimeError('boom at import')\n")
+    out = tmp_path / "out"
+    result = run_kit("grade", tmp_path / "broken.ipynb", tmp_path / "crash.py", tmp_path / "good.py", "--out", out, "--quiet")
+    assert result.returncode == 0, result.stderr
+    rows = {r["name"]: r for r in csv.DictReader(open(out / "grades.csv", newline=""))}
+    assert float(rows["good"]["total"]) == 100
+    assert float(rows["broken"]["total"]) == 0 and "not a readable notebook" in rows["broken"]["status"]
+    assert float(rows["crash"]["total"]) == 0 and "boom at import" in rows["crash"]["status"]
+
+
+def test_resume_skips_finished_submissions(tmp_path):
+    for name in ("one", "two"):
+        (tmp_path / f"{name}.py").write_bytes(CNN.reference_module.read_bytes())
+    out = tmp_path / "out"
+    assert run_kit("grade", tmp_path / "one.py", "--out", out, "--quiet").returncode == 0
+    first = (out / "one" / "grade.json").stat().st_mtime_ns
+    result = run_kit("grade", tmp_path / "one.py", tmp_path / "two.py", "--out", out, "--resume")
+    assert result.returncode == 0, result.stderr
+    assert (out / "one" / "grade.json").stat().st_mtime_ns == first
+    rows = list(csv.DictReader(open(out / "grades.csv", newline="")))
+    assert [r["name"] for r in rows] == ["one", "two"]
+    assert "one" in result.stdout and "two" in result.stdout
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["grade", "missing.py", "--out", "x"], "does not exist"),
+        (["grade", "README.md", "--out", "x", "--jobs", "0"], "--jobs"),
+        (["grade", "README.md", "--out", "x", "--assignment", "nope"], "no assignment 'nope'"),
+    ],
+)
+def test_bad_arguments_exit_2_with_one_line(tmp_path, args, message):
+    result = run_kit(*args, cwd=tmp_path if args[1] == "missing.py" else ROOT)
+    assert result.returncode == 2
+    assert message in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_seed_depends_on_name_and_secret():
+    a = grading.seed_for("cnn", "alice")
+    assert a == grading.seed_for("cnn", "alice") != grading.seed_for("cnn", "bob")
+    assert grading.seed_for("cnn", "alice", secret="s3cret") != a
