@@ -108,7 +108,7 @@ def name_mistake(actual, mistakes, rtol: float = 1e-6, atol: float = 1e-8) -> st
     return ""
 
 
-def unchanged(student, value, call: Callable[[object], object], what: str):
+def unchanged(student, value, call: Callable[[object], object], what: str, argument: str = "its input"):
     """Run `call(kept)` on a worker-side copy of `value`; fail if the call changed it.
 
     Returns the call's result. The student's copy is read back from the
@@ -118,7 +118,7 @@ def unchanged(student, value, call: Callable[[object], object], what: str):
     result = call(kept)
     after = student.read_back(kept)
     if type(after) is not np.ndarray or after.shape != np.shape(value) or not np.array_equal(after, value):
-        raise AssertionError(f"{what} modified its input in place; work on a copy (x.copy() or np.pad) instead")
+        raise AssertionError(f"{what} modified {argument} in place; leave inputs as they are and write results to new arrays")
     return result
 
 

@@ -93,6 +93,6 @@ def test_inputs_are_not_modified(student, reference, rng):
         ("w", lambda k: student.conv2d_backward(dout, x, k, b, padding=1)),
     ):
         value = {"dout": dout, "x": x, "w": w}[name]
-        result = _triple(unchanged(student, value, call, f"conv2d_backward (its {name})"), "conv2d_backward")
+        result = _triple(unchanged(student, value, call, "conv2d_backward(dout, x, w, b, padding=1)", name), "conv2d_backward")
         for part, like, label in zip(result, (x, w, b), ("dx", "dw", "db")):
             expect_shape(part, like.shape, f"{label} of conv2d_backward")

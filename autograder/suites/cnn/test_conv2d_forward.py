@@ -90,5 +90,5 @@ def test_inputs_are_not_modified(student, reference, rng):
         ("b", lambda k: student.conv2d_forward(x, w, k, padding=1)),
     ):
         value = {"x": x, "w": w, "b": b}[name]
-        out = unchanged(student, value, call, f"conv2d_forward (its {name})")
+        out = unchanged(student, value, call, "conv2d_forward(x, w, b, padding=1)", name)
         expect_shape(out, shape, "conv2d_forward(x, w, b, padding=1)")

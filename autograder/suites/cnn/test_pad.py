@@ -55,5 +55,5 @@ def test_zero_padding_and_non_square(student, reference, rng):
 def test_input_is_not_modified(student, reference, rng):
     """leaves x unchanged and returns a new array"""
     x = _x(rng)
-    out = unchanged(student, x, lambda kept: student.pad(kept, (1, 2)), "pad(x, (1, 2))")
+    out = unchanged(student, x, lambda kept: student.pad(kept, (1, 2)), "pad(x, (1, 2))", "x")
     same(out, reference.pad(x, (1, 2)), "pad(x, (1, 2))")

@@ -84,7 +84,7 @@ def conv_output_size(size, kernel, stride=1, padding=0):
     6
     >>> conv_output_size(7, 3, stride=2)
     3
-    >>> conv_output_size(6, 3, stride=2)   # (6 - 3) / 2 = 1.5, floored to 1
+    >>> conv_output_size(6, 3, stride=2)   # (6 - 3) / 2 = 1.5 floors to 1, plus 1
     2
     """
     if kernel < 1:
@@ -113,7 +113,8 @@ def pad(x, padding, value=0):
         (p_h, p_w)                   p_h rows above and below, p_w columns left and right
         ((top, bottom), (left, right))
       All amounts are ints >= 0.
-    - value: the constant written into the new cells.
+    - value: the constant written into the new cells (cast to x's dtype,
+      so 0.5 becomes 0 in an integer array).
 
     Returns:
     - out: a new array of shape (N, C, top + H + bottom, left + W + right)
@@ -197,6 +198,9 @@ def conv2d_backward(dout, x, w, b, stride=1, padding=0):
     - dout: upstream gradient of shape (N, F, H_out, W_out).
     - x, w, b, stride, padding: exactly as given to conv2d_forward.
 
+    b does not change any gradient; it is passed so the arguments match the
+    forward pass.
+
     Returns a tuple (dx, dw, db) of float64 arrays:
     - dx: gradient with respect to x, shape (N, C, H, W).
     - dw: gradient with respect to w, shape (F, C, KH, KW).
@@ -252,8 +256,9 @@ def maxpool_forward(x, pool_size=2, stride=None):
     bottom edge are dropped.
 
     Note: stride=None means "same as pool_size", so windows tile the input
-    without overlapping (PyTorch's default). The lesson's MaxPool2d class
-    defaults to stride 1, where neighbouring windows overlap.
+    without overlapping (PyTorch's default). Careful: the MaxPool2d class in
+    the lesson used stride 1 by default, where neighbouring windows overlap;
+    here the default is pool_size.
 
     Inputs:
     - x: input of shape (N, C, H, W).
@@ -261,7 +266,7 @@ def maxpool_forward(x, pool_size=2, stride=None):
     - stride: int | pair | None, steps between windows (S_h, S_w).
 
     Returns:
-    - out: array of shape (N, C, H_out, W_out), where
+    - out: array of x's dtype and shape (N, C, H_out, W_out), where
       H_out = conv_output_size(H, PH, S_h) and W_out = conv_output_size(W, PW, S_w).
       x is unchanged.
 
