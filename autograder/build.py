@@ -29,7 +29,7 @@ from pathlib import Path
 
 import nbformat
 
-from .assignment import Assignment
+from .assignment import Assignment, ConfigError
 
 BEGIN = "### BEGIN SOLUTION"
 END = "### END SOLUTION"
@@ -38,7 +38,7 @@ DIRECTIVE = re.compile(r"^#\s*ASSIGNMENT:\s*(?P<names>.+?)\s*$")
 COMMAND = "python -m autograder build"
 
 
-class BuildError(Exception):
+class BuildError(ConfigError):
     """The annotated source is malformed; the message names the file and line."""
 
 

@@ -234,3 +234,23 @@ def test_seed_depends_on_name_and_secret():
     a = grading.seed_for("cnn", "alice")
     assert a == grading.seed_for("cnn", "alice") != grading.seed_for("cnn", "bob")
     assert grading.seed_for("cnn", "alice", secret="s3cret") != a
+
+
+@pytest.mark.parametrize("level", ["auto", "none"])
+def test_student_code_can_import_and_use_scratch_space(tmp_path, level):
+    """After the worker drops privileges it must still reach its Python (regression: bwrap's
+    root-only parent folders once hid every module the worker had not preloaded)."""
+    source = CNN.reference_module.read_text() + (
+        "\nimport fractions, statistics, numpy.polynomial, tempfile, os\n"
+        "with open(os.path.join(tempfile.gettempdir(), 'scratch.txt'), 'w') as f:\n"
+        "    f.write('notes')\n"
+        "with open('notes.txt', 'w') as f:\n"
+        "    f.write('notes')\n"
+    )
+    (tmp_path / "imports.py").write_text(source)
+    out = tmp_path / "out"
+    result = run_kit("grade", tmp_path / "imports.py", "--out", out, "--quiet", env={"AUTOGRADER_ISOLATION": level})
+    assert result.returncode == 0, result.stderr
+    grade = json.loads((out / "imports" / "grade.json").read_text())
+    assert grade["status"] == "graded", grade["status"]
+    assert grade["score"] == 100

@@ -115,15 +115,13 @@ class Grader:
             session.load_error = StudentError(f"the submission could not be read: {sub.problem}")
         else:
             findings += static.scan(sub.source, a.banned_imports)
-            session.start()
-            if session.load_error is not None:
-                session.load_error = StudentError(f"{sub.display} could not be loaded: {session.load_error}")
+            # The worker starts while pytest collects; the first test loads the
+            # submission, and a load error then fails every test at once.
+            session.prestart()
         plugin = grading_plugin.GradingPlugin(
             session, self.reference, a.contract, a.questions, a.public_tests_dir, seed, a.limits
         )
         try:
-            if session.load_error is None:
-                session.prestart()  # a spare, for the first test that kills its worker
             grading_plugin.run_suite(plugin, self.files, self.rootdir)
         finally:
             session.close()

@@ -69,7 +69,43 @@ def worker_python() -> str:
     return os.environ.get("AUTOGRADER_WORKER_PYTHON") or sys.executable
 
 
+def _cache_file() -> Path | None:
+    # In the user's own cache folder, never a shared /tmp: bind paths read from
+    # a file someone else could write would let them widen the sandbox.
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return base / "autograder" / "python-paths.json"
+
+
 def _python_paths(python: str) -> list[str]:
+    """_probe_python_paths, remembered per interpreter (it costs a Python start)."""
+    import json
+
+    real = os.path.realpath(python)
+    try:
+        key = f"{python}|{real}|{os.stat(real).st_mtime_ns}|{os.stat(python).st_mtime_ns}"
+    except OSError:
+        return _probe_python_paths(python)
+    cache = _cache_file()
+    try:
+        known = json.loads(cache.read_text()) if cache and cache.is_file() else {}
+    except (OSError, ValueError):
+        known = {}
+    paths = known.get(key)
+    if isinstance(paths, list) and paths and all(isinstance(p, str) and os.path.isdir(p) for p in paths):
+        return paths
+    paths = _probe_python_paths(python)
+    try:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        known[key] = paths
+        tmp = cache.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(known))
+        tmp.replace(cache)
+    except OSError:
+        pass  # no cache: the probe runs next time too
+    return paths
+
+
+def _probe_python_paths(python: str) -> list[str]:
     """Folders the worker's Python needs: its prefixes and where NumPy lives."""
     probe = (
         "import sys, os, numpy; print(sys.prefix); print(sys.base_prefix);"
@@ -121,11 +157,20 @@ def bwrap_command(iso: Isolation, workdir: str, as_root: bool) -> list[str]:
     for name in ("/etc/ld.so.cache", "/etc/localtime"):
         if os.path.exists(name):
             cmd += ["--ro-bind", name, name]
+    # bwrap makes missing parent folders root-only; the worker, once it drops to
+    # its own uid, must still walk through them to its Python and its home.
+    mounts = [*iso.bind_paths, SANDBOX_HOME, "/grader/x"]
+    parents = sorted({str(parent) for m in mounts for parent in Path(m).parents if str(parent) != "/"}, key=len)
+    for parent in parents:
+        if parent not in ("/usr", "/bin", "/sbin", "/lib", "/lib64", "/etc") and not any(
+            parent == b or parent.startswith(b.rstrip("/") + "/") for b in iso.bind_paths
+        ):
+            cmd += ["--perms", "0755", "--dir", parent]
     for path in iso.bind_paths:
         cmd += ["--ro-bind", path, path]
     for path in iso.hidden_paths:
         cmd += ["--tmpfs", path]
-    cmd += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--bind", workdir, SANDBOX_HOME, "--chdir", SANDBOX_HOME]
+    cmd += ["--proc", "/proc", "--dev", "/dev", "--perms", "1777", "--tmpfs", "/tmp", "--bind", workdir, SANDBOX_HOME, "--chdir", SANDBOX_HOME]
     for name in WORKER_FILES:
         cmd += ["--ro-bind", str(ENGINE_DIR / name), f"/grader/{name}"]
     return cmd + ["--", iso.python, "-I", "/grader/worker.py"]
@@ -261,6 +306,8 @@ def detect(protected: list[Path] | None = None) -> Isolation:
             iso.description = "Namespace sandbox (bubblewrap): no network, read-only Python, no view of the kit or other submissions."
         elif level == "user":
             iso.description = "Unprivileged user (namespaces unavailable here): no root, but files readable by all users are visible to student code."
+            if reasons:
+                iso.description += " Stronger isolation failed: " + "; ".join(reasons)[:300] + "."
             leaks = readable_by_others(protected)
             if leaks:
                 iso.warnings.append(

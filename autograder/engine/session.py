@@ -348,6 +348,20 @@ class StudentSession:
         worker, self.spare = (self.spare or self._new_worker()), None
         self.worker = worker
         self.generation += 1
+        try:
+            self._load(worker)
+        except StudentError as exc:
+            if self.generation > 1:
+                raise
+            # The first load decides whether the submission can be graded at all.
+            if isinstance(exc, StudentTimeout):
+                exc = StudentTimeout(f"loading timed out after {self.limits.import_seconds:g} s")
+            self.load_error = StudentError(f"{self.submission.display} could not be loaded: {exc}")
+            self._retire(worker)
+            self.worker = None
+            raise self.load_error.with_traceback(None) from None
+
+    def _load(self, worker: WorkerProcess) -> None:
         started = time.monotonic()
         deadline = started + max(self.limits.import_seconds, 30)
         worker.handshake(timeout=deadline - started)
@@ -368,15 +382,11 @@ class StudentSession:
             self.cell_errors = [e for e in (value or []) if isinstance(e, dict)] if isinstance(value, list) else []
 
     def start(self) -> StudentError | None:
-        """Load the submission once; returns the reason if it cannot be loaded at all."""
+        """Load the submission now; returns the reason if it cannot be loaded at all."""
         try:
             self.ensure_worker()
-        except StudentError as exc:
-            if isinstance(exc, StudentTimeout):
-                exc = StudentTimeout(f"loading the submission timed out after {self.limits.import_seconds:g} s")
-            self.load_error = exc
-            self._retire(self.worker)
-            self.worker = None
+        except StudentError:
+            pass
         return self.load_error
 
     def _retire(self, worker: WorkerProcess | None) -> None:

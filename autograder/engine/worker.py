@@ -49,6 +49,9 @@ class Bookkeeping:
         self.events = []
         self.seen = set()
         self.watched = {}
+        # Reading these is what Python and NumPy do by themselves.
+        roots = {sys.prefix, sys.base_prefix, os.path.dirname(np.__file__), os.getcwd(), os.path.dirname(os.path.abspath(__file__))}
+        self.ordinary = tuple(os.path.realpath(r) + "/" for r in roots) + ("/proc/", "/sys/", "/dev/", "/usr/", "/lib", "/etc/")
 
     def note(self, kind, detail):
         key = (kind, detail)
@@ -77,12 +80,21 @@ class Bookkeeping:
             writing = isinstance(mode, str) and any(c in mode for c in "wax+")
             if isinstance(mode, int):
                 writing = bool(mode & (os.O_WRONLY | os.O_RDWR | os.O_CREAT))
-            if writing and isinstance(path, (str, bytes)):
-                self.note("write-file", os.fsdecode(path))
+            if isinstance(path, (str, bytes)):
+                path = os.fsdecode(path)
+                if writing:
+                    self.note("write-file", path)
+                elif self.foreign(path):
+                    self.note("read-file", path)
         elif event in ("socket.connect", "socket.bind"):
             self.note("network", event)
         elif event == "ctypes.dlopen":
             self.note("ctypes", args[0] if args else "")
+
+    def foreign(self, path):
+        """A path outside the Python install, the system and the worker's own folder."""
+        full = os.path.realpath(path)
+        return not full.startswith(self.ordinary)
 
     def snapshot(self):
         for module, name in WATCHED:
@@ -234,6 +246,12 @@ class Worker:
         raise wire.WireError(f"unknown request {op!r}")
 
     def reply(self, out, header):
+        # The worker is killed, not exited, at the end: prints must not wait in a buffer.
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except Exception:  # noqa: BLE001 - a submission may have replaced or closed them
+                pass
         encoder = wire.Encoder(remember=self.objects.add)
         header["events"] = self.books.drain()
         if isinstance(header.get("value"), Kept):
