@@ -13,7 +13,6 @@ import sys
 from pathlib import Path
 
 from . import assignment as assignments
-from . import build
 
 
 class UsageError(Exception):
@@ -30,6 +29,8 @@ def _selected(names: list[str]) -> list[assignments.Assignment]:
 
 
 def cmd_build(args) -> int:
+    from . import build
+
     failed = False
     for a in _selected(args.assignment):
         if args.check:
@@ -137,15 +138,54 @@ def print_gradebook(grades, a) -> None:
 
 
 def cmd_grade(args) -> int:
+    import tempfile
+
+    from .integrations import classreport, exports, junit
+
     a = _one_assignment(args.assignment)
     if args.jobs < 1:
         raise UsageError("--jobs must be at least 1")
-    paths = _submission_paths(args.submissions)
-    grades = grade_batch(a, paths, Path(args.out), args.jobs, args.resume, args.seed, quiet=args.quiet)
+    out = Path(args.out)
+    with tempfile.TemporaryDirectory(prefix="autograder-export-") as scratch:
+        # LMS and Gradescope exports become one submission per student, named after the student.
+        try:
+            expanded, roster = exports.expand([Path(p) for p in args.submissions], a, Path(scratch))
+        except exports.ExportError as exc:
+            raise UsageError(str(exc)) from None
+        paths = _submission_paths([str(p) for p in expanded])
+        grades = grade_batch(a, paths, out, args.jobs, args.resume, args.seed, quiet=args.quiet)
+    if roster:
+        exports.write_gradebooks(out, grades, roster, a)
+    if args.junit:
+        junit.write_junit(grades, Path(args.junit), a)
+    if os.environ.get("GITHUB_STEP_SUMMARY"):
+        junit.write_step_summary(grades, Path(os.environ["GITHUB_STEP_SUMMARY"]), a)
+    report_path = classreport.write_report(out, grades, a)
     if not args.quiet:
         print_gradebook(grades, a)
-        print(f"grades: {Path(args.out) / 'grades.csv'}; per submission: results.json and feedback.md in {args.out}/<name>/")
+        print(f"grades: {out / 'grades.csv'}; class report: {report_path}; per submission: results.json and feedback.md in {out}/<name>/")
     return 0
+
+
+def cmd_check(args) -> int:
+    from .integrations import check
+
+    return check.run_check(_one_assignment(args.assignment), Path(args.submission))
+
+
+def cmd_gradescope(args) -> int:
+    from .integrations import gradescope
+
+    path = gradescope.build_zip(_one_assignment(args.assignment), Path(args.out))
+    print(f"wrote {path}: upload it as the autograder of a Gradescope programming assignment")
+    return 0
+
+
+def cmd_gradescope_run(args) -> int:
+    from .integrations import gradescope
+
+    root = Path(args.root or os.environ.get("AUTOGRADER_GRADESCOPE_ROOT", "/autograder"))
+    return gradescope.run(_one_assignment(args.assignment), root)
 
 
 def demo_submissions(a, into: Path) -> list[Path]:
@@ -185,13 +225,16 @@ def cmd_demo(args) -> int:
         paths = demo_submissions(a, Path(scratch))
         print(f"Grading {len(paths)} bundled submissions of '{a.name}' with the hidden suite...", flush=True)
         grades = grade_batch(a, paths, Path(args.out), args.jobs, False, None, quiet=False)
+    from .integrations import classreport
+
+    report_path = classreport.write_report(Path(args.out), grades, a)
     width = max(len(g.name) for g in grades)
     print(f"\n{'submission':<{width}}  {'score':>6}  what the feedback names")
     for g in grades:
         said = g.status if not g.status.startswith("graded") else _named_mistake(g)
         print(f"{g.name:<{width}}  {g.score:>6g}  {said[:90]}")
     print(f"\nIsolation: {grades[0].isolation if grades else '-'}")
-    print(f"Gradebook: {Path(args.out) / 'grades.csv'}; feedback for each: {args.out}/<name>/feedback.md")
+    print(f"Gradebook: {Path(args.out) / 'grades.csv'}; class report: {report_path}; feedback for each: {args.out}/<name>/feedback.md")
     return 0
 
 
@@ -212,7 +255,23 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--assignment", help="assignment name (default: the only one)")
     p.add_argument("--seed", type=int, help="use this seed for every submission's inputs (to reproduce a run)")
     p.add_argument("--quiet", action="store_true", help="no progress bar or gradebook on the terminal")
+    p.add_argument("--junit", metavar="FILE", help="also write JUnit XML (one testcase per test)")
     p.set_defaults(run=cmd_grade)
+
+    p = sub.add_parser("check", help="students: run the public checks through the grader, as it will grade them")
+    p.add_argument("submission", metavar="SUBMISSION", help="cnn_layers.py, cnn.ipynb, or a folder holding one")
+    p.add_argument("--assignment", help="assignment name (default: the only one)")
+    p.set_defaults(run=cmd_check)
+
+    p = sub.add_parser("gradescope", help="build a Gradescope autograder zip")
+    p.add_argument("--out", default="autograder.zip", help="zip to write (default autograder.zip)")
+    p.add_argument("--assignment", help="assignment name (default: the only one)")
+    p.set_defaults(run=cmd_gradescope)
+
+    p = sub.add_parser("gradescope-run", help="inside Gradescope: grade ROOT/submission into ROOT/results")
+    p.add_argument("--root", help="the /autograder folder (default: $AUTOGRADER_GRADESCOPE_ROOT or /autograder)")
+    p.add_argument("--assignment", help="assignment name (default: the only one)")
+    p.set_defaults(run=cmd_gradescope_run)
 
     p = sub.add_parser("demo", help="grade the bundled examples (reference, untouched handout, typical mistakes)")
     p.add_argument("--out", default="out/demo", help="where to write the results (default out/demo)")
@@ -227,7 +286,7 @@ def main(argv: list[str] | None = None) -> int:
     args = top.parse_args(argv)
     try:
         return args.run(args)
-    except (UsageError, assignments.ConfigError, build.BuildError) as exc:
+    except (UsageError, assignments.ConfigError) as exc:  # BuildError is a ConfigError
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

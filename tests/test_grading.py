@@ -254,3 +254,16 @@ def test_student_code_can_import_and_use_scratch_space(tmp_path, level):
     grade = json.loads((out / "imports" / "grade.json").read_text())
     assert grade["status"] == "graded", grade["status"]
     assert grade["score"] == 100
+
+
+def test_a_failing_notebook_cell_is_reported_and_costs_nothing_by_itself(tmp_path):
+    notebook = nbformat.read(CNN.solution_dir / "cnn.ipynb", as_version=4)
+    notebook.cells.insert(3, nbformat.v4.new_code_cell("1 / 0"))
+    nbformat.write(notebook, tmp_path / "dana.ipynb")
+    out = tmp_path / "out"
+    assert run_kit("grade", tmp_path / "dana.ipynb", "--out", out, "--quiet").returncode == 0
+    grade = json.loads((out / "dana" / "grade.json").read_text())
+    assert grade["score"] == 100
+    assert [e["type"] for e in grade["cell_errors"]] == ["ZeroDivisionError"]
+    assert "cell 4" in grade["cell_errors"][0]["where"]
+    assert "ZeroDivisionError" in (out / "dana" / "feedback.md").read_text()

@@ -378,8 +378,15 @@ class StudentSession:
                 str(error.get("type", "Error")), False, str(error.get("message", "")), str(error.get("where", ""))
             )
         if self.generation == 1:
-            value = wire.decode(header.get("value", {"t": "none"}), blobs)
-            self.cell_errors = [e for e in (value or []) if isinstance(e, dict)] if isinstance(value, list) else []
+            try:
+                value = wire.decode(header.get("value", {"t": "none"}), blobs)
+            except wire.WireError:
+                value = None  # only bookkeeping: a garbled list of cell errors costs no points
+            self.cell_errors = [
+                {"type": str(e[0])[:100], "message": str(e[1])[:500], "where": str(e[2])[:300]}
+                for e in (value if isinstance(value, list) else [])
+                if isinstance(e, (tuple, list)) and len(e) == 3
+            ][:50]
 
     def start(self) -> StudentError | None:
         """Load the submission now; returns the reason if it cannot be loaded at all."""

@@ -219,8 +219,9 @@ class Worker:
                 try:
                     self.run_code(cell, f"{request['filename']} cell {number}", module.__dict__)
                 except Exception as exc:  # noqa: BLE001
-                    cell_errors.append(describe_error(exc, self.files))
-        return cell_errors
+                    error = describe_error(exc, self.files)
+                    cell_errors.append((error["type"], error["message"], error["where"]))
+        return cell_errors  # plain strings: dicts would travel as object references
 
     def handle(self, header, blobs):
         op = header.get("op")

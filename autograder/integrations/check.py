@@ -1,0 +1,107 @@
+"""`check`: the public tests through the same sandboxed engine, for students.
+
+`python -m autograder check cnn_layers.py` (or cnn.ipynb, or the folder
+holding them) loads the file exactly as the grader will: in the sandboxed
+worker, a notebook's cells in order, with the time limits and banned
+imports of the assignment. It then runs the public checks, prints one line
+per check (with the reason for a failure), and exits 0 when every public
+check passed, 1 otherwise. Nothing is written into the student's folder.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+
+def _usage(message: str) -> Exception:
+    from ..cli import UsageError  # imported late: cli imports this module lazily too
+
+    return UsageError(message)
+
+
+def _marks() -> tuple[str, str]:
+    encoding = getattr(sys.stdout, "encoding", None) or "ascii"
+    try:
+        "✓✗".encode(encoding)
+        return "✓", "✗"
+    except (UnicodeEncodeError, LookupError):
+        return "PASS", "FAIL"
+
+
+def _target(assignment, path: Path, scratch: Path) -> Path:
+    """What to grade: the file, or the module/notebook of a folder (not its tests or checks)."""
+    module, notebook = f"{assignment.module}.py", assignment.notebook
+    if not path.exists():
+        raise _usage(f"{path} does not exist; pass your {module}, your {notebook} or the folder holding them")
+    if path.is_file():
+        if path.suffix.lower() not in (".py", ".ipynb", ".zip"):
+            raise _usage(f"{path.name} is not a .py file or an .ipynb notebook; pass your {module} or {notebook}")
+        return path
+    found = [path / name for name in (module, notebook) if (path / name).is_file()]
+    if not found:
+        raise _usage(f"{path} holds neither {module} nor {notebook}; pass the file you work in")
+    # The handout folder also holds tests/, checks/ and a conftest.py, which a
+    # submission would not: grade only what a student hands in.
+    folder = scratch / path.resolve().name
+    folder.mkdir()
+    for source in found:
+        shutil.copyfile(source, folder / source.name)
+    return folder
+
+
+def _indent(text: str, prefix: str = "      ") -> str:
+    lines = text.strip().splitlines() or [""]
+    if len(lines) > 12:
+        lines = lines[:12] + ["..."]
+    return "\n".join(prefix + line for line in lines)
+
+
+def report_lines(grade) -> list[str]:
+    from ..engine.report import flags
+
+    ok, bad = _marks()
+    lines = []
+    if not grade.status.startswith("graded"):
+        lines += [f"Problem: {grade.status}", ""]
+    for note in grade.notes:
+        lines.append(f"Note: {note}")
+    for error in grade.cell_errors[:5]:
+        lines.append(f"Note: {error.get('where') or 'a cell'} raised {error.get('type')}: {error.get('message')}")
+    for flag in flags(grade):
+        lines.append(f"Warning: your code {flag}; the grader gives no points for that")
+    if len(lines) and lines[-1] != "":
+        lines.append("")
+    previous = None
+    for t in grade.tests:
+        if t.status == "passed":
+            lines.append(f"  {ok} {t.name}")
+        else:
+            lines.append(f"  {bad} {t.name}")
+            reason = t.output or "failed"
+            lines.append(_indent("(the same reason)" if reason == previous else reason))
+            previous = reason
+    passed = sum(1 for t in grade.tests if t.status == "passed")
+    lines += [
+        "",
+        f"Public checks passed: {passed} of {len(grade.tests)}; "
+        f"score on the public checks: {grade.score:g} / {grade.max_score:g} "
+        "(your grade also counts hidden checks).",
+        f"Seed: {grade.seed} (inputs are random from it; a rerun gives the same result).",
+        f"Isolation: {grade.isolation}",
+    ]
+    return lines
+
+
+def run_check(assignment, path: Path) -> int:
+    from ..engine.grading import Grader
+
+    with tempfile.TemporaryDirectory(prefix="autograder-check-") as scratch:
+        target = _target(assignment, Path(path), Path(scratch))
+        print(f"Checking {Path(path).name} with the public checks, run by the grader's sandboxed engine...", flush=True)
+        grade = Grader(assignment, public_only=True).grade(target)
+    print("\n".join(report_lines(grade)))
+    passed = bool(grade.tests) and grade.status.startswith("graded") and all(t.status == "passed" for t in grade.tests)
+    return 0 if passed else 1

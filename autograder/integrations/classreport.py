@@ -1,0 +1,523 @@
+"""The class report: one self-contained HTML file after a batch.
+
+`write_report(out, grades, assignment)` writes `out/report.html`: the class's
+scores at a glance (histogram, per-test pass rates, per-question means), the
+mistakes the diagnostics named most often, and the submissions an instructor
+should look at (timed out, crashed, banned imports, tampering, weaker
+isolation). Figures are PNGs drawn with matplotlib's Agg canvas (no pyplot
+state) and embedded as data URIs; a Content-Security-Policy forbids loading
+anything from elsewhere. Every string a student controls is escaped.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import html
+import io
+import statistics
+from datetime import datetime
+from pathlib import Path
+from urllib.parse import quote
+
+from ..engine import report
+from ..engine.grading import Grade
+
+MISTAKE_MARKER = "It matches what you get if you"
+STRONG_ISOLATION = "Namespace sandbox"
+DPI = 100  # figures are 1024 px wide: the page's content width, so the browser shows them 1:1
+FIG_WIDTH = 10.24
+LABEL_CHARS = 64  # longer test titles are shortened in the chart; the table below has them in full
+# flags() phrases that other sections of the report already cover.
+_COVERED_FLAGS = {
+    report.FLAG_KINDS["banned-import"],
+    report.FLAG_KINDS["refused-import"],
+    "crashed the worker",
+    "corrupted the grader's channel",
+}
+
+# Sets document.body.dataset.imagesLoaded to "all" once every figure has decoded
+# (or "k of n"), so a headless browser can tell that the report rendered.
+_SCRIPT = """
+(function () {
+  function check() {
+    var imgs = document.images, ok = 0;
+    for (var i = 0; i < imgs.length; i++) {
+      if (imgs[i].complete && imgs[i].naturalWidth > 0) ok++;
+    }
+    document.body.dataset.imagesLoaded = ok === imgs.length ? "all" : ok + " of " + imgs.length;
+  }
+  if (document.readyState === "complete") check(); else window.addEventListener("load", check);
+})();
+"""
+
+_CSS = """
+:root { --fg: #1f2328; --muted: #59636e; --line: #d1d9e0; --bg2: #f6f8fa; --accent: #0969da; }
+* { box-sizing: border-box; }
+body { font: 15px/1.5 system-ui, -apple-system, "Segoe UI", "DejaVu Sans", "Liberation Sans", sans-serif;
+       color: var(--fg); margin: 0; background: #fff; }
+main { max-width: 1080px; margin: 0 auto; padding: 24px 28px 48px; }
+h1 { font-size: 26px; margin: 0 0 4px; }
+h2 { font-size: 19px; margin: 36px 0 8px; padding-bottom: 4px; border-bottom: 1px solid var(--line); }
+p.lead { color: var(--muted); margin: 0 0 16px; }
+p.note { color: var(--muted); font-size: 13px; margin: 4px 0 10px; }
+.cards { display: flex; flex-wrap: wrap; gap: 10px; margin: 12px 0 4px; }
+.card { border: 1px solid var(--line); border-radius: 8px; padding: 8px 14px; min-width: 120px; background: var(--bg2); }
+.card .v { font-size: 22px; font-weight: 600; }
+.card .k { font-size: 12px; color: var(--muted); text-transform: uppercase; letter-spacing: .04em; }
+ul.attention { margin: 8px 0 0; padding-left: 20px; }
+ul.attention li.zero { color: var(--muted); }
+figure { margin: 8px 0; }
+figure img { max-width: 100%; height: auto; display: block; }
+figcaption { color: var(--muted); font-size: 13px; }
+table { border-collapse: collapse; width: 100%; margin: 6px 0 4px; font-size: 14px; }
+th, td { text-align: left; padding: 5px 8px; border-bottom: 1px solid var(--line); vertical-align: top; }
+th { background: var(--bg2); font-weight: 600; }
+td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+td.detail { overflow-wrap: anywhere; }
+td.name { overflow-wrap: anywhere; min-width: 9em; }
+table.problems { table-layout: fixed; }
+col.c-name { width: 24%; }
+col.c-score { width: 9%; }
+tr:nth-child(even) td { background: #fbfcfd; }
+.bar { background: #e6eaef; border-radius: 3px; height: 10px; width: 120px; display: inline-block; vertical-align: middle; margin-left: 8px; }
+.bar > span { display: block; height: 10px; border-radius: 3px; background: #2e7d32; }
+.bar > span.mid { background: #e0a100; }
+.bar > span.low { background: #c62828; }
+.none { color: var(--muted); font-style: italic; }
+details { margin: 6px 0; }
+summary { cursor: pointer; color: var(--accent); }
+a { color: var(--accent); text-decoration: none; }
+a:hover { text-decoration: underline; }
+code { font-size: 13px; background: var(--bg2); padding: 1px 4px; border-radius: 4px; }
+footer { margin-top: 40px; color: var(--muted); font-size: 12px; }
+"""
+
+
+def e(value) -> str:
+    """Escaped text for HTML content and attributes."""
+    return html.escape(str(value), quote=True)
+
+
+def _fmt(x: float) -> str:
+    return f"{x:.1f}".rstrip("0").rstrip(".") if not float(x).is_integer() else f"{x:g}"
+
+
+# -- what the report counts ------------------------------------------------
+
+def _as_grade(g) -> Grade:
+    return g if isinstance(g, Grade) else Grade.from_dict(g)
+
+
+def named_mistake(output: str) -> str | None:
+    """The mistake a failed test's message names ("It matches what you get if you X."), or None."""
+    if MISTAKE_MARKER not in output:
+        return None
+    # The suite appends the hint last, so the last occurrence is the suite's own.
+    phrase = output.rsplit(MISTAKE_MARKER, 1)[1].strip().split("\n", 1)[0].strip()
+    if phrase.endswith("."):
+        phrase = phrase[:-1].rstrip()
+    if not phrase or len(phrase) > 300:
+        return None
+    return phrase
+
+
+def mistakes(grades: list[Grade]) -> list[tuple[str, list[str], list[str]]]:
+    """(phrase, submissions naming it, items where it appeared), most submissions first."""
+    who: dict[str, list[str]] = {}
+    where: dict[str, list[str]] = {}
+    for g in grades:
+        for t in g.tests:
+            # Only the suite's assertion failures: messages of kind "error" quote student exceptions.
+            if t.status == "passed" or t.kind != "fail":
+                continue
+            phrase = named_mistake(t.output)
+            if phrase is None:
+                continue
+            names = who.setdefault(phrase, [])
+            if g.name not in names:
+                names.append(g.name)
+            items = where.setdefault(phrase, [])
+            if t.item not in items:
+                items.append(t.item)
+    return sorted(((p, who[p], where[p]) for p in who), key=lambda row: (-len(row[1]), row[0]))
+
+
+def _items_phrase(items) -> str:
+    items = list(dict.fromkeys(items))
+    return ", ".join(items[:4]) + (f" and {len(items) - 4} more" if len(items) > 4 else "")
+
+
+def timed_out(g: Grade) -> str | None:
+    tests = [t for t in g.tests if t.kind == "timeout"]
+    if tests:
+        return f"{len(tests)} test(s) hit the time limit, in {_items_phrase(t.item for t in tests)}"
+    if "timed out" in g.status:
+        return g.status
+    return None
+
+
+def crashed(g: Grade) -> str | None:
+    parts = []
+    if not g.status.startswith("graded"):
+        parts.append(g.status)
+    crash = [t for t in g.tests if t.kind == "crash"]
+    if crash:
+        parts.append(f"{len(crash)} test(s) ended with the worker dead, in {_items_phrase(t.item for t in crash)}")
+    proto = [t for t in g.tests if t.kind == "protocol"]
+    if proto:
+        parts.append(f"{len(proto)} test(s) corrupted the grader's channel, in {_items_phrase(t.item for t in proto)}")
+    return "; ".join(parts) or None
+
+
+def banned_imports(g: Grade) -> str | None:
+    seen = []
+    for f in g.findings:
+        if f.get("kind") == "banned-import":
+            line = f" (line {f['line']})" if f.get("line") else ""
+            seen.append(f"{f.get('detail', 'a banned import')}{line}")
+    for ev in g.events:
+        if ev.get("kind") == "refused-import":
+            seen.append(f"tried to import {ev.get('detail', '?')} while running (refused)")
+    seen = list(dict.fromkeys(seen))
+    return "; ".join(seen) or None
+
+
+def tampering(g: Grade) -> str | None:
+    phrases = [f for f in report.flags(g) if f not in _COVERED_FLAGS]
+    if not phrases:
+        return None
+    details = []
+    for entry in g.findings + g.events:
+        kind = entry.get("kind", "")
+        if kind in report.FLAG_KINDS and report.FLAG_KINDS[kind] in phrases and entry.get("detail"):
+            line = f" (line {entry['line']})" if entry.get("line") else ""
+            details.append(f"{entry['detail']}{line}")
+    details = list(dict.fromkeys(details))
+    text = "; ".join(phrases)
+    if details:
+        shown = details[:6] + ([f"{len(details) - 6} more"] if len(details) > 6 else [])
+        text += ": " + "; ".join(shown)
+    return text
+
+
+def pass_rates(grades: list[Grade], assignment) -> list[dict]:
+    """One row per test, ordered by question and then by the test's number."""
+    order = {q.item: i for i, q in enumerate(assignment.questions)}
+    rows: dict[tuple[str, str], dict] = {}
+    for g in grades:
+        for t in g.tests:
+            row = rows.get((t.item, t.name))
+            if row is None:
+                try:
+                    sub = int(str(t.number).rsplit(".", 1)[-1])
+                except ValueError:
+                    sub = 10**6
+                title = t.name.split(": ", 1)[1] if t.name.startswith(f"{t.item}: ") else t.name
+                row = rows[(t.item, t.name)] = {
+                    "item": t.item, "name": t.name, "title": title, "number": str(t.number),
+                    "public": t.visibility == "visible", "passed": 0, "total": 0,
+                    "key": (order.get(t.item, len(order)), t.item, sub, t.name),
+                }
+            row["total"] += 1
+            row["passed"] += t.status == "passed"
+    return sorted(rows.values(), key=lambda r: r["key"])
+
+
+# -- figures ----------------------------------------------------------------
+
+def _png(fig) -> str:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    canvas = FigureCanvasAgg(fig)
+    buf = io.BytesIO()
+    canvas.print_png(buf, metadata={"Software": None})
+    fig.clear()
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def _figure(width: float, height: float):
+    # The object API, not pyplot: nothing is registered globally, nothing to close.
+    from matplotlib.figure import Figure
+
+    return Figure(figsize=(width, height), dpi=DPI)
+
+
+def _plain(text: str) -> str:
+    """Text for matplotlib without mathtext: a $ would start a formula."""
+    return text.replace("$", r"\$")
+
+
+def histogram_png(scores: list[float], max_score: float) -> str:
+    fig = _figure(FIG_WIDTH, 3.4)
+    ax = fig.add_axes((0.065, 0.15, 0.915, 0.74))
+    top = max_score if max_score > 0 else 100.0
+    edges = [top * i / 20 for i in range(21)]
+    clipped = [min(max(s, 0.0), top) for s in scores]
+    counts, _, _ = ax.hist(clipped, bins=edges, color="#4c78a8", edgecolor="white", linewidth=0.8)
+    ax.set_xlim(0, top)
+    ax.set_xticks([top * i / 10 for i in range(11)])
+    ax.set_xlabel(f"score (out of {_fmt(top)})")
+    ax.set_ylabel("submissions")
+    peak = int(max(counts)) if len(counts) else 0
+    ax.set_ylim(0, max(1, peak) * 1.15)
+    ax.yaxis.get_major_locator().set_params(integer=True)
+    if scores:
+        mean = statistics.fmean(scores)
+        ax.axvline(mean, color="#e45756", linestyle="--", linewidth=1.2, label=f"mean {mean:.1f}")
+        ax.axvline(statistics.median(scores), color="#222", linestyle=":", linewidth=1.2,
+                   label=f"median {statistics.median(scores):.1f}")
+        ax.legend(loc="lower right", bbox_to_anchor=(1.0, 1.0), ncol=2, frameon=False, fontsize=9,
+                  borderaxespad=0.2)
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+    ax.grid(axis="y", color="#e5e5e5", linewidth=0.6)
+    ax.set_axisbelow(True)
+    return _png(fig)
+
+
+def _shorten(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def _rate_colour(rate: float) -> str:
+    return "#2e7d32" if rate >= 0.8 else "#e0a100" if rate >= 0.5 else "#c62828"
+
+
+def pass_rate_png(rows: list[dict], assignment) -> str:
+    """Horizontal bars, one per test, in blocks per question with the question's title above."""
+    from matplotlib import transforms
+
+    titles = {q.item: q.title for q in assignment.questions}
+    bar_in, head_in, top_in, bottom_in = 0.17, 0.34, 0.62, 0.15  # inches
+    groups: list[tuple[str, list[dict]]] = []
+    for r in rows:
+        if not groups or groups[-1][0] != r["item"]:
+            groups.append((r["item"], []))
+        groups[-1][1].append(r)
+    height = len(rows) * bar_in + len(groups) * head_in + top_in + bottom_in
+    fig = _figure(FIG_WIDTH, height)
+    left, right = 0.445, 0.03
+    ax = fig.add_axes((left, bottom_in / height, 1 - left - right, 1 - (top_in + bottom_in) / height))
+    y, ys, heads = 0.0, [], []
+    for item, members in groups:
+        heads.append((y, item))
+        y += head_in / bar_in
+        for _ in members:
+            ys.append(y)
+            y += 1
+    flat = [r for _, members in groups for r in members]
+    rates = [r["passed"] / r["total"] if r["total"] else 0.0 for r in flat]
+    ax.barh(ys, [100 * x for x in rates], height=0.74, color=[_rate_colour(x) for x in rates])
+    # Labels as plain texts, not ticks: 100 Tick objects cost more than the bars.
+    labels = transforms.blended_transform_factory(ax.transAxes, ax.transData)
+    for yy, rate, r in zip(ys, rates, flat):
+        suffix = " (public)" if r["public"] else ""
+        text = f"{r['number']}  {_shorten(r['title'], LABEL_CHARS - len(r['number']) - len(suffix))}{suffix}"
+        ax.text(-0.012, yy, _plain(text), transform=labels, ha="right", va="center", fontsize=8, color="#24292f")
+        ax.text(100 * rate + 0.8, yy, f"{100 * rate:.0f}%", va="center", ha="left", fontsize=7.5, color="#333")
+    for yy, item in heads:
+        ax.text(-left / (1 - left - right) + 0.012, yy + 0.3 * head_in / bar_in, _plain(f"{item}: {titles.get(item, item)}"),
+                transform=labels, ha="left", va="center", fontsize=9.5, fontweight="bold", color="#1f2328")
+        if yy > 0:
+            ax.axhline(yy - 0.5, color="#c9d1d9", linewidth=0.8)
+    ax.set_yticks([])
+    ax.set_ylim(y - 0.4, -0.6)
+    ax.set_xlim(0, 108)
+    ax.set_xticks(range(0, 101, 20))
+    ax.set_xticklabels([f"{v}%" for v in range(0, 101, 20)], fontsize=8)
+    ax.xaxis.tick_top()
+    ax.set_xlabel("share of submissions that passed the test", fontsize=9)
+    ax.xaxis.set_label_position("top")
+    ax.grid(axis="x", color="#e5e5e5", linewidth=0.6)
+    ax.set_axisbelow(True)
+    for side in ("right", "bottom"):
+        ax.spines[side].set_visible(False)
+    return _png(fig)
+
+
+# -- HTML ---------------------------------------------------------------------
+
+def _link(name: str) -> str:
+    return f'<a href="{e(quote(name))}/feedback.md">{e(name)}</a>'
+
+
+def _problem_table(rows: list[tuple[Grade, str]], what: str, empty: str) -> str:
+    if not rows:
+        return f'<p class="none">{e(empty)}</p>'
+    body = "".join(
+        f'<tr><td class="name">{_link(g.name)}</td><td class="num">{_fmt(g.score)}</td>'
+        f'<td class="detail">{e(detail)}</td></tr>'
+        for g, detail in sorted(rows, key=lambda r: r[0].name)
+    )
+    return (f'<table class="problems"><colgroup><col class="c-name"><col class="c-score"><col></colgroup>'
+            f'<thead><tr><th>submission</th><th class="num">score</th><th>{e(what)}</th></tr></thead>'
+            f"<tbody>{body}</tbody></table>")
+
+
+def _bar(fraction: float) -> str:
+    fraction = min(max(fraction, 0.0), 1.0)
+    cls = "" if fraction >= 0.8 else "mid" if fraction >= 0.5 else "low"
+    return f'<span class="bar"><span class="{cls}" style="width:{100 * fraction:.0f}%"></span></span>'
+
+
+def _questions_table(grades: list[Grade], assignment) -> str:
+    rows = []
+    for q in assignment.questions:
+        pts = [float(g.by_item.get(q.item, 0.0)) for g in grades]
+        mean = statistics.fmean(pts) if pts else 0.0
+        share = mean / q.points if q.points else 0.0
+        full = sum(1 for p in pts if q.points and p >= q.points - 1e-6)
+        zero = sum(1 for p in pts if p <= 1e-9)
+        rows.append(
+            f"<tr><td><code>{e(q.item)}</code></td><td>{e(q.title)}</td><td class=\"num\">{_fmt(q.points)}</td>"
+            f'<td class="num">{mean:.2f}{_bar(share)}</td><td class="num">{100 * share:.0f}%</td>'
+            f'<td class="num">{full}</td><td class="num">{zero}</td></tr>'
+        )
+    return ('<table><thead><tr><th>question</th><th>title</th><th class="num">points</th>'
+            '<th class="num">mean points</th><th class="num">mean %</th><th class="num">full marks</th>'
+            f'<th class="num">zero</th></tr></thead><tbody>{"".join(rows)}</tbody></table>')
+
+
+def _mistakes_section(found, n: int) -> str:
+    if not found:
+        return '<p class="none">No failed test matched a known mistake.</p>'
+    rows = []
+    for phrase, names, items in found[:40]:
+        who = ", ".join(_link(x) for x in names)
+        rows.append(
+            f'<tr><td class="detail">you {e(phrase)}</td><td class="num">{len(names)}</td>'
+            f'<td class="num">{100 * len(names) / n:.0f}%</td><td>{", ".join(f"<code>{e(i)}</code>" for i in items)}</td>'
+            f"<td><details><summary>{len(names)} submission(s)</summary>{who}</details></td></tr>"
+        )
+    more = f'<p class="note">{len(found) - 40} rarer mistakes not shown.</p>' if len(found) > 40 else ""
+    return ('<p class="note">Failed tests whose message says &ldquo;It matches what you get if you &hellip;&rdquo;, '
+            "counted once per submission.</p>"
+            '<table><thead><tr><th>the feedback says: it matches what you get if</th><th class="num">submissions</th>'
+            '<th class="num">share</th><th>where</th><th>who</th></tr></thead>'
+            f'<tbody>{"".join(rows)}</tbody></table>{more}')
+
+
+def _rates_table(rows: list[dict]) -> str:
+    body = "".join(
+        f'<tr><td class="num">{e(r["number"])}</td><td><code>{e(r["item"])}</code></td>'
+        f'<td>{e(r["title"])}{" <em>(public)</em>" if r["public"] else ""}</td>'
+        f'<td class="num">{r["passed"]} / {r["total"]}{_bar(r["passed"] / r["total"] if r["total"] else 0)}</td></tr>'
+        for r in rows
+    )
+    return ('<details><summary>Every test with its full name</summary><table><thead><tr><th class="num">#</th>'
+            f'<th>question</th><th>test</th><th class="num">passed</th></tr></thead><tbody>{body}</tbody></table></details>')
+
+
+def _isolation_section(grades: list[Grade]) -> str:
+    weak: dict[str, list[Grade]] = {}
+    for g in grades:
+        if not g.isolation.startswith(STRONG_ISOLATION):
+            weak.setdefault(g.isolation, []).append(g)
+    if not weak:
+        return '<p class="none">Every submission ran in the namespace sandbox.</p>'
+    parts = []
+    for iso, members in weak.items():
+        names = ", ".join(_link(g.name) for g in sorted(members, key=lambda g: g.name))
+        whom = "Every submission" if len(members) == len(grades) else f"{len(members)} submission(s)"
+        parts.append(f"<p><strong>{whom}</strong> ran with: {e(iso or 'unknown isolation')}</p>"
+                     f"<details><summary>which</summary>{names}</details>")
+    return "".join(parts)
+
+
+def render(grades, assignment, now: datetime | None = None) -> str:
+    """The report as one HTML string."""
+    grades = [_as_grade(g) for g in grades]
+    n = len(grades)
+    now = now or datetime.now().astimezone()
+    title = getattr(assignment, "title", None) or getattr(assignment, "name", "assignment")
+    total = float(getattr(assignment, "total_points", 0) or (grades[0].max_score if grades else 100.0))
+    scores = [float(g.score) for g in grades]
+
+    lists = {
+        "timeouts": ("Timed out", "what timed out", [(g, d) for g in grades if (d := timed_out(g))],
+                     "No submission hit a time limit."),
+        "crashes": ("Crashed or could not be graded", "what happened", [(g, d) for g in grades if (d := crashed(g))],
+                    "Every submission loaded and no test killed its worker."),
+        "banned": ("Banned imports", "imports", [(g, d) for g in grades if (d := banned_imports(g))],
+                   "No submission imported a banned module."),
+        "tampering": ("Flagged for tampering", "flags", [(g, d) for g in grades if (d := tampering(g))],
+                      "No submission was flagged."),
+    }
+    weak = sum(1 for g in grades if not g.isolation.startswith(STRONG_ISOLATION))
+
+    out = ['<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">',
+           '<meta name="viewport" content="width=device-width, initial-scale=1">']
+    script_hash = base64.b64encode(hashlib.sha256(_SCRIPT.encode()).digest()).decode()
+    out.append('<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; img-src data:; '
+               f"style-src 'unsafe-inline'; script-src 'sha256-{script_hash}'\">")
+    out.append(f"<title>Class report: {e(title)}</title><style>{_CSS}</style></head><body><main>")
+
+    # Header.
+    out.append(f'<header id="summary"><h1>{e(title)}</h1>')
+    out.append(f'<p class="lead">Class report, {e(now.strftime("%Y-%m-%d %H:%M %Z").strip())}</p>')
+    cards = [("submissions", str(n))]
+    if n:
+        cards += [
+            ("mean", f"{statistics.fmean(scores):.1f}"),
+            ("median", f"{statistics.median(scores):.1f}"),
+            ("range", f"{_fmt(min(scores))}–{_fmt(max(scores))}"),
+            ("full marks", str(sum(1 for s in scores if s >= total - 1e-6))),
+        ]
+    else:
+        cards += [("mean", "–"), ("median", "–")]
+    out.append('<div class="cards">' + "".join(
+        f'<div class="card"><div class="v">{e(v)}</div><div class="k">{e(k)}</div></div>' for k, v in cards) + "</div>")
+    out.append(f'<p class="note">Scores are out of {_fmt(total)} points.</p>')
+    if n:
+        items = [f'<li class="{"zero" if not rows else ""}"><a href="#{key}">{e(head)}</a>: {len(rows)}</li>'
+                 for key, (head, _, rows, _) in lists.items()]
+        items.append(f'<li class="{"zero" if not weak else ""}"><a href="#isolation">Weaker isolation</a>: {weak}</li>')
+        out.append('<ul class="attention">' + "".join(items) + "</ul>")
+    out.append("</header>")
+
+    if not n:
+        out.append('<section id="scores"><h2>Scores</h2><p class="none">No submissions were graded, '
+                   "so there is nothing to show yet.</p></section>")
+    else:
+        out.append('<section id="scores"><h2>Score distribution</h2><figure>'
+                   f'<img src="{histogram_png(scores, total)}" alt="Histogram of the scores" width="1024" height="340">'
+                   f"<figcaption>Scores in bins of {_fmt(total / 20)} points; the last bin includes full marks."
+                   "</figcaption></figure></section>")
+
+        out.append(f'<section id="questions"><h2>Points per question</h2>{_questions_table(grades, assignment)}</section>')
+        out.append(f'<section id="mistakes"><h2>Mistakes named most often</h2>{_mistakes_section(mistakes(grades), n)}'
+                   "</section>")
+
+    for key, (head, what, rows, empty) in lists.items():
+        body = _problem_table(rows, what, empty) if n else '<p class="none">No submissions.</p>'
+        out.append(f'<section id="{key}"><h2>{e(head)} ({len(rows)})</h2>{body}</section>')
+    iso = _isolation_section(grades) if n else '<p class="none">No submissions.</p>'
+    out.append(f'<section id="isolation"><h2>Weaker isolation ({weak})</h2>{iso}</section>')
+
+    rates = pass_rates(grades, assignment)
+    if rates:
+        out.append('<section id="tests"><h2>Pass rate per test</h2>'
+                   '<p class="note">One bar per test, grouped by question. Green: at least 80% passed; '
+                   "amber: 50&ndash;80%; red: below 50%. (public) marks the tests students can run themselves.</p>")
+        out.append(f'<figure><img src="{pass_rate_png(rates, assignment)}" alt="Pass rate of each test" '
+                   f'width="{round(FIG_WIDTH * DPI)}"></figure>')
+        out.append(_rates_table(rates) + "</section>")
+    elif n:
+        out.append('<section id="tests"><h2>Pass rate per test</h2><p class="none">No test ran.</p></section>')
+
+    out.append('<footer>Written by the autograder. Names link to each submission\'s feedback.md next to this file.'
+               "</footer></main>")
+    out.append(f"<script>{_SCRIPT}</script></body></html>\n")
+    return "".join(out)
+
+
+def write_report(out: Path, grades, assignment) -> Path:
+    """Write out/report.html and return its path."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / "report.html"
+    tmp = out / "report.html.tmp"
+    tmp.write_text(render(grades, assignment), encoding="utf-8")
+    tmp.replace(path)
+    return path

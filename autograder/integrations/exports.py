@@ -1,0 +1,385 @@
+"""Gradescope "export submissions" and Canvas bulk downloads, mapped to students.
+
+`grade` accepts either export (as the downloaded .zip or as the extracted
+folder) beside plain submissions. Each export becomes one submission per
+student, named after the student, so grades.csv, feedback and seeds follow
+the student rather than an LMS file name:
+
+- Gradescope: the export holds `submission_metadata.yml` and one folder
+  `submission_<id>/` per submission. The metadata (Ruby-flavoured YAML) maps
+  `submission_<id>` to `:submitters:` (`:name:`, `:sid:`, `:email:`),
+  `:created_at:`, `:score:` and more. A submission is named after its
+  submitter (a slug of the name, else the SID).
+- Canvas: "Download Submissions" gives loose files named
+  `<name>[_LATE]_<user id>_<attachment id>_<file name>`, where Canvas adds
+  `-1`, `-2`, ... to a file name a student submitted before. The files of
+  one student are gathered into a folder named after the student, renamed
+  back to what the assignment expects (cnn_layers.py, cnn.ipynb).
+
+Anything else passes through unchanged. After grading, write_gradebooks
+writes files the LMS imports: canvas_gradebook.csv (Canvas's gradebook
+import) or gradescope_scores.csv, plus roster.json (who each submission is,
+late or not, and which file it came from).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+import shutil
+import sys
+import unicodedata
+import zipfile
+from collections import defaultdict
+from pathlib import Path
+
+from ..engine.submission import IGNORED_PARTS, safe_extract
+
+METADATA = "submission_metadata.yml"
+METADATA_MAX_BYTES = 50 * 1024 * 1024
+# <name>[_LATE]_<canvas user id>_<attachment id>_<file name>; the name is the
+# student's (Canvas writes it as "lastfirst"; some exports use last_first).
+CANVAS_FILE = re.compile(r"^(?P<name>.+?)(?P<late>_LATE)?_(?P<user>\d+)_(?P<attachment>\d+)_(?P<file>.+)$")
+# Canvas's mark of a resubmitted file name: cnn_layers-1.py, cnn-2.ipynb.
+RESUBMISSION = re.compile(r"^(?P<stem>.+)-(?P<n>\d+)$")
+
+
+class ExportError(Exception):
+    """An export that cannot be read; the message says what to do."""
+
+
+def _note(message: str) -> None:
+    print(f"note: {message}", file=sys.stderr)
+
+
+def slug(text: str) -> str:
+    """A file-system- and CSV-safe name: lowercase ASCII letters, digits, _ and -."""
+    text = unicodedata.normalize("NFKD", str(text)).encode("ascii", "ignore").decode("ascii")
+    text = re.sub(r"[^a-z0-9_-]+", "_", text.lower())
+    return re.sub(r"_+", "_", text).strip("_-")[:60].strip("_-")
+
+
+# -- recognising an export ------------------------------------------------
+def _visible(parts) -> bool:
+    return not IGNORED_PARTS.intersection(parts) and not any(p.startswith(".") for p in parts)
+
+
+def _strip_top(names: list[str]) -> list[str]:
+    """Entries relative to the single folder they all sit in, if they do (a zipped export folder)."""
+    tops = {n.split("/", 1)[0] for n in names}
+    if len(tops) == 1 and all("/" in n for n in names):
+        return [n.split("/", 1)[1] for n in names]
+    return names
+
+
+def _zip_names(path: Path) -> list[str] | None:
+    try:
+        with zipfile.ZipFile(path) as zf:
+            names = [i.filename.replace("\\", "/") for i in zf.infolist() if not i.is_dir()]
+    except (zipfile.BadZipFile, OSError):
+        return None  # not an export; the grader reports a broken zip as the submission's problem
+    return _strip_top([n for n in names if _visible(n.split("/"))])
+
+
+def _folder_names(path: Path) -> list[str]:
+    return [
+        p.relative_to(path).as_posix()
+        for p in path.rglob("*")
+        if p.is_file() and _visible(p.relative_to(path).parts)
+    ]
+
+
+def export_kind(path: Path, assignment) -> str | None:
+    """'gradescope', 'canvas', or None for a plain submission."""
+    if path.is_file() and path.suffix.lower() == ".zip":
+        names = _zip_names(path)
+        if names is None:
+            return None
+    elif path.is_dir():
+        names = _strip_top(_folder_names(path))
+    else:
+        return None
+    if METADATA in names:
+        return "gradescope"
+    top = [n for n in names if "/" not in n]
+    if f"{assignment.module}.py" in top or assignment.notebook in top:
+        return None  # one student's folder
+    if any(CANVAS_FILE.match(n) for n in top):
+        return "canvas"
+    return None
+
+
+def _export_root(path: Path, work: Path) -> Path:
+    """The export's top folder on disk: extracted into `work` if it is a zip."""
+    if path.is_dir():
+        root = path
+    else:
+        root = work / "raw"
+        root.mkdir(parents=True)
+        try:
+            skipped = safe_extract(path, root)
+        except ValueError as exc:
+            raise ExportError(f"{path}: {exc}; unzip it and pass the folder instead") from None
+        if skipped:
+            _note(f"{path.name}: entries not extracted: {'; '.join(skipped[:5])}")
+    entries = [p for p in root.iterdir() if _visible([p.name])]
+    if len(entries) == 1 and entries[0].is_dir():
+        return entries[0]
+    return root
+
+
+def _copy_files(source: Path, target: Path) -> None:
+    """Copy the regular files of a folder (never symbolic links) into `target`."""
+    target.mkdir(parents=True, exist_ok=True)
+    for p in sorted(source.rglob("*")):
+        rel = p.relative_to(source)
+        if p.is_symlink() or not _visible(rel.parts):
+            continue
+        if p.is_dir():
+            (target / rel).mkdir(parents=True, exist_ok=True)
+        elif p.is_file():
+            (target / rel).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(p, target / rel)
+
+
+def _unique(bases: dict[str, str], suffixes: dict[str, str]) -> dict[str, str]:
+    """Make names unique: every name shared by several keys gets that key's suffix."""
+    counts = defaultdict(int)
+    for name in bases.values():
+        counts[name] += 1
+    return {key: (f"{name}_{slug(suffixes[key])}" if counts[name] > 1 else name) for key, name in bases.items()}
+
+
+# -- Gradescope -----------------------------------------------------------
+def read_metadata(path: Path) -> dict:
+    """submission_metadata.yml as plain data (Ruby tags read as plain maps, lists and strings)."""
+    try:
+        import yaml  # PyYAML: installed with otter-grader, a dependency of the kit
+    except ImportError:
+        raise ExportError("reading a Gradescope export needs PyYAML: pip install pyyaml") from None
+
+    class Loader(yaml.SafeLoader):
+        pass
+
+    def any_tag(loader, suffix, node):
+        if isinstance(node, yaml.MappingNode):
+            return loader.construct_mapping(node, deep=True)
+        if isinstance(node, yaml.SequenceNode):
+            return loader.construct_sequence(node, deep=True)
+        return loader.construct_scalar(node)
+
+    Loader.add_multi_constructor("!", any_tag)
+    Loader.add_multi_constructor("tag:ruby.yaml.org,2002:", any_tag)
+    if path.stat().st_size > METADATA_MAX_BYTES:
+        raise ExportError(f"{path}: larger than {METADATA_MAX_BYTES // 1024 // 1024} MB; is this a Gradescope export?")
+    try:
+        data = yaml.load(path.read_text(encoding="utf-8-sig"), Loader=Loader)  # noqa: S506 - a SafeLoader
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        where = getattr(exc, "problem_mark", None)
+        at = f" (line {where.line + 1})" if where is not None else ""
+        raise ExportError(f"{path}: not readable YAML{at}; re-download the export from Gradescope") from None
+    if not isinstance(data, dict) or not all(isinstance(v, dict) for v in data.values()):
+        raise ExportError(
+            f"{path}: expected 'submission_<id>:' entries with ':submitters:'; re-download the export from Gradescope"
+        )
+    return data
+
+
+def _text(value) -> str:
+    return "" if value is None else str(value).strip()
+
+
+def _gradescope(path: Path, assignment, work: Path) -> list[tuple[Path, dict]]:
+    root = _export_root(path, work)
+    metadata = read_metadata(root / METADATA)
+    entries = {}
+    for key in sorted(metadata, key=str):
+        meta, folder = metadata[key], root / str(key)
+        submitters = []
+        for person in meta.get(":submitters") or []:
+            if isinstance(person, dict):
+                submitters.append({
+                    "name": _text(person.get(":name")),
+                    "sid": _text(person.get(":sid")),
+                    "email": _text(person.get(":email")),
+                })
+        if not folder.is_dir():
+            _note(f"{path.name}: {key} is in {METADATA} but has no folder; not graded")
+            continue
+        if not submitters:
+            _note(f"{path.name}: {key} names no submitters; graded as '{slug(str(key))}'")
+        entries[str(key)] = (meta, folder, submitters)
+    for folder in sorted(p for p in root.iterdir() if p.is_dir() and _visible([p.name])):
+        if folder.name not in entries and folder.name not in metadata:
+            _note(f"{path.name}: {folder.name}/ is not in {METADATA}; not graded")
+    if not entries:
+        raise ExportError(f"{path}: the export has no submission folders that {METADATA} lists")
+
+    bases = {}
+    for key, (_, _, submitters) in entries.items():
+        names = [slug(s["name"]) or slug(s["sid"]) for s in submitters]
+        bases[key] = "-".join(n for n in names if n)[:80] or slug(key) or "submission"
+    # Two students with one name: told apart by SID (else by submission id).
+    suffixes = {key: next((s["sid"] for s in people[:1] if s["sid"]), key) for key, (_, _, people) in entries.items()}
+    names = _unique(bases, suffixes)
+    names = _unique(names, {key: key for key in entries})  # two submissions of one student: by submission id
+
+    produced = []
+    for key, (meta, folder, submitters) in entries.items():
+        target = work / "students" / names[key]
+        _copy_files(folder, target)
+        first = submitters[0] if submitters else {"name": "", "sid": "", "email": ""}
+        produced.append((target, {
+            "kind": "gradescope",
+            "student": ", ".join(s["name"] for s in submitters if s["name"]) or first["sid"] or key,
+            "sid": first["sid"],
+            "email": first["email"],
+            "submitters": submitters,
+            "late": bool(meta.get(":late", False)),
+            "created_at": _text(meta.get(":created_at")),
+            "source": key,
+        }))
+    return produced
+
+
+# -- Canvas ---------------------------------------------------------------
+def _canvas_file_name(original: str) -> tuple[str, int]:
+    """The name the student gave a file, without Canvas's resubmission mark, and that mark's number."""
+    stem, dot, ext = original.rpartition(".")
+    if not dot:
+        stem, ext = original, ""
+    found = RESUBMISSION.match(stem)
+    n = int(found["n"]) if found else 0
+    stem = found["stem"] if found else stem
+    return (f"{stem}.{ext}" if dot else stem), n
+
+
+def _canvas(path: Path, assignment, work: Path) -> list[tuple[Path, dict]]:
+    root = _export_root(path, work)
+    by_user: dict[str, list[dict]] = defaultdict(list)
+    for p in sorted(root.iterdir()):
+        if not p.is_file() or p.is_symlink() or not _visible([p.name]):
+            continue
+        found = CANVAS_FILE.match(p.name)
+        if not found:
+            _note(f"{path.name}: {p.name} is not named like a Canvas submission file; not graded")
+            continue
+        name, n = _canvas_file_name(found["file"])
+        by_user[found["user"]].append({
+            "path": p, "original": p.name, "student": found["name"], "late": bool(found["late"]),
+            "attachment": int(found["attachment"]), "name": name, "n": n,
+        })
+    if not by_user:
+        raise ExportError(f"{path}: no files named like a Canvas download (<name>_<user id>_<id>_<file>)")
+
+    bases = {user: slug(files[0]["student"]) or f"canvas_{user}" for user, files in by_user.items()}
+    names = _unique(bases, {user: user for user in by_user})
+    produced = []
+    for user, files in sorted(by_user.items(), key=lambda kv: names[kv[0]]):
+        # One file of each kind is the graded file, whatever the student called it.
+        for suffix, expected in ((".py", f"{assignment.module}.py"), (".ipynb", assignment.notebook)):
+            kinds = {f["name"] for f in files if f["name"].lower().endswith(suffix)}
+            if len(kinds) == 1 or expected in kinds:
+                chosen = expected if expected in kinds else kinds.pop()
+                for f in files:
+                    if f["name"] == chosen:
+                        f["name"] = expected
+        # The latest of several files with one name (an earlier upload and its "-1" resubmission).
+        latest: dict[str, dict] = {}
+        for f in sorted(files, key=lambda f: (f["attachment"], f["n"])):
+            latest[f["name"]] = f
+        kept = sorted(latest.values(), key=lambda f: f["name"])
+        ignored = [f["original"] for f in files if f not in kept]
+        target = work / "students" / names[user]
+        target.mkdir(parents=True)
+        for f in kept:
+            if f["name"].lower().endswith(".zip") and zipfile.is_zipfile(f["path"]):
+                inner = target / (slug(f["name"][:-4]) or "zip")
+                inner.mkdir()
+                try:
+                    skipped = safe_extract(f["path"], inner)
+                    if skipped:
+                        _note(f"{f['original']}: entries not extracted: {'; '.join(skipped[:5])}")
+                except ValueError as exc:
+                    _note(f"{f['original']}: {exc}")
+            else:
+                shutil.copyfile(f["path"], target / f["name"])
+        info = {
+            "kind": "canvas",
+            "student": files[0]["student"],
+            "canvas_user_id": user,
+            "late": any(f["late"] for f in kept),
+            "source": ", ".join(f["original"] for f in kept),
+        }
+        if ignored:
+            info["superseded"] = ignored
+        produced.append((target, info))
+    return produced
+
+
+# -- the command's entry points --------------------------------------------
+def expand(paths: list[Path], assignment, scratch: Path) -> tuple[list[Path], dict]:
+    """Paths to grade and a roster {submission name: student info}; plain submissions pass through."""
+    from ..engine.submission import submission_name
+
+    expanded: list[Path] = []
+    roster: dict[str, dict] = {}
+    origin: dict[str, Path] = {}
+    for index, path in enumerate(paths):
+        kind = export_kind(path, assignment)
+        if kind is None:
+            expanded.append(path)
+            continue
+        work = scratch / f"export{index}"
+        work.mkdir(parents=True)
+        produced = _gradescope(path, assignment, work) if kind == "gradescope" else _canvas(path, assignment, work)
+        for folder, info in produced:
+            name = submission_name(folder)
+            if name in roster:
+                raise ExportError(
+                    f"{origin[name]} and {path} both have a student graded as '{name}'; grade the exports one at a time"
+                )
+            roster[name], origin[name] = info, path
+            expanded.append(folder)
+    return expanded, roster
+
+
+def canvas_column(assignment) -> str:
+    """The gradebook column: an existing Canvas assignment is 'Title (id)'; set [lms] canvas_column to it."""
+    return str(assignment.extra.get("lms", {}).get("canvas_column") or assignment.title)
+
+
+def write_gradebooks(out: Path, grades, roster: dict, assignment) -> None:
+    """Gradebook files an LMS can import (a Canvas CSV, a Gradescope CSV), beside grades.csv."""
+    out.mkdir(parents=True, exist_ok=True)
+    by_name = {g.name: g for g in grades}
+    graded = {name: info for name, info in roster.items() if name in by_name}
+
+    def of_kind(kind):
+        return sorted(((n, i) for n, i in graded.items() if i.get("kind") == kind), key=lambda x: (x[1]["student"], x[0]))
+
+    canvas = of_kind("canvas")
+    if canvas:
+        # Canvas's gradebook import: students are matched by ID (the Canvas user id);
+        # the "Points Possible" row is the one Canvas's own export writes.
+        with open(out / "canvas_gradebook.csv", "w", newline="", encoding="utf-8") as f:
+            writer = csv.writer(f)
+            writer.writerow(["Student", "ID", "SIS User ID", "SIS Login ID", "Section", canvas_column(assignment)])
+            writer.writerow(["    Points Possible", "", "", "", "", f"{assignment.total_points:g}"])
+            for name, info in canvas:
+                writer.writerow([info["student"], info["canvas_user_id"], "", "", "", f"{by_name[name].score:g}"])
+
+    gradescope = of_kind("gradescope")
+    if gradescope:
+        with open(out / "gradescope_scores.csv", "w", newline="", encoding="utf-8") as f:
+            writer = csv.writer(f)
+            writer.writerow(["Name", "SID", "Email", "Total Score"])
+            for name, info in gradescope:
+                people = info["submitters"] or [{"name": info["student"], "sid": info["sid"], "email": info["email"]}]
+                for person in people:  # a group submission: one row per member
+                    writer.writerow([person["name"], person["sid"], person["email"], f"{by_name[name].score:g}"])
+
+    if graded:
+        entries = {name: {**info, "score": by_name[name].score} for name, info in sorted(graded.items())}
+        (out / "roster.json").write_text(json.dumps(entries, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")

@@ -1,0 +1,224 @@
+"""Gradescope: an autograder zip whose run_autograder grades with this engine.
+
+Gradescope unpacks the zip into /autograder/source and runs `setup.sh` there
+once, as root, while it builds the autograder's image (Ubuntu). For each
+submission it copies `run_autograder` to /autograder/run_autograder and runs
+it with the student's files in /autograder/submission; whatever is in
+/autograder/results/results.json then is the grade.
+
+Our `run_autograder` hides the kit from other users (`chmod -R go-rwx` on the
+source: Gradescope's containers usually refuse namespaces, so the engine falls
+back to running student code as an unprivileged uid, which could otherwise
+read the reference and the hidden suites) and calls `gradescope-run`, which is
+`run()` below: the same Grader as `python -m autograder grade`, so a
+submission gets the same grade in both places.
+
+The /autograder folder can be moved with AUTOGRADER_GRADESCOPE_ROOT and the
+Python that runs the kit chosen with AUTOGRADER_PYTHON, so the kit's tests
+can emulate Gradescope in a temporary folder.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+import traceback
+import zipfile
+from pathlib import Path
+
+ROOT_ENV = "AUTOGRADER_GRADESCOPE_ROOT"
+DEFAULT_ROOT = "/autograder"
+# Zip entries get this fixed date, so the same kit always makes the same zip.
+ZIP_DATE = (1980, 1, 1, 0, 0, 0)
+SKIPPED_PARTS = {"__pycache__", ".ipynb_checkpoints", ".pytest_cache", ".git"}
+
+SETUP_SH = """\
+#!/usr/bin/env bash
+# Gradescope runs this once, as root, while it builds the autograder's image.
+# It installs Python and bubblewrap (the namespace sandbox, used when the
+# container allows namespaces; otherwise the engine falls back to an
+# unprivileged uid) and installs the kit, from this folder, into a venv.
+set -euo pipefail
+SOURCE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+ROOT="${AUTOGRADER_GRADESCOPE_ROOT:-/autograder}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends python3 python3-venv python3-pip bubblewrap
+python3 -m venv "$ROOT/venv"
+"$ROOT/venv/bin/python" -m pip install --quiet --upgrade pip
+# Editable: the venv only points at this folder, which run_autograder makes
+# unreadable to other users. A regular install would copy the hidden suites
+# into the venv's site-packages, readable by everyone.
+"$ROOT/venv/bin/python" -m pip install --quiet -e "$SOURCE"
+"$ROOT/venv/bin/python" -c "import numpy, pytest, nbformat; print('autograder environment ready')"
+"""
+
+RUN_AUTOGRADER = """\
+#!/usr/bin/env bash
+# Gradescope runs this for each submission: the student's files are in
+# $ROOT/submission, the grade goes to $ROOT/results/results.json.
+set -uo pipefail
+ROOT="${AUTOGRADER_GRADESCOPE_ROOT:-/autograder}"
+SOURCE="$ROOT/source"
+RESULTS="$ROOT/results"
+
+# Student code may run as an unprivileged uid (when the container refuses
+# namespaces): it must not be able to read the reference or the hidden suites.
+chmod -R go-rwx "$SOURCE"
+
+PYTHON="${AUTOGRADER_PYTHON:-}"
+if [ -z "$PYTHON" ]; then
+  if [ -x "$ROOT/venv/bin/python" ]; then PYTHON="$ROOT/venv/bin/python"; else PYTHON="$(command -v python3)"; fi
+fi
+
+mkdir -p "$RESULTS"
+rm -f "$RESULTS/results.json"
+cd "$SOURCE"
+export AUTOGRADER_ROOT="$SOURCE"
+export PYTHONPATH="$SOURCE${PYTHONPATH:+:$PYTHONPATH}"
+"$PYTHON" -m autograder gradescope-run --root "$ROOT"
+status=$?
+
+# The grader writes results.json even when grading fails; if Python itself
+# could not start, say so rather than leave Gradescope without a result.
+if [ ! -s "$RESULTS/results.json" ]; then
+  printf '{"score": 0, "output": "The autograder could not run (exit code %s); please tell your instructor.", "visibility": "visible", "stdout_visibility": "hidden", "extra_data": {"status": "autograder failed to start"}}\\n' "$status" > "$RESULTS/results.json"
+fi
+exit 0
+"""
+
+
+def _kit_files(assignment) -> list[tuple[str, Path]]:
+    """(name in the zip, file on disk) for the kit's part of the zip."""
+    root = Path(assignment.root)
+    folders = [
+        root / "autograder",
+        root / "assignments" / assignment.name,
+        root / "solutions" / assignment.name,
+    ]
+    files: list[tuple[str, Path]] = [("pyproject.toml", root / "pyproject.toml"), ("README.md", root / "README.md")]
+    # The handout module: the grader needs it to tell an untouched cnn_layers.py
+    # submitted beside a worked notebook (then the notebook is graded).
+    handout = root / "student_template" / assignment.name / f"{assignment.module}.py"
+    if handout.is_file():
+        files.append((handout.relative_to(root).as_posix(), handout))
+    for folder in folders:
+        for path in sorted(folder.rglob("*")):
+            rel = path.relative_to(root)
+            if (
+                not path.is_file()
+                or SKIPPED_PARTS.intersection(rel.parts)
+                or any(part.startswith(".") or part.endswith(".egg-info") for part in rel.parts)
+                or path.suffix in (".pyc", ".pyo")
+            ):
+                continue
+            files.append((rel.as_posix(), path))
+    return files
+
+
+def _add(zf: zipfile.ZipFile, name: str, data: bytes, mode: int) -> None:
+    info = zipfile.ZipInfo(name, date_time=ZIP_DATE)
+    info.external_attr = (0o100000 | mode) << 16  # a regular file with these permissions
+    info.compress_type = zipfile.ZIP_DEFLATED
+    zf.writestr(info, data)
+
+
+def build_zip(assignment, out: Path) -> Path:
+    """Write the autograder zip for `assignment` to `out`; returns its path."""
+    from .. import build
+
+    problems = build.stale(assignment)
+    if problems:
+        raise build.BuildError(
+            f"{assignment.name}: solutions/ or student_template/ are stale ({problems[0]}"
+            + (f", and {len(problems) - 1} more" if len(problems) > 1 else "")
+            + "); run `python -m autograder build` first, so Gradescope grades with the current reference"
+        )
+    if not assignment.reference_module.is_file():
+        raise build.BuildError(f"the reference {assignment.reference_module} is missing; run `python -m autograder build`")
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(out.name + ".tmp")
+    with zipfile.ZipFile(tmp, "w") as zf:
+        _add(zf, "setup.sh", SETUP_SH.encode(), 0o755)
+        _add(zf, "run_autograder", RUN_AUTOGRADER.encode(), 0o755)
+        for name, path in _kit_files(assignment):
+            _add(zf, name, path.read_bytes(), 0o755 if os.access(path, os.X_OK) else 0o644)
+    tmp.replace(out)
+    return out
+
+
+# -- inside Gradescope -----------------------------------------------------------
+def submitter_name(root: Path) -> str:
+    """The student's name from Gradescope's submission_metadata.json, else "submission"."""
+    try:
+        meta = json.loads((Path(root) / "submission_metadata.json").read_text(encoding="utf-8"))
+        users = meta.get("users") or []
+        first = users[0] if users and isinstance(users[0], dict) else {}
+        for key in ("name", "email"):
+            value = first.get(key)
+            if isinstance(value, str) and value.strip():
+                return value.strip()
+    except (OSError, ValueError, AttributeError):
+        pass
+    return "submission"
+
+
+def _target(folder: Path) -> Path:
+    """What to grade in the submission folder: the folder, or the one zip uploaded alone."""
+    if not folder.is_dir():
+        return folder
+    files = [p for p in folder.rglob("*") if p.is_file() and not any(s.startswith(".") for s in p.relative_to(folder).parts)]
+    if not any(p.suffix in (".py", ".ipynb") for p in files):
+        zips = [p for p in files if p.suffix.lower() == ".zip"]
+        if len(zips) == 1:
+            return zips[0]
+    return folder
+
+
+def _write_json(path: Path, data: dict) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+    tmp.replace(path)
+
+
+def _failure(reason: str, name: str, started: float) -> dict:
+    return {
+        "score": 0.0,
+        "execution_time": round(time.monotonic() - started, 3),
+        "output": f"The autograder could not grade this submission: {reason}",
+        "output_format": "text",
+        "visibility": "visible",
+        "stdout_visibility": "hidden",
+        "tests": [],
+        "extra_data": {"submission": name, "status": reason},
+    }
+
+
+def run(assignment, root: Path) -> int:
+    """Grade root/submission into root/results/results.json; 0 whenever results.json was written."""
+    from ..engine import grading, report
+
+    started = time.monotonic()
+    root = Path(root)
+    results = root / "results"
+    name = submitter_name(root)
+    try:
+        grader = grading.Grader(assignment)
+        # Inputs are seeded from the student's name, as `grade` seeds them from a file's name.
+        grader.fixed_seed = grader.seed(name)
+        grade = grader.grade(_target(root / "submission"))
+        grade.name = name
+        data = report.results_json(grade)
+        _write_json(results / "results.json", data)
+        (results / "feedback.md").write_text(report.feedback_markdown(grade, assignment.title), encoding="utf-8")
+        print(f"{name}: {grade.score:g} / {grade.max_score:g} ({grade.status}); isolation: {grade.isolation}")
+    except Exception as exc:  # noqa: BLE001 - Gradescope must get a result whatever happened
+        traceback.print_exc()
+        reason = f"grader error: {type(exc).__name__}: {exc}"
+        _write_json(results / "results.json", _failure(reason, name, started))
+        print(f"{name}: not graded ({reason})", file=sys.stderr)
+    return 0

@@ -1,0 +1,246 @@
+"""The class report: written by `grade`, self-contained, escaped, and rendered by a real browser."""
+
+from __future__ import annotations
+
+import base64
+import copy
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import matplotlib.image
+import pytest
+
+from autograder import assignment as assignments
+from autograder.engine.grading import Grade
+from autograder.integrations import classreport
+
+ROOT = Path(__file__).resolve().parents[1]
+CNN = assignments.load("cnn", ROOT)
+SOLUTION = ROOT / "solutions" / "cnn"
+SECTIONS = ("summary", "scores", "questions", "mistakes", "timeouts", "crashes", "banned", "tampering", "isolation", "tests")
+
+
+def _torch_and_exit(reference: str) -> str:
+    """The reference with a (refused) torch import at the top and os._exit(0) in maxpool_forward.
+
+    It exits only for stride 1, so a handful of tests kill their worker rather than every
+    pooling test (each restart costs time).
+    """
+    head = "def maxpool_forward(x, pool_size=2, stride=None):\n"
+    assert head in reference
+    body = reference.replace(head, head + "    if stride == 1:\n        import os\n        os._exit(0)\n", 1)
+    return "try:\n    import torch\nexcept ImportError:\n    torch = None\n" + body
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    """A small batch graded by the CLI, which writes report.html after it."""
+    tmp = tmp_path_factory.mktemp("classreport")
+    subs = tmp / "subs"
+    subs.mkdir()
+    shutil.copyfile(SOLUTION / "cnn_layers.py", subs / "reference.py")
+    for name in ("flipped_kernel.py", "syntax_error.py"):
+        shutil.copyfile(SOLUTION / "examples" / name, subs / name)
+    (subs / "torch_and_exit.py").write_text(_torch_and_exit((SOLUTION / "cnn_layers.py").read_text()))
+    out = tmp / "out"
+    result = subprocess.run(
+        [sys.executable, "-m", "autograder", "grade", *sorted(subs.iterdir()), "--out", out, "--jobs", "2", "--quiet"],
+        capture_output=True, text=True, cwd=ROOT, timeout=600,
+    )
+    assert result.returncode == 0, result.stderr
+    grades = {p.parent.name: Grade.from_dict(json.loads(p.read_text())) for p in out.glob("*/grade.json")}
+    assert set(grades) == {"reference", "flipped_kernel", "syntax_error", "torch_and_exit"}
+    return out, grades
+
+
+def _sections(text: str) -> dict[str, str]:
+    """id -> the HTML of that section (up to the next one)."""
+    marks = [(m.start(), m.group(1)) for m in re.finditer(r'<(?:section|header) id="([a-z]+)"', text)]
+    return {key: text[start:(marks[i + 1][0] if i + 1 < len(marks) else len(text))] for i, (start, key) in enumerate(marks)}
+
+
+def _assert_self_contained(text: str) -> None:
+    assert not re.search(r"https?://|//[a-z0-9.-]+\.[a-z]{2,}/", text, re.I), "the report refers to another site"
+    assert "<link" not in text and "@import" not in text and "url(" not in text
+    assert "<iframe" not in text and "<object" not in text and "<embed" not in text
+    for tag in re.findall(r"<(?:img|script|source|video|audio)\b[^>]*>", text):
+        src = re.search(r'\bsrc="([^"]*)"', tag)
+        assert src is None or src.group(1).startswith("data:image/png;base64,"), tag[:120]
+    for uri in re.findall(r'src="data:image/png;base64,([^"]+)"', text):
+        assert base64.b64decode(uri).startswith(b"\x89PNG\r\n\x1a\n")
+    # Nothing may be fetched from anywhere, even if a student string slipped through unescaped.
+    assert "default-src 'none'" in text
+
+
+def test_grade_writes_a_self_contained_report_with_every_section(graded):
+    out, grades = graded
+    text = (out / "report.html").read_text(encoding="utf-8")
+    _assert_self_contained(text)
+    assert text.count("<img ") == 2  # the histogram and the pass rates
+    sections = _sections(text)
+    assert set(SECTIONS) <= set(sections), sorted(sections)
+    assert CNN.title in sections["summary"]
+    assert re.search(r'<div class="v">4</div><div class="k">submissions</div>', sections["summary"])
+    scores = sorted(g.score for g in grades.values())
+    mean = sum(scores) / 4
+    assert f'<div class="v">{mean:.1f}</div><div class="k">mean</div>' in sections["summary"]
+    assert "median" in sections["summary"]
+    # Every question, and every test with its pass count.
+    for q in CNN.questions:
+        assert f"<code>{q.item}</code>" in sections["questions"]
+    n_tests = len(grades["reference"].tests)
+    assert sections["tests"].count("</tr>") == n_tests + 1
+    # The flipped kernel is named as a mistake.
+    assert "you flip the kernel" in sections["mistakes"] and "flipped_kernel" in sections["mistakes"]
+    # Who belongs in which list.
+    assert "syntax_error" in sections["crashes"] and "torch_and_exit" in sections["crashes"]
+    assert "reference" not in sections["crashes"] and "flipped_kernel" not in sections["crashes"]
+    assert "torch_and_exit" in sections["banned"] and "imports torch" in sections["banned"]
+    assert "syntax_error" not in sections["banned"]
+    assert "torch_and_exit" in sections["tampering"] and "exits the process" in sections["tampering"]
+    assert "No submission hit a time limit." in sections["timeouts"]
+    if all(g.isolation.startswith("Namespace sandbox") for g in grades.values()):
+        assert "Every submission ran in the namespace sandbox." in sections["isolation"]
+    else:
+        assert "ran with:" in sections["isolation"]
+
+
+def test_pass_rates_follow_the_questions_and_count_every_submission(graded):
+    _, grades = graded
+    rows = classreport.pass_rates(list(grades.values()), CNN)
+    order = [q.item for q in CNN.questions]
+    assert [order.index(r["item"]) for r in rows] == sorted(order.index(r["item"]) for r in rows)
+    assert len(rows) == len(grades["reference"].tests)
+    assert all(r["total"] == 4 for r in rows)
+    # syntax_error passes nothing; the reference passes everything.
+    assert all(1 <= r["passed"] <= 3 for r in rows)
+
+
+def _grade(name: str, score: float = 100.0, **changes) -> Grade:
+    grade = Grade(name=name, origin=f"{name}.py", score=score, max_score=100.0, status="graded", seed=1,
+                  isolation="Namespace sandbox (bubblewrap): no network.",
+                  by_item={q.item: q.points * score / 100 for q in CNN.questions})
+    for key, value in changes.items():
+        setattr(grade, key, value)
+    return grade
+
+
+def test_student_strings_are_escaped_and_lists_catch_timeouts_and_weak_isolation(graded, tmp_path):
+    _, grades = graded
+    evil = copy.deepcopy(grades["flipped_kernel"])
+    evil.name = '<script>alert("name")</script>'
+    evil.status = 'graded; 1 test(s) timeout'
+    failed = next(t for t in evil.tests if t.status != "passed" and t.kind == "fail")
+    failed.output += ' It matches what you get if you <img src=x onerror=alert(1)> & "quote".'
+    slow = copy.deepcopy(grades["reference"])
+    slow.name = "slow & steady"
+    for t in slow.tests[:2]:
+        t.kind, t.status, t.output = "timeout", "failed", "the test took longer than 5 s"
+    weak = _grade("weak<iso>", isolation="Plain subprocess with resource limits only: <b>careful</b>")
+    spoofed = _grade("spoof", status="cnn_layers.py could not be loaded: <script>x</script>", score=0.0)
+    path = classreport.write_report(tmp_path, [evil, slow, weak, spoofed], CNN)
+    text = path.read_text(encoding="utf-8")
+    _assert_self_contained(text)
+    assert text.count("<script") == 1  # only the report's own
+    assert "<img src=x" not in text and "<b>careful</b>" not in text and "weak<iso>" not in text
+    assert "&lt;script&gt;alert(&quot;name&quot;)&lt;/script&gt;" in text
+    assert "you &lt;img src=x onerror=alert(1)&gt; &amp; &quot;quote&quot;" in text
+    sections = _sections(text)
+    assert "slow &amp; steady" in sections["timeouts"] and "2 test(s) hit the time limit" in sections["timeouts"]
+    assert "weak&lt;iso&gt;" in sections["isolation"] and "&lt;b&gt;careful&lt;/b&gt;" in sections["isolation"]
+    assert "spoof" in sections["crashes"] and "&lt;script&gt;x&lt;/script&gt;" in sections["crashes"]
+    # Links to each submission's feedback are relative and quoted.
+    assert 'href="slow%20%26%20steady/feedback.md"' in text
+
+
+def test_no_submissions_and_one_submission(tmp_path, graded):
+    _, grades = graded
+    text = classreport.write_report(tmp_path / "none", [], CNN).read_text(encoding="utf-8")
+    _assert_self_contained(text)
+    assert "No submissions were graded" in text and "<img" not in text
+    assert re.search(r'<div class="v">0</div><div class="k">submissions</div>', text)
+    text = classreport.write_report(tmp_path / "one", [grades["flipped_kernel"]], CNN).read_text(encoding="utf-8")
+    _assert_self_contained(text)
+    assert text.count("<img ") == 2
+    score = grades["flipped_kernel"].score
+    assert f'<div class="v">{score:.1f}</div><div class="k">mean</div>' in text
+    # A grade that never ran a test (a grader error) still reports.
+    broken = _grade("broken", score=0.0, status="grader error: RuntimeError: boom", by_item={})
+    text = classreport.write_report(tmp_path / "broken", [broken], CNN).read_text(encoding="utf-8")
+    assert "grader error: RuntimeError: boom" in _sections(text)["crashes"]
+
+
+def test_four_hundred_submissions_are_quick_and_leave_no_pyplot_state(graded, tmp_path):
+    out, _ = graded
+    script = f"""
+import json, sys, time
+from pathlib import Path
+from autograder import assignment as assignments
+from autograder.engine.grading import Grade
+from autograder.integrations import classreport
+a = assignments.load("cnn", Path({str(ROOT)!r}))
+base = [json.loads(p.read_text()) for p in sorted(Path({str(out)!r}).glob("*/grade.json"))]
+grades = [Grade.from_dict({{**base[i % len(base)], "name": f"student{{i:03d}}"}}) for i in range(400)]
+start = time.process_time()
+classreport.write_report(Path({str(tmp_path)!r}), grades, a)
+print(json.dumps({{"cpu": time.process_time() - start, "pyplot": "matplotlib.pyplot" in sys.modules}}))
+"""
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert result.returncode == 0, result.stderr
+    measured = json.loads(result.stdout.strip().splitlines()[-1])
+    assert not measured["pyplot"], "the report must draw with the object API, not pyplot"
+    # About 0.8 s of CPU on an idle 2-core machine, matplotlib's import included; generous for loaded CI.
+    assert measured["cpu"] < 4.0, measured
+    assert (tmp_path / "report.html").stat().st_size < 3_000_000
+
+
+# -- in a real browser -------------------------------------------------------------
+
+def _chromium() -> str | None:
+    for name in ("chromium", "chromium-browser"):
+        found = shutil.which(name)
+        if found:
+            return found
+    return None
+
+
+def _browser(tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
+    binary = _chromium()
+    if binary is None:
+        pytest.skip("chromium not found: install Debian's chromium (apt-get install -y chromium) for the browser check")
+    command = [
+        binary, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync",
+        "--disable-dev-shm-usage", f"--user-data-dir={tmp_path / 'profile'}", *args,
+    ]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=120, env={**os.environ, "HOME": str(tmp_path)})
+    assert result.returncode == 0, result.stderr[-2000:]
+    return result
+
+
+def test_report_renders_in_a_headless_browser(graded, tmp_path):
+    out, grades = graded
+    url = (out / "report.html").resolve().as_uri()
+    dom = _browser(tmp_path, "--dump-dom", url).stdout
+    assert 'data-images-loaded="all"' in dom, dom[:500]
+    for key in SECTIONS:
+        assert f'id="{key}"' in dom
+    for name in grades:
+        assert name in dom
+    shot = tmp_path / "report.png"
+    _browser(tmp_path, f"--screenshot={shot}", "--window-size=1200,2400", url)
+    data = shot.read_bytes()
+    assert data.startswith(b"\x89PNG\r\n\x1a\n") and len(data) > 50_000, len(data)
+    pixels = matplotlib.image.imread(shot)
+    assert pixels.shape[:2] == (2400, 1200)
+    # Not one colour: many distinct pixel values in a sample.
+    rgb = (pixels[..., :3] * 255).astype("uint8").reshape(-1, 3)
+    assert len({tuple(p) for p in rgb[::97]}) > 20
+    # Ink on most of the page (text, figures, tables), not a blank page with a title.
+    dark_rows = int(((pixels[..., :3].min(axis=2) < 0.6).sum(axis=1) > 5).sum())
+    assert dark_rows > 600, dark_rows

@@ -1,0 +1,323 @@
+"""The Gradescope autograder zip, run as Gradescope runs it, in an emulated /autograder tree.
+
+The zip is built with the CLI, unpacked into <tmp>/autograder/source, and its real
+run_autograder is run with AUTOGRADER_GRADESCOPE_ROOT pointing at the tree and
+AUTOGRADER_PYTHON at this Python (setup.sh, which makes the venv, cannot run here).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import stat
+import subprocess
+import sys
+import tempfile
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from autograder import assignment as assignments
+from autograder.engine import grading, sandbox
+
+ROOT = Path(__file__).resolve().parents[1]
+CNN = assignments.load("cnn", ROOT)
+REFERENCE = ROOT / "solutions" / "cnn" / "cnn_layers.py"
+NOTEBOOK = ROOT / "solutions" / "cnn" / "cnn.ipynb"
+HANDOUT = ROOT / "student_template" / "cnn" / "cnn_layers.py"
+FLIPPED = ROOT / "solutions" / "cnn" / "examples" / "flipped_kernel.py"
+OURS = ("AUTOGRADER_ISOLATION", "AUTOGRADER_BWRAP", "AUTOGRADER_ROOT", "AUTOGRADER_SECRET",
+        "AUTOGRADER_WORKER_PYTHON", "AUTOGRADER_GRADESCOPE_ROOT", "AUTOGRADER_PYTHON", "PYTHONPATH")
+BASE_ENV = {k: v for k, v in os.environ.items() if k not in OURS}
+NO_NAMESPACE = "bwrap: No permissions to create new namespace, likely because the kernel does not allow non-privileged user namespaces."
+
+
+def kit(*args, env=None, cwd=ROOT):
+    return subprocess.run([sys.executable, "-m", "autograder", *map(str, args)], capture_output=True, text=True,
+                          env={**BASE_ENV, **(env or {})}, cwd=cwd, timeout=300)
+
+
+@pytest.fixture(scope="module")
+def work():
+    """A scratch folder whose parents every user can traverse, as /autograder is in Gradescope.
+
+    (pytest's tmp_path sits under a 0700 folder, which would hide the kit from
+    an unprivileged uid whether or not run_autograder protects it.)
+    """
+    folder = Path(tempfile.mkdtemp(prefix="gradescope-test-"))
+    folder.chmod(0o755)
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def zip_path(work):
+    out = work / "autograder.zip"
+    result = kit("gradescope", "--out", out)
+    assert result.returncode == 0, result.stderr
+    assert out.is_file() and str(out) in result.stdout
+    return out
+
+
+@pytest.fixture(scope="module")
+def fake_bwrap(work):
+    path = work / "fake-bwrap"
+    path.write_text(f"#!/bin/sh\necho '{NO_NAMESPACE}' >&2\nexit 1\n")
+    path.chmod(0o755)
+    return path
+
+
+_trees = iter(range(1_000_000))
+
+
+def emulate(work: Path, zip_path: Path, files: dict[str, Path | bytes], name: str | None = None) -> Path:
+    """A fresh /autograder tree: source/ unpacked (with the zip's modes), submission/, results/."""
+    root = work / f"tree{next(_trees)}" / "autograder"
+    source = root / "source"
+    for sub in (source, root / "submission", root / "results"):
+        sub.mkdir(parents=True)
+    root.parent.chmod(0o755)
+    with zipfile.ZipFile(zip_path) as zf:
+        for info in zf.infolist():
+            target = source / info.filename
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(zf.read(info))
+            target.chmod(stat.S_IMODE(info.external_attr >> 16))
+    shutil.copy2(source / "run_autograder", root / "run_autograder")  # as Gradescope does
+    for rel, content in files.items():
+        target = root / "submission" / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(content if isinstance(content, bytes) else content.read_bytes())
+    if name:
+        meta = {"id": 1, "users": [{"name": name, "email": "student@example.org", "id": 7}], "previous_submissions": []}
+        (root / "submission_metadata.json").write_text(json.dumps(meta))
+    return root
+
+
+def run_autograder(root: Path, env=None) -> dict:
+    result = subprocess.run(
+        [str(root / "run_autograder")], capture_output=True, text=True, timeout=300, cwd=root,
+        env={**BASE_ENV, "AUTOGRADER_GRADESCOPE_ROOT": str(root), "AUTOGRADER_PYTHON": sys.executable, **(env or {})},
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    path = root / "results" / "results.json"
+    assert path.is_file(), result.stdout + result.stderr
+    data = json.loads(path.read_text())
+    data["_log"] = result.stdout + result.stderr
+    return data
+
+
+def per_test(results: dict) -> list[tuple]:
+    return [(t["name"], t["score"], t["max_score"], t["status"]) for t in results["tests"]]
+
+
+def steal_source(target: Path) -> bytes:
+    """The flipped-kernel mistake, plus a load-time grab of the reference at `target`."""
+    hostile = f'''
+
+# ---- hunting for the reference ----
+def _steal():
+    try:
+        with open({str(target)!r}, encoding="utf-8") as f:
+            code = f.read()
+    except OSError as exc:
+        print("DENIED", type(exc).__name__, flush=True)
+        return
+    namespace = {{"__name__": "stolen"}}
+    exec(compile(code, "stolen", "exec"), namespace)
+    for name in ("conv2d_forward", "conv2d_backward", "Conv2d"):
+        globals()[name] = namespace[name]
+    print("FOUND", flush=True)
+
+
+_steal()
+'''
+    return FLIPPED.read_bytes() + hostile.encode()
+
+
+# -- the zip ----------------------------------------------------------------------------
+def test_zip_holds_scripts_engine_suites_and_reference_only(zip_path):
+    with zipfile.ZipFile(zip_path) as zf:
+        infos = {i.filename: i for i in zf.infolist()}
+        names = set(infos)
+        for script in ("setup.sh", "run_autograder"):
+            assert script in names
+            mode = infos[script].external_attr >> 16
+            assert stat.S_ISREG(mode) and mode & 0o111 == 0o111, (script, oct(mode))
+        assert infos["README.md"].external_attr >> 16 & 0o111 == 0
+        run_script = zf.read("run_autograder").decode()
+        setup = zf.read("setup.sh").decode()
+    expected = {
+        "pyproject.toml", "README.md", "autograder/__main__.py", "autograder/cli.py",
+        "autograder/engine/grading.py", "autograder/engine/sandbox.py", "autograder/engine/worker.py",
+        "autograder/integrations/gradescope.py", "assignments/cnn/assignment.toml", "solutions/cnn/cnn_layers.py",
+        "solutions/cnn/cnn.ipynb", "student_template/cnn/cnn_layers.py",
+    }
+    expected |= {f"autograder/suites/cnn/{p.name}" for p in (ROOT / "autograder/suites/cnn").glob("test_*.py")}
+    expected |= {f"assignments/cnn/public_tests/{p.name}" for p in (ROOT / "assignments/cnn/public_tests").glob("test_*.py")}
+    assert expected <= names, sorted(expected - names)
+    tops = {n.split("/")[0] for n in names}
+    assert tops == {"setup.sh", "run_autograder", "pyproject.toml", "README.md", "autograder", "assignments",
+                    "solutions", "student_template"}
+    assert not [n for n in names if "__pycache__" in n or n.endswith(".pyc") or ".venv" in n or n.startswith("tests/")]
+    assert [n for n in names if n.startswith("student_template/")] == ["student_template/cnn/cnn_layers.py"]
+    # The zip's copies are the kit's files, byte for byte.
+    with zipfile.ZipFile(zip_path) as zf:
+        assert zf.read("solutions/cnn/cnn_layers.py") == REFERENCE.read_bytes()
+        assert zf.read("autograder/engine/worker.py") == (ROOT / "autograder/engine/worker.py").read_bytes()
+    assert "apt-get install" in setup and "bubblewrap" in setup and "python3-venv" in setup
+    assert "pip install" in setup and "venv" in setup
+    assert 'chmod -R go-rwx "$SOURCE"' in run_script and "gradescope-run --root" in run_script
+
+
+def test_zip_is_refused_when_the_built_files_are_stale(work):
+    # A kit copy whose reference differs from what assignments/ builds.
+    copy = work / "stale-kit"
+    for rel in ("assignments", "autograder", "solutions", "student_template"):
+        shutil.copytree(ROOT / rel, copy / rel, ignore=shutil.ignore_patterns("__pycache__"))
+    for rel in ("pyproject.toml", "README.md"):
+        shutil.copy(ROOT / rel, copy / rel)
+    (copy / "solutions/cnn/cnn_layers.py").write_text(REFERENCE.read_text() + "\n# edited by hand\n")
+    result = kit("gradescope", "--out", copy / "autograder.zip", env={"AUTOGRADER_ROOT": str(copy)})
+    assert result.returncode == 2
+    assert "stale" in result.stderr and "solutions/cnn/cnn_layers.py" in result.stderr
+    assert not (copy / "autograder.zip").exists()
+
+
+# -- grading in the emulated Gradescope tree ----------------------------------------
+def test_reference_scores_full_marks_and_the_kit_is_hidden(work, zip_path):
+    root = emulate(work, zip_path, {"cnn_layers.py": REFERENCE})
+    results = run_autograder(root)
+    assert results["score"] == 100, [t for t in results["tests"] if t["status"] != "passed"]
+    assert len(results["tests"]) > 20 and all(t["status"] == "passed" for t in results["tests"])
+    # No metadata: named "submission", seeded from that name.
+    assert results["extra_data"]["submission"] == "submission"
+    assert results["extra_data"]["seed"] == grading.seed_for("cnn", "submission")
+    assert "Score: 100 / 100" in results["output"]
+    assert (root / "results" / "feedback.md").read_text().count("Every check passed") == 1
+    # run_autograder took every permission for others off the unpacked kit.
+    for path in [root / "source", *(root / "source").rglob("*")]:
+        assert path.stat().st_mode & 0o077 == 0, path
+
+
+def test_untouched_handout_scores_zero_with_exit_code_zero(work, zip_path):
+    results = run_autograder(emulate(work, zip_path, {"cnn_layers.py": HANDOUT}))
+    assert results["score"] == 0
+    assert results["tests"] and all(t["score"] == 0 for t in results["tests"])
+    assert any("NotImplementedError" in t["output"] for t in results["tests"])
+
+
+def test_mistake_gets_the_same_per_test_scores_as_the_grade_command(work, zip_path):
+    student = "Ada Lovelace"
+    results = run_autograder(emulate(work, zip_path, {"cnn_layers.py": FLIPPED}, name=student))
+    assert results["extra_data"]["submission"] == student
+    assert results["extra_data"]["seed"] == grading.seed_for("cnn", student)
+    # The same file under the same name, graded by `python -m autograder grade`.
+    local = work / "local"
+    local.mkdir()
+    shutil.copy(FLIPPED, local / f"{student}.py")
+    out = work / "local-out"
+    graded = kit("grade", local / f"{student}.py", "--out", out, "--quiet")
+    assert graded.returncode == 0, graded.stderr
+    expected = json.loads((out / student / "results.json").read_text())
+    assert expected["extra_data"]["seed"] == results["extra_data"]["seed"]
+    assert 0 < results["score"] < 100
+    assert results["score"] == expected["score"]
+    assert per_test(results) == per_test(expected)
+    assert results["extra_data"]["by_item"] == expected["extra_data"]["by_item"]
+    assert any("flip" in t["output"].lower() for t in results["tests"] if t["status"] == "failed")
+
+
+def test_submission_forms_gradescope_may_hand_over(work, zip_path):
+    # The worked notebook beside the untouched handout module: the notebook is graded
+    # (needs the handout inside the zip to recognise it).
+    both = run_autograder(emulate(work, zip_path, {"cnn_layers.py": HANDOUT, "cnn.ipynb": NOTEBOOK}))
+    assert both["score"] == 100, both["output"]
+    assert "graded cnn.ipynb" in both["output"]
+    # Files in a nested folder.
+    nested = run_autograder(emulate(work, zip_path, {"my work/hw3/cnn_layers.py": REFERENCE}))
+    assert nested["score"] == 100, nested["output"]
+    # A zip uploaded on its own.
+    packed = work / "upload.zip"
+    with zipfile.ZipFile(packed, "w") as zf:
+        zf.write(REFERENCE, "hw/cnn_layers.py")
+    zipped = run_autograder(emulate(work, zip_path, {"hw.zip": packed}))
+    assert zipped["score"] == 100, zipped["output"]
+    # Nothing gradable: 0 with the reason shown.
+    empty = run_autograder(emulate(work, zip_path, {"notes.txt": b"I ran out of time"}))
+    assert empty["score"] == 0 and empty["tests"]
+    assert "no cnn_layers.py or cnn.ipynb found" in empty["output"]
+
+
+def test_a_grader_crash_still_gives_gradescope_a_result(work, zip_path):
+    root = emulate(work, zip_path, {"cnn_layers.py": REFERENCE}, name="Grace Hopper")
+    (root / "source" / "solutions" / "cnn" / "cnn_layers.py").unlink()
+    results = run_autograder(root)
+    assert results["score"] == 0 and results["tests"] == []
+    assert "could not grade" in results["output"] and "reference" in results["output"]
+    assert results["extra_data"]["submission"] == "Grace Hopper"
+
+
+def test_the_kit_runs_from_the_unpacked_source_and_a_dead_python_still_gives_a_result(work, zip_path):
+    # Remove the runner from the unpacked kit: if run_autograder imported the kit from
+    # anywhere but source/ (this checkout is installed in the venv), grading would succeed.
+    root = emulate(work, zip_path, {"cnn_layers.py": REFERENCE})
+    (root / "source" / "autograder" / "integrations" / "gradescope.py").unlink()
+    results = run_autograder(root)
+    assert results["score"] == 0
+    assert "could not run (exit code 1)" in results["output"]
+    assert "gradescope" in results["_log"]  # the ImportError, in the autograder's log
+
+
+# -- Gradescope's containers refuse namespaces: the unprivileged-user fallback ---------
+needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="the user level needs root")
+
+
+@needs_root
+def test_refused_namespaces_fall_back_to_the_user_level_with_identical_grades(work, zip_path, fake_bwrap):
+    fallback = {"AUTOGRADER_BWRAP": str(fake_bwrap)}
+    for source, name in ((REFERENCE, "Alan Turing"), (FLIPPED, "Ada Lovelace")):
+        auto = run_autograder(emulate(work, zip_path, {"cnn_layers.py": source}, name=name))
+        user = run_autograder(emulate(work, zip_path, {"cnn_layers.py": source}, name=name), env=fallback)
+        isolation = user["extra_data"]["isolation"]
+        assert isolation.startswith("Unprivileged user"), isolation
+        # run_autograder's chmod left nothing of the kit readable: no warning about it.
+        assert "Warning" not in isolation and "could read" not in isolation, isolation
+        assert user["score"] == auto["score"]
+        assert per_test(user) == per_test(auto)
+    assert user["score"] < 100
+
+
+@needs_root
+def test_student_code_under_the_user_level_cannot_read_the_reference(work, zip_path, fake_bwrap):
+    fallback = {"AUTOGRADER_BWRAP": str(fake_bwrap)}
+    root = emulate(work, zip_path, {}, name="Mallory")
+    target = root / "source" / "solutions" / "cnn" / "cnn_layers.py"
+    thief = steal_source(target)
+    (root / "submission" / "cnn_layers.py").write_bytes(thief)
+
+    # Control: before run_autograder's chmod, the same uid-level sandbox lets it read the
+    # unpacked reference, and the theft pays (so the attack is real).
+    control_dir = work / "control"
+    control_dir.mkdir()
+    (control_dir / "Mallory.py").write_bytes(thief)
+    assert sandbox.readable_by_others([target]) == [str(target)]
+    graded = kit("grade", control_dir / "Mallory.py", "--out", work / "control-out", "--quiet",
+                 env={**fallback, "AUTOGRADER_ROOT": str(root / "source")}, cwd=root / "source")
+    assert graded.returncode == 0, graded.stderr
+    control = json.loads((work / "control-out" / "Mallory" / "grade.json").read_text())
+    assert control["isolation"].startswith("Unprivileged user")
+    assert "could read" in control["isolation"]  # the engine's own warning about the readable kit
+    assert "FOUND" in control["printed"] and control["score"] == 100
+
+    # In Gradescope's flow: the read is refused and the grade is its honest work's.
+    results = run_autograder(root, env=fallback)
+    assert results["extra_data"]["isolation"].startswith("Unprivileged user")
+    assert sandbox.readable_by_others([target]) == []
+    honest = run_autograder(emulate(work, zip_path, {"cnn_layers.py": FLIPPED}, name="Mallory"), env=fallback)
+    assert results["score"] == honest["score"] < 100
+    assert per_test(results) == per_test(honest)
+    assert "reads files" in results["extra_data"]["flags"]
+    assert any(f["kind"] == "read-file" for f in results["extra_data"]["static_findings"])
