@@ -146,14 +146,14 @@ def _pick_in_folder(sub: Submission, folder: Path, module: str, notebook: str, h
     )
 
 
-def safe_extract(archive: Path, target: Path) -> list[str]:
+def safe_extract(archive: Path, target: Path, max_files: int = ZIP_MAX_FILES, max_bytes: int = ZIP_MAX_BYTES) -> list[str]:
     """Extract a zip without letting any entry leave `target`; returns what was skipped."""
     skipped = []
     try:
         with zipfile.ZipFile(archive) as zf:
             entries = zf.infolist()
-            if len(entries) > ZIP_MAX_FILES:
-                raise ValueError(f"{archive.name} holds {len(entries)} files; the limit is {ZIP_MAX_FILES}")
+            if len(entries) > max_files:
+                raise ValueError(f"{archive.name} holds {len(entries)} files; the limit is {max_files}")
             total = 0
             root = target.resolve()
             for entry in entries:
@@ -175,15 +175,15 @@ def safe_extract(archive: Path, target: Path) -> list[str]:
                     destination.mkdir(parents=True, exist_ok=True)
                     continue
                 total += entry.file_size
-                if total > ZIP_MAX_BYTES:
-                    raise ValueError(f"{archive.name} unpacks to more than {ZIP_MAX_BYTES // 1024 // 1024} MB")
+                if total > max_bytes:
+                    raise ValueError(f"{archive.name} unpacks to more than {max_bytes // 1024 // 1024} MB")
                 destination.parent.mkdir(parents=True, exist_ok=True)
                 with zf.open(entry) as src, open(destination, "wb") as dst:
                     # Copy in bounded chunks: file_size in the header can lie.
                     written = 0
                     while chunk := src.read(1 << 20):
                         written += len(chunk)
-                        if written > entry.file_size + 1024 or written > ZIP_MAX_BYTES:
+                        if written > entry.file_size + 1024 or written > max_bytes:
                             raise ValueError(f"{archive.name}: {entry.filename} unpacks larger than it claims")
                         dst.write(chunk)
     except zipfile.BadZipFile:

@@ -36,6 +36,10 @@ from pathlib import Path
 
 from ..engine.submission import IGNORED_PARTS, safe_extract
 
+# A whole class's export: far more files than one submission may hold.
+EXPORT_MAX_FILES = 200_000
+EXPORT_MAX_BYTES = 4 * 1024**3
+
 METADATA = "submission_metadata.yml"
 METADATA_MAX_BYTES = 50 * 1024 * 1024
 # <name>[_LATE]_<canvas user id>_<attachment id>_<file name>; the name is the
@@ -118,7 +122,7 @@ def _export_root(path: Path, work: Path) -> Path:
         root = work / "raw"
         root.mkdir(parents=True)
         try:
-            skipped = safe_extract(path, root)
+            skipped = safe_extract(path, root, EXPORT_MAX_FILES, EXPORT_MAX_BYTES)
         except ValueError as exc:
             raise ExportError(f"{path}: {exc}; unzip it and pass the folder instead") from None
         if skipped:
