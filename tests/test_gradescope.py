@@ -276,8 +276,9 @@ needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="the user level needs 
 
 
 @needs_root
-def test_refused_namespaces_fall_back_to_the_user_level_with_identical_grades(work, zip_path, fake_bwrap):
-    fallback = {"AUTOGRADER_BWRAP": str(fake_bwrap)}
+def test_refused_namespaces_fall_back_to_the_user_level_with_identical_grades(work, zip_path, fake_bwrap, public_python):
+    # Gradescope's Python lives under /usr, readable by the worker's uid.
+    fallback = {"AUTOGRADER_BWRAP": str(fake_bwrap), "AUTOGRADER_WORKER_PYTHON": public_python}
     for source, name in ((REFERENCE, "Alan Turing"), (FLIPPED, "Ada Lovelace")):
         auto = run_autograder(emulate(work, zip_path, {"cnn_layers.py": source}, name=name))
         user = run_autograder(emulate(work, zip_path, {"cnn_layers.py": source}, name=name), env=fallback)
@@ -291,8 +292,8 @@ def test_refused_namespaces_fall_back_to_the_user_level_with_identical_grades(wo
 
 
 @needs_root
-def test_student_code_under_the_user_level_cannot_read_the_reference(work, zip_path, fake_bwrap):
-    fallback = {"AUTOGRADER_BWRAP": str(fake_bwrap)}
+def test_student_code_under_the_user_level_cannot_read_the_reference(work, zip_path, fake_bwrap, public_python):
+    fallback = {"AUTOGRADER_BWRAP": str(fake_bwrap), "AUTOGRADER_WORKER_PYTHON": public_python}
     root = emulate(work, zip_path, {}, name="Mallory")
     target = root / "source" / "solutions" / "cnn" / "cnn_layers.py"
     thief = steal_source(target)

@@ -29,6 +29,7 @@ FLAG_KINDS = {
     "subclass": "returned an ndarray subclass",
     "conftest": "submitted a conftest.py",
     "unsafe-zip": "zip had unsafe entries",
+    "symlink": "submitted symbolic links",
 }
 
 

@@ -28,6 +28,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -176,6 +177,9 @@ def bwrap_command(iso: Isolation, workdir: str, as_root: bool) -> list[str]:
     return cmd + ["--", iso.python, "-I", "/grader/worker.py"]
 
 
+_live_workers: set[int] = set()
+
+
 @dataclass
 class Launch:
     """One started worker process and what is needed to clean up after it."""
@@ -197,7 +201,60 @@ class Launch:
             pass
         if self.uid is not None:
             kill_all_of_uid(self.uid)
+        elif self.level == "none":
+            kill_strays(keep=set(_live_workers) - {self.process.pid})
+        _live_workers.discard(self.process.pid)
         shutil.rmtree(self.workdir, ignore_errors=True)
+
+
+def become_subreaper() -> bool:
+    """Make processes that detach from a worker (setsid, double fork) our children, not init's.
+
+    Then the plain-subprocess level can still find and kill them. Linux only.
+    """
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        return libc.prctl(36, 1, 0, 0, 0) == 0  # PR_SET_CHILD_SUBREAPER
+    except (OSError, AttributeError):
+        return False
+
+
+def _children_of(pid: int) -> list[int]:
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat", "rb") as f:
+                    fields = f.read().rsplit(b")", 1)[1].split()
+                if int(fields[1]) == pid:
+                    found.append(int(entry))
+            except (OSError, IndexError, ValueError):
+                continue
+    return found
+
+
+def kill_strays(keep: set[int]) -> None:
+    """Kill every descendant of this process except the workers in `keep` (and theirs)."""
+    me = os.getpid()
+    for child in _children_of(me):
+        if child in keep:
+            continue
+        pending, family = [child], []
+        while pending:
+            pid = pending.pop()
+            family.append(pid)
+            pending.extend(_children_of(pid))
+        for pid in family:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+        try:
+            os.waitpid(child, os.WNOHANG)
+        except ChildProcessError:
+            pass
 
 
 def kill_all_of_uid(uid: int) -> None:
@@ -237,6 +294,7 @@ def spawn(iso: Isolation, request_fd: int, reply_fd: int, output_fd: int) -> Lau
         env=_clean_env(home),
         start_new_session=True,
     )
+    _live_workers.add(process.pid)
     return Launch(process=process, workdir=workdir, uid=uid, level=iso.level)
 
 
@@ -256,17 +314,29 @@ def readable_by_others(paths: list[Path]) -> list[str]:
     return found
 
 
-def _probe(iso: Isolation) -> str | None:
-    """Start a worker at this level and check it answers; None if it does, else why not."""
+def _probe(iso: Isolation) -> tuple[bool, str | None]:
+    """Start a worker at this level: (usable at all, what is wrong with it or None)."""
     from .session import WorkerProcess  # late: session imports this module
 
     worker = WorkerProcess(iso, setup={"limits": None, "banned": [], "banned_why": "", "seed": 0, "probe": True})
     try:
         worker.start()
         worker.handshake(timeout=60)
-        return None
+        # After dropping privileges the worker must still import what it did not preload.
+        header, _ = worker.request(
+            {"op": "load", "kind": "module", "name": "probe", "filename": "probe.py",
+             "source": "import fractions, statistics, numpy.polynomial"},
+            deadline=time.monotonic() + 60,
+        )
+        if not header.get("ok"):
+            error = header.get("error") or {}
+            return True, (
+                f"student code could not import the standard library ({error.get('message', '')[:120]}); "
+                "the worker's Python is not readable by other users: set AUTOGRADER_WORKER_PYTHON to one that is"
+            )
+        return True, None
     except Exception as exc:  # noqa: BLE001 - any failure means this level is unavailable
-        return str(exc)
+        return False, str(exc)
     finally:
         worker.close()
 
@@ -276,6 +346,7 @@ _detected: dict[str, Isolation] = {}
 
 def detect(protected: list[Path] | None = None) -> Isolation:
     """The strongest isolation that works here (cached per process)."""
+    become_subreaper()
     forced = os.environ.get("AUTOGRADER_ISOLATION", "auto").strip().lower() or "auto"
     if forced not in ("auto", *LEVELS):
         raise ValueError(f"AUTOGRADER_ISOLATION must be auto, namespace, user or none, not {forced!r}")
@@ -298,10 +369,12 @@ def detect(protected: list[Path] | None = None) -> Isolation:
             reasons.append("user: needs root to switch to another uid")
             continue
         iso = Isolation(level=level, python=python, description="", bind_paths=paths, hidden_paths=hidden)
-        why = _probe(iso)
-        if why:
+        usable, why = _probe(iso)
+        if why and (forced == "auto" or not usable):
             reasons.append(f"{level}: {why}")
             continue
+        if why:  # forced by the instructor and it runs: go on, and say what is wrong
+            iso.warnings.append(why + ".")
         if level == "namespace":
             iso.description = "Namespace sandbox (bubblewrap): no network, read-only Python, no view of the kit or other submissions."
         elif level == "user":

@@ -113,13 +113,28 @@ def _load_file(sub: Submission, path: Path, module: str, notebook: str) -> None:
     sub.module_name = module
 
 
+def _inside(path: Path, folder: Path) -> bool:
+    """False for a symbolic link, or a path that leads out of the folder through one."""
+    if path.is_symlink():
+        return False
+    real, top = path.resolve(), folder.resolve()
+    return real == top or top in real.parents
+
+
 def _pick_in_folder(sub: Submission, folder: Path, module: str, notebook: str, handout: Path | None) -> Path:
-    files = [
-        p
-        for p in sorted(folder.rglob("*"))
-        if p.is_file() and not IGNORED_PARTS.intersection(p.relative_to(folder).parts)
-        and not any(part.startswith(".") for part in p.relative_to(folder).parts)
-    ]
+    files, links = [], []
+    for p in sorted(folder.rglob("*")):
+        parts = p.relative_to(folder).parts
+        if IGNORED_PARTS.intersection(parts) or any(part.startswith(".") for part in parts):
+            continue
+        if not _inside(p, folder):
+            # A link could point the trusted grader at the reference or another student's file.
+            links.append(str(p.relative_to(folder)))
+        elif p.is_file():
+            files.append(p)
+    if links:
+        sub.notes.append("symbolic links were ignored: " + ", ".join(links[:5]))
+        sub.findings.append({"kind": "symlink", "detail": "submitted symbolic links: " + ", ".join(links[:5]), "line": 0})
     by_name = {}
     for p in files:
         by_name.setdefault(p.name, p)
