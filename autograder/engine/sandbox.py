@@ -160,10 +160,13 @@ def bwrap_command(iso: Isolation, workdir: str, as_root: bool) -> list[str]:
             cmd += ["--ro-bind", name, name]
     # bwrap makes missing parent folders root-only; the worker, once it drops to
     # its own uid, must still walk through them to its Python and its home.
+    # A fresh /tmp first: mounted after the binds, it would cover a Python that
+    # lives under /tmp (a venv in a checkout there, as CI may make).
+    cmd += ["--perms", "1777", "--tmpfs", "/tmp"]
     mounts = [*iso.bind_paths, SANDBOX_HOME, "/grader/x"]
     parents = sorted({str(parent) for m in mounts for parent in Path(m).parents if str(parent) != "/"}, key=len)
     for parent in parents:
-        if parent not in ("/usr", "/bin", "/sbin", "/lib", "/lib64", "/etc") and not any(
+        if parent not in ("/usr", "/bin", "/sbin", "/lib", "/lib64", "/etc", "/tmp") and not any(
             parent == b or parent.startswith(b.rstrip("/") + "/") for b in iso.bind_paths
         ):
             cmd += ["--perms", "0755", "--dir", parent]
@@ -171,7 +174,7 @@ def bwrap_command(iso: Isolation, workdir: str, as_root: bool) -> list[str]:
         cmd += ["--ro-bind", path, path]
     for path in iso.hidden_paths:
         cmd += ["--tmpfs", path]
-    cmd += ["--proc", "/proc", "--dev", "/dev", "--perms", "1777", "--tmpfs", "/tmp", "--bind", workdir, SANDBOX_HOME, "--chdir", SANDBOX_HOME]
+    cmd += ["--proc", "/proc", "--dev", "/dev", "--bind", workdir, SANDBOX_HOME, "--chdir", SANDBOX_HOME]
     for name in WORKER_FILES:
         cmd += ["--ro-bind", str(ENGINE_DIR / name), f"/grader/{name}"]
     return cmd + ["--", iso.python, "-I", "/grader/worker.py"]

@@ -67,6 +67,8 @@ RESULTS="$ROOT/results"
 # Student code may run as an unprivileged uid (when the container refuses
 # namespaces): it must not be able to read the reference or the hidden suites.
 chmod -R go-rwx "$SOURCE"
+# What the grader writes from now on (Python's __pycache__ among it) is ours alone too.
+umask 077
 
 PYTHON="${AUTOGRADER_PYTHON:-}"
 if [ -z "$PYTHON" ]; then
