@@ -49,6 +49,9 @@ class Limits:
     open_files: int = 64
     file_size_mb: int = 16
     processes: int = 16
+    # A callable that timed out this many times without ever returning is not
+    # called again in that submission (0: always call it).
+    give_up_after_timeouts: int = 2
 
 
 @dataclass(frozen=True)
@@ -145,6 +148,9 @@ def load(name_or_path: str | os.PathLike = "cnn", root: Path | None = None) -> A
     unknown = set(limits_table) - known
     if unknown:
         raise ConfigError(f"{where}: unknown limits {sorted(unknown)}; known ones are {sorted(known)}")
+    for key, value in limits_table.items():
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+            raise ConfigError(f"{where}: limit '{key}' must be a number >= 0, got {value!r}")
     limits = Limits(**limits_table)
     banned = config.get("banned", {})
     suite = root / _require(head, "suite", str, where)

@@ -267,3 +267,55 @@ def test_a_failing_notebook_cell_is_reported_and_costs_nothing_by_itself(tmp_pat
     assert [e["type"] for e in grade["cell_errors"]] == ["ZeroDivisionError"]
     assert "cell 4" in grade["cell_errors"][0]["where"]
     assert "ZeroDivisionError" in (out / "dana" / "feedback.md").read_text()
+
+
+def _with_loop(body: str) -> str:
+    """The reference whose maxpool_forward runs `body` (indented code) before its own work."""
+    source = CNN.reference_module.read_text()
+    head = "def maxpool_forward(x, pool_size=2, stride=None):\n"
+    return source + "\n\n_reference_maxpool_forward = maxpool_forward\n\n\n" + head + body + (
+        "    return _reference_maxpool_forward(x, pool_size, stride)\n"
+    )
+
+
+def _grade_fast_timeouts(tmp_path: Path, source: str, give_up: int) -> dict:
+    """Grade `source` in this process with a 0.4 s budget per test."""
+    import dataclasses
+
+    limits = dataclasses.replace(CNN.limits, test_seconds=0.4, give_up_after_timeouts=give_up)
+    path = tmp_path / "looping.py"
+    path.write_text(source)
+    return grading.Grader(dataclasses.replace(CNN, limits=limits)).grade(path).to_dict()
+
+
+def _maxpool_forward_tests(grade: dict) -> list[dict]:
+    return [t for t in grade["tests"] if t["item"] == "maxpool_forward"]
+
+
+def test_a_function_that_never_returns_is_given_up_after_its_timeouts(tmp_path):
+    grade = _grade_fast_timeouts(tmp_path, _with_loop("    while True:\n        pass\n"), give_up=2)
+    pool = _maxpool_forward_tests(grade)
+    given_up = [t for t in pool if t["output"].startswith("not run: maxpool_forward was stopped after 0.4 s in 2")]
+    assert len(pool) > 4 and len(given_up) == len(pool) - 2 and all(t["status"] == "failed" for t in pool)
+    # The layer loops through maxpool_forward too: MaxPool2d.forward and layer(x) are given up
+    # after two timeouts each; so two timeouts per way in, and no more.
+    layer = [t for t in grade["tests"] if t["item"] == "MaxPool2d"]
+    assert any(t["output"].startswith("not run: MaxPool2d.forward was stopped") for t in layer)
+    timed_out = [t for t in grade["tests"] if "timed out after" in t["output"]]
+    assert len(timed_out) <= 6, [(t["name"], t["output"]) for t in timed_out]
+    assert grade["by_item"]["maxpool_forward"] == 0 and grade["by_item"]["MaxPool2d"] < CNN.question("MaxPool2d").points
+    # Every other item is graded in full, and the grade says tests ran out of time.
+    assert all(grade["by_item"][q.item] == q.points for q in CNN.questions if q.item not in ("maxpool_forward", "MaxPool2d"))
+    assert "timeout" in grade["status"]
+
+
+def test_a_function_that_returned_once_is_always_called_again(tmp_path):
+    # Returns on the first call in each fresh worker, then loops: never given up.
+    body = "    global _calls\n    _calls = globals().get('_calls', 0) + 1\n    while _calls > 1:\n        pass\n"
+    grade = _grade_fast_timeouts(tmp_path, _with_loop(body), give_up=2)
+    pool = _maxpool_forward_tests(grade)
+    assert not [t for t in grade["tests"] if t["output"].startswith("not run:")]
+    assert sum("timed out after" in t["output"] for t in pool) > 2
+    # With the rule off, the loop of the first test costs every test that calls it.
+    grade = _grade_fast_timeouts(tmp_path, _with_loop("    while True:\n        pass\n"), give_up=0)
+    assert all("timed out after" in t["output"] for t in _maxpool_forward_tests(grade))

@@ -235,13 +235,15 @@ class WorkerProcess:
 class Remote:
     """A handle to an object that lives in the worker (a layer, a Parameter, a function)."""
 
-    __slots__ = ("_session", "_id", "_cls", "_generation")
+    __slots__ = ("_session", "_id", "_cls", "_generation", "_label")
 
     def __init__(self, session, ident: int, cls: str, generation: int):
         object.__setattr__(self, "_session", session)
         object.__setattr__(self, "_id", ident)
         object.__setattr__(self, "_cls", cls)
         object.__setattr__(self, "_generation", generation)
+        # How suites reached it ("conv2d_forward", "Conv2d.backward"): names it in messages.
+        object.__setattr__(self, "_label", cls)
 
     def __getattr__(self, name: str):
         if name.startswith("__"):
@@ -312,6 +314,10 @@ class StudentSession:
         self.restarts = 0
         self.timing = {"worker_start": [], "load": []}
         self.incident: StudentError | None = None
+        # Per callable label: calls that ran out of time, and whether one ever returned.
+        self.timeouts: dict[str, int] = {}
+        self.returned: set[str] = set()
+        self._call_timed_out = False
 
     # -- bookkeeping ---------------------------------------------------
     def note(self, kind: str, detail: str) -> None:
@@ -438,6 +444,7 @@ class StudentSession:
         try:
             reply, reply_blobs = self.worker.request(header, blobs, deadline)
         except StudentTimeout:
+            self._call_timed_out = True
             self.incident = StudentTimeout(f"timed out after {self.budget:g} s")
             raise self.incident from None
         except (WorkerDied, BadReply) as exc:
@@ -491,13 +498,16 @@ class StudentSession:
             remote = self.module()
         self._check_generation(remote)
         try:
-            return self._request({"op": "getattr", "id": remote._id, "name": name})
+            value = self._request({"op": "getattr", "id": remote._id, "name": name})
         except StudentError as exc:
             if remote._id == 0 and exc.type_name == "AttributeError":
                 raise remote_exception(
                     "AttributeError", True, f"{self.submission.display} does not define {name}", ""
                 ) from None
             raise
+        if isinstance(value, Remote):
+            object.__setattr__(value, "_label", name if remote._id == 0 else f"{remote._cls}.{name}")
+        return value
 
     def setattr(self, remote: Remote, name: str, value) -> None:
         self._check_generation(remote)
@@ -506,6 +516,31 @@ class StudentSession:
 
     def call(self, remote: Remote, args, kwargs):
         self._check_generation(remote)
+        label = remote._label
+        limit = self.limits.give_up_after_timeouts
+        if limit and label not in self.returned and self.timeouts.get(label, 0) >= limit:
+            self.incident = self.incident or StudentTimeout(
+                f"not run: {label} was stopped after {self.budget:g} s in {self.timeouts[label]} earlier "
+                f"test(s) and never returned, so the grader no longer calls it"
+            )
+            raise self.incident.with_traceback(None)
+        self._call_timed_out = False
+        try:
+            value = self._call(remote, args, kwargs)
+        except StudentTimeout:
+            if self._call_timed_out:
+                self.timeouts[label] = self.timeouts.get(label, 0) + 1
+            raise
+        except StudentError as exc:
+            if exc.kind == "error":  # it ended by raising: it does return
+                self.returned.add(label)
+            raise
+        self.returned.add(label)
+        if isinstance(value, Remote):  # an object made by the call: calling it runs its __call__
+            object.__setattr__(value, "_label", f"{value._cls}.__call__")
+        return value
+
+    def _call(self, remote: Remote, args, kwargs):
         tagged_args, blobs = self._encode(list(args) + list(kwargs.values()))
         header = {
             "op": "call",
