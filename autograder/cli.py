@@ -160,10 +160,14 @@ def cmd_grade(args) -> int:
         junit.write_junit(grades, Path(args.junit), a)
     if os.environ.get("GITHUB_STEP_SUMMARY"):
         junit.write_step_summary(grades, Path(os.environ["GITHUB_STEP_SUMMARY"]), a)
-    report_path = classreport.write_report(out, grades, a)
+    # A class report of one student says nothing its feedback does not, and
+    # drawing its figures costs more than grading: by default only for batches.
+    report = len(grades) > 1 if args.report is None else args.report
+    report_path = classreport.write_report(out, grades, a) if report else None
     if not args.quiet:
         print_gradebook(grades, a)
-        print(f"grades: {out / 'grades.csv'}; class report: {report_path}; per submission: results.json and feedback.md in {out}/<name>/")
+        print(f"grades: {out / 'grades.csv'};" + (f" class report: {report_path};" if report_path else "")
+              + f" per submission: results.json and feedback.md in {out}/<name>/")
     return 0
 
 
@@ -256,6 +260,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, help="use this seed for every submission's inputs (to reproduce a run)")
     p.add_argument("--quiet", action="store_true", help="no progress bar or gradebook on the terminal")
     p.add_argument("--junit", metavar="FILE", help="also write JUnit XML (one testcase per test)")
+    p.add_argument("--report", action=argparse.BooleanOptionalAction, default=None,
+                   help="write OUT/report.html, the class report (default: when more than one submission is graded)")
     p.set_defaults(run=cmd_grade)
 
     p = sub.add_parser("check", help="students: run the public checks through the grader, as it will grade them")

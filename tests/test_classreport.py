@@ -175,6 +175,24 @@ def test_no_submissions_and_one_submission(tmp_path, graded):
     assert "grader error: RuntimeError: boom" in _sections(text)["crashes"]
 
 
+def test_one_submission_gets_a_report_only_when_asked(tmp_path):
+    def grade(out: Path, *flags: str) -> subprocess.CompletedProcess:
+        result = subprocess.run(
+            [sys.executable, "-m", "autograder", "grade", str(SOLUTION / "examples" / "missing_bias.py"),
+             "--out", str(out), *flags], capture_output=True, text=True, cwd=ROOT, timeout=300,
+        )
+        assert result.returncode == 0, result.stderr
+        assert (out / "missing_bias" / "results.json").is_file() and (out / "grades.csv").is_file()
+        return result
+
+    plain = grade(tmp_path / "plain")
+    assert not (tmp_path / "plain" / "report.html").exists()
+    assert "class report" not in plain.stdout and "missing_bias" in plain.stdout
+    asked = grade(tmp_path / "asked", "--report")
+    assert "class report" in asked.stdout
+    _assert_self_contained((tmp_path / "asked" / "report.html").read_text(encoding="utf-8"))
+
+
 def test_four_hundred_submissions_are_quick_and_leave_no_pyplot_state(graded, tmp_path):
     out, _ = graded
     script = f"""
