@@ -195,7 +195,10 @@ def test_reference_scores_full_marks_and_the_kit_is_hidden(work, zip_path):
     # No metadata: named "submission", seeded from that name.
     assert results["extra_data"]["submission"] == "submission"
     assert results["extra_data"]["seed"] == grading.seed_for("cnn", "submission")
-    assert "Score: 100 / 100" in results["output"]
+    # The text shown at once counts only the public checks: the total includes hidden ones.
+    public = [t for t in results["tests"] if t["visibility"] == "visible"]
+    assert public and f"Public checks: {len(public)} of {len(public)} passed" in results["output"]
+    assert "Score" not in results["output"]
     assert (root / "results" / "feedback.md").read_text().count("Every check passed") == 1
     # run_autograder took every permission for others off the unpacked kit.
     for path in [root / "source", *(root / "source").rglob("*")]:
@@ -213,15 +216,15 @@ def test_mistake_gets_the_same_per_test_scores_as_the_grade_command(work, zip_pa
     student = "Ada Lovelace"
     results = run_autograder(emulate(work, zip_path, {"cnn_layers.py": FLIPPED}, name=student))
     assert results["extra_data"]["submission"] == student
-    assert results["extra_data"]["seed"] == grading.seed_for("cnn", student)
-    # The same file under the same name, graded by `python -m autograder grade`.
+    assert results["extra_data"]["seed"] == grading.seed_for("cnn", "ada_lovelace")
+    # The same file under the name `grade` gives her in an export, graded by `python -m autograder grade`.
     local = work / "local"
     local.mkdir()
-    shutil.copy(FLIPPED, local / f"{student}.py")
+    shutil.copy(FLIPPED, local / "ada_lovelace.py")
     out = work / "local-out"
-    graded = kit("grade", local / f"{student}.py", "--out", out, "--quiet")
+    graded = kit("grade", local / "ada_lovelace.py", "--out", out, "--quiet")
     assert graded.returncode == 0, graded.stderr
-    expected = json.loads((out / student / "results.json").read_text())
+    expected = json.loads((out / "ada_lovelace" / "results.json").read_text())
     assert expected["extra_data"]["seed"] == results["extra_data"]["seed"]
     assert 0 < results["score"] < 100
     assert results["score"] == expected["score"]
@@ -258,6 +261,13 @@ def test_a_grader_crash_still_gives_gradescope_a_result(work, zip_path):
     assert results["score"] == 0 and results["tests"] == []
     assert "could not grade" in results["output"] and "reference" in results["output"]
     assert results["extra_data"]["submission"] == "Grace Hopper"
+
+
+def test_inputs_are_seeded_as_in_a_regrade_of_the_export(work, zip_path):
+    # grade names an export's student by the slug of their name (exports.py): same seed here.
+    results = run_autograder(emulate(work, zip_path, {"cnn_layers.py": REFERENCE}, name="Grace B. Hopper"))
+    assert results["extra_data"]["submission"] == "Grace B. Hopper"
+    assert results["extra_data"]["seed"] == grading.seed_for("cnn", "grace_b_hopper")
 
 
 def test_the_kit_runs_from_the_unpacked_source_and_a_dead_python_still_gives_a_result(work, zip_path):

@@ -100,18 +100,22 @@ def baseline(tmp_path_factory):
 CANVAS_FILES = {
     # Canvas file name -> the bundled file it holds
     "smith_anna_1001_5001_cnn_layers.py": REFERENCE,
-    "jones_ben_LATE_1002_5002_cnn.ipynb": NOTEBOOK,
+    # Canvas's own spelling: "lastfirst" and a lower-case late mark.
+    "jonesben_late_1002_5002_cnn.ipynb": NOTEBOOK,
     # An earlier upload and its resubmission: the later one (-1) is graded.
     "lee_chris_1003_5003_cnn_layers.py": HANDOUT,
     "lee_chris_1003_5010_cnn_layers-1.py": EXAMPLES / "flipped_kernel.py",
     # A file named otherwise is still the student's module.
     "garcia_dana_1004_5004_my_cnn.py": EXAMPLES / "missing_bias.py",
+    # Anonymous grading leaves the name out.
+    "1005_5005_cnn_layers.py": EXAMPLES / "missing_bias.py",
 }
 CANVAS_EXPECTED = {  # student -> (Canvas user id, baseline name, late)
     "smith_anna": ("1001", "ref_module", False),
-    "jones_ben": ("1002", "ref_notebook", True),
+    "jonesben": ("1002", "ref_notebook", True),
     "lee_chris": ("1003", "flipped_kernel", False),
     "garcia_dana": ("1004", "missing_bias", False),
+    "canvas_1005": ("1005", "missing_bias", False),
 }
 
 
@@ -178,8 +182,8 @@ def test_canvas_folder_is_expanded_like_the_zip(tmp_path):
     assert sorted(os.listdir(by_name["smith_anna"])) == ["cnn.ipynb", "cnn_layers.py"]
     assert os.listdir(by_name["garcia_dana"]) == ["cnn_layers.py"]
     assert (by_name["lee_chris"] / "cnn_layers.py").read_bytes() == (EXAMPLES / "flipped_kernel.py").read_bytes()
-    assert (by_name["jones_ben"] / "cnn.ipynb").read_bytes() == NOTEBOOK.read_bytes()
-    assert roster["jones_ben"]["late"] is True and roster["smith_anna"]["late"] is False
+    assert (by_name["jonesben"] / "cnn.ipynb").read_bytes() == NOTEBOOK.read_bytes()
+    assert roster["jonesben"]["late"] is True and roster["smith_anna"]["late"] is False
 
 
 def test_two_canvas_students_with_one_name_stay_apart(tmp_path):

@@ -49,7 +49,16 @@ def flags(grade: Grade) -> list[str]:
 
 def results_json(grade: Grade) -> dict:
     """Gradescope's autograder results format, with our details under extra_data."""
-    output = [f"Score: {grade.score:g} / {grade.max_score:g}.", f"Seed for this submission's inputs: {grade.seed}."]
+    # Gradescope shows this text at once, hidden tests or not: it must not
+    # reveal the total, which counts the hidden checks. Public checks only.
+    public = [t for t in grade.tests if t.visibility == "visible"]
+    output = []
+    if public:
+        output.append(
+            f"Public checks: {sum(t.status == 'passed' for t in public)} of {len(public)} passed "
+            f"({sum(t.score for t in public):g} of {sum(t.max_score for t in public):g} points)."
+        )
+    output.append(f"Seed for this submission's inputs: {grade.seed}.")
     if not grade.status.startswith("graded"):
         output.append(grade.status)
     output += grade.notes

@@ -42,9 +42,12 @@ EXPORT_MAX_BYTES = 4 * 1024**3
 
 METADATA = "submission_metadata.yml"
 METADATA_MAX_BYTES = 50 * 1024 * 1024
-# <name>[_LATE]_<canvas user id>_<attachment id>_<file name>; the name is the
-# student's (Canvas writes it as "lastfirst"; some exports use last_first).
-CANVAS_FILE = re.compile(r"^(?P<name>.+?)(?P<late>_LATE)?_(?P<user>\d+)_(?P<attachment>\d+)_(?P<file>.+)$")
+# <name>[_late]_<canvas user id>_<attachment id>_<file name>. Canvas writes the
+# name as "lastfirst" and "late" in lower case (older exports: last_first,
+# LATE); with anonymous grading there is no name at all.
+CANVAS_FILE = re.compile(
+    r"^(?:(?P<name>.+?)_)??(?P<late>(?i:late)_)?(?P<user>\d+)_(?P<attachment>\d+)_(?P<file>.+)$"
+)
 # Canvas's mark of a resubmitted file name: cnn_layers-1.py, cnn-2.ipynb.
 RESUBMISSION = re.compile(r"^(?P<stem>.+)-(?P<n>\d+)$")
 
@@ -271,7 +274,7 @@ def _canvas(path: Path, assignment, work: Path) -> list[tuple[Path, dict]]:
             continue
         name, n = _canvas_file_name(found["file"])
         by_user[found["user"]].append({
-            "path": p, "original": p.name, "student": found["name"], "late": bool(found["late"]),
+            "path": p, "original": p.name, "student": found["name"] or "", "late": bool(found["late"]),
             "attachment": int(found["attachment"]), "name": name, "n": n,
         })
     if not by_user:
@@ -311,7 +314,7 @@ def _canvas(path: Path, assignment, work: Path) -> list[tuple[Path, dict]]:
                 shutil.copyfile(f["path"], target / f["name"])
         info = {
             "kind": "canvas",
-            "student": files[0]["student"],
+            "student": files[0]["student"] or names[user],  # anonymous grading: no name
             "canvas_user_id": user,
             "late": any(f["late"] for f in kept),
             "source": ", ".join(f["original"] for f in kept),

@@ -44,8 +44,16 @@ set -euo pipefail
 SOURCE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="${AUTOGRADER_GRADESCOPE_ROOT:-/autograder}"
 export DEBIAN_FRONTEND=noninteractive
+if ! command -v apt-get >/dev/null 2>&1; then
+  echo "error: setup.sh needs apt-get; choose an Ubuntu base image (22.04 or newer) for this autograder" >&2
+  exit 1
+fi
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends python3 python3-venv python3-pip bubblewrap
+if ! python3 -c 'import sys; sys.exit(sys.version_info < (3, 10))'; then
+  echo "error: the grader needs Python 3.10 or newer, this image has $(python3 --version 2>&1); choose the Ubuntu 22.04 base image" >&2
+  exit 1
+fi
 python3 -m venv "$ROOT/venv"
 "$ROOT/venv/bin/python" -m pip install --quiet --upgrade pip
 # Editable: the venv only points at this folder, which run_autograder makes
@@ -153,19 +161,38 @@ def build_zip(assignment, out: Path) -> Path:
 
 
 # -- inside Gradescope -----------------------------------------------------------
-def submitter_name(root: Path) -> str:
-    """The student's name from Gradescope's submission_metadata.json, else "submission"."""
+def _users(root: Path) -> list[dict]:
     try:
         meta = json.loads((Path(root) / "submission_metadata.json").read_text(encoding="utf-8"))
-        users = meta.get("users") or []
-        first = users[0] if users and isinstance(users[0], dict) else {}
+        users = meta.get("users") if isinstance(meta, dict) else None
+        return [u for u in users or [] if isinstance(u, dict)]
+    except (OSError, ValueError):
+        return []
+
+
+def submitter_name(root: Path) -> str:
+    """The student's name from Gradescope's submission_metadata.json, else "submission"."""
+    for user in _users(root)[:1]:
         for key in ("name", "email"):
-            value = first.get(key)
+            value = user.get(key)
             if isinstance(value, str) and value.strip():
                 return value.strip()
-    except (OSError, ValueError, AttributeError):
-        pass
     return "submission"
+
+
+def seed_name(root: Path) -> str:
+    """What the inputs are seeded from: the name `grade` gives the same students in an export.
+
+    A Gradescope export becomes one submission per group, named by its
+    members' slugged names joined by "-" (exports.py); using that here too
+    gives a submission the same inputs on Gradescope and in a re-grade of
+    the export.
+    """
+    from .exports import slug
+
+    names = [slug(str(u.get("name") or "")) or slug(str(u.get("sid") or "")) or slug(str(u.get("email") or ""))
+             for u in _users(root)]
+    return "-".join(n for n in names if n)[:80] or "submission"
 
 
 def _target(folder: Path) -> Path:
@@ -210,8 +237,8 @@ def run(assignment, root: Path) -> int:
     name = submitter_name(root)
     try:
         grader = grading.Grader(assignment)
-        # Inputs are seeded from the student's name, as `grade` seeds them from a file's name.
-        grader.fixed_seed = grader.seed(name)
+        # Inputs are seeded from the student's name, as `grade` seeds an export's students.
+        grader.fixed_seed = grader.seed(seed_name(root))
         grade = grader.grade(_target(root / "submission"))
         grade.name = name
         data = report.results_json(grade)
