@@ -31,11 +31,21 @@ def check(item: str, weight: float = 1.0, seconds: float | None = None):
     return pytest.mark.grade(item=item, weight=float(weight), seconds=seconds)
 
 
+def kind_of(value) -> str:
+    """What a student's call returned, in the student's terms: "None", "list", "a Box object"."""
+    from .engine.session import Remote
+
+    if value is None:
+        return "None"
+    if isinstance(value, Remote):  # a handle to an object left in the worker: name its class
+        return f"a {object.__getattribute__(value, '_cls')} object"
+    return type(value).__name__
+
+
 def numeric_array(value, what: str) -> np.ndarray:
     """`value` if it is a plain numeric ndarray, else fail saying what it was."""
     if type(value) is not np.ndarray:
-        got = "None" if value is None else type(value).__name__
-        raise AssertionError(f"{what} returned {got}; expected a numpy.ndarray")
+        raise AssertionError(f"{what} returned {kind_of(value)}; expected a numpy.ndarray")
     if value.dtype.kind not in "biuf":
         raise AssertionError(f"{what} returned an array of dtype {value.dtype}; expected numbers")
     return value
@@ -129,5 +139,6 @@ def raises(kind: type[BaseException], call: Callable[[], object], what: str) -> 
     except kind:
         return
     except Exception as exc:  # noqa: BLE001
-        raise AssertionError(f"{what} raised {type(exc).__name__}; expected {kind.__name__}") from None
+        name = getattr(exc, "type_name", "") or type(exc).__name__  # a student's error keeps its own name
+        raise AssertionError(f"{what} raised {name}; expected {kind.__name__}") from None
     raise AssertionError(f"{what} returned {result!r}; expected it to raise {kind.__name__}")

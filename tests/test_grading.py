@@ -319,3 +319,47 @@ def test_a_function_that_returned_once_is_always_called_again(tmp_path):
     # With the rule off, the loop of the first test costs every test that calls it.
     grade = _grade_fast_timeouts(tmp_path, _with_loop("    while True:\n        pass\n"), give_up=0)
     assert all("timed out after" in t["output"] for t in _maxpool_forward_tests(grade))
+
+
+def test_contract_faithful_variations_get_full_marks_and_objects_are_named(tmp_path):
+    """A namedtuple of gradients, a list of them and a ValueError subclass all keep the contract."""
+    source = CNN.reference_module.read_text() + '''
+
+from collections import namedtuple
+
+_Grads = namedtuple("_Grads", "dx dw db")
+_reference_backward, _reference_size = conv2d_backward, conv_output_size
+
+
+class SizeError(ValueError):
+    pass
+
+
+def conv2d_backward(dout, x, w, b, stride=1, padding=0):
+    return _Grads(*_reference_backward(dout, x, w, b, stride, padding))
+
+
+def conv_output_size(size, kernel, stride=1, padding=0):
+    try:
+        return _reference_size(size, kernel, stride, padding)
+    except ValueError as exc:
+        raise SizeError(str(exc)) from None
+'''
+    path = tmp_path / "variations.py"
+    path.write_text(source)
+    grader = grading.Grader(CNN)
+    grade = grader.grade(path)
+    assert grade.score == 100, [(t.name, t.output) for t in grade.tests if t.status != "passed"]
+
+    (tmp_path / "boxed.py").write_text(CNN.reference_module.read_text() + '''
+
+class Box:
+    pass
+
+
+def maxpool_forward(x, pool_size=2, stride=None):
+    return Box()
+''')
+    grade = grader.grade(tmp_path / "boxed.py")
+    messages = [t.output for t in grade.tests if t.item == "maxpool_forward"]
+    assert messages and all("Box" in m and "Remote" not in m for m in messages), messages

@@ -64,21 +64,23 @@ class BadValue(StudentError):
 _remote_exception_classes: dict[str, type] = {}
 
 
-def remote_exception(type_name: str, builtin: bool, message: str, where: str) -> StudentError:
-    """An exception that is both a StudentError and, for builtin types, that builtin.
+def remote_exception(type_name: str, builtin: bool, message: str, where: str, base_name: str = "") -> StudentError:
+    """An exception that is both a StudentError and the builtin it is (or derives from).
 
     So `pytest.raises(ValueError)` in a suite works on a student's ValueError,
-    while nothing from the worker is ever instantiated here but strings.
+    or on a student's subclass of it, while nothing from the worker is ever
+    instantiated here but strings.
     """
-    base = getattr(builtins, type_name, None) if builtin else None
+    base = getattr(builtins, type_name if builtin else base_name, None) if (builtin or base_name) else None
     if isinstance(base, type) and issubclass(base, Exception) and not issubclass(base, StudentError):
-        cls = _remote_exception_classes.get(type_name)
+        key = (type_name, base.__name__)
+        cls = _remote_exception_classes.get(key)
         if cls is None:
             try:
                 cls = type(type_name, (StudentError, base), {"__module__": "student"})
             except TypeError:  # builtin with an incompatible layout
                 cls = StudentError
-            _remote_exception_classes[type_name] = cls
+            _remote_exception_classes[key] = cls
         error = cls.__new__(cls)
         StudentError.__init__(error, message, type_name, where)
         error.args = (message,)
@@ -260,6 +262,20 @@ class Remote:
         return f"<student {self._cls}>"
 
 
+_remote_classes: dict[str, type] = {}
+
+
+def _remote_class(cls: str) -> type:
+    """A Remote subclass named after the student's class, so `type(x).__name__` in a
+    check's message names what the student returned ("Box"), not our handle."""
+    found = _remote_classes.get(cls)
+    if found is None:
+        if len(_remote_classes) >= 256 or not cls.isidentifier():
+            return Remote
+        found = _remote_classes[cls] = type(cls, (Remote,), {"__slots__": (), "__module__": "student"})
+    return found
+
+
 class _Decoder:
     """How replies become values here: refs become Remotes, arrays plain ndarrays."""
 
@@ -268,7 +284,7 @@ class _Decoder:
         self.generation = generation
 
     def __call__(self, ident: int, cls: str) -> Remote:
-        return Remote(self.session, ident, cls, self.generation)
+        return _remote_class(cls)(self.session, ident, cls, self.generation)
 
     def array(self, array: np.ndarray, cls: str, scalar: bool):
         if scalar:
@@ -458,6 +474,7 @@ class StudentSession:
                 bool(error.get("builtin")),
                 str(error.get("message", ""))[:2000],
                 str(error.get("where", ""))[:500],
+                str(error.get("base", ""))[:100],
             )
         try:
             return wire.decode(reply.get("value", {"t": "none"}), reply_blobs, _Decoder(self, self.generation))

@@ -125,10 +125,13 @@ class Encoder:
             return {"t": "float", "v": value if math.isfinite(value) else repr(value)}
         if kind is str:
             return {"t": "str", "v": value[:MAX_STR]}
-        if kind in (tuple, list):
-            if len(value) > self.items_limit:
-                return {"t": "bad", "cls": kind.__name__, "why": f"has {len(value)} items"}
-            return {"t": kind.__name__, "items": [self.encode(v, depth + 1) for v in value]}
+        if isinstance(value, (tuple, list)):
+            # Subclasses (a namedtuple of gradients, say) travel as the plain container.
+            plain = tuple if isinstance(value, tuple) else list
+            items = plain.__len__(value)
+            if items > self.items_limit:
+                return {"t": "bad", "cls": qualname(value), "why": f"has {items} items"}
+            return {"t": plain.__name__, "items": [self.encode(v, depth + 1) for v in plain.__iter__(value)]}
         if isinstance(value, np.ndarray) or isinstance(value, np.generic):
             array = np.asarray(value)
             if type(array) is not np.ndarray:

@@ -181,9 +181,13 @@ def describe_error(exc, files):
         where = f"{exc.filename}, line {exc.lineno}: {(exc.text or '').strip()}"
     kind = type(exc)
     message = exc.msg if isinstance(exc, SyntaxError) and exc.msg else str(exc)
+    # The closest built-in class it derives from: a student's `class SizeError(ValueError)`
+    # (or NumPy's AxisError) is still a ValueError to the checks.
+    base = next((c.__name__ for c in kind.__mro__ if c.__module__ == "builtins"), "")
     return {
         "type": kind.__name__,
         "builtin": kind.__module__ == "builtins",
+        "base": base,
         "message": message[:2000],
         "where": where[:500],
     }

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from autograder.suite import check, expect_shape, numeric_array, same
+from autograder.suite import check, expect_shape, kind_of, numeric_array, same
 
 from . import mistakes
 
@@ -16,7 +16,7 @@ def _parameter(layer, name, made):
     """layer.<name>, which must be a Parameter (a handle), not a bare array."""
     value = getattr(layer, name)
     if value is None or isinstance(value, (np.ndarray, np.generic, int, float, str, bool, tuple, list, dict)):
-        got = "None" if value is None else type(value).__name__
+        got = kind_of(value)
         raise AssertionError(f"{made}.{name} is {got}; expected a Parameter (wrap the array: Parameter(...))")
     return value
 
@@ -85,6 +85,39 @@ def test_he_initialisation_scale(student, reference, rng):
         raise AssertionError(
             f"{made}.W.data has standard deviation {got:.4g}; expected sqrt(2 / ({_C} * {_K} * {_K})) = {want:.4g}.{hint}"
         )
+
+
+@check("Conv2d")
+def test_he_initialisation_with_a_non_square_kernel(student, reference, rng):
+    """For a (3, 1) kernel, fan-in is in_channels * 3 * 1: both kernel sides count"""
+    C, F, kernel = 128, 64, (3, 1)
+    made = f"Conv2d({C}, {F}, {kernel!r})"
+    w = _data(student.Conv2d(C, F, kernel), "W", made, (F, C, *kernel))
+    want, got = np.sqrt(2 / (C * 3 * 1)), float(np.std(w))
+    if abs(got - want) > 0.03 * want:
+        hint = ""
+        for phrase, wrong in (("use KH * KH (the height twice) for the kernel's size", np.sqrt(2 / (C * 3 * 3))),
+                              ("use KW * KW (the width twice) for the kernel's size", np.sqrt(2 / (C * 1 * 1)))):
+            if abs(got - wrong) <= 0.03 * wrong:
+                hint = f" It matches what you get if you {phrase}."
+        raise AssertionError(
+            f"{made}.W.data has standard deviation {got:.4g}; expected sqrt(2 / ({C} * 3 * 1)) = {want:.4g}.{hint}"
+        )
+
+
+@check("Conv2d")
+def test_stride_and_padding_default_to_1_and_0(student, reference, rng):
+    """Conv2d(C, F, k) without stride or padding convolves with stride 1 and no padding"""
+    C, F, k = 2, 3, 3
+    made = f"Conv2d({C}, {F}, {k})"
+    layer = student.Conv2d(C, F, k)
+    w, b = rng.standard_normal((F, C, k, k)), rng.standard_normal(F)
+    _parameter(layer, "W", made).data = w
+    _parameter(layer, "b", made).data = b
+    x = rng.standard_normal((2, C, 6, 5))
+    same(layer.forward(x), reference.conv2d_forward(x, w, b), f"{made}.forward(x) with x of shape {x.shape}",
+         mistakes={"default the padding to 1": lambda: reference.conv2d_forward(x, w, b, 1, 1),
+                   "default the stride to 2": lambda: reference.conv2d_forward(x, w, b, 2, 0)})
 
 
 @check("Conv2d")
@@ -185,7 +218,7 @@ def test_parameters_are_W_and_b(student, reference, rng):
     layer, w, b, made = _layer_with_weights(student, rng, C=2, F=3, kernel=2, stride=1, padding=0)
     found = layer.parameters()
     if not isinstance(found, (list, tuple)):
-        got = "None" if found is None else type(found).__name__
+        got = kind_of(found)
         raise AssertionError(f"{made}.parameters() returned {got}; expected a list of the layer's Parameters")
     if len(found) != 2:
         raise AssertionError(f"{made}.parameters() returned {len(found)} items; expected 2, W and b")

@@ -1,6 +1,6 @@
 """Hidden checks of the MaxPool2d layer."""
 
-from autograder.suite import check, same
+from autograder.suite import check, kind_of, same
 
 from . import pool_mistakes
 
@@ -71,7 +71,7 @@ def test_has_no_parameters(student, reference, rng):
     """parameters() returns an empty list: max pooling learns nothing"""
     found = student.MaxPool2d(2).parameters()
     if not isinstance(found, (list, tuple)):
-        got = "None" if found is None else type(found).__name__
+        got = kind_of(found)
         raise AssertionError(f"MaxPool2d(2).parameters() returned {got}; expected an empty list")
     if len(found) != 0:
         raise AssertionError(f"MaxPool2d(2).parameters() returned {len(found)} items; expected none")
@@ -84,3 +84,15 @@ def test_calling_the_layer_runs_forward(student, reference, rng):
     layer = student.MaxPool2d(3, stride=(2, 1))
     same(layer(x), reference.maxpool_forward(x, 3, (2, 1)), f"{_made(3, (2, 1))}(x) with x of shape {x.shape}",
          mistakes=_forward_mistakes(reference, x, 3, (2, 1)))
+
+
+@check("MaxPool2d")
+def test_defaults_are_2x2_windows_with_stride_2(student, reference, rng):
+    """MaxPool2d() pools 2x2 windows that tile the input, forward and backward"""
+    x = rng.standard_normal((2, 3, 6, 7))
+    layer = student.MaxPool2d()
+    same(layer.forward(x), reference.maxpool_forward(x), f"MaxPool2d().forward(x) with x of shape {x.shape}",
+         mistakes={"default the stride to 1 (the lesson's layer did)": lambda: reference.maxpool_forward(x, 2, 1),
+                   "default the window to 3x3": lambda: reference.maxpool_forward(x, 3)})
+    dout = rng.standard_normal(reference.maxpool_forward(x).shape)
+    same(layer.backward(dout), reference.maxpool_backward(dout, x), "MaxPool2d().backward(dout)")

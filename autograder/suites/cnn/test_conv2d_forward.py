@@ -92,3 +92,12 @@ def test_inputs_are_not_modified(student, reference, rng):
         value = {"x": x, "w": w, "b": b}[name]
         out = unchanged(student, value, call, "conv2d_forward(x, w, b, padding=1)", name)
         expect_shape(out, shape, "conv2d_forward(x, w, b, padding=1)")
+
+
+@check("conv2d_forward")
+def test_stride_and_padding_default_to_1_and_0(student, reference, rng):
+    """conv2d_forward(x, w, b) without stride or padding slides by 1 over the unpadded input"""
+    x, w, b = _inputs(rng, (2, 2, 6, 5), (3, 2, 3, 2))
+    same(student.conv2d_forward(x, w, b), reference.conv2d_forward(x, w, b),
+         f"conv2d_forward(x {x.shape}, w {w.shape}, b)",
+         mistakes={"default the padding to 1": lambda: reference.conv2d_forward(x, w, b, 1, 1)})

@@ -136,3 +136,12 @@ def test_inputs_are_not_modified(student, reference, rng):
         if type(after) is not np.ndarray or after.shape != value.shape or not np.array_equal(after, value):
             raise AssertionError(f"{what} modified {name} in place; work on a copy (or on new arrays) instead")
     expect_shape(dx, x.shape, what)
+
+
+@check("maxpool_backward")
+def test_defaults_are_2x2_windows_with_stride_2(student, reference, rng):
+    """maxpool_backward(dout, x) uses pool_size 2 and stride equal to it"""
+    x = rng.standard_normal((2, 2, 6, 5))
+    dout = rng.standard_normal(reference.maxpool_forward(x).shape)
+    dx = expect_shape(student.maxpool_backward(dout, x), x.shape, f"maxpool_backward(dout, x) with x of shape {x.shape}")
+    same(dx, reference.maxpool_backward(dout, x), f"maxpool_backward(dout, x) with x of shape {x.shape}")
