@@ -200,6 +200,11 @@ def test_untouched_handout_fails_every_public_test_naming_the_function(tmp_path)
         assert case["message"].startswith(f"NotImplementedError: {stub}: "), case
     for stub in FIRST_STUB.values():
         assert f"NotImplementedError: {stub}:" in output
+    # In the handout's order, one line per unwritten function: no tracebacks, no reprinted docstrings.
+    order = [c["file"][len("test_"):] for c in cases]
+    assert order == sorted(order, key=CNN.contract.index), order
+    assert "Traceback" not in output and "Inputs:" not in output
+    assert len(output.splitlines()) < 5 * len(cases), output
 
 
 def test_reference_passes_every_public_test_in_the_handout(tmp_path):
