@@ -78,7 +78,7 @@ def grade_batch(a, paths: list[Path], out: Path, jobs: int, resume: bool, seed, 
     """Grade every path into `out`; returns the grades in the order given."""
     from tqdm import tqdm
 
-    from .engine import grading, report
+    from .engine import grading, report, sandbox
     from .engine.submission import submission_name
 
     out.mkdir(parents=True, exist_ok=True)
@@ -107,11 +107,27 @@ def grade_batch(a, paths: list[Path], out: Path, jobs: int, resume: bool, seed, 
         bar.set_postfix_str(f"{grade.name}: {grade.score:g}", refresh=False)
         bar.update()
 
+    try:
+        _grade_all(a, todo, jobs, seed, public_only, finish)
+    except sandbox.SandboxUnavailable as exc:
+        raise UsageError(
+            f"{exc}; install bubblewrap, run as root, or set AUTOGRADER_ISOLATION=none to grade without a sandbox"
+        ) from None
+    finally:
+        bar.close()
+    return [grades[submission_name(p)] for p in paths if submission_name(p) in grades]
+
+
+def _grade_all(a, todo: list[Path], jobs: int, seed, public_only: bool, finish) -> None:
+    from .engine import grading, sandbox
+
     if jobs <= 1 or len(todo) <= 1:
         grader = grading.Grader(a, seed=seed, public_only=public_only)
         for path in todo:
             try:
                 finish(grader.grade(path))
+            except sandbox.SandboxUnavailable:
+                raise
             except Exception as exc:  # noqa: BLE001 - the batch goes on; the reason is kept
                 finish(grading.failed_grade(grader, path, f"grader error: {type(exc).__name__}: {exc}"))
     else:
@@ -126,8 +142,6 @@ def grade_batch(a, paths: list[Path], out: Path, jobs: int, resume: bool, seed, 
             futures = [pool.submit(grading._job_grade, str(p)) for p in todo]
             for future in as_completed(futures):
                 finish(grading.Grade.from_dict(future.result()))
-    bar.close()
-    return [grades[submission_name(p)] for p in paths if submission_name(p) in grades]
 
 
 def print_gradebook(grades, a) -> None:

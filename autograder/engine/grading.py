@@ -11,7 +11,9 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import os
+import threading
 import time
+from concurrent.futures import Future
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -98,7 +100,13 @@ class Grader:
         self.rootdir = Path(os.path.commonpath([str(p.parent) for p in self.files]))
         # Everything student code must not see, for the sandbox to hide or check.
         self.protected = [a.root / "solutions", a.root / "autograder", a.folder, a.root / "tests"]
-        self.isolation = sandbox.detect(self.protected)
+        # Probing the sandbox starts a worker (~0.1 s); it runs while pytest starts and collects.
+        self._detection = _background(sandbox.detect, self.protected)
+
+    @property
+    def isolation(self) -> sandbox.Isolation:
+        """The sandbox level; raises what detection raised (no level works here, say)."""
+        return self._detection.result()
 
     def seed(self, name: str) -> int:
         return self.fixed_seed if self.fixed_seed is not None else seed_for(self.assignment.name, name, self.secret)
@@ -109,7 +117,7 @@ class Grader:
         handout = handout or (a.template_dir / f"{a.module}.py")
         sub = submission.resolve(Path(path), a.module, a.notebook, handout)
         seed = self.seed(sub.name)
-        session = StudentSession(sub, self.isolation, a.limits, a.banned_imports, a.banned_why, seed)
+        session = StudentSession(sub, self._detection, a.limits, a.banned_imports, a.banned_why, seed)
         findings = list(sub.findings)
         if sub.problem:
             session.load_error = StudentError(f"the submission could not be read: {sub.problem}")
@@ -117,7 +125,7 @@ class Grader:
             findings += static.scan(sub.source, a.banned_imports)
             # The worker starts while pytest collects; the first test loads the
             # submission, and a load error then fails every test at once.
-            session.prestart()
+            session.prestart(background=True)
         plugin = grading_plugin.GradingPlugin(
             session, self.reference, a.contract, a.questions, a.public_tests_dir, seed, a.limits
         )
@@ -125,6 +133,7 @@ class Grader:
             grading_plugin.run_suite(plugin, self.files, self.rootdir)
         finally:
             session.close()
+        self.isolation  # noqa: B018 - if no sandbox could start, this is a grader error, not a grade
         grade = self._score(sub, plugin, session, seed)
         grade.findings = findings
         grade.execution_time = round(time.monotonic() - started, 3)
@@ -183,6 +192,20 @@ class Grader:
         )
 
 
+def _background(function, *args) -> Future:
+    """Run function(*args) in a thread; its Future holds the result or the exception."""
+    future: Future = Future()
+
+    def run():
+        try:
+            future.set_result(function(*args))
+        except BaseException as exc:  # noqa: BLE001 - handed to whoever asks for the result
+            future.set_exception(exc)
+
+    threading.Thread(target=run, name=f"autograder-{function.__name__}", daemon=True).start()
+    return future
+
+
 # -- batches across processes -------------------------------------------
 _job_grader: Grader | None = None
 
@@ -197,6 +220,8 @@ def _job_grade(path: str) -> dict:
     assert _job_grader is not None
     try:
         return _job_grader.grade(Path(path)).to_dict()
+    except sandbox.SandboxUnavailable:
+        raise  # nothing can be graded here: the batch stops with the reason
     except Exception as exc:  # noqa: BLE001 - the batch must go on; the reason is kept
         return failed_grade(_job_grader, Path(path), f"grader error: {type(exc).__name__}: {exc}").to_dict()
 
@@ -205,7 +230,14 @@ def failed_grade(grader: Grader, path: Path, reason: str) -> Grade:
     a = grader.assignment
     return Grade(
         name=submission.submission_name(path), origin=str(path), score=0.0, max_score=a.total_points,
-        status=reason, seed=grader.seed(submission.submission_name(path)), isolation=grader.isolation.summary(),
+        status=reason, seed=grader.seed(submission.submission_name(path)), isolation=_isolation_summary(grader),
         by_item={q.item: 0.0 for q in a.questions},
     )
 
+
+
+def _isolation_summary(grader: Grader) -> str:
+    try:
+        return grader.isolation.summary()
+    except Exception as exc:  # noqa: BLE001 - a failed grade must still be written
+        return f"none: {exc}"

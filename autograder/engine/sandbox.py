@@ -183,6 +183,10 @@ def bwrap_command(iso: Isolation, workdir: str, as_root: bool) -> list[str]:
 _live_workers: set[int] = set()
 
 
+class SandboxUnavailable(RuntimeError):
+    """No isolation level can start a worker here: nothing can be graded."""
+
+
 @dataclass
 class Launch:
     """One started worker process and what is needed to clean up after it."""
@@ -273,6 +277,19 @@ def kill_all_of_uid(uid: int) -> None:
     os.waitpid(pid, 0)
 
 
+_spawner_pool = None
+
+
+def _spawner():
+    global _spawner_pool
+    with _uid_lock:
+        if _spawner_pool is None:
+            from concurrent.futures import ThreadPoolExecutor
+
+            _spawner_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="autograder-spawner")
+        return _spawner_pool
+
+
 def spawn(iso: Isolation, request_fd: int, reply_fd: int, output_fd: int) -> Launch:
     """Start a worker; it reads requests on request_fd and replies on reply_fd."""
     as_root = os.geteuid() == 0
@@ -287,7 +304,11 @@ def spawn(iso: Isolation, request_fd: int, reply_fd: int, output_fd: int) -> Lau
         cmd = [iso.python, "-I", str(ENGINE_DIR / "worker.py")]
         home = workdir
     cmd += [str(request_fd), str(reply_fd)]
-    process = subprocess.Popen(
+    # Started from one long-lived thread: bwrap's --die-with-parent kills the
+    # sandbox when the *thread* that started it ends, and workers are also
+    # started from short-lived threads (sandbox detection, prestart).
+    process = _spawner().submit(
+        subprocess.Popen,
         cmd,
         stdin=subprocess.DEVNULL,
         stdout=output_fd,
@@ -296,7 +317,7 @@ def spawn(iso: Isolation, request_fd: int, reply_fd: int, output_fd: int) -> Lau
         cwd=workdir,
         env=_clean_env(home),
         start_new_session=True,
-    )
+    ).result()
     _live_workers.add(process.pid)
     return Launch(process=process, workdir=workdir, uid=uid, level=iso.level)
 
@@ -395,4 +416,4 @@ def detect(protected: list[Path] | None = None) -> Isolation:
                 iso.warnings.append("stronger isolation failed: " + "; ".join(reasons))
         _detected[key] = iso
         return iso
-    raise RuntimeError("no isolation level works here: " + "; ".join(reasons))
+    raise SandboxUnavailable("no isolation level works here: " + "; ".join(reasons))

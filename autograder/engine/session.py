@@ -301,9 +301,11 @@ class _Decoder:
 class StudentSession:
     """Everything the grader knows about one submission's running code."""
 
-    def __init__(self, submission, iso: sandbox.Isolation, limits, banned, banned_why: str, seed: int):
+    def __init__(self, submission, iso, limits, banned, banned_why: str, seed: int):
+        """`iso` is an Isolation, or a Future of one (sandbox detection still running)."""
         self.submission = submission
-        self.iso = iso
+        self._iso = iso
+        self._starting: threading.Thread | None = None
         self.limits = limits
         self.setup = {
             "limits": {
@@ -349,21 +351,47 @@ class StudentSession:
                 if isinstance(e, dict):
                     self.note(str(e.get("kind", "?"))[:40], str(e.get("detail", ""))[:300])
 
+    @property
+    def iso(self) -> sandbox.Isolation:
+        return self._iso.result() if hasattr(self._iso, "result") else self._iso
+
     # -- worker lifecycle ----------------------------------------------
     def _new_worker(self) -> WorkerProcess:
         worker = WorkerProcess(self.iso, self.setup, max_reply_bytes=self.limits.memory_mb * 1024 * 1024)
         worker.start()
         return worker
 
-    def prestart(self) -> None:
-        """Start a spare worker now so the next restart does not wait for Python and NumPy."""
-        if self.spare is None:
+    def prestart(self, background: bool = False) -> None:
+        """Start a spare worker now so the next restart does not wait for Python and NumPy.
+
+        In the background, the start (and any wait for sandbox detection)
+        overlaps pytest's start; the first request waits for it.
+        """
+        if self.spare is not None or self._starting is not None:
+            return
+        if not background:
             self.spare = self._new_worker()
+            return
+
+        def start():
+            try:
+                self.spare = self._new_worker()
+            except Exception:  # noqa: BLE001 - ensure_worker starts one itself and meets the error there
+                pass
+
+        self._starting = threading.Thread(target=start, name="autograder-prestart", daemon=True)
+        self._starting.start()
+
+    def _join_prestart(self) -> None:
+        if self._starting is not None:
+            self._starting.join()
+            self._starting = None
 
     def ensure_worker(self) -> None:
         """A loaded, healthy worker, started (and the submission loaded) if needed."""
         if self.worker is not None and self.worker.alive:
             return
+        self._join_prestart()
         if self.worker is not None:
             self._retire(self.worker)
             self.restarts += 1
@@ -427,6 +455,7 @@ class StudentSession:
             self.printed.append(text)
 
     def close(self) -> None:
+        self._join_prestart()
         for worker in (self.worker, self.spare):
             self._retire(worker)
         self.worker = self.spare = None
