@@ -115,9 +115,19 @@ def feedback_markdown(grade: Grade, title: str, show_hidden: bool = True) -> str
     lines.append("")
     if failed:
         lines += ["## What to fix", ""]
+        # Checks of one item failing for the same reason (a function not written
+        # yet, say) are one entry: the reason once, not once per check.
+        groups: dict[tuple[str, str], list] = {}
         for t in failed:
-            label = "public check" if t.visibility == "visible" else "hidden check"
-            lines.append(f"- **{t.name}** ({label}, {round(t.max_score, 2):g} points): {t.output}")
+            groups.setdefault((t.item, t.output), []).append(t)
+        for (item, output), same in groups.items():
+            t = same[0]
+            if len(same) == 1:
+                label = "public check" if t.visibility == "visible" else "hidden check"
+                lines.append(f"- **{t.name}** ({label}, {round(t.max_score, 2):g} points): {output}")
+            else:
+                points = round(sum(x.max_score for x in same), 2)
+                lines.append(f"- **{item}**: {len(same)} checks ({points:g} points) fail the same way: {output}")
     elif grade.tests:
         lines.append("Every check passed.")
     if grade.cell_errors:
