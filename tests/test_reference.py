@@ -710,3 +710,17 @@ def test_reference_docstring_examples_run():
     # Students learn the contract from these examples: they must be true.
     failures, attempted = doctest.testmod(ref, optionflags=doctest.NORMALIZE_WHITESPACE)
     assert attempted > 0 and failures == 0
+
+
+@pytest.mark.parametrize("stride, padding", [(1, 1), ((2, 1), (1, 0)), (3, (0, 2))])
+def test_the_hidden_suites_batched_numerical_gradients_match_entry_by_entry_ones(stride, padding):
+    """The suite perturbs every entry in one batched call; it must equal one call per entry."""
+    from autograder.suites.cnn.gradients import conv_numerical_gradients, numerical_gradient
+
+    rng = np.random.default_rng(7)
+    x, w, b = rng.standard_normal((2, 2, 7, 6)), rng.standard_normal((3, 2, 3, 2)), rng.standard_normal(3)
+    dout = rng.standard_normal(ref.conv2d_forward(x, w, b, stride, padding).shape)
+    loss = lambda: float(np.sum(dout * ref.conv2d_forward(x, w, b, stride, padding)))  # noqa: E731
+    for batched, param in zip(conv_numerical_gradients(ref, dout, x, w, b, stride, padding), (x, w, b)):
+        assert batched.shape == param.shape
+        np.testing.assert_allclose(batched, numerical_gradient(loss, param), rtol=1e-7, atol=1e-9)

@@ -173,6 +173,10 @@ def run_suite(plugin: GradingPlugin, files: list[Path], rootdir: Path) -> None:
     args = [
         *map(str, files),
         "-p", "no:cacheprovider", "-p", "no:terminal", "-p", "no:stepwise", "-p", "no:warnings",
+        # Per-test log capture, and a full gc.collect() at the end of each run
+        # (unraisableexception), cost time per submission and report nothing we grade.
+        "-p", "no:logging", "-p", "no:unraisableexception", "-p", "no:threadexception",
+        "-p", "no:doctest", "-p", "no:pastebin", "-p", "no:junitxml",
         "--assert=plain", "--import-mode=importlib", "-s",
         "--rootdir", str(rootdir), "--confcutdir", str(rootdir), "-o", "addopts=", "-o", "python_files=test_*.py",
         "-o", "console_output_style=classic",
