@@ -123,13 +123,16 @@ def _grade_all(a, todo: list[Path], jobs: int, seed, public_only: bool, finish) 
 
     if jobs <= 1 or len(todo) <= 1:
         grader = grading.Grader(a, seed=seed, public_only=public_only)
-        for path in todo:
-            try:
-                finish(grader.grade(path))
-            except sandbox.SandboxUnavailable:
-                raise
-            except Exception as exc:  # noqa: BLE001 - the batch goes on; the reason is kept
-                finish(grading.failed_grade(grader, path, f"grader error: {type(exc).__name__}: {exc}"))
+        try:
+            for path in todo:
+                try:
+                    finish(grader.grade(path))
+                except sandbox.SandboxUnavailable:
+                    raise
+                except Exception as exc:  # noqa: BLE001 - the batch goes on; the reason is kept
+                    finish(grading.failed_grade(grader, path, f"grader error: {type(exc).__name__}: {exc}"))
+        finally:
+            grader.close()
     else:
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor, as_completed

@@ -393,3 +393,34 @@ def test_workers_started_in_the_background_live_until_used():
         grade = grader.grade(CNN.reference_module)
         assert grade.score == 100, [(t.name, t.output) for t in grade.tests if t.status != "passed"]
         assert grade.timing["worker_start"] and len(grade.timing["load"]) == 1  # one worker served every test
+
+
+def test_the_sandbox_probe_worker_serves_the_first_submission(monkeypatch):
+    from autograder.engine import sandbox
+
+    monkeypatch.setattr(sandbox, "_detected", {})  # detect afresh, as a new process does
+    spawned = []
+    real_spawn = sandbox.spawn
+    monkeypatch.setattr(sandbox, "spawn", lambda *args: spawned.append(args) or real_spawn(*args))
+    grader = grading.Grader(CNN)
+    grader.isolation  # detection done: its probe worker is left running
+    spawned.clear()
+    grade = grader.grade(CNN.reference_module)
+    assert grade.score == 100
+    assert spawned == [], "the first submission should have used the probe's worker"
+    grader.grade(CNN.reference_module)
+    assert len(spawned) >= 1  # later submissions start their own
+
+
+def test_student_random_draws_follow_the_submission_seed(tmp_path):
+    """Each submission's NumPy random state is seeded from its seed (also in a reused worker)."""
+    path = tmp_path / "draws.py"
+    path.write_text(CNN.reference_module.read_text() + "\nprint('DRAW', np.random.randint(10**9))\n")
+    grader = grading.Grader(CNN)
+
+    def draw(seed):
+        grader.fixed_seed = seed
+        return re.search(r"DRAW (\d+)", grader.grade(path).printed)[1]
+
+    first, again, other = draw(11), draw(11), draw(12)
+    assert first == again != other

@@ -20,7 +20,7 @@ from pathlib import Path
 from .. import assignment as assignments
 from . import plugin as grading_plugin
 from . import sandbox, static, submission
-from .session import StudentError, StudentSession
+from .session import StudentError, StudentSession, worker_setup
 
 
 @dataclass
@@ -100,13 +100,29 @@ class Grader:
         self.rootdir = Path(os.path.commonpath([str(p.parent) for p in self.files]))
         # Everything student code must not see, for the sandbox to hide or check.
         self.protected = [a.root / "solutions", a.root / "autograder", a.folder, a.root / "tests"]
-        # Probing the sandbox starts a worker (~0.1 s); it runs while pytest starts and collects.
-        self._detection = _background(sandbox.detect, self.protected)
+        # Probing the sandbox starts a worker (~0.1-0.2 s), in a thread while pytest starts
+        # and collects; that worker, left running, then serves the first submission.
+        self._ready: list = []
+        self._detection = _background(
+            sandbox.detect, self.protected, worker_setup(a.limits, a.banned_imports, a.banned_why), self._ready
+        )
 
     @property
     def isolation(self) -> sandbox.Isolation:
         """The sandbox level; raises what detection raised (no level works here, say)."""
         return self._detection.result()
+
+    def _take_ready(self):
+        try:
+            return self._ready.pop()
+        except IndexError:
+            return None
+
+    def close(self) -> None:
+        """Stop a worker left ready and never used (the batch had nothing to load)."""
+        if self._detection.done():
+            while (worker := self._take_ready()) is not None:
+                worker.close()
 
     def seed(self, name: str) -> int:
         return self.fixed_seed if self.fixed_seed is not None else seed_for(self.assignment.name, name, self.secret)
@@ -125,7 +141,7 @@ class Grader:
             findings += static.scan(sub.source, a.banned_imports)
             # The worker starts while pytest collects; the first test loads the
             # submission, and a load error then fails every test at once.
-            session.prestart(background=True)
+            session.prestart(background=True, ready=self._take_ready)
         plugin = grading_plugin.GradingPlugin(
             session, self.reference, a.contract, a.questions, a.public_tests_dir, seed, a.limits
         )

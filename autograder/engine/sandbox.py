@@ -338,38 +338,51 @@ def readable_by_others(paths: list[Path]) -> list[str]:
     return found
 
 
-def _probe(iso: Isolation) -> tuple[bool, str | None]:
-    """Start a worker at this level: (usable at all, what is wrong with it or None)."""
+PROBE_MODULES = ["fractions", "statistics", "numpy.polynomial"]
+
+
+def _probe(iso: Isolation, setup: dict | None = None):
+    """Start a worker at this level: (usable at all, what is wrong with it or None, the worker).
+
+    The worker is returned, still running, when it is usable and was started
+    with a real `setup`: it can then serve the first submission.
+    """
     from .session import WorkerProcess  # late: session imports this module
 
-    worker = WorkerProcess(iso, setup={"limits": None, "banned": [], "banned_why": "", "seed": 0, "probe": True})
+    probe_setup = setup or {"limits": None, "banned": [], "banned_why": ""}
+    limits = probe_setup.get("limits") or {}
+    worker = WorkerProcess(iso, probe_setup, max_reply_bytes=int(limits.get("memory_mb", 2048)) * 1024 * 1024)
+    keep = False
     try:
         worker.start()
         worker.handshake(timeout=60)
         # After dropping privileges the worker must still import what it did not preload.
-        header, _ = worker.request(
-            {"op": "load", "kind": "module", "name": "probe", "filename": "probe.py",
-             "source": "import fractions, statistics, numpy.polynomial"},
-            deadline=time.monotonic() + 60,
-        )
+        header, _ = worker.request({"op": "probe", "modules": PROBE_MODULES}, deadline=time.monotonic() + 60)
         if not header.get("ok"):
             error = header.get("error") or {}
             return True, (
                 f"student code could not import the standard library ({error.get('message', '')[:120]}); "
                 "the worker's Python is not readable by other users: set AUTOGRADER_WORKER_PYTHON to one that is"
-            )
-        return True, None
+            ), None
+        keep = setup is not None
+        return True, None, worker if keep else None
     except Exception as exc:  # noqa: BLE001 - any failure means this level is unavailable
-        return False, str(exc)
+        return False, str(exc), None
     finally:
-        worker.close()
+        if not keep:
+            worker.close()
 
 
 _detected: dict[str, Isolation] = {}
 
 
-def detect(protected: list[Path] | None = None) -> Isolation:
-    """The strongest isolation that works here (cached per process)."""
+def detect(protected: list[Path] | None = None, setup: dict | None = None, ready: list | None = None) -> Isolation:
+    """The strongest isolation that works here (cached per process).
+
+    With a worker `setup`, the probe that finds the level is started like a
+    real worker and, still running, appended to `ready` for the first
+    submission to use: detection then costs no extra worker start.
+    """
     become_subreaper()
     forced = os.environ.get("AUTOGRADER_ISOLATION", "auto").strip().lower() or "auto"
     if forced not in ("auto", *LEVELS):
@@ -393,10 +406,15 @@ def detect(protected: list[Path] | None = None) -> Isolation:
             reasons.append("user: needs root to switch to another uid")
             continue
         iso = Isolation(level=level, python=python, description="", bind_paths=paths, hidden_paths=hidden)
-        usable, why = _probe(iso)
+        usable, why, worker = _probe(iso, setup)
         if why and (forced == "auto" or not usable):
             reasons.append(f"{level}: {why}")
             continue
+        if worker is not None:
+            if ready is not None:
+                ready.append(worker)
+            else:
+                worker.close()
         if why:  # forced by the instructor and it runs: go on, and say what is wrong
             iso.warnings.append(why + ".")
         if level == "namespace":

@@ -116,6 +116,7 @@ class WorkerProcess:
         self.output_dropped = 0
         self._fds: list[int] = []
         self.broken: str | None = None
+        self.ready = False
         self.started_at = 0.0
 
     def start(self) -> None:
@@ -151,9 +152,13 @@ class WorkerProcess:
             os.close(fd)
 
     def handshake(self, timeout: float) -> None:
+        """Wait for the worker's "ready" (once: a probed worker has said it already)."""
+        if self.ready:
+            return
         header, _ = self._receive(time.monotonic() + timeout)
         if not header.get("ok") or header.get("value", {}).get("v") != "ready":
             raise BadReply("the worker did not start properly")
+        self.ready = True
 
     def _send(self, header: dict, blobs=(), deadline: float = 0.0) -> None:
         data = wire.pack(header, blobs)
@@ -298,6 +303,22 @@ class _Decoder:
         raise BadValue(f"returned {cls}, which is not plain data: {why}")
 
 
+def worker_setup(limits, banned, banned_why: str) -> dict:
+    """What a worker is started with: the same for every submission of an assignment,
+    so any idle worker (the sandbox probe's, say) can serve the next submission."""
+    return {
+        "limits": {
+            "memory_mb": limits.memory_mb,
+            "cpu_seconds": limits.cpu_seconds,
+            "open_files": limits.open_files,
+            "file_size_mb": limits.file_size_mb,
+            "processes": limits.processes if os.geteuid() == 0 else 0,
+        },
+        "banned": list(banned),
+        "banned_why": banned_why,
+    }
+
+
 class StudentSession:
     """Everything the grader knows about one submission's running code."""
 
@@ -307,18 +328,9 @@ class StudentSession:
         self._iso = iso
         self._starting: threading.Thread | None = None
         self.limits = limits
-        self.setup = {
-            "limits": {
-                "memory_mb": limits.memory_mb,
-                "cpu_seconds": limits.cpu_seconds,
-                "open_files": limits.open_files,
-                "file_size_mb": limits.file_size_mb,
-                "processes": limits.processes if os.geteuid() == 0 else 0,
-            },
-            "banned": list(banned),
-            "banned_why": banned_why,
-            "seed": seed,
-        }
+        self.seed = seed
+        self.setup = worker_setup(limits, banned, banned_why)
+        self.max_reply_bytes = limits.memory_mb * 1024 * 1024
         self.worker: WorkerProcess | None = None
         self.spare: WorkerProcess | None = None
         self.generation = 0
@@ -357,15 +369,17 @@ class StudentSession:
 
     # -- worker lifecycle ----------------------------------------------
     def _new_worker(self) -> WorkerProcess:
-        worker = WorkerProcess(self.iso, self.setup, max_reply_bytes=self.limits.memory_mb * 1024 * 1024)
+        worker = WorkerProcess(self.iso, self.setup, max_reply_bytes=self.max_reply_bytes)
         worker.start()
         return worker
 
-    def prestart(self, background: bool = False) -> None:
+    def prestart(self, background: bool = False, ready=None) -> None:
         """Start a spare worker now so the next restart does not wait for Python and NumPy.
 
         In the background, the start (and any wait for sandbox detection)
-        overlaps pytest's start; the first request waits for it.
+        overlaps pytest's start; the first request waits for it. `ready()`
+        may hand over an idle worker already started (the sandbox probe's)
+        instead of a new one.
         """
         if self.spare is not None or self._starting is not None:
             return
@@ -375,7 +389,8 @@ class StudentSession:
 
         def start():
             try:
-                self.spare = self._new_worker()
+                self.iso  # wait for sandbox detection, which may leave a worker ready
+                self.spare = (ready() if ready else None) or self._new_worker()
             except Exception:  # noqa: BLE001 - ensure_worker starts one itself and meets the error there
                 pass
 
@@ -418,7 +433,7 @@ class StudentSession:
         self.timing["worker_start"].append(time.monotonic() - worker.started_at)
         loaded = time.monotonic()
         header, blobs = worker.request(
-            self.submission.load_request(), deadline=loaded + self.limits.import_seconds
+            {**self.submission.load_request(), "seed": self.seed}, deadline=loaded + self.limits.import_seconds
         )
         self.timing["load"].append(time.monotonic() - loaded)
         self._absorb(header)

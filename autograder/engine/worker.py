@@ -13,6 +13,7 @@ student's prints. Standard library and NumPy only.
 """
 
 import builtins
+import importlib
 import linecache
 import os
 import resource
@@ -207,6 +208,8 @@ class Worker:
         exec(compile(source, filename, "exec"), namespace)  # noqa: S102 - this is the sandbox
 
     def load(self, request):
+        if "seed" in request:  # a submission's random draws (layer weights, say) follow its seed
+            np.random.seed(int(request["seed"]) % (2**32))
         name = request["name"]
         module = types.ModuleType(name)
         module.__file__ = request["filename"]
@@ -234,6 +237,10 @@ class Worker:
             return self.load(header)
         if op == "ping":
             return "pong"
+        if op == "probe":  # the grader checking this sandbox: can code import what is not preloaded?
+            for module in header.get("modules", []):
+                importlib.import_module(str(module))
+            return "ok"
         if op == "keep":  # hold a value here so a check can read it back after a call
             return Kept(decode(header["value"]))
         target = self.objects(header.get("id"), "")
