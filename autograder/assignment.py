@@ -87,6 +87,11 @@ class Assignment:
         return self.folder / "public_tests"
 
     @property
+    def private_paths(self) -> list[Path]:
+        """Everything student code must not see: the sandbox hides these, or checks they are unreadable."""
+        return [self.root / "solutions", self.root / "autograder", self.folder, self.root / "tests"]
+
+    @property
     def total_points(self) -> float:
         return sum(q.points for q in self.questions)
 

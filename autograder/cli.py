@@ -154,14 +154,24 @@ def print_gradebook(grades, a) -> None:
         print(f"{g.name:<{width}}  {g.score:>7g}  {g.status}")
 
 
+def _probe_sandbox_early(a) -> None:
+    """Start the sandbox probe now: its worker (~0.2 s to start) comes up in another
+    process while this one imports pytest and NumPy, then grades the first submission."""
+    from .engine import sandbox
+
+    sandbox.detect_soon(a.private_paths, sandbox.worker_setup(a.limits, a.banned_imports, a.banned_why))
+
+
 def cmd_grade(args) -> int:
     import tempfile
-
-    from .integrations import classreport, exports, junit
 
     a = _one_assignment(args.assignment)
     if args.jobs < 1:
         raise UsageError("--jobs must be at least 1")
+    if args.jobs == 1:  # with --jobs N, each worker process of the pool probes for itself
+        _probe_sandbox_early(a)
+
+    from .integrations import classreport, exports, junit
     out = Path(args.out)
     with tempfile.TemporaryDirectory(prefix="autograder-export-") as scratch:
         # LMS and Gradescope exports become one submission per student, named after the student.
@@ -189,9 +199,11 @@ def cmd_grade(args) -> int:
 
 
 def cmd_check(args) -> int:
+    a = _one_assignment(args.assignment)
+    _probe_sandbox_early(a)
     from .integrations import check
 
-    return check.run_check(_one_assignment(args.assignment), Path(args.submission))
+    return check.run_check(a, Path(args.submission))
 
 
 def cmd_gradescope(args) -> int:
@@ -206,7 +218,9 @@ def cmd_gradescope_run(args) -> int:
     from .integrations import gradescope
 
     root = Path(args.root or os.environ.get("AUTOGRADER_GRADESCOPE_ROOT", "/autograder"))
-    return gradescope.run(_one_assignment(args.assignment), root)
+    a = _one_assignment(args.assignment)
+    _probe_sandbox_early(a)
+    return gradescope.run(a, root)
 
 
 def demo_submissions(a, into: Path) -> list[Path]:

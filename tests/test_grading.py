@@ -399,6 +399,7 @@ def test_the_sandbox_probe_worker_serves_the_first_submission(monkeypatch):
     from autograder.engine import sandbox
 
     monkeypatch.setattr(sandbox, "_detected", {})  # detect afresh, as a new process does
+    monkeypatch.setattr(sandbox, "_soon", {})
     spawned = []
     real_spawn = sandbox.spawn
     monkeypatch.setattr(sandbox, "spawn", lambda *args: spawned.append(args) or real_spawn(*args))

@@ -11,16 +11,14 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import os
-import threading
 import time
-from concurrent.futures import Future
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from .. import assignment as assignments
 from . import plugin as grading_plugin
 from . import sandbox, static, submission
-from .session import StudentError, StudentSession, worker_setup
+from .session import StudentError, StudentSession
 
 
 @dataclass
@@ -99,12 +97,12 @@ class Grader:
         self.files = hidden + public
         self.rootdir = Path(os.path.commonpath([str(p.parent) for p in self.files]))
         # Everything student code must not see, for the sandbox to hide or check.
-        self.protected = [a.root / "solutions", a.root / "autograder", a.folder, a.root / "tests"]
+        self.protected = a.private_paths
         # Probing the sandbox starts a worker (~0.1-0.2 s), in a thread while pytest starts
-        # and collects; that worker, left running, then serves the first submission.
-        self._ready: list = []
-        self._detection = _background(
-            sandbox.detect, self.protected, worker_setup(a.limits, a.banned_imports, a.banned_why), self._ready
+        # and collects (or earlier: the CLI starts it first); that worker, left running,
+        # then serves the first submission.
+        self._detection, self._ready = sandbox.detect_soon(
+            self.protected, sandbox.worker_setup(a.limits, a.banned_imports, a.banned_why)
         )
 
     @property
@@ -206,20 +204,6 @@ class Grader:
             timing={k: [round(x, 4) for x in v] for k, v in session.timing.items()},
             kind=sub.kind,
         )
-
-
-def _background(function, *args) -> Future:
-    """Run function(*args) in a thread; its Future holds the result or the exception."""
-    future: Future = Future()
-
-    def run():
-        try:
-            future.set_result(function(*args))
-        except BaseException as exc:  # noqa: BLE001 - handed to whoever asks for the result
-            future.set_exception(exc)
-
-    threading.Thread(target=run, name=f"autograder-{function.__name__}", daemon=True).start()
-    return future
 
 
 # -- batches across processes -------------------------------------------

@@ -29,6 +29,7 @@ import sys
 import tempfile
 import threading
 import time
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -371,6 +372,55 @@ def _probe(iso: Isolation, setup: dict | None = None):
     finally:
         if not keep:
             worker.close()
+
+
+def worker_setup(limits, banned, banned_why: str) -> dict:
+    """What a worker is started with: the same for every submission of an assignment,
+    so any idle worker (the sandbox probe's, say) can serve the next submission."""
+    return {
+        "limits": {
+            "memory_mb": limits.memory_mb,
+            "cpu_seconds": limits.cpu_seconds,
+            "open_files": limits.open_files,
+            "file_size_mb": limits.file_size_mb,
+            "processes": limits.processes if os.geteuid() == 0 else 0,
+        },
+        "banned": list(banned),
+        "banned_why": banned_why,
+    }
+
+
+def background(function, *args) -> Future:
+    """Run function(*args) in a thread; its Future holds the result or the exception."""
+    future: Future = Future()
+
+    def run():
+        try:
+            future.set_result(function(*args))
+        except BaseException as exc:  # noqa: BLE001 - handed to whoever asks for the result
+            future.set_exception(exc)
+
+    threading.Thread(target=run, name=f"autograder-{function.__name__}", daemon=True).start()
+    return future
+
+
+_soon: dict[str, tuple[Future, list]] = {}
+
+
+def detect_soon(protected: list[Path], setup: dict) -> tuple[Future, list]:
+    """detect() in a thread, started once per process and setup: (its Future, its ready workers).
+
+    The CLI calls this before it imports pytest and NumPy, so the probe
+    worker starts (in another process, on the other core) while they load.
+    """
+    import json
+
+    key = json.dumps([os.environ.get("AUTOGRADER_ISOLATION", ""), list(map(str, protected)), setup], sort_keys=True)
+    with _uid_lock:
+        if key not in _soon:
+            ready: list = []
+            _soon[key] = (background(detect, protected, setup, ready), ready)
+        return _soon[key]
 
 
 _detected: dict[str, Isolation] = {}

@@ -303,22 +303,6 @@ class _Decoder:
         raise BadValue(f"returned {cls}, which is not plain data: {why}")
 
 
-def worker_setup(limits, banned, banned_why: str) -> dict:
-    """What a worker is started with: the same for every submission of an assignment,
-    so any idle worker (the sandbox probe's, say) can serve the next submission."""
-    return {
-        "limits": {
-            "memory_mb": limits.memory_mb,
-            "cpu_seconds": limits.cpu_seconds,
-            "open_files": limits.open_files,
-            "file_size_mb": limits.file_size_mb,
-            "processes": limits.processes if os.geteuid() == 0 else 0,
-        },
-        "banned": list(banned),
-        "banned_why": banned_why,
-    }
-
-
 class StudentSession:
     """Everything the grader knows about one submission's running code."""
 
@@ -329,7 +313,7 @@ class StudentSession:
         self._starting: threading.Thread | None = None
         self.limits = limits
         self.seed = seed
-        self.setup = worker_setup(limits, banned, banned_why)
+        self.setup = sandbox.worker_setup(limits, banned, banned_why)
         self.max_reply_bytes = limits.memory_mb * 1024 * 1024
         self.worker: WorkerProcess | None = None
         self.spare: WorkerProcess | None = None
