@@ -60,6 +60,8 @@ python3 -m venv "$ROOT/venv"
 # unreadable to other users. A regular install would copy the hidden suites
 # into the venv's site-packages, readable by everyone.
 "$ROOT/venv/bin/python" -m pip install --quiet -e "$SOURCE"
+# Bytecode now, so no submission pays for compiling the engine and the suites.
+"$ROOT/venv/bin/python" -m compileall -q -x '/examples/' "$SOURCE/autograder" "$SOURCE/assignments" "$SOURCE/solutions" || true
 "$ROOT/venv/bin/python" -c "import numpy, pytest, nbformat; print('autograder environment ready')"
 """
 
