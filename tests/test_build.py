@@ -472,6 +472,13 @@ def test_unknown_limit_keys_are_refused(tmp_path):
     assert "known ones are" in message and "'test_seconds'" in message
 
 
+def test_limits_must_be_non_negative_numbers(tmp_path):
+    assert "limit 'test_seconds' must be a number >= 0, got -1" in load_error(
+        tmp_path, VALID_CONFIG.replace("test_seconds = 2", "test_seconds = -1"))
+    assert "limit 'give_up_after_timeouts' must be a number >= 0, got 'two'" in load_error(
+        tmp_path, VALID_CONFIG.replace("test_seconds = 2", "test_seconds = 2\ngive_up_after_timeouts = \"two\""))
+
+
 def test_other_config_mistakes_are_one_line_errors(tmp_path):
     assert "missing 'contract'" in load_error(tmp_path, VALID_CONFIG.replace('contract = ["add", "double"]\n', ""))
     assert "a question item appears twice" in load_error(
