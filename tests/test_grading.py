@@ -425,3 +425,46 @@ def test_student_random_draws_follow_the_submission_seed(tmp_path):
 
     first, again, other = draw(11), draw(11), draw(12)
     assert first == again != other
+
+
+def test_notebooks_of_the_current_and_older_formats_give_the_same_cells(tmp_path):
+    import nbformat.v3
+
+    code = ["import numpy as np", "%matplotlib inline\nx = np.zeros(3)", "def f():\n    return 1"]
+    v4 = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# Title")]
+                                  + [nbformat.v4.new_code_cell(c) for c in code])
+    nbformat.write(v4, tmp_path / "v4.ipynb")
+    v3 = nbformat.v3.new_notebook(worksheets=[nbformat.v3.new_worksheet(
+        cells=[nbformat.v3.new_text_cell("markdown", source="# Title")]
+        + [nbformat.v3.new_code_cell(input=c) for c in code])])
+    (tmp_path / "v3.ipynb").write_text(nbformat.v3.writes_json(v3))
+    cells = submission.notebook_cells(tmp_path / "v4.ipynb")
+    assert [n for n, _ in cells] == [2, 3, 4]
+    assert "pass  # skipped by the grader" in cells[1][1] and "x = np.zeros(3)" in cells[1][1]
+    assert submission.notebook_cells(tmp_path / "v3.ipynb") == cells
+    (tmp_path / "odd.ipynb").write_text('{"nbformat": 4, "nbformat_minor": 5, "metadata": {}, '
+                                        '"cells": [{"cell_type": "code", "source": 7}]}')
+    with pytest.raises(ValueError, match="cell 1 has no readable source"):
+        submission.notebook_cells(tmp_path / "odd.ipynb")
+
+
+def test_installed_pytest_plugins_do_not_touch_the_grade(tmp_path):
+    """A pytest11 entry point (pytest-randomly, or worse) is not loaded into the hidden suite's run."""
+    site = tmp_path / "site"
+    dist = site / "sabotage-1.0.dist-info"
+    dist.mkdir(parents=True)
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: sabotage\nVersion: 1.0\n")
+    (dist / "entry_points.txt").write_text("[pytest11]\nsabotage = sabotage_plugin\n")
+    (site / "sabotage_plugin.py").write_text(
+        "def pytest_collection_modifyitems(items):\n    del items[: len(items) // 2]  # drop half the checks\n"
+    )
+    probe = subprocess.run([sys.executable, "-c", "import importlib.metadata as m; "
+                            "print([e.name for e in m.entry_points(group='pytest11')])"],
+                           capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(site)})
+    assert "sabotage" in probe.stdout  # the plugin is really installed for that interpreter
+    out = tmp_path / "out"
+    result = run_kit("grade", CNN.reference_module, "--out", out, "--quiet",
+                     env={"PYTHONPATH": f"{site}{os.pathsep}{ROOT}"})
+    assert result.returncode == 0, result.stderr
+    grade = json.loads((out / "cnn_layers" / "grade.json").read_text())
+    assert grade["score"] == 100 and len(grade["tests"]) > 60

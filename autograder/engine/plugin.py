@@ -8,6 +8,7 @@ own message or the student's error, never the suite's source or traceback.
 
 from __future__ import annotations
 
+import os
 import time
 import types
 import zlib
@@ -182,7 +183,18 @@ def run_suite(plugin: GradingPlugin, files: list[Path], rootdir: Path) -> None:
         "-o", "console_output_style=classic",
     ]
     started = time.monotonic()
-    code = pytest.main(args, plugins=[plugin])
+    # Only our plugin: a pytest plugin that happens to be installed (pytest-randomly
+    # reseeds and reorders tests, say) must not change a grade, and finding them all
+    # through package metadata costs time per submission.
+    autoload = os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD")
+    os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
+    try:
+        code = pytest.main(args, plugins=[plugin])
+    finally:
+        if autoload is None:
+            del os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"]
+        else:
+            os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = autoload
     if code not in (0, 1) or plugin.problems:
         detail = "; ".join(plugin.problems) or f"pytest exited with code {int(code)}"
         raise RuntimeError(f"the hidden suite could not run ({detail}, after {time.monotonic() - started:.1f} s)")
