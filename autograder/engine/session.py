@@ -329,6 +329,7 @@ class StudentSession:
         self.timing = {"worker_start": [], "load": []}
         self.incident: StudentError | None = None
         # Per callable label: calls that ran out of time, and whether one ever returned.
+        self._module_names: dict[tuple[int, str], Remote] = {}
         self.timeouts: dict[str, int] = {}
         self.returned: set[str] = set()
         self._call_timed_out = False
@@ -397,6 +398,7 @@ class StudentSession:
         worker, self.spare = (self.spare or self._new_worker()), None
         self.worker = worker
         self.generation += 1
+        self._module_names.clear()
         try:
             self._load(worker)
         except StudentError as exc:
@@ -540,6 +542,13 @@ class StudentSession:
 
     def getattr(self, remote: Remote, name: str):
         if remote._id == 0:
+            # A module-level function or class is looked up once per worker: a suite
+            # names student.conv2d_forward before every call, and each lookup is a
+            # round trip. (Were the student's code to rebind the name, its own earlier
+            # object would be called: its own code either way.)
+            cached = self._module_names.get((self.generation, name))
+            if cached is not None and self.worker is not None and self.worker.alive:
+                return cached
             remote = self.module()
         self._check_generation(remote)
         try:
@@ -552,6 +561,8 @@ class StudentSession:
             raise
         if isinstance(value, Remote):
             object.__setattr__(value, "_label", name if remote._id == 0 else f"{remote._cls}.{name}")
+            if remote._id == 0 and value._cls in ("function", "type"):
+                self._module_names[(value._generation, name)] = value
         return value
 
     def setattr(self, remote: Remote, name: str, value) -> None:
