@@ -724,3 +724,18 @@ def test_the_hidden_suites_batched_numerical_gradients_match_entry_by_entry_ones
     for batched, param in zip(conv_numerical_gradients(ref, dout, x, w, b, stride, padding), (x, w, b)):
         assert batched.shape == param.shape
         np.testing.assert_allclose(batched, numerical_gradient(loss, param), rtol=1e-7, atol=1e-9)
+
+
+@pytest.mark.parametrize("pool_size, stride", [((2, 3), (1, 2)), (3, 1), (2, None)])
+def test_the_hidden_suites_batched_pooling_gradient_matches_the_entry_by_entry_one(pool_size, stride):
+    from autograder.suites.cnn.gradients import batch_numerical_gradient, numerical_gradient
+
+    rng = np.random.default_rng(3)
+    x = rng.permutation(2 * 2 * 6 * 7).reshape(2, 2, 6, 7) / 10.0  # distinct values: no ties to break
+    dout = rng.standard_normal(ref.maxpool_forward(x, pool_size, stride).shape)
+    batched = batch_numerical_gradient(
+        lambda xs: np.einsum("knchw,nchw->k", ref.maxpool_forward(
+            xs.reshape(-1, *x.shape[1:]), pool_size, stride).reshape(len(xs), *dout.shape), dout), x)
+    single = numerical_gradient(lambda: float(np.sum(dout * ref.maxpool_forward(x, pool_size, stride))), x)
+    np.testing.assert_allclose(batched, single, rtol=1e-7, atol=1e-9)
+    np.testing.assert_allclose(batched, ref.maxpool_backward(dout, x, pool_size, stride), rtol=1e-6, atol=1e-8)

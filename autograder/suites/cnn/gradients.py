@@ -18,42 +18,42 @@ def numerical_gradient(f, x, eps=1e-5):
     return grad
 
 
+def batch_numerical_gradient(losses, x, eps=1e-5):
+    """numerical_gradient of a batched loss: losses(stack) gives the loss of each x in stack.
+
+    Every entry of x is moved up and down in its own copy, and all copies go
+    through `losses` in two calls: the same central differences, far fewer calls.
+    """
+    copies = np.repeat(x[None].astype(np.float64), x.size, axis=0).reshape(x.size, -1)
+    entries = np.arange(x.size)
+    copies[entries, entries] += eps
+    up = losses(copies.reshape(x.size, *x.shape))
+    copies[entries, entries] -= 2 * eps
+    down = losses(copies.reshape(x.size, *x.shape))
+    return ((up - down) / (2 * eps)).reshape(x.shape)
+
+
 def conv_numerical_gradients(reference, dout, x, w, b, stride, padding, eps=1e-5):
     """(dx, dw, db) of sum(dout * conv2d_forward(x, w, b, ...)) by central differences.
 
-    The same differences as numerical_gradient, but every perturbed copy goes
-    through the reference in one call: copies of x as extra images of the
-    batch, copies of w and b as extra filters. One forward pass per
-    parameter and sign, instead of one per entry.
+    Perturbed copies of x go through the reference as extra images of one
+    batch; copies of w and b as extra filters of one layer.
     """
     forward = lambda x_, w_, b_: reference.conv2d_forward(x_, w_, b_, stride, padding)  # noqa: E731
     N, F = x.shape[0], w.shape[0]
 
-    def bumps(param, sign):
-        """param repeated once per entry, that entry moved by sign * eps: (param.size, *param.shape)."""
-        copies = np.repeat(param[None], param.size, axis=0).reshape(param.size, -1)
-        copies[np.arange(param.size), np.arange(param.size)] += sign * eps
-        return copies.reshape(param.size, *param.shape)
+    def images(xs):  # (k, N, C, H, W) -> k losses
+        out = forward(xs.reshape(-1, *x.shape[1:]), w, b)
+        return np.einsum("knfij,nfij->k", out.reshape(len(xs), N, *out.shape[1:]), dout)
 
-    def loss_x(sign):
-        moved = bumps(x, sign)  # (x.size, N, C, H, W)
-        out = forward(moved.reshape(-1, *x.shape[1:]), w, b)
-        return np.einsum("knfij,nfij->k", out.reshape(x.size, N, *out.shape[1:]), dout)
+    def filters(ws, bs):  # k copies of (w, b) -> k losses
+        out = forward(x, ws.reshape(-1, *w.shape[1:]), bs.reshape(-1))  # (N, k * F, H_out, W_out)
+        return np.einsum("nkfij,nfij->k", out.reshape(N, len(ws), F, *out.shape[2:]), dout)
 
-    def loss_filters(moved_w, moved_b, copies):
-        out = forward(x, moved_w.reshape(-1, *w.shape[1:]), moved_b.reshape(-1))  # (N, copies * F, ...)
-        return np.einsum("nkfij,nfij->k", out.reshape(N, copies, F, *out.shape[2:]), dout)
-
-    def loss_w(sign):
-        return loss_filters(bumps(w, sign), np.repeat(b[None], w.size, axis=0), w.size)
-
-    def loss_b(sign):
-        return loss_filters(np.repeat(w[None], b.size, axis=0), bumps(b, sign), b.size)
-
-    return tuple(
-        ((loss(+1) - loss(-1)) / (2 * eps)).reshape(param.shape)
-        for loss, param in ((loss_x, x), (loss_w, w), (loss_b, b))
-    )
+    dx = batch_numerical_gradient(images, x, eps)
+    dw = batch_numerical_gradient(lambda ws: filters(ws, np.repeat(b[None], len(ws), axis=0)), w, eps)
+    db = batch_numerical_gradient(lambda bs: filters(np.repeat(w[None], len(bs), axis=0), bs), b, eps)
+    return dx, dw, db
 
 
 def relative_error(a, b):
