@@ -12,7 +12,9 @@ name, in a fixed shuffled order) mixes, for --count 100:
                                       with no cells)
    1  a submission that loops forever: the reference with
       `while True: pass` as the first statement of maxpool_forward,
-      placed in the middle of the batch
+      placed in the middle of the batch (each function that calls it
+      times out twice; then the engine stops calling it, so its other
+      tests are "not run", costing nothing)
 
 Smaller --count values keep the same proportions, and always one looping
 submission and one of each broken kind.
