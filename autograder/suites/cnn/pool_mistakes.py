@@ -61,14 +61,17 @@ def average_forward(ref, x, pool_size=2, stride=None):
 
 
 # maxpool_backward -------------------------------------------------------
-def global_mask_backward(dout, x, pool_size=2, stride=None):
+def global_mask_backward(dout, x, pool_size=2, stride=None, binary=False):
     """The lesson's method: one mask summed over all windows, then each window
-    multiplies its slice of that mask by its gradient."""
+    multiplies its slice of that mask by its gradient. `binary`: the mask is
+    clipped to 0/1 first (np.minimum(mask, 1), or `mask[...] = 1`)."""
     x = np.asarray(x, dtype=np.float64)
     mask = np.zeros_like(x)
     for n, c, i, j, top, left in _positions(x, pool_size, stride):
         where = _window(x, n, c, top, left, pool_size)
         mask[where] += x[where] == x[where].max()
+    if binary:
+        mask = np.minimum(mask, 1)
     dx = np.zeros_like(x)
     for n, c, i, j, top, left in _positions(x, pool_size, stride):
         where = _window(x, n, c, top, left, pool_size)
@@ -131,6 +134,10 @@ GLOBAL_MASK = (
     "use the lesson's global mask (a cell that is the maximum of one window also receives gradient "
     "from overlapping windows where it is not)"
 )
+GLOBAL_MASK_01 = (
+    "use one 0/1 mask of all windows' maxima (the lesson's global mask): a cell that is the maximum "
+    "of one window then also receives gradient from overlapping windows where it is not"
+)
 ALL_TIES = "give every tied maximum the full gradient"
 ASSIGN = (
     "assign (=) instead of adding (+=) where windows overlap (a fancy-indexed dx[rows, cols] += g "
@@ -144,13 +151,14 @@ def backward_mistakes(dout, x, pool_size=2, stride=None, ties_first=False):
     """The `mistakes` mapping for a maxpool_backward call (ties first for the tie checks)."""
     variants = {
         GLOBAL_MASK: lambda: global_mask_backward(dout, x, pool_size, stride),
+        GLOBAL_MASK_01: lambda: global_mask_backward(dout, x, pool_size, stride, binary=True),
         ALL_TIES: lambda: all_ties_backward(dout, x, pool_size, stride),
         ASSIGN: lambda: assign_backward(dout, x, pool_size, stride),
         ASSIGN_SLICE: lambda: assign_slice_backward(dout, x, pool_size, stride),
         LAST_MAX: lambda: last_max_backward(dout, x, pool_size, stride),
     }
     if ties_first:
-        order = [ALL_TIES, LAST_MAX, GLOBAL_MASK, ASSIGN, ASSIGN_SLICE]
+        order = [ALL_TIES, LAST_MAX, GLOBAL_MASK, GLOBAL_MASK_01, ASSIGN, ASSIGN_SLICE]
         variants = {phrase: variants[phrase] for phrase in order}
     return variants
 
