@@ -26,9 +26,24 @@ import numpy as np
 import pytest
 
 
-def check(item: str, weight: float = 1.0, seconds: float | None = None):
-    """Mark a test as grading `item` (a question of the config) with a weight."""
-    return pytest.mark.grade(item=item, weight=float(weight), seconds=seconds)
+def check(item: str, weight: float = 1.0, seconds: float | None = None, depends=()):
+    """Mark a test as grading `item` (a question of the config) with a weight.
+
+    `depends` names checks (test functions of the same file, or their names)
+    whose passing this one's points wait for, as check50's dependencies do:
+    a check of an error path or of a shape alone proves nothing a stub could
+    not, so it earns its points only together with a check of real values.
+    """
+    names = tuple(d if isinstance(d, str) else d.__name__ for d in depends)
+    return pytest.mark.grade(item=item, weight=float(weight), seconds=seconds, depends=names)
+
+
+class CheckFailed(AssertionError):
+    """A failed check; `mistake` is the id of the known mistake the output matches, if any."""
+
+    def __init__(self, message: str, mistake: str | None = None):
+        super().__init__(message)
+        self.mistake = mistake
 
 
 def kind_of(value) -> str:
@@ -100,22 +115,23 @@ def same(
         if dtype is not None and actual.dtype != np.dtype(dtype):
             raise AssertionError(f"{what} returned the right values with dtype {actual.dtype}; expected {np.dtype(dtype)}")
         return actual
-    hint = name_mistake(actual, mistakes, rtol, atol)
+    phrase = name_mistake(actual, mistakes, rtol, atol)
+    hint = f" It matches what you get if you {phrase}." if phrase else ""
     if actual.shape != expected.shape:
-        raise AssertionError(f"{what} returned shape {actual.shape}; expected {expected.shape}.{hint}")
-    raise AssertionError(f"{what} returned wrong values: {first_difference(actual, expected)}.{hint}")
+        raise CheckFailed(f"{what} returned shape {actual.shape}; expected {expected.shape}.{hint}", phrase)
+    raise CheckFailed(f"{what} returned wrong values: {first_difference(actual, expected)}.{hint}", phrase)
 
 
-def name_mistake(actual, mistakes, rtol: float = 1e-6, atol: float = 1e-8) -> str:
-    """" It matches what you get if you <mistake>." for the first variant it matches, else ""."""
+def name_mistake(actual, mistakes, rtol: float = 1e-6, atol: float = 1e-8) -> str | None:
+    """The key (the mistake's phrase) of the first variant in `mistakes` that `actual` matches, else None."""
     for phrase, compute in (mistakes or {}).items():
         try:
             variant = compute()
         except Exception:  # noqa: BLE001 - a variant that does not apply to these inputs
             continue
         if matches(actual, variant, rtol, atol):
-            return f" It matches what you get if you {phrase}."
-    return ""
+            return phrase
+    return None
 
 
 def unchanged(student, value, call: Callable[[object], object], what: str, argument: str = "its input"):

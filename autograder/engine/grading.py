@@ -33,6 +33,7 @@ class TestGrade:
     output: str
     kind: str
     duration: float
+    mistake: str | None = None
 
 
 @dataclass
@@ -155,6 +156,7 @@ class Grader:
 
     def _score(self, sub, plugin, session, seed) -> Grade:
         a = self.assignment
+        plugin.withhold_unmet()
         outcomes = sorted(plugin.outcomes.values(), key=lambda o: o.order)
         weights: dict[str, float] = {}
         for o in outcomes:
@@ -163,7 +165,7 @@ class Grader:
         for o in outcomes:
             q_index = [q.item for q in a.questions].index(o.item)
             counters[o.item] = counters.get(o.item, 0) + 1
-            max_score = a.question(o.item).points * o.weight / weights[o.item]
+            max_score = a.question(o.item).points * o.weight / weights[o.item] if weights[o.item] else 0.0
             score = max_score if o.passed else 0.0
             by_item[o.item] += score
             tests.append(TestGrade(
@@ -177,6 +179,7 @@ class Grader:
                 output="" if o.passed else o.message,
                 kind=o.kind,
                 duration=round(o.duration, 4),
+                mistake=o.mistake,
             ))
         total = round(sum(by_item.values()), 2)
         if session.load_error is not None:

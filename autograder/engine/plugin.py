@@ -33,6 +33,12 @@ class TestOutcome:
     message: str = ""
     duration: float = 0.0
     order: tuple = field(default_factory=tuple)
+    # The known mistake the failure matched (a suite's id for it), as data.
+    mistake: str | None = None
+    # Checks of the same file whose passing this one's points wait for.
+    depends: tuple = ()
+    function: str = ""
+    file: str = ""
 
 
 def _title(item: pytest.Item) -> str:
@@ -97,22 +103,51 @@ class GradingPlugin:
         for position, item in enumerate(items):
             path = Path(str(item.path)).resolve()
             marker = item.get_closest_marker("grade")
+            depends = ()
             if path.parent == self.public_dir:
+                # Public checks earn no points: their inputs and expected outputs ship
+                # with the handout, so a lookup table would pass them. They run, and
+                # are shown, so a student sees the grader agree with the handout.
                 question = path.stem.removeprefix("test_")
-                weight, visibility = 1.0, "visible"
+                weight, visibility = 0.0, "visible"
             elif marker is not None:
                 question = marker.kwargs.get("item")
                 weight, visibility = float(marker.kwargs.get("weight", 1.0)), "after_published"
+                depends = tuple(marker.kwargs.get("depends", ()))
             else:
                 self.problems.append(f"{item.nodeid} has no @check(...) naming the question it grades")
                 continue
             if question not in self.questions:
                 self.problems.append(f"{item.nodeid} grades '{question}', which is not a question of the config")
                 continue
-            outcome = TestOutcome(item.nodeid, question, _title(item), weight, visibility)
+            outcome = TestOutcome(item.nodeid, question, _title(item), weight, visibility, depends=depends,
+                                  function=getattr(item, "originalname", item.name), file=str(path))
             outcome.order = (self.questions.index(question), visibility != "visible", position)
             self.outcomes[item.nodeid] = outcome
         items.sort(key=lambda i: self.outcomes[i.nodeid].order if i.nodeid in self.outcomes else (999,))
+        for outcome in self.outcomes.values():
+            for name in outcome.depends:
+                if not self._checks_named(outcome.file, name):
+                    self.problems.append(f"{outcome.nodeid} depends on '{name}', which is not a check of its file")
+
+    def _checks_named(self, file: str, name: str) -> list[TestOutcome]:
+        """Every outcome of the check function `name` in `file` (several when it is parametrized)."""
+        return [o for o in self.outcomes.values() if o.file == file and o.function == name]
+
+    def withhold_unmet(self) -> None:
+        """Fail each passed check whose dependencies did not all pass (repeated: chains settle)."""
+        changed = True
+        while changed:
+            changed = False
+            for outcome in self.outcomes.values():
+                if not outcome.passed:
+                    continue
+                unmet = [o for name in outcome.depends for o in self._checks_named(outcome.file, name) if not o.passed]
+                if unmet:
+                    # It passed, but what it checks (an error raised, a shape) a stub could do too.
+                    outcome.passed, outcome.kind, changed = False, "unmet", True
+                    outcome.message = "counts only once this check passes too: " + "; ".join(
+                        dict.fromkeys(u.title for u in unmet))
 
     # -- running -------------------------------------------------------
     def _seconds(self, item) -> float:
@@ -149,6 +184,7 @@ class GradingPlugin:
             if outcome.kind == "pass" or call.when == "call":
                 outcome.passed = False
                 outcome.kind, outcome.message = self._explain(call.excinfo)
+                outcome.mistake = getattr(call.excinfo.value, "mistake", None) if call.excinfo else None
         if call.when == "teardown":
             self.session.end_test()
 

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from autograder.suite import check, expect_shape, name_mistake, same
+from autograder.suite import CheckFailed, check, expect_shape, name_mistake, same
 
 from . import pool_mistakes
 from .gradients import batch_numerical_gradient, check_gradient
@@ -74,8 +74,9 @@ def test_numerical_gradient(student, reference, rng):
         try:
             check_gradient(dx, expected, what)
         except AssertionError as failure:
-            hint = name_mistake(dx, pool_mistakes.backward_mistakes(dout, x, pool_size, stride))
-            raise AssertionError(f"{str(failure).rstrip('.')}.{hint}") from None
+            phrase = name_mistake(dx, pool_mistakes.backward_mistakes(dout, x, pool_size, stride))
+            hint = f" It matches what you get if you {phrase}." if phrase else ""
+            raise CheckFailed(f"{str(failure).rstrip('.')}.{hint}", phrase) from None
 
 
 @check("maxpool_backward", weight=2)
@@ -99,10 +100,11 @@ def test_sum_of_dx_equals_sum_of_dout(student, reference, rng):
     dx = expect_shape(student.maxpool_backward(dout, x, pool_size, stride=stride), x.shape, what)
     got, want = float(np.sum(dx)), float(np.sum(dout))
     if not np.isclose(got, want, rtol=1e-9, atol=1e-9):
-        hint = name_mistake(dx, pool_mistakes.backward_mistakes(dout, x, pool_size, stride, ties_first=True))
-        raise AssertionError(
+        phrase = name_mistake(dx, pool_mistakes.backward_mistakes(dout, x, pool_size, stride, ties_first=True))
+        hint = f" It matches what you get if you {phrase}." if phrase else ""
+        raise CheckFailed(
             f"{what} returned a dx that sums to {got:.6g}, but dout sums to {want:.6g}; every window "
-            f"should pass its gradient to exactly one cell.{hint}"
+            f"should pass its gradient to exactly one cell.{hint}", phrase
         )
 
 
