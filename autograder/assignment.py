@@ -52,6 +52,13 @@ class Limits:
     # A callable that timed out this many times without ever returning is not
     # called again in that submission (0: always call it).
     give_up_after_timeouts: int = 2
+    # Seconds of student time for a whole submission: worker starts, loading and calls.
+    submission_seconds: float = 300.0
+    # Each RAM folder of a sandboxed worker (its home, /tmp); outside a sandbox, how far
+    # the host's free disk space may drop while a worker runs.
+    disk_mb: int = 64
+    # The most array data one reply from the worker may carry.
+    reply_mb: int = 64
 
 
 @dataclass(frozen=True)
@@ -68,6 +75,8 @@ class Assignment:
     banned_imports: tuple[str, ...]
     banned_why: str
     suite: Path
+    # Third-party packages student code may import: the only ones the sandbox shows.
+    sandbox_packages: tuple[str, ...] = ("numpy",)
     extra: dict = field(default_factory=dict, compare=False)
 
     @property
@@ -88,8 +97,11 @@ class Assignment:
 
     @property
     def private_paths(self) -> list[Path]:
-        """Everything student code must not see: the sandbox hides these, or checks they are unreadable."""
-        return [self.root / "solutions", self.root / "autograder", self.folder, self.root / "tests"]
+        """Everything student code must not see: the sandbox hides these, or checks they are unreadable.
+
+        The kit's whole folder (its .git, tests and any built files too), and
+        the assignment's folder where it lives elsewhere."""
+        return [self.root, self.root / "solutions", self.root / "autograder", self.folder]
 
     @property
     def total_points(self) -> float:
@@ -172,6 +184,7 @@ def load(name_or_path: str | os.PathLike = "cnn", root: Path | None = None) -> A
         banned_imports=tuple(banned.get("imports", ())),
         banned_why=banned.get("why", "it is not allowed in this assignment"),
         suite=suite,
+        sandbox_packages=tuple(config.get("sandbox", {}).get("packages", ["numpy"])),
         extra=config,
     )
 

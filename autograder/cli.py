@@ -58,19 +58,12 @@ def _one_assignment(name: str | None) -> assignments.Assignment:
 
 
 def _submission_paths(args_paths: list[str]) -> list[Path]:
-    paths, names = [], {}
+    paths = []
     for raw in args_paths:
         path = Path(raw)
         if not path.exists():
             raise UsageError(f"{raw} does not exist; pass .py, .ipynb, .zip files or folders")
         paths.append(path)
-    from .engine.submission import submission_name
-
-    for path in paths:
-        name = submission_name(path)
-        if name in names and names[name] != path:
-            raise UsageError(f"{names[name]} and {path} would both be graded as '{name}'; rename one")
-        names[name] = path
     return list(dict.fromkeys(paths))
 
 
@@ -79,8 +72,10 @@ def grade_batch(a, paths: list[Path], out: Path, jobs: int, resume: bool, seed, 
     from tqdm import tqdm
 
     from .engine import grading, report, sandbox
-    from .engine.submission import submission_name
+    from .engine.submission import unique_names
 
+    # Names are decided once, here: safe as folder names, collisions resolved (_2, _3).
+    name_of = unique_names(paths)
     out.mkdir(parents=True, exist_ok=True)
     book = report.Gradebook(out / "grades.csv", [q.item for q in a.questions])
     try:
@@ -90,7 +85,7 @@ def grade_batch(a, paths: list[Path], out: Path, jobs: int, resume: bool, seed, 
     grades: dict[str, grading.Grade] = {}
     todo = []
     for path in paths:
-        name = submission_name(path)
+        name = name_of[path]
         saved = out / name / "grade.json"
         if resume and name in done and saved.is_file():
             import json
@@ -108,29 +103,28 @@ def grade_batch(a, paths: list[Path], out: Path, jobs: int, resume: bool, seed, 
         bar.update()
 
     try:
-        _grade_all(a, todo, jobs, seed, public_only, finish)
-    except sandbox.SandboxUnavailable as exc:
-        raise UsageError(
-            f"{exc}; install bubblewrap, run as root, or set AUTOGRADER_ISOLATION=none to grade without a sandbox"
-        ) from None
+        _grade_all(a, todo, jobs, seed, public_only, finish, protect=[out], name_of=name_of)
+    except sandbox.SandboxUnavailable as exc:  # its message says what to do
+        raise UsageError(str(exc)) from None
     finally:
         bar.close()
-    return [grades[submission_name(p)] for p in paths if submission_name(p) in grades]
+    return [grades[name_of[p]] for p in paths if name_of[p] in grades]
 
 
-def _grade_all(a, todo: list[Path], jobs: int, seed, public_only: bool, finish) -> None:
+def _grade_all(a, todo: list[Path], jobs: int, seed, public_only: bool, finish, protect=(), name_of=None) -> None:
     from .engine import grading, sandbox
 
     if jobs <= 1 or len(todo) <= 1:
-        grader = grading.Grader(a, seed=seed, public_only=public_only)
+        grader = grading.Grader(a, seed=seed, public_only=public_only, protect=protect)
         try:
             for path in todo:
                 try:
-                    finish(grader.grade(path))
+                    finish(grader.grade(path, name=name_of[path]))
                 except sandbox.SandboxUnavailable:
                     raise
                 except Exception as exc:  # noqa: BLE001 - the batch goes on; the reason is kept
-                    finish(grading.failed_grade(grader, path, f"grader error: {type(exc).__name__}: {exc}"))
+                    finish(grading.failed_grade(grader, path, f"grader error: {type(exc).__name__}: {exc}",
+                                                name_of[path]))
         finally:
             grader.close()
     else:
@@ -140,9 +134,9 @@ def _grade_all(a, todo: list[Path], jobs: int, seed, public_only: bool, finish) 
         context = multiprocessing.get_context("spawn")
         with ProcessPoolExecutor(
             max_workers=jobs, mp_context=context, initializer=grading._job_init,
-            initargs=(a.name, str(a.root), None, seed, public_only),
+            initargs=(a.name, str(a.root), None, seed, public_only, [str(p) for p in protect]),
         ) as pool:
-            futures = [pool.submit(grading._job_grade, str(p)) for p in todo]
+            futures = [pool.submit(grading._job_grade, str(p), name_of[p]) for p in todo]
             for future in as_completed(futures):
                 finish(grading.Grade.from_dict(future.result()))
 
@@ -154,12 +148,14 @@ def print_gradebook(grades, a) -> None:
         print(f"{g.name:<{width}}  {g.score:>7g}  {g.status}")
 
 
-def _probe_sandbox_early(a) -> None:
+def _probe_sandbox_early(a, protect=()) -> None:
     """Start the sandbox probe now: its worker (~0.2 s to start) comes up in another
-    process while this one imports pytest and NumPy, then grades the first submission."""
+    process while this one imports pytest and NumPy, then grades the first submission.
+    `protect` must be what the Grader will be given, or the probe is not the one it uses."""
     from .engine import sandbox
 
-    sandbox.detect_soon(a.private_paths, sandbox.worker_setup(a.limits, a.banned_imports, a.banned_why))
+    sandbox.detect_soon(a.private_paths + [Path(p) for p in protect],
+                        sandbox.worker_setup(a.limits, a.banned_imports, a.banned_why, a.sandbox_packages))
 
 
 def cmd_grade(args) -> int:
@@ -169,7 +165,7 @@ def cmd_grade(args) -> int:
     if args.jobs < 1:
         raise UsageError("--jobs must be at least 1")
     if args.jobs == 1:  # with --jobs N, each worker process of the pool probes for itself
-        _probe_sandbox_early(a)
+        _probe_sandbox_early(a, [Path(args.out)])
 
     from .integrations import classreport, exports, junit
     out = Path(args.out)

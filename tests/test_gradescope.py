@@ -309,19 +309,20 @@ def test_student_code_under_the_user_level_cannot_read_the_reference(work, zip_p
     thief = steal_source(target)
     (root / "submission" / "cnn_layers.py").write_bytes(thief)
 
-    # Control: before run_autograder's chmod, the same uid-level sandbox lets it read the
-    # unpacked reference, and the theft pays (so the attack is real).
+    # Control: before run_autograder's chmod the unpacked reference is readable by others,
+    # and the uid level refuses to grade at all (one line, with the chmod that fixes it)
+    # rather than let student code read it.
     control_dir = work / "control"
     control_dir.mkdir()
     (control_dir / "Mallory.py").write_bytes(thief)
     assert sandbox.readable_by_others([target]) == [str(target)]
     graded = kit("grade", control_dir / "Mallory.py", "--out", work / "control-out", "--quiet",
-                 env={**fallback, "AUTOGRADER_ROOT": str(root / "source")}, cwd=root / "source")
-    assert graded.returncode == 0, graded.stderr
-    control = json.loads((work / "control-out" / "Mallory" / "grade.json").read_text())
-    assert control["isolation"].startswith("Unprivileged user")
-    assert "could read" in control["isolation"]  # the engine's own warning about the readable kit
-    assert "FOUND" in control["printed"] and control["score"] == 100
+                 env={**fallback, "AUTOGRADER_ROOT": str(root / "source"), "AUTOGRADER_ISOLATION": "user"},
+                 cwd=root / "source")
+    assert graded.returncode == 2, graded.stderr
+    assert "chmod -R o-rwx" in graded.stderr and str(root / "source") in graded.stderr
+    assert len(graded.stderr.strip().splitlines()) == 1
+    assert not (work / "control-out" / "Mallory").exists()
 
     # In Gradescope's flow: the read is refused and the grade is its honest work's.
     results = run_autograder(root, env=fallback)

@@ -171,14 +171,30 @@ _CHECK = (statistics.mean([1, 2]) + float(fractions.Fraction(1, 2)) + float(deci
 """
 
 
-def run_batch(tmp: Path, level: str, cases: list[str], extras: tuple[str, ...] = (), extra_env=None) -> Batch:
+def private_kit(tmp: Path) -> Path:
+    """A copy of the kit only root can read, as run_autograder leaves it on Gradescope.
+
+    The unprivileged-uid level refuses to grade while the kit is readable by
+    other users; a checkout usually is.
+    """
+    kit = tmp / "kit"
+    kit.mkdir()
+    for name in ("autograder", "assignments", "solutions", "student_template"):
+        shutil.copytree(ROOT / name, kit / name, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    shutil.copyfile(ROOT / "pyproject.toml", kit / "pyproject.toml")
+    tmp.chmod(0o700)
+    return kit
+
+
+def run_batch(tmp: Path, level: str, cases: list[str], extras: tuple[str, ...] = (), extra_env=None,
+              kit: Path = ROOT) -> Batch:
     """Write the cases and their twins, grade them all in one command, collect the results."""
     mark = str(random.SystemRandom().randrange(10**11, 10**12))  # 12 digits, also a valid sleep time
     subs, out, run = tmp / "subs", tmp / "out", tmp / "run"
     for folder in (subs, run):
         folder.mkdir()
     ref = reference_source()
-    subst = {"@KIT@": str(ROOT), "@OUT@": str(out), "@MARK@": mark, "@SUBS@": str(subs),
+    subst = {"@KIT@": str(kit), "@OUT@": str(out), "@MARK@": mark, "@SUBS@": str(subs),
              "@VICTIM@": str(subs / "victim.py"), "@CONFTEST_RAN@": str(tmp / "conftest_ran.txt")}
 
     def fill(text: str) -> str:
@@ -233,7 +249,9 @@ def run_batch(tmp: Path, level: str, cases: list[str], extras: tuple[str, ...] =
 
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AUTOGRADER_", "PYTEST_"))}
     env["AUTOGRADER_ISOLATION"] = level
-    env["PYTHONPATH"] = str(ROOT)
+    env["PYTHONPATH"] = str(kit)
+    if kit != ROOT:
+        env["AUTOGRADER_ROOT"] = str(kit)
     env.update(extra_env or {})
     if level == "namespace":
         # The grader's own temporary folders (zip extraction, workers' folders)
@@ -255,6 +273,7 @@ def run_batch(tmp: Path, level: str, cases: list[str], extras: tuple[str, ...] =
     kill_marked(mark)  # leave the machine clean even when the check below fails
     from autograder.engine.submission import submission_name
 
+    extra["kit"] = kit
     batch = Batch(level, tmp, subs, out, mark, twins, proc, elapsed, [submission_name(p) for p in paths],
                   leftovers, extra)
     assert proc.returncode == 0, f"grading failed ({proc.returncode}): {proc.stderr[-3000:]}"
@@ -288,14 +307,17 @@ def ns(tmp_path_factory):
 def user(tmp_path_factory, public_python):
     if os.geteuid() != 0:
         pytest.skip("the user level needs root")
-    # As on Gradescope, the worker's Python is one other users can read.
-    return run_batch(tmp_path_factory.mktemp("user"), "user", USER_CASES, ("victim", "stdlib_imports"),
-                     extra_env={"AUTOGRADER_WORKER_PYTHON": public_python})
+    # As on Gradescope, the worker's Python is one other users can read, and the kit is not.
+    tmp = tmp_path_factory.mktemp("user")
+    return run_batch(tmp, "user", USER_CASES, ("victim", "stdlib_imports"),
+                     extra_env={"AUTOGRADER_WORKER_PYTHON": public_python}, kit=private_kit(tmp))
 
 
 @pytest.fixture(scope="module")
-def plain(tmp_path_factory):
-    return run_batch(tmp_path_factory.mktemp("none"), "none", NONE_CASES, ("stdlib_imports",))
+def plain(tmp_path_factory, public_python):
+    # Even with no sandbox, student code does not run as root: as root, it needs a public Python.
+    env = {"AUTOGRADER_WORKER_PYTHON": public_python} if os.geteuid() == 0 else {}
+    return run_batch(tmp_path_factory.mktemp("none"), "none", NONE_CASES, ("stdlib_imports",), extra_env=env)
 
 
 # -- helpers for assertions ----------------------------------------------------
@@ -588,7 +610,8 @@ def test_user_level_batch(user):
 def test_plain_level_batch(plain):
     check_batch(plain)
     iso = plain.results("honest")["extra_data"]["isolation"]
-    assert iso.startswith("Plain subprocess"), iso
+    assert iso.startswith("No sandbox"), iso
+    assert "student code could read" in iso  # the warning every result of this level carries
 
 
 @pytest.mark.parametrize("level", ["user", "plain"])
@@ -608,18 +631,23 @@ def test_fallback_exit_and_loop(level, request):
 
 @pytest.mark.parametrize("level", ["user", "plain"])
 def test_fallback_reading_the_reference_is_reported(level, request):
-    """Weaker isolation may let student code read the kit; then the results must say so."""
+    """The uid level refuses a readable kit; with no sandbox, the results must say what it could read."""
     batch = request.getfixturevalue(level)
     grade = batch.grade("read_reference")
     assert "SEARCHED-REFERENCE" in grade["printed"] or "FOUND-REFERENCE" in grade["printed"], grade["printed"][-2000:]
     assert "reads files" in batch.flags("read_reference")
     iso = batch.results("read_reference")["extra_data"]["isolation"]
+    if level == "user":
+        # The uid level grades only once the kit it runs from is unreadable to others (else
+        # it refuses). Another copy elsewhere on the host (this machine's checkouts) it cannot
+        # know of: that limit is in the README's security section.
+        found = [line.split(" ", 1)[1] for line in grade["printed"].splitlines() if line.startswith("FOUND-REFERENCE ")]
+        assert not [f for f in found if f.startswith(str(batch.extra["kit"]))], found
+        if found:
+            return
     if "FOUND-REFERENCE" in grade["printed"]:
-        # It read the reference: the isolation line must have warned about exactly that.
-        if level == "user":
-            assert "student code could read" in iso and str(ROOT / "solutions") in iso, iso
-        else:
-            assert "can read its files" in iso, iso
+        # It read the reference: the isolation line must have warned that it could.
+        assert "student code could read" in iso, iso
     else:
         assert_same_grade(grade, batch.twin("read_reference"))
 

@@ -159,8 +159,9 @@ def test_canvas_gradebook_and_roster(baseline, canvas):
     for student, (user, direct, _) in CANVAS_EXPECTED.items():
         assert body[user][0] == student
         assert float(body[user][5]) == results(base, direct)["score"]
-    # The scores differ, so a mix-up of students would show.
-    assert len({row[5] for row in rows[2:]}) >= 3
+    # The scores differ, so a mix-up of the full-marks student with another would show
+    # (per-test identity with each student's own file is checked above).
+    assert len({row[5] for row in rows[2:]}) >= 2
     roster = json.loads((out / "roster.json").read_text(encoding="utf-8"))
     for student, (user, _, late) in CANVAS_EXPECTED.items():
         assert roster[student]["canvas_user_id"] == user
@@ -442,20 +443,6 @@ def check_marks(stdout: str) -> list[tuple[str, str]]:
     return [(m[2], "passed" if m[1] == "✓" else "failed") for m in map(CHECK_LINE.match, stdout.splitlines()) if m]
 
 
-def check_score(stdout: str) -> float:
-    return float(re.search(r"score on the public checks: ([\d.]+) / 100", stdout)[1])
-
-
-def public_score(data: dict) -> float:
-    """What the public tests alone give: each question's points shared among its public tests."""
-    visible = [t for t in data["tests"] if t["visibility"] == "visible"]
-    total = 0.0
-    for q in CNN.questions:
-        mine = [t for t in visible if t["tags"] == [q.item]]
-        total += q.points * sum(t["status"] == "passed" for t in mine) / len(mine)
-    return total
-
-
 def run_check(path: Path, cwd=ROOT):
     return kit("check", path, env={"PYTHONIOENCODING": "utf-8"}, cwd=cwd)
 
@@ -469,7 +456,8 @@ def test_check_agrees_with_grade_on_the_public_tests(baseline, tmp_path, name):
     data = results(base, name)
     visible = [t for t in data["tests"] if t["visibility"] == "visible"]
     assert check_marks(result.stdout) == [(t["name"], t["status"]) for t in visible]
-    assert check_score(result.stdout) == pytest.approx(public_score(data), abs=0.01)
+    passed = sum(t["status"] == "passed" for t in visible)
+    assert f"Public checks passed: {passed} of {len(visible)}. They earn no points" in result.stdout
     for t in visible:
         if t["status"] != "passed":
             assert t["output"].splitlines()[0] in result.stdout
@@ -489,7 +477,7 @@ def test_check_on_the_untouched_handout_names_each_missing_function(tmp_path):
     for function in ("conv_output_size", "pad", "conv2d_forward", "conv2d_backward", "maxpool_forward",
                      "maxpool_backward", "Conv2d.__init__", "MaxPool2d.__init__"):
         assert f"NotImplementedError: {function}:" in result.stdout, function
-    assert check_score(result.stdout) == 0
+    assert "Public checks passed: 0 of" in result.stdout
 
 
 def test_check_of_a_handout_folder_grades_the_module_and_writes_nothing(tmp_path):

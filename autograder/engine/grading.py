@@ -86,7 +86,7 @@ class Grader:
     """Grades submissions of one assignment; reusable across a batch."""
 
     def __init__(self, a: assignments.Assignment, secret: str | None = None, seed: int | None = None,
-                 public_only: bool = False):
+                 public_only: bool = False, protect=()):
         self.assignment = a
         self.secret = os.environ.get("AUTOGRADER_SECRET", "") if secret is None else secret
         self.fixed_seed = seed
@@ -97,8 +97,9 @@ class Grader:
             raise assignments.ConfigError(f"no hidden suite files (test_*.py) in {a.suite}")
         self.files = hidden + public
         self.rootdir = Path(os.path.commonpath([str(p.parent) for p in self.files]))
-        # Everything student code must not see, for the sandbox to hide or check.
-        self.protected = a.private_paths
+        # Everything student code must not see, for the sandbox to hide or check
+        # (with the batch's output folder, which holds every student's results).
+        self.protected = a.private_paths + [Path(p) for p in protect]
         # Probing the sandbox starts a worker (~0.1-0.2 s), in a thread while pytest starts
         # and collects (or earlier: the CLI starts it first); that worker, left running,
         # then serves the first submission.
@@ -126,18 +127,22 @@ class Grader:
     def seed(self, name: str) -> int:
         return self.fixed_seed if self.fixed_seed is not None else seed_for(self.assignment.name, name, self.secret)
 
-    def grade(self, path: Path, handout: Path | None = None) -> Grade:
+    def grade(self, path: Path, handout: Path | None = None, name: str | None = None) -> Grade:
         started = time.monotonic()
         a = self.assignment
         handout = handout or (a.template_dir / f"{a.module}.py")
-        sub = submission.resolve(Path(path), a.module, a.notebook, handout)
+        # Outside a namespace sandbox, a classmate's worker could read this file: refuse instead.
+        sandbox.require_hidden(self.isolation, [path])
+        sub = submission.resolve(Path(path), a.module, a.notebook, handout, name)
         seed = self.seed(sub.name)
-        session = StudentSession(sub, self._detection, a.limits, a.banned_imports, a.banned_why, seed)
+        session = StudentSession(sub, self._detection, a.limits, a.banned_imports, a.banned_why, seed,
+                                 a.sandbox_packages)
         findings = list(sub.findings)
         if sub.problem:
             session.load_error = StudentError(f"the submission could not be read: {sub.problem}")
         else:
-            findings += static.scan(sub.source, a.banned_imports)
+            findings += (static.scan_cells(sub.cells, a.banned_imports) if sub.kind == "notebook"
+                         else static.scan(sub.source, a.banned_imports))
             # The worker starts while pytest collects; the first test loads the
             # submission, and a load error then fails every test at once.
             session.prestart(background=True, ready=self._take_ready)
@@ -213,27 +218,28 @@ class Grader:
 _job_grader: Grader | None = None
 
 
-def _job_init(name: str, root: str, secret: str | None, seed: int | None, public_only: bool) -> None:
+def _job_init(name: str, root: str, secret: str | None, seed: int | None, public_only: bool, protect=()) -> None:
     global _job_grader
     os.environ["AUTOGRADER_ROOT"] = root
-    _job_grader = Grader(assignments.load(name, Path(root)), secret, seed, public_only)
+    _job_grader = Grader(assignments.load(name, Path(root)), secret, seed, public_only, protect)
 
 
-def _job_grade(path: str) -> dict:
+def _job_grade(path: str, name: str | None = None) -> dict:
     assert _job_grader is not None
     try:
-        return _job_grader.grade(Path(path)).to_dict()
+        return _job_grader.grade(Path(path), name=name).to_dict()
     except sandbox.SandboxUnavailable:
         raise  # nothing can be graded here: the batch stops with the reason
     except Exception as exc:  # noqa: BLE001 - the batch must go on; the reason is kept
-        return failed_grade(_job_grader, Path(path), f"grader error: {type(exc).__name__}: {exc}").to_dict()
+        return failed_grade(_job_grader, Path(path), f"grader error: {type(exc).__name__}: {exc}", name).to_dict()
 
 
-def failed_grade(grader: Grader, path: Path, reason: str) -> Grade:
+def failed_grade(grader: Grader, path: Path, reason: str, name: str | None = None) -> Grade:
     a = grader.assignment
+    name = name or submission.submission_name(path)
     return Grade(
-        name=submission.submission_name(path), origin=str(path), score=0.0, max_score=a.total_points,
-        status=reason, seed=grader.seed(submission.submission_name(path)), isolation=_isolation_summary(grader),
+        name=name, origin=str(path), score=0.0, max_score=a.total_points,
+        status=reason, seed=grader.seed(name), isolation=_isolation_summary(grader),
         by_item={q.item: 0.0 for q in a.questions},
     )
 

@@ -12,39 +12,24 @@ import os
 from pathlib import Path
 
 from .grading import Grade
+from .kinds import FLAG_OF_EVENT, FLAG_OF_TEST_KIND, Flag, event
 
-FLAG_KINDS = {
-    "banned-import": "used a banned import",
-    "refused-import": "tried a banned import (refused)",
-    "exit": "exits the process",
-    "patch": "patches libraries",
-    "spawn": "starts processes",
-    "write-file": "writes files",
-    "read-file": "reads files",
-    "network": "uses the network",
-    "ctypes": "uses ctypes",
-    "signal": "sends or handles signals",
-    "introspection": "inspects the interpreter",
-    "rigged-value": "defines rigged comparisons or array subclasses",
-    "subclass": "returned an ndarray subclass",
-    "conftest": "submitted a conftest.py",
-    "unsafe-zip": "zip had unsafe entries",
-    "symlink": "submitted symbolic links",
-}
+# Each event kind's flag phrase (kinds.py holds the one map; kept here for readers of events).
+FLAG_KINDS = {e.value: f.value for e, f in FLAG_OF_EVENT.items()}
 
 
 def flags(grade: Grade) -> list[str]:
-    """One short phrase per kind of suspicious behaviour, static and runtime."""
-    kinds = []
+    """One short phrase per kind of suspicious behaviour, static, observed and self-reported."""
+    found: list[Flag] = []
     for entry in grade.findings + grade.events:
-        kind = entry.get("kind", "")
-        if kind in FLAG_KINDS and FLAG_KINDS[kind] not in kinds:
-            kinds.append(FLAG_KINDS[kind])
-    if any(t.kind == "crash" for t in grade.tests):
-        kinds.append("crashed the worker")
-    if any(t.kind == "protocol" for t in grade.tests):
-        kinds.append("corrupted the grader's channel")
-    return kinds
+        flag = FLAG_OF_EVENT[event(str(entry.get("kind", "")))]
+        if flag not in found:
+            found.append(flag)
+    for t in grade.tests:
+        flag = FLAG_OF_TEST_KIND.get(t.kind)
+        if flag is not None and flag not in found:
+            found.append(flag)
+    return [f.value for f in found]
 
 
 def results_json(grade: Grade) -> dict:
@@ -56,7 +41,7 @@ def results_json(grade: Grade) -> dict:
     if public:
         output.append(
             f"Public checks: {sum(t.status == 'passed' for t in public)} of {len(public)} passed "
-            f"({sum(t.score for t in public):g} of {sum(t.max_score for t in public):g} points)."
+            "(they earn no points; the hidden checks decide the grade)."
         )
     output.append(f"Seed for this submission's inputs: {grade.seed}.")
     if not grade.status.startswith("graded"):
@@ -148,6 +133,22 @@ def feedback_markdown(grade: Grade, title: str, show_hidden: bool = True) -> str
     return "\n".join(lines)
 
 
+def csv_cell(value) -> str:
+    """A value as a CSV cell no spreadsheet runs as a formula ('=', '+', '-', '@' lead with a quote)."""
+    text = str(value)
+    if text[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        try:
+            float(text)
+            return text  # a number, negative or not, stays a number
+        except ValueError:
+            return "'" + text
+    return text
+
+
+def csv_row(values) -> list[str]:
+    return [csv_cell(v) for v in values]
+
+
 class Gradebook:
     """grades.csv, written row by row as submissions finish."""
 
@@ -177,8 +178,8 @@ class Gradebook:
     def add(self, grade: Grade) -> None:
         row = {"name": grade.name, "total": f"{grade.score:g}", "status": grade.status, "flags": "; ".join(flags(grade))}
         row.update({item: f"{score:g}" for item, score in grade.by_item.items()})
-        with open(self.path, "a", newline="", encoding="utf-8") as f:
-            csv.DictWriter(f, self.columns, extrasaction="ignore").writerow(row)
+        with open(self.path, "a", newline="", encoding="utf-8", errors="replace") as f:
+            csv.DictWriter(f, self.columns, extrasaction="ignore").writerow({k: csv_cell(v) for k, v in row.items()})
             f.flush()
             os.fsync(f.fileno())
 
@@ -186,9 +187,11 @@ class Gradebook:
 def write_submission(out: Path, grade: Grade, title: str) -> Path:
     folder = out / grade.name
     folder.mkdir(parents=True, exist_ok=True)
+    # Whatever text came from a submission (a lone surrogate in an error message, a file
+    # name that is not UTF-8), these writes do not fail: JSON escapes it, Markdown replaces it.
     tmp = folder / "results.json.tmp"
     tmp.write_text(json.dumps(results_json(grade), indent=2) + "\n", encoding="utf-8")
     tmp.replace(folder / "results.json")
-    (folder / "feedback.md").write_text(feedback_markdown(grade, title), encoding="utf-8")
+    (folder / "feedback.md").write_text(feedback_markdown(grade, title), encoding="utf-8", errors="replace")
     (folder / "grade.json").write_text(json.dumps(grade.to_dict(), indent=1) + "\n", encoding="utf-8")
     return folder

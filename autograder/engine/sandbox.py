@@ -1,21 +1,27 @@
 """Starting a worker process with the strongest isolation this host allows.
 
-Three levels, tried in this order (AUTOGRADER_ISOLATION=namespace|user|none
-forces one):
+Levels (AUTOGRADER_ISOLATION=namespace|user|none forces one; auto tries the
+first two, in order, and never falls back to none):
 
 - namespace: bubblewrap puts the worker in its own mount, PID, network, IPC
-  and UTS namespaces. It sees a read-only Python and NumPy, an empty
-  writable folder and nothing else: not the kit, its reference solutions or
-  hidden suites, nor other submissions. Killing the sandbox kills every
-  process in it. Run as root, the worker also drops to a uid of its own.
+  and UTS namespaces. Its file system is an allow-list: the interpreter,
+  its standard library (with every site-packages folder masked), the
+  system's shared libraries, the packages the assignment allows (NumPy),
+  and two size-capped RAM folders (its home and /tmp). Nothing else exists
+  there: not the kit, the reference, the hidden suites, other submissions,
+  nor a banned package installed beside NumPy. Run as root, the worker also
+  drops to a uid of its own.
 - user: when namespaces are refused (Gradescope's containers, for instance)
-  but we are root, the worker drops to an unused uid. It can still read
-  world-readable files, so the results say which protected files it could
-  read. Every process of that uid is killed afterwards.
-- none: a plain subprocess with resource limits, said plainly in the results.
+  but we are root, the worker drops to an unused uid. It sees the host's
+  files as any other user would, so this level refuses to grade (with the
+  chmod that fixes it) while anything it must hide is readable by others:
+  the kit, the submissions, the output folder, a banned package.
+- none: only when asked for by name. A plain subprocess with resource
+  limits; as root it still drops to an unused uid (student code never runs
+  as root). Every result carries a warning.
 
-In every level the worker sets its own resource limits (memory, CPU time,
-open files, file size, processes) before it reads any student code.
+In every level the worker sets its own per-process limits before it reads
+any student code; caps.py adds per-submission ones where the host allows.
 """
 
 from __future__ import annotations
@@ -40,6 +46,8 @@ LEVELS = ("namespace", "user", "none")
 UID_BASE = 1_900_000_000
 # Where the worker's writable folder appears inside the namespace sandbox.
 SANDBOX_HOME = "/home/student"
+# Where the packages an assignment allows (NumPy) appear inside it.
+SANDBOX_SITE = "/grader/site"
 
 
 @dataclass
@@ -48,8 +56,10 @@ class Isolation:
     python: str
     description: str
     warnings: list[str] = field(default_factory=list)
-    bind_paths: list[str] = field(default_factory=list)
+    layout: dict = field(default_factory=dict)
     hidden_paths: list[str] = field(default_factory=list)
+    # Each of the worker's RAM folders (home, /tmp) holds at most this much.
+    disk_mb: int = 64
 
     def summary(self) -> str:
         return self.description + "".join(f" Warning: {w}" for w in self.warnings)
@@ -75,57 +85,106 @@ def _cache_file() -> Path | None:
     # In the user's own cache folder, never a shared /tmp: bind paths read from
     # a file someone else could write would let them widen the sandbox.
     base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    return base / "autograder" / "python-paths.json"
+    return base / "autograder" / "python-layout-2.json"
 
 
-def _python_paths(python: str) -> list[str]:
-    """_probe_python_paths, remembered per interpreter (it costs a Python start)."""
+# Run by the worker's Python: where its parts live. Argument: packages to find.
+_LAYOUT_PROBE = r"""
+import glob, importlib.util, json, os, site, sys, sysconfig
+real = os.path.realpath
+stdlib = sorted({real(sysconfig.get_path(k)) for k in ("stdlib", "platstdlib")})
+sites = set(site.getsitepackages()) | {sysconfig.get_path("purelib"), sysconfig.get_path("platlib")}
+libdir = sysconfig.get_config_var("LIBDIR") or ""
+packages = {}
+for name in sys.argv[1:]:
+    spec = importlib.util.find_spec(name)
+    if spec is None:
+        continue
+    if spec.submodule_search_locations:
+        folder = real(list(spec.submodule_search_locations)[0])
+        packages[name] = folder
+        if os.path.isdir(folder + ".libs"):  # a wheel's bundled shared libraries (numpy.libs)
+            packages[name + ".libs"] = folder + ".libs"
+    elif spec.origin:
+        packages[name] = real(spec.origin)
+print(json.dumps({
+    "executable": real(sys.executable),
+    "stdlib": stdlib,
+    "site": sorted({real(p) for p in sites}),
+    "libpython": sorted({real(p) for p in glob.glob(os.path.join(libdir, "libpython*.so*"))}),
+    "multiarch": sysconfig.get_config_var("MULTIARCH") or "",
+    "packages": packages,
+}))
+"""
+
+
+def python_layout(python: str, packages: tuple[str, ...] = ("numpy",)) -> dict:
+    """Where the worker's Python keeps what it needs, remembered per interpreter and package list."""
     import json
 
     real = os.path.realpath(python)
     try:
-        key = f"{python}|{real}|{os.stat(real).st_mtime_ns}|{os.stat(python).st_mtime_ns}"
+        key = f"{python}|{real}|{os.stat(real).st_mtime_ns}|{os.stat(python).st_mtime_ns}|{','.join(packages)}"
     except OSError:
-        return _probe_python_paths(python)
+        return _probe_layout(python, packages)
     cache = _cache_file()
     try:
         known = json.loads(cache.read_text()) if cache and cache.is_file() else {}
     except (OSError, ValueError):
         known = {}
-    paths = known.get(key)
-    if isinstance(paths, list) and paths and all(isinstance(p, str) and os.path.isdir(p) for p in paths):
-        return paths
-    paths = _probe_python_paths(python)
+    layout = known.get(key)
+    if isinstance(layout, dict) and all(os.path.exists(p) for p in [layout.get("executable", ""), *layout.get("stdlib", [])]):
+        return layout
+    layout = _probe_layout(python, packages)
     try:
         cache.parent.mkdir(parents=True, exist_ok=True)
-        known[key] = paths
+        known[key] = layout
         tmp = cache.with_suffix(f".{os.getpid()}.tmp")
         tmp.write_text(json.dumps(known))
         tmp.replace(cache)
     except OSError:
         pass  # no cache: the probe runs next time too
-    return paths
+    return layout
 
 
-def _probe_python_paths(python: str) -> list[str]:
-    """Folders the worker's Python needs: its prefixes and where NumPy lives."""
-    probe = (
-        "import sys, os, numpy; print(sys.prefix); print(sys.base_prefix);"
-        "print(os.path.dirname(os.path.dirname(numpy.__file__)));"
-        "print(os.path.realpath(sys.executable))"
-    )
+def _probe_layout(python: str, packages: tuple[str, ...]) -> dict:
+    import json
+
     out = subprocess.run(
-        [python, "-I", "-c", probe], capture_output=True, text=True, timeout=60, env=_clean_env("/tmp")
+        [python, "-I", "-c", _LAYOUT_PROBE, *packages], capture_output=True, text=True, timeout=60, env=_clean_env("/tmp")
     )
     if out.returncode != 0:
-        raise RuntimeError(f"{python} cannot import numpy: {out.stderr.strip().splitlines()[-1:]}")
-    paths = [p for p in out.stdout.splitlines() if p]
-    paths[-1] = os.path.dirname(os.path.dirname(paths[-1]))  # the real interpreter's prefix
-    keep = []
-    for p in sorted(set(paths), key=len):
-        if not any(p == k or p.startswith(k.rstrip("/") + "/") for k in keep) and p not in ("/usr", "/"):
-            keep.append(p)
-    return keep
+        raise RuntimeError(f"{python} could not report where its parts live: {out.stderr.strip().splitlines()[-1:]}")
+    layout = json.loads(out.stdout)
+    missing = [p for p in packages if p not in layout["packages"]]
+    if missing:
+        raise RuntimeError(f"{python} cannot import {', '.join(missing)}, which the assignment allows")
+    return layout
+
+
+def find_modules(python: str, names: tuple[str, ...]) -> dict[str, str]:
+    """Where `python` (with its site-packages) finds each of these modules: {name: path}."""
+    import json
+
+    probe = (
+        "import importlib.util, json, os, sys\n"
+        "found = {}\n"
+        "for name in sys.argv[1:]:\n"
+        "    try:\n"
+        "        spec = importlib.util.find_spec(name)\n"
+        "    except Exception:\n"
+        "        spec = None\n"
+        "    if spec is not None:\n"
+        "        where = list(spec.submodule_search_locations or []) or [spec.origin or '']\n"
+        "        found[name] = os.path.realpath(where[0])\n"
+        "print(json.dumps(found))\n"
+    )
+    out = subprocess.run([python, "-I", "-c", probe, *names], capture_output=True, text=True, timeout=120,
+                         env=_clean_env("/tmp"))
+    try:
+        return json.loads(out.stdout) if out.returncode == 0 else {}
+    except ValueError:
+        return {}
 
 
 def _clean_env(home: str) -> dict[str, str]:
@@ -133,6 +192,7 @@ def _clean_env(home: str) -> dict[str, str]:
     return {
         "PATH": "/usr/local/bin:/usr/bin:/bin",
         "HOME": home,
+        "TMPDIR": home if home != SANDBOX_HOME else "/tmp",  # outside a sandbox: its own scratch, not the shared /tmp
         "LANG": "C.UTF-8",
         "OPENBLAS_NUM_THREADS": "1",
         "OMP_NUM_THREADS": "1",
@@ -142,7 +202,26 @@ def _clean_env(home: str) -> dict[str, str]:
     }
 
 
-def bwrap_command(iso: Isolation, workdir: str, as_root: bool) -> list[str]:
+def _under(path: str, folders) -> bool:
+    return any(path == f or path.startswith(f.rstrip("/") + "/") for f in folders)
+
+
+def system_library_folders(multiarch: str) -> list[str]:
+    """Folders of the system's shared libraries (libc, libm, libz, OpenBLAS...): never /usr itself."""
+    found = []
+    for top in ("/lib", "/usr/lib"):
+        folder = os.path.join(top, multiarch) if multiarch else ""
+        if folder and os.path.isdir(folder) and not os.path.islink(top):
+            found.append(folder)
+    for folder in ("/lib64", "/usr/lib64", "/lib32", "/libx32"):
+        if os.path.isdir(folder) and not os.path.islink(folder):
+            found.append(folder)
+    return found
+
+
+def bwrap_command(iso: Isolation, as_root: bool) -> list[str]:
+    """The worker's command under bubblewrap, with an allow-list file system."""
+    layout = iso.layout
     bwrap = os.environ.get("AUTOGRADER_BWRAP") or shutil.which("bwrap") or "bwrap"
     cmd = [
         bwrap, "--die-with-parent", "--new-session",
@@ -150,35 +229,47 @@ def bwrap_command(iso: Isolation, workdir: str, as_root: bool) -> list[str]:
     ]
     if not as_root:
         cmd.append("--unshare-user")
-    cmd += ["--ro-bind", "/usr", "/usr"]
-    for top in ("/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"):
-        if os.path.islink(top):
-            cmd += ["--symlink", os.readlink(top), top]
-        elif os.path.isdir(top):
-            cmd += ["--ro-bind", top, top]
+    binds = [layout["executable"], *layout["stdlib"], *layout["libpython"],
+             *system_library_folders(layout.get("multiarch", ""))]
     for name in ("/etc/ld.so.cache", "/etc/localtime"):
         if os.path.exists(name):
-            cmd += ["--ro-bind", name, name]
+            binds.append(name)
+    binds = [b for i, b in enumerate(binds) if b not in binds[:i] and not _under(b, binds[:i])]
+    packages = {f"{SANDBOX_SITE}/{name}": path for name, path in sorted(layout["packages"].items())}
+    links = [(os.readlink(top), top) for top in ("/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
+             if os.path.islink(top)]
     # bwrap makes missing parent folders root-only; the worker, once it drops to
     # its own uid, must still walk through them to its Python and its home.
-    # A fresh /tmp first: mounted after the binds, it would cover a Python that
-    # lives under /tmp (a venv in a checkout there, as CI may make).
-    cmd += ["--perms", "1777", "--tmpfs", "/tmp"]
-    mounts = [*iso.bind_paths, SANDBOX_HOME, "/grader/x"]
-    parents = sorted({str(parent) for m in mounts for parent in Path(m).parents if str(parent) != "/"}, key=len)
+    targets = [*binds, *packages, SANDBOX_HOME, "/tmp", "/grader/worker.py"]
+    parents = sorted({str(q) for t in targets for q in Path(t).parents if str(q) != "/"}, key=len)
     for parent in parents:
-        if parent not in ("/usr", "/bin", "/sbin", "/lib", "/lib64", "/etc", "/tmp") and not any(
-            parent == b or parent.startswith(b.rstrip("/") + "/") for b in iso.bind_paths
-        ):
+        if not _under(parent, binds) and parent not in (top for _, top in links):
             cmd += ["--perms", "0755", "--dir", parent]
-    for path in iso.bind_paths:
+    for target, top in links:
+        cmd += ["--symlink", target, top]
+    for path in binds:
         cmd += ["--ro-bind", path, path]
+    # Third-party packages in the standard library's folder (a Python built
+    # from source keeps site-packages there) are masked: only the allowed
+    # ones are shown, under SANDBOX_SITE.
+    for folder in layout["stdlib"]:
+        for name in ("site-packages", "dist-packages"):
+            if os.path.isdir(os.path.join(folder, name)):
+                cmd += ["--tmpfs", os.path.join(folder, name)]
+    for site in layout["site"]:
+        if _under(site, binds) and os.path.isdir(site):
+            cmd += ["--tmpfs", site]
+    for target, path in packages.items():
+        cmd += ["--ro-bind", path, target]
     for path in iso.hidden_paths:
         cmd += ["--tmpfs", path]
-    cmd += ["--proc", "/proc", "--dev", "/dev", "--bind", workdir, SANDBOX_HOME, "--chdir", SANDBOX_HOME]
+    size = str(iso.disk_mb * 1024 * 1024)
+    cmd += ["--perms", "1777", "--size", size, "--tmpfs", "/tmp"]
+    cmd += ["--perms", "1777", "--size", size, "--tmpfs", SANDBOX_HOME]
+    cmd += ["--proc", "/proc", "--dev", "/dev", "--chdir", SANDBOX_HOME]
     for name in WORKER_FILES:
         cmd += ["--ro-bind", str(ENGINE_DIR / name), f"/grader/{name}"]
-    return cmd + ["--", iso.python, "-I", "/grader/worker.py"]
+    return cmd + ["--", layout["executable"], "-I", "-S", "/grader/worker.py"]
 
 
 _live_workers: set[int] = set()
@@ -188,14 +279,126 @@ class SandboxUnavailable(RuntimeError):
     """No isolation level can start a worker here: nothing can be graded."""
 
 
+def children(pid: int) -> list[int]:
+    """Direct children of `pid` (every thread's), from /proc: cheap enough to ask after every call."""
+    found: list[int] = []
+    try:
+        tasks = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return found
+    for task in tasks:
+        try:
+            with open(f"/proc/{pid}/task/{task}/children") as f:
+                found += [int(c) for c in f.read().split()]
+        except (OSError, ValueError):
+            continue
+    return found
+
+
+def descendants(pid: int) -> list[int]:
+    found, pending = [], children(pid)
+    while pending:
+        child = pending.pop()
+        found.append(child)
+        pending += children(child)
+    return found
+
+
+def _kill_pids(pids) -> None:
+    for pid in pids:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+
+
+def remove_tree(path: str) -> None:
+    """Remove a folder whatever it holds (a tree too deep for rmtree, files made read-only)."""
+    shutil.rmtree(path, ignore_errors=True)
+    if os.path.lexists(path):
+        subprocess.run(["rm", "-rf", "--one-file-system", "--", path], stdin=subprocess.DEVNULL,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=300, check=False)
+
+
+def free_bytes(folders) -> dict[str, int]:
+    found = {}
+    for folder in folders:
+        try:
+            st = os.statvfs(folder)
+            found[folder] = st.f_bavail * st.f_frsize
+        except OSError:
+            continue
+    return found
+
+
 @dataclass
 class Launch:
     """One started worker process and what is needed to clean up after it."""
 
     process: subprocess.Popen
-    workdir: str
+    workdir: str | None
     uid: int | None
     level: str
+    disk_mb: int = 64
+    _worker_pid: int | None = None
+    _free_at_start: dict = field(default_factory=dict)
+
+    def worker_pid(self) -> int | None:
+        """The host pid of the Python worker: bwrap's grandchild in the namespace sandbox."""
+        if self._worker_pid is None:
+            if self.level != "namespace":
+                self._worker_pid = self.process.pid
+            else:
+                inner = children(self.process.pid)
+                workers = children(inner[0]) if len(inner) == 1 else []
+                if len(workers) == 1:
+                    self._worker_pid = workers[0]
+        return self._worker_pid
+
+    def pause(self) -> None:
+        """Stop the worker between calls: a thread it left running burns no one's CPU."""
+        pid = self.worker_pid()
+        if pid is not None:
+            try:
+                os.kill(pid, signal.SIGSTOP)
+            except (ProcessLookupError, PermissionError):
+                pass
+
+    def resume(self) -> None:
+        pid = self.worker_pid()
+        if pid is not None:
+            try:
+                os.kill(pid, signal.SIGCONT)
+            except (ProcessLookupError, PermissionError):
+                pass
+
+    def kill_strays(self) -> int:
+        """Kill every process the submission started and left running; returns how many.
+
+        Seen from outside: the worker's descendants, what was re-parented to
+        the sandbox's init (a double fork), and, outside a sandbox, what was
+        re-parented to the grader (we are a subreaper).
+        """
+        worker = self.worker_pid()
+        if worker is None:
+            return 0
+        strays = descendants(worker)
+        if self.level == "namespace":
+            inner = children(self.process.pid)
+            if len(inner) == 1:
+                strays += [pid for pid in descendants(inner[0]) if pid != worker and pid not in strays]
+        else:
+            strays += [pid for pid in children(os.getpid()) if pid not in _live_workers]
+        _kill_pids(strays)
+        return len(strays)
+
+    def disk_exceeded(self) -> bool:
+        """Outside a sandbox the worker writes to the host's disk: did free space drop by more than its cap?"""
+        if self.level == "namespace" or not self._free_at_start:
+            return False
+        now = free_bytes(self._free_at_start)
+        return any(self._free_at_start[f] - now.get(f, self._free_at_start[f]) > self.disk_mb * 1024 * 1024
+                   for f in self._free_at_start)
 
     def kill(self) -> None:
         if self.process.poll() is None:
@@ -207,12 +410,39 @@ class Launch:
             self.process.wait(timeout=5)
         except subprocess.TimeoutExpired:
             pass
-        if self.uid is not None:
+        if self.uid is not None and self.level != "namespace":
             kill_all_of_uid(self.uid)
-        elif self.level == "none":
+            remove_files_of_uid(self.uid)
+        elif self.level != "namespace":
             kill_strays(keep=set(_live_workers) - {self.process.pid})
         _live_workers.discard(self.process.pid)
-        shutil.rmtree(self.workdir, ignore_errors=True)
+        reap_orphans()
+        if self.workdir:
+            remove_tree(self.workdir)
+
+
+def reap_orphans() -> None:
+    """Wait for dead processes re-parented to us (we are a subreaper): a sandbox's init that
+    outlived its bwrap, say. Unreaped, each keeps its pid, and a submission's pid cap fills up."""
+    for pid in children(os.getpid()):
+        if pid in _live_workers:
+            continue
+        try:
+            with open(f"/proc/{pid}/stat", "rb") as f:
+                state = f.read().rsplit(b")", 1)[1].split()[0]
+            if state == b"Z":
+                os.waitpid(pid, os.WNOHANG)
+        except (OSError, IndexError, ChildProcessError):
+            continue
+
+
+def remove_files_of_uid(uid: int) -> None:
+    """What a worker's uid left in the host's shared scratch folders (a later worker may get the same uid)."""
+    for folder in ("/tmp", "/var/tmp", "/dev/shm"):
+        if os.path.isdir(folder):
+            subprocess.run(["find", folder, "-xdev", "-mindepth", "1", "-user", str(uid), "-delete"],
+                           stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                           timeout=120, check=False)
 
 
 def become_subreaper() -> bool:
@@ -291,20 +521,26 @@ def _spawner():
         return _spawner_pool
 
 
-def spawn(iso: Isolation, request_fd: int, reply_fd: int, output_fd: int) -> Launch:
-    """Start a worker; it reads requests on request_fd and replies on reply_fd."""
+def spawn(iso: Isolation, request_fd: int, reply_fd: int, output_fd: int, caps=None) -> Launch:
+    """Start a worker; it reads requests on request_fd and replies on reply_fd.
+
+    `caps` (a SubmissionCaps) puts it in its submission's cgroups from its first instruction.
+    """
     as_root = os.geteuid() == 0
-    workdir = tempfile.mkdtemp(prefix="autograder-worker-")
-    uid = next_worker_uid() if as_root and iso.level in ("namespace", "user") else None
-    if uid is not None:
-        os.chown(workdir, uid, uid)
+    # Student code never runs as root, whatever the level.
+    uid = next_worker_uid() if as_root else None
     if iso.level == "namespace":
-        cmd = bwrap_command(iso, workdir, as_root)
-        home = SANDBOX_HOME
+        workdir = None  # its home is a RAM folder inside the sandbox
+        cmd = bwrap_command(iso, as_root) + [str(request_fd), str(reply_fd), SANDBOX_SITE]
+        home, cwd = SANDBOX_HOME, "/"
     else:
-        cmd = [iso.python, "-I", str(ENGINE_DIR / "worker.py")]
-        home = workdir
-    cmd += [str(request_fd), str(reply_fd)]
+        workdir = tempfile.mkdtemp(prefix="autograder-worker-")
+        if uid is not None:
+            os.chown(workdir, uid, uid)
+        cmd = [iso.python, "-I", str(ENGINE_DIR / "worker.py"), str(request_fd), str(reply_fd)]
+        home = cwd = workdir
+    if caps is not None:
+        cmd = caps.wrap(cmd)
     # Started from one long-lived thread: bwrap's --die-with-parent kills the
     # sandbox when the *thread* that started it ends, and workers are also
     # started from short-lived threads (sandbox detection, prestart).
@@ -315,12 +551,15 @@ def spawn(iso: Isolation, request_fd: int, reply_fd: int, output_fd: int) -> Lau
         stdout=output_fd,
         stderr=output_fd,
         pass_fds=(request_fd, reply_fd),
-        cwd=workdir,
+        cwd=cwd,
         env=_clean_env(home),
         start_new_session=True,
     ).result()
     _live_workers.add(process.pid)
-    return Launch(process=process, workdir=workdir, uid=uid, level=iso.level)
+    launch = Launch(process=process, workdir=workdir, uid=uid, level=iso.level, disk_mb=iso.disk_mb)
+    if workdir:
+        launch._free_at_start = free_bytes([workdir, "/tmp", "/dev/shm"])
+    return launch
 
 
 def readable_by_others(paths: list[Path]) -> list[str]:
@@ -361,20 +600,23 @@ def _probe(iso: Isolation, setup: dict | None = None):
         header, _ = worker.request({"op": "probe", "modules": PROBE_MODULES}, deadline=time.monotonic() + 60)
         if not header.get("ok"):
             error = header.get("error") or {}
-            return True, (
-                f"student code could not import the standard library ({error.get('message', '')[:120]}); "
-                "the worker's Python is not readable by other users: set AUTOGRADER_WORKER_PYTHON to one that is"
+            return False, (
+                f"student code could not import the standard library ({error.get('message', '')[:120]}): "
+                "the worker's Python is not readable by other users; set AUTOGRADER_WORKER_PYTHON to one that is"
             ), None
         keep = setup is not None
         return True, None, worker if keep else None
     except Exception as exc:  # noqa: BLE001 - any failure means this level is unavailable
-        return False, str(exc), None
+        if not keep:
+            worker.close()  # so what it printed (bwrap's own complaint, say) is all there
+        said = worker.printed().strip().splitlines()
+        return False, str(exc) + (f" ({said[0][:160]})" if said else ""), None
     finally:
         if not keep:
             worker.close()
 
 
-def worker_setup(limits, banned, banned_why: str) -> dict:
+def worker_setup(limits, banned, banned_why: str, packages=("numpy",)) -> dict:
     """What a worker is started with: the same for every submission of an assignment,
     so any idle worker (the sandbox probe's, say) can serve the next submission."""
     return {
@@ -384,9 +626,11 @@ def worker_setup(limits, banned, banned_why: str) -> dict:
             "open_files": limits.open_files,
             "file_size_mb": limits.file_size_mb,
             "processes": limits.processes if os.geteuid() == 0 else 0,
+            "disk_mb": limits.disk_mb,
         },
         "banned": list(banned),
         "banned_why": banned_why,
+        "packages": list(packages),
     }
 
 
@@ -426,6 +670,28 @@ def detect_soon(protected: list[Path], setup: dict) -> tuple[Future, list]:
 _detected: dict[str, Isolation] = {}
 
 
+class Exposed(SandboxUnavailable):
+    """The user level would let student code read what it must not; the message says which chmod hides it."""
+
+
+def exposed_paths(paths) -> list[str]:
+    """Of `paths`, those a worker's uid could read (as any other user can)."""
+    return readable_by_others([Path(p) for p in paths])
+
+
+def require_hidden(iso: Isolation, paths) -> None:
+    """At the user level, refuse (one line, with the fix) while any of `paths` is readable by others."""
+    if iso.level != "user":
+        return
+    leaks = exposed_paths(paths)
+    if leaks:
+        raise Exposed(
+            f"student code would run as another user who can read {', '.join(leaks[:3])}"
+            + (f" and {len(leaks) - 3} more" if len(leaks) > 3 else "")
+            + f"; run `chmod -R o-rwx {' '.join(leaks[:3])}` (or install bubblewrap), then grade again"
+        )
+
+
 def detect(protected: list[Path] | None = None, setup: dict | None = None, ready: list | None = None) -> Isolation:
     """The strongest isolation that works here (cached per process).
 
@@ -437,26 +703,46 @@ def detect(protected: list[Path] | None = None, setup: dict | None = None, ready
     forced = os.environ.get("AUTOGRADER_ISOLATION", "auto").strip().lower() or "auto"
     if forced not in ("auto", *LEVELS):
         raise ValueError(f"AUTOGRADER_ISOLATION must be auto, namespace, user or none, not {forced!r}")
-    key = forced + "|" + "|".join(map(str, protected or []))
+    setup = setup or {}
+    key = forced + "|" + "|".join(map(str, protected or [])) + "|" + repr(sorted((setup.get("limits") or {}).items()))
     if key in _detected:
         return _detected[key]
     python = worker_python()
-    paths = _python_paths(python)
+    packages = tuple(setup.get("packages") or ("numpy",))
+    disk_mb = int((setup.get("limits") or {}).get("disk_mb", 64))
     protected = [p.resolve() for p in (protected or [])]
-    # Paths of ours that happen to sit inside a folder the sandbox must show
-    # (a venv inside the kit's checkout, say) are masked with empty folders.
-    hidden = [
-        str(p)
-        for p in protected
-        if p.is_dir() and any(str(p).startswith(b.rstrip("/") + "/") for b in paths)
-    ]
     reasons = []
-    for level in LEVELS if forced == "auto" else (forced,):
+    for level in ("namespace", "user") if forced == "auto" else (forced,):
         if level == "user" and os.geteuid() != 0:
             reasons.append("user: needs root to switch to another uid")
             continue
-        iso = Isolation(level=level, python=python, description="", bind_paths=paths, hidden_paths=hidden)
-        usable, why, worker = _probe(iso, setup)
+        iso = Isolation(level=level, python=python, description="", disk_mb=disk_mb)
+        try:
+            if level == "namespace":
+                iso.layout = python_layout(python, packages)
+                shown = [iso.layout["executable"], *iso.layout["stdlib"], *iso.layout["packages"].values(),
+                         *system_library_folders(iso.layout.get("multiarch", ""))]
+                # Paths of ours inside a folder the sandbox must show are masked with empty folders.
+                iso.hidden_paths = [str(p) for p in protected if p.is_dir() and _under(str(p), shown)]
+            elif level == "user":
+                require_hidden(iso, protected)
+                banned = find_modules(python, tuple(setup.get("banned") or ()))
+                leaks = exposed_paths(banned.values())
+                if leaks:
+                    names = [n for n, path in banned.items() if path in leaks]
+                    raise Exposed(
+                        f"banned {', '.join(names)} would be importable by student code (at {', '.join(leaks[:3])}); "
+                        f"run `chmod -R o-rwx {' '.join(leaks[:3])}` or uninstall it, or install bubblewrap"
+                    )
+        except Exposed as exc:
+            if forced != "auto":
+                raise
+            reasons.append(f"{level}: {exc}")
+            continue
+        except (OSError, RuntimeError, ValueError, subprocess.SubprocessError) as exc:
+            reasons.append(f"{level}: {exc}")
+            continue
+        usable, why, worker = _probe(iso, setup or None)
         if why and (forced == "auto" or not usable):
             reasons.append(f"{level}: {why}")
             continue
@@ -468,20 +754,24 @@ def detect(protected: list[Path] | None = None, setup: dict | None = None, ready
         if why:  # forced by the instructor and it runs: go on, and say what is wrong
             iso.warnings.append(why + ".")
         if level == "namespace":
-            iso.description = "Namespace sandbox (bubblewrap): no network, read-only Python, no view of the kit or other submissions."
+            iso.description = ("Namespace sandbox (bubblewrap): no network; sees only its Python, the allowed "
+                               "packages and its own RAM folders, not the kit or other submissions.")
         elif level == "user":
-            iso.description = "Unprivileged user (namespaces unavailable here): no root, but files readable by all users are visible to student code."
+            iso.description = ("Unprivileged user (namespaces unavailable here): no root; the kit, the submissions "
+                               "and banned packages were checked unreadable to it.")
             if reasons:
                 iso.description += " Stronger isolation failed: " + "; ".join(reasons)[:300] + "."
-            leaks = readable_by_others(protected)
-            if leaks:
-                iso.warnings.append(
-                    "student code could read " + ", ".join(leaks) + " (run `chmod -R o-rwx` on them to hide them)."
-                )
         else:
-            iso.description = "Plain subprocess with resource limits only: student code runs as this user and can read its files."
-            if reasons:
-                iso.warnings.append("stronger isolation failed: " + "; ".join(reasons))
+            iso.description = "No sandbox (AUTOGRADER_ISOLATION=none): a plain subprocess with resource limits."
+            iso.warnings.append(
+                "student code could read every file this user (or, as root, any user) can read, and talk to the network."
+            )
+            leaks = readable_by_others(protected)
+            if leaks and os.geteuid() == 0:
+                iso.warnings.append("readable by it: " + ", ".join(leaks[:5]) + ".")
         _detected[key] = iso
         return iso
-    raise SandboxUnavailable("no isolation level works here: " + "; ".join(reasons))
+    raise SandboxUnavailable(
+        "no sandbox works here (" + "; ".join(reasons)[:600] + "); install bubblewrap, or run as root for the "
+        "unprivileged-user level, or set AUTOGRADER_ISOLATION=none to grade without one"
+    )

@@ -24,6 +24,8 @@ import time
 
 import numpy as np
 
+from . import caps as caps_module
+from .kinds import Event, event
 from . import sandbox, wire
 
 OUTPUT_LIMIT = 64 * 1024
@@ -55,6 +57,16 @@ class WorkerDied(StudentError):
 
 class BadReply(StudentError):
     kind = "protocol"
+
+
+class CellSkipped(Exception):
+    """A notebook cell ran out of time or killed its worker: load again without it."""
+
+
+class NotRun(StudentError):
+    """The grader did not call the code: it never returned before, or the submission's time is used up."""
+
+    kind = "notrun"
 
 
 class BadValue(StudentError):
@@ -107,11 +119,14 @@ def _describe_exit(code: int | None) -> str:
 class WorkerProcess:
     """One sandboxed worker: start, handshake, request/reply with deadlines."""
 
-    def __init__(self, iso: sandbox.Isolation, setup: dict, max_reply_bytes: int = 1 << 31):
+    def __init__(self, iso: sandbox.Isolation, setup: dict, max_reply_bytes: int = 1 << 26, caps=None):
         self.iso = iso
         self.setup = setup
         self.max_reply_bytes = max_reply_bytes
+        self.caps = caps
         self.launch: sandbox.Launch | None = None
+        # Processes the submission left running after a call, killed (seen from outside).
+        self.strays_killed = 0
         self.output = bytearray()
         self.output_dropped = 0
         self._fds: list[int] = []
@@ -127,7 +142,7 @@ class WorkerProcess:
             os.set_inheritable(fd, False)
         self.started_at = time.monotonic()
         try:
-            self.launch = sandbox.spawn(self.iso, req_r, rep_w, out_w)
+            self.launch = sandbox.spawn(self.iso, req_r, rep_w, out_w, self.caps)
         finally:
             for fd in (req_r, rep_w, out_w):
                 os.close(fd)
@@ -176,14 +191,21 @@ class WorkerProcess:
                 view = view[sent:]
 
     def _reader(self, deadline: float, budget: float):
+        # Outside a sandbox the worker writes to the host's disk: look at free space while waiting.
+        watch_disk = self.launch is not None and self.launch.level != "namespace"
+
         def read(n: int) -> bytes:
             while True:
                 left = deadline - time.monotonic()
                 if left <= 0:
                     raise StudentTimeout(f"timed out after {budget:g} s")
-                ready, _, _ = select.select([self.rep_r], [], [], left)
+                ready, _, _ = select.select([self.rep_r], [], [], min(left, 0.25) if watch_disk else left)
                 if ready:
                     return os.read(self.rep_r, min(n, 1 << 20))
+                if watch_disk and self.launch.disk_exceeded():
+                    self.broken = "disk"
+                    self.launch.kill()
+                    raise WorkerDied(f"the worker wrote more than {self.launch.disk_mb} MB to disk and was stopped")
 
         return read
 
@@ -213,8 +235,16 @@ class WorkerProcess:
     def request(self, header: dict, blobs=(), deadline: float = 0.0) -> tuple[dict, list[bytes]]:
         if self.broken:
             raise WorkerDied(f"the worker is unusable ({self.broken})")
-        self._send(header, blobs, deadline)
-        return self._receive(deadline)
+        self.launch.resume()
+        try:
+            self._send(header, blobs, deadline)
+            return self._receive(deadline)
+        finally:
+            if self.broken is None:
+                # Between calls nothing of the submission runs: what it started is
+                # killed, and the worker itself (with any thread it left) is stopped.
+                self.strays_killed += self.launch.kill_strays()
+                self.launch.pause()
 
     @property
     def alive(self) -> bool:
@@ -306,23 +336,33 @@ class _Decoder:
 class StudentSession:
     """Everything the grader knows about one submission's running code."""
 
-    def __init__(self, submission, iso, limits, banned, banned_why: str, seed: int):
+    def __init__(self, submission, iso, limits, banned, banned_why: str, seed: int, packages=("numpy",)):
         """`iso` is an Isolation, or a Future of one (sandbox detection still running)."""
         self.submission = submission
         self._iso = iso
         self._starting: threading.Thread | None = None
         self.limits = limits
         self.seed = seed
-        self.setup = sandbox.worker_setup(limits, banned, banned_why)
-        self.max_reply_bytes = limits.memory_mb * 1024 * 1024
+        self.setup = sandbox.worker_setup(limits, banned, banned_why, packages)
+        self.max_reply_bytes = limits.reply_mb * 1024 * 1024
+        # One cgroup for all of this submission's workers and what they start (where the host allows).
+        self.caps = caps_module.SubmissionCaps(limits.memory_mb, limits.processes)
+        # Seconds of student time: per test (only time inside calls counts), and for the whole
+        # submission (worker starts, loads and calls: a submission that crashes its worker in
+        # every test pays for the restarts).
+        self.test_left = limits.test_seconds
+        self.spent = 0.0
         self.worker: WorkerProcess | None = None
         self.spare: WorkerProcess | None = None
         self.generation = 0
-        self.deadline = float("inf")
+        self.in_test = False
         self.budget = limits.test_seconds
         self.events: list[dict] = []
         self.event_keys: set = set()
         self.cell_errors: list[dict] = []
+        self._cells_recorded = False
+        # Notebook cells that timed out or killed the worker: skipped in every later load.
+        self.skipped_cells: dict[str, str] = {}
         self.load_error: StudentError | None = None
         self.printed: list[str] = []
         self.restarts = 0
@@ -346,7 +386,10 @@ class StudentSession:
         if isinstance(events, list):
             for e in events[:50]:
                 if isinstance(e, dict):
-                    self.note(str(e.get("kind", "?"))[:40], str(e.get("detail", ""))[:300])
+                    raw = wire.clean(str(e.get("kind", "?"))[:40])
+                    kind = event(raw)
+                    detail = wire.clean(str(e.get("detail", ""))[:300])
+                    self.note(kind.value, detail if kind.value == raw else f"kind {raw!r}: {detail}")
 
     @property
     def iso(self) -> sandbox.Isolation:
@@ -354,9 +397,38 @@ class StudentSession:
 
     # -- worker lifecycle ----------------------------------------------
     def _new_worker(self) -> WorkerProcess:
-        worker = WorkerProcess(self.iso, self.setup, max_reply_bytes=self.max_reply_bytes)
-        worker.start()
+        worker = WorkerProcess(self.iso, self.setup, max_reply_bytes=self.max_reply_bytes, caps=self.caps)
+        try:
+            worker.start()
+        except StudentError:
+            worker.close()
+            raise
+        except OSError as exc:  # the submission's process cap is full, say: its problem, not the batch's
+            worker.close()
+            raise WorkerDied(f"a new worker could not start ({exc})") from None
         return worker
+
+    def _adopt(self, worker: WorkerProcess | None) -> WorkerProcess | None:
+        """A worker started before this submission (the sandbox probe's) joins its caps and limits."""
+        if worker is not None:
+            worker.max_reply_bytes = self.max_reply_bytes
+            worker.caps = self.caps
+            if self.caps.active and worker.launch is not None:
+                pids = [worker.launch.process.pid, *sandbox.descendants(worker.launch.process.pid)]
+                if not self.caps.adopt(pids):
+                    worker.close()  # it cannot be capped like the others: start a fresh one
+                    return None
+        return worker
+
+    @property
+    def submission_left(self) -> float:
+        return self.limits.submission_seconds - self.spent
+
+    def _out_of_time(self) -> NotRun:
+        return NotRun(
+            f"not run: the submission used up its {self.limits.submission_seconds:g} s for the whole suite "
+            "(worker starts, loading and calls together)"
+        )
 
     def prestart(self, background: bool = False, ready=None) -> None:
         """Start a spare worker now so the next restart does not wait for Python and NumPy.
@@ -375,7 +447,7 @@ class StudentSession:
         def start():
             try:
                 self.iso  # wait for sandbox detection, which may leave a worker ready
-                self.spare = (ready() if ready else None) or self._new_worker()
+                self.spare = self._adopt(ready() if ready else None) or self._new_worker()
             except Exception:  # noqa: BLE001 - ensure_worker starts one itself and meets the error there
                 pass
 
@@ -391,6 +463,9 @@ class StudentSession:
         """A loaded, healthy worker, started (and the submission loaded) if needed."""
         if self.worker is not None and self.worker.alive:
             return
+        if self.submission_left <= 0:
+            raise self._out_of_time()
+        started = time.monotonic()
         self._join_prestart()
         if self.worker is not None:
             self._retire(self.worker)
@@ -400,7 +475,13 @@ class StudentSession:
         self.generation += 1
         self._module_names.clear()
         try:
-            self._load(worker)
+            while True:
+                try:
+                    self._load(worker)
+                    break
+                except CellSkipped:  # start over without that cell, on a fresh worker
+                    self._retire(worker)
+                    worker = self.worker = self._new_worker()
         except StudentError as exc:
             if self.generation > 1:
                 raise
@@ -411,33 +492,65 @@ class StudentSession:
             self._retire(worker)
             self.worker = None
             raise self.load_error.with_traceback(None) from None
+        finally:
+            self.spent += time.monotonic() - started
 
     def _load(self, worker: WorkerProcess) -> None:
-        started = time.monotonic()
-        deadline = started + max(self.limits.import_seconds, 30)
-        worker.handshake(timeout=deadline - started)
+        worker.handshake(timeout=max(self.limits.import_seconds, 30))
         self.timing["worker_start"].append(time.monotonic() - worker.started_at)
         loaded = time.monotonic()
-        header, blobs = worker.request(
-            {**self.submission.load_request(), "seed": self.seed}, deadline=loaded + self.limits.import_seconds
-        )
-        self.timing["load"].append(time.monotonic() - loaded)
+        deadline = loaded + max(min(self.limits.import_seconds, self.submission_left), 0.0)
+        request = {**self.submission.load_request(), "seed": self.seed}
+        notebook = self.submission.kind == "notebook"
+        if notebook:
+            request["cells"] = []  # the module only: cells follow one request each
+        header, blobs = worker.request(request, deadline=deadline)
         self._absorb(header)
         if not header.get("ok"):
             error = header.get("error") or {}
             raise remote_exception(
-                str(error.get("type", "Error")), False, str(error.get("message", "")), str(error.get("where", ""))
+                wire.clean(str(error.get("type", "Error"))[:100]), False, wire.clean(str(error.get("message", ""))[:2000]),
+                wire.clean(str(error.get("where", ""))[:500])
             )
-        if self.generation == 1:
+        errors = self._run_cells(worker, deadline) if notebook else []
+        self.timing["load"].append(time.monotonic() - loaded)
+        if not self._cells_recorded:
+            self._cells_recorded = True
+            self.cell_errors = errors[:50]
+
+    def _run_cells(self, worker: WorkerProcess, deadline: float) -> list[dict]:
+        """Run a notebook's cells one request each, as Jupyter's "run all" that carries on.
+
+        A cell that raises is reported and the next cells run. A cell that
+        runs out of the notebook's time, or kills its worker, is skipped from
+        then on (CellSkipped makes the caller start over without it): the
+        notebook is graded on what its other cells define.
+        """
+        errors = []
+        for label, source in self.submission.cells:
+            if label in self.skipped_cells:
+                errors.append({"type": "NotRun", "message": self.skipped_cells[label], "where": label})
+                continue
+            try:
+                header, blobs = worker.request({"op": "cell", "label": label, "source": source}, deadline=deadline)
+            except (StudentTimeout, WorkerDied, BadReply) as exc:
+                why = (f"did not finish within the notebook's {self.limits.import_seconds:g} s"
+                       if isinstance(exc, StudentTimeout) else str(exc))
+                self.skipped_cells[label] = f"{why}; the grader skipped this cell and graded what the others define"
+                raise CellSkipped(label) from None
+            self._absorb(header)
+            if not header.get("ok"):  # sys.exit() in a cell: Jupyter shows it and goes on, so do we
+                error = header.get("error") if isinstance(header.get("error"), dict) else {}
+                errors.append({"type": wire.clean(str(error.get("type", "Error")))[:100],
+                               "message": wire.clean(str(error.get("message", "")))[:500], "where": label[:300]})
+                continue
             try:
                 value = wire.decode(header.get("value", {"t": "none"}), blobs)
             except wire.WireError:
-                value = None  # only bookkeeping: a garbled list of cell errors costs no points
-            self.cell_errors = [
-                {"type": str(e[0])[:100], "message": str(e[1])[:500], "where": str(e[2])[:300]}
-                for e in (value if isinstance(value, list) else [])
-                if isinstance(e, (tuple, list)) and len(e) == 3
-            ][:50]
+                value = None  # only bookkeeping: a garbled cell error costs no points
+            if isinstance(value, (tuple, list)) and len(value) == 3:
+                errors.append({"type": str(value[0])[:100], "message": str(value[1])[:500], "where": str(value[2])[:300]})
+        return errors
 
     def start(self) -> StudentError | None:
         """Load the submission now; returns the reason if it cannot be loaded at all."""
@@ -450,6 +563,8 @@ class StudentSession:
     def _retire(self, worker: WorkerProcess | None) -> None:
         if worker is None:
             return
+        if worker.strays_killed:
+            self.note(Event.LEFT_PROCESSES.value, f"{worker.strays_killed} process(es) still running after calls were killed")
         worker.close()
         text = worker.printed()
         if text:
@@ -460,15 +575,17 @@ class StudentSession:
         for worker in (self.worker, self.spare):
             self._retire(worker)
         self.worker = self.spare = None
+        self.caps.remove()
 
     # -- per test ------------------------------------------------------
     def begin_test(self, seconds: float) -> None:
         self.incident = None
         self.budget = seconds
-        self.deadline = time.monotonic() + seconds
+        self.test_left = seconds
+        self.in_test = True
 
     def end_test(self) -> None:
-        self.deadline = float("inf")
+        self.in_test = False
         if self.worker is not None and not self.worker.alive:
             self._retire(self.worker)
             self.worker = None
@@ -480,31 +597,47 @@ class StudentSession:
         if self.load_error is not None:
             # Raised once per test: drop the traceback gathered by earlier raises.
             raise self.load_error.with_traceback(None)
-        self.ensure_worker()
+        try:
+            self.ensure_worker()
+        except NotRun as exc:
+            self.incident = self.incident or exc
+            raise self.incident.with_traceback(None) from None
         assert self.worker is not None
-        # Outside a test's call (fixture set-up, say) a request still gets one test's budget.
-        deadline = self.deadline if self.deadline != float("inf") else time.monotonic() + self.budget
-        if time.monotonic() >= deadline:
+        # Only time inside student code counts against a test: the reference's work
+        # and numerical gradients between calls do not. Outside a test's call
+        # (fixture set-up, say) a request still gets one test's budget.
+        left = self.test_left if self.in_test else self.budget
+        if self.submission_left <= 0:
+            self.incident = self.incident or self._out_of_time()
+            raise self.incident.with_traceback(None)
+        if left <= 0:
             self.incident = self.incident or StudentTimeout(f"timed out after {self.budget:g} s")
             raise self.incident.with_traceback(None)
+        started = time.monotonic()
         try:
-            reply, reply_blobs = self.worker.request(header, blobs, deadline)
+            reply, reply_blobs = self.worker.request(header, blobs, started + min(left, self.submission_left))
         except StudentTimeout:
             self._call_timed_out = True
-            self.incident = StudentTimeout(f"timed out after {self.budget:g} s")
+            self.incident = StudentTimeout(f"timed out after {self.budget:g} s") if left <= self.submission_left \
+                else self._out_of_time()
             raise self.incident from None
         except (WorkerDied, BadReply) as exc:
             self.incident = self.incident or exc
             raise
+        finally:
+            elapsed = time.monotonic() - started
+            self.spent += elapsed
+            if self.in_test:
+                self.test_left -= elapsed
         self._absorb(reply)
         if not reply.get("ok"):
             error = reply.get("error") if isinstance(reply.get("error"), dict) else {}
             raise remote_exception(
-                str(error.get("type", "Error"))[:100],
+                wire.clean(str(error.get("type", "Error"))[:100]),
                 bool(error.get("builtin")),
-                str(error.get("message", ""))[:2000],
-                str(error.get("where", ""))[:500],
-                str(error.get("base", ""))[:100],
+                wire.clean(str(error.get("message", ""))[:2000]),
+                wire.clean(str(error.get("where", ""))[:500]),
+                wire.clean(str(error.get("base", ""))[:100]),
             )
         try:
             return wire.decode(reply.get("value", {"t": "none"}), reply_blobs, _Decoder(self, self.generation))
@@ -575,7 +708,7 @@ class StudentSession:
         label = remote._label
         limit = self.limits.give_up_after_timeouts
         if limit and label not in self.returned and self.timeouts.get(label, 0) >= limit:
-            self.incident = self.incident or StudentTimeout(
+            self.incident = self.incident or NotRun(
                 f"not run: {label} was stopped after {self.budget:g} s in {self.timeouts[label]} earlier "
                 f"test(s) and never returned, so the grader no longer calls it"
             )

@@ -61,11 +61,24 @@ def _banned(module: str, banned: tuple[str, ...]) -> bool:
     return any(module == b or module.startswith(b + ".") for b in banned)
 
 
+def scan_cells(cells, banned: tuple[str, ...]) -> list[dict]:
+    """scan() of each notebook cell on its own: a cell that does not parse hides only itself.
+
+    `cells` are (label, source); each finding says its cell.
+    """
+    findings = []
+    for label, source in cells:
+        for found in scan(source, banned):
+            findings.append({**found, "detail": f"{found['detail']} ({label})"})
+    return findings
+
+
 def scan(source: str, banned: tuple[str, ...]) -> list[dict]:
     """Findings as {"kind", "detail", "line"}; a file that does not parse has none."""
     try:
         tree = ast.parse(source)
-    except (SyntaxError, ValueError):
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        # Python's parser bounds its own depth (and the source's size is bounded on reading).
         return []
     aliases: dict[str, str] = {}  # local name -> module it refers to
     findings: list[dict] = []

@@ -40,7 +40,7 @@ class Submission:
     display: str = ""
     module_name: str = ""
     source: str = ""
-    cells: list[tuple[int, str]] = field(default_factory=list)
+    cells: list[tuple[str, str]] = field(default_factory=list)
     problem: str | None = None
     notes: list[str] = field(default_factory=list)
     findings: list[dict] = field(default_factory=list)
@@ -54,12 +54,44 @@ class Submission:
         return request
 
 
+def safe_name(raw: str) -> str:
+    """A name fit to be a folder in the output, a CSV cell and a seed, from any text.
+
+    Letters without accents, digits, '-' and '_' only: no '.', so no name is
+    '..', hidden, or one of the files the grader writes beside the folders
+    (grades.csv, report.html); never empty.
+    """
+    import unicodedata
+
+    ascii_text = unicodedata.normalize("NFKD", raw).encode("ascii", "ignore").decode("ascii")
+    name = re.sub(r"[^A-Za-z0-9_-]+", "_", ascii_text).strip("_-")[:80].strip("_-")
+    return name or "submission"
+
+
 def submission_name(path: Path) -> str:
     name = path.name
     for suffix in (".zip", ".ipynb", ".py"):
         if name.lower().endswith(suffix):
-            return name[: -len(suffix)]
-    return name
+            name = name[: -len(suffix)]
+            break
+    return safe_name(name)
+
+
+def unique_names(paths) -> dict[Path, str]:
+    """Each path's submission name, in input order; a name taken already gets _2, _3, ..."""
+    names: dict[Path, str] = {}
+    taken: set[str] = set()
+    for path in paths:
+        if path in names:
+            continue
+        base = name = submission_name(path)
+        n = 1
+        while name.lower() in taken:
+            n += 1
+            name = f"{base}_{n}"
+        taken.add(name.lower())
+        names[path] = name
+    return names
 
 
 def _read_text(path: Path) -> str:
@@ -71,8 +103,26 @@ def _read_text(path: Path) -> str:
         raise ValueError(f"{path.name} is not UTF-8 text") from None
 
 
-def notebook_cells(path: Path) -> list[tuple[int, str]]:
-    """Code cells to run, numbered as Jupyter shows them (1-based among all cells)."""
+def _defines(source: str) -> list[str]:
+    """Names of the functions and classes a cell defines at its top level (none if it does not parse)."""
+    import ast
+
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return []
+    return [n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))]
+
+
+def cell_label(number: int, source: str) -> str:
+    """How feedback names a cell: its place among the code cells, and what it defines."""
+    names = _defines(source)
+    shown = ", ".join(names[:3]) + (", ..." if len(names) > 3 else "")
+    return f"code cell {number}" + (f" (defines {shown})" if names else "")
+
+
+def notebook_cells(path: Path) -> list[tuple[str, str]]:
+    """Code cells to run, as (label, source); a cell's number counts code cells only, as a student would."""
     text = _read_text(path)
     try:
         notebook = json.loads(text)
@@ -85,14 +135,13 @@ def notebook_cells(path: Path) -> list[tuple[int, str]]:
     except Exception as exc:  # noqa: BLE001 - json and nbformat raise many kinds
         raise ValueError(f"{path.name} is not a readable notebook ({type(exc).__name__}: {str(exc)[:200]})") from None
     cells = []
-    for number, cell in enumerate(notebook.get("cells", []), start=1):
-        if not isinstance(cell, dict) or cell.get("cell_type") != "code":
-            continue
+    code_cells = [c for c in notebook.get("cells", []) if isinstance(c, dict) and c.get("cell_type") == "code"]
+    for number, cell in enumerate(code_cells, start=1):
         source = cell.get("source", "")
         if isinstance(source, list):
             source = "".join(part for part in source if isinstance(part, str))
         if not isinstance(source, str):
-            raise ValueError(f"{path.name}: cell {number} has no readable source")
+            raise ValueError(f"{path.name}: code cell {number} has no readable source")
         if source.lstrip().startswith("%%"):
             continue  # a cell magic (%%time, %%bash...) makes the whole cell non-Python
         lines = []
@@ -103,7 +152,7 @@ def notebook_cells(path: Path) -> list[tuple[int, str]]:
             lines.append(line)
         text = "\n".join(lines)
         if text.strip():
-            cells.append((number, text))
+            cells.append((cell_label(number, text), text))
     return cells
 
 
@@ -215,10 +264,10 @@ def safe_extract(archive: Path, target: Path, max_files: int = ZIP_MAX_FILES, ma
     return skipped
 
 
-def resolve(path: Path, module: str, notebook: str, handout: Path | None = None) -> Submission:
+def resolve(path: Path, module: str, notebook: str, handout: Path | None = None, name: str | None = None) -> Submission:
     """Read one submission; problems become `sub.problem`, never exceptions."""
     path = Path(path)
-    sub = Submission(name=submission_name(path), origin=path, display=path.name, module_name=module)
+    sub = Submission(name=name or submission_name(path), origin=path, display=path.name, module_name=module)
     scratch = None
     try:
         target = path

@@ -58,8 +58,8 @@ def unpack(read, max_blob_bytes):
         raise WireError(f"header of {size} bytes is larger than {MAX_HEADER}")
     try:
         header = json.loads(read_exact(read, size).decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise WireError(f"header is not JSON: {exc}") from None
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:  # JSONDecodeError is a ValueError
+        raise WireError(f"header is not JSON: {str(exc)[:200]}") from None
     if not isinstance(header, dict):
         raise WireError("header is not an object")
     blobs = []
@@ -83,10 +83,21 @@ def array_to_blob(array):
 
 
 def blob_to_array(blob):
+    """The array in a .npy blob, allocating no more than the blob's own size."""
+    from numpy.lib import format as npy
+
     try:
-        array = np.load(io.BytesIO(blob), allow_pickle=False)
+        stream = io.BytesIO(blob)
+        version = npy.read_magic(stream)
+        read_header = npy.read_array_header_1_0 if version == (1, 0) else npy.read_array_header_2_0
+        shape, _, dtype = read_header(stream)
+        declared = math.prod(shape) * dtype.itemsize
+        if dtype.hasobject or dtype.fields is not None or declared != len(blob) - stream.tell():
+            raise ValueError(f"it declares {declared} bytes of {dtype} but carries {len(blob) - stream.tell()}")
+        stream.seek(0)
+        array = np.load(stream, allow_pickle=False)
     except Exception as exc:  # noqa: BLE001 - any malformed blob is the sender's fault
-        raise WireError(f"array blob is not a plain .npy array: {exc}") from None
+        raise WireError(f"array blob is not a plain .npy array: {str(exc)[:200]}") from None
     if type(array) is not np.ndarray:
         raise WireError("array blob did not load as a plain ndarray")
     return array
@@ -152,8 +163,32 @@ class Encoder:
         raise TypeError(f"cannot send {qualname(value)}")
 
 
-def decode(tagged, blobs, make_ref=None, depth=0):
+MAX_ITEMS = 100_000
+
+
+def clean(text: str) -> str:
+    """`text` with lone surrogates (which no UTF-8 file can hold) replaced: safe to write anywhere."""
+    return text.encode("utf-8", "replace").decode("utf-8")
+
+
+class _Budget:
+    """What one reply may cost to decode: each blob becomes an array once, and items are counted.
+
+    Without it a reply naming one large blob a thousand times would be
+    decoded into a thousand arrays on the grader's side.
+    """
+
+    def __init__(self):
+        self.used_blobs: set[int] = set()
+        self.items = 0
+
+
+def decode(tagged, blobs, make_ref=None, depth=0, budget=None):
     """Rebuild a value; refs become make_ref(id, cls). Raises WireError on nonsense."""
+    budget = budget or _Budget()
+    budget.items += 1
+    if budget.items > MAX_ITEMS:
+        raise WireError(f"more than {MAX_ITEMS} values in one message")
     if depth > 16 or not isinstance(tagged, dict):
         raise WireError("malformed value")
     tag = tagged.get("t")
@@ -175,19 +210,22 @@ def decode(tagged, blobs, make_ref=None, depth=0):
         raise WireError("malformed float")
     if tag == "str":
         v = tagged.get("v")
-        if not isinstance(v, str):
+        if not isinstance(v, str) or len(v) > MAX_STR:
             raise WireError("malformed str")
-        return v
+        return clean(v)
     if tag in ("tuple", "list"):
         items = tagged.get("items")
         if not isinstance(items, list):
             raise WireError("malformed sequence")
-        values = [decode(v, blobs, make_ref, depth + 1) for v in items]
+        values = [decode(v, blobs, make_ref, depth + 1, budget) for v in items]
         return tuple(values) if tag == "tuple" else values
     if tag == "array":
         index = tagged.get("blob")
-        if not isinstance(index, int) or not 0 <= index < len(blobs):
+        if not isinstance(index, int) or isinstance(index, bool) or not 0 <= index < len(blobs):
             raise WireError("array refers to a missing blob")
+        if index in budget.used_blobs:
+            raise WireError("one array blob is referred to twice")
+        budget.used_blobs.add(index)
         array = blob_to_array(blobs[index])
         if make_ref is None:
             return array

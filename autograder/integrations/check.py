@@ -86,9 +86,9 @@ def report_lines(grade) -> list[str]:
     passed = sum(1 for t in grade.tests if t.status == "passed")
     lines += [
         "",
-        f"Public checks passed: {passed} of {len(grade.tests)}; "
-        f"score on the public checks: {grade.score:g} / {grade.max_score:g} "
-        "(your grade also counts hidden checks).",
+        f"Public checks passed: {passed} of {len(grade.tests)}. They earn no points themselves (their answers "
+        "ship with the handout): your grade comes from the hidden checks, which test the same functions on "
+        "other inputs.",
         f"Seed: {grade.seed} (inputs are random from it; a rerun gives the same result).",
         f"Isolation: {grade.isolation}",
     ]

@@ -22,6 +22,7 @@ from urllib.parse import quote
 
 from ..engine import report
 from ..engine.grading import Grade
+from ..engine.kinds import FLAG_OF_EVENT, Flag, event
 
 MISTAKE_MARKER = "It matches what you get if you"
 STRONG_ISOLATION = "Namespace sandbox"
@@ -29,12 +30,7 @@ DPI = 100  # figures are 1024 px wide: the page's content width, so the browser 
 FIG_WIDTH = 10.24
 LABEL_CHARS = 64  # longer test titles are shortened in the chart; the table below has them in full
 # flags() phrases that other sections of the report already cover.
-_COVERED_FLAGS = {
-    report.FLAG_KINDS["banned-import"],
-    report.FLAG_KINDS["refused-import"],
-    "crashed the worker",
-    "corrupted the grader's channel",
-}
+_COVERED_FLAGS = {Flag.BANNED_IMPORT.value, Flag.REFUSED_IMPORT.value, Flag.CRASH.value, Flag.PROTOCOL.value}
 
 # Sets document.body.dataset.imagesLoaded to "all" once every figure has decoded
 # (or "k of n"), so a headless browser can tell that the report rendered.
@@ -189,8 +185,7 @@ def tampering(g: Grade) -> str | None:
         return None
     details = []
     for entry in g.findings + g.events:
-        kind = entry.get("kind", "")
-        if kind in report.FLAG_KINDS and report.FLAG_KINDS[kind] in phrases and entry.get("detail"):
+        if FLAG_OF_EVENT[event(str(entry.get("kind", "")))].value in phrases and entry.get("detail"):
             line = f" (line {entry['line']})" if entry.get("line") else ""
             details.append(f"{entry['detail']}{line}")
     details = list(dict.fromkeys(details))

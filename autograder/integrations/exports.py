@@ -34,6 +34,7 @@ import zipfile
 from collections import defaultdict
 from pathlib import Path
 
+from ..engine.report import csv_row
 from ..engine.submission import IGNORED_PARTS, safe_extract
 
 # A whole class's export: far more files than one submission may hold.
@@ -42,6 +43,10 @@ EXPORT_MAX_BYTES = 4 * 1024**3
 
 METADATA = "submission_metadata.yml"
 METADATA_MAX_BYTES = 50 * 1024 * 1024
+# The metadata is a map of a few small maps per submission: far fewer nodes than this,
+# and no YAML aliases (an alias bomb expands exponentially).
+METADATA_MAX_NODES = 2_000_000
+GRADESCOPE_FOLDER = re.compile(r"^submission_\d+$")
 # <name>[_late]_<canvas user id>_<attachment id>_<file name>. Canvas writes the
 # name as "lastfirst" and "late" in lower case (older exports: last_first,
 # LATE); with anonymous grading there is no name at all.
@@ -107,11 +112,16 @@ def export_kind(path: Path, assignment) -> str | None:
         names = _strip_top(_folder_names(path))
     else:
         return None
-    if METADATA in names:
-        return "gradescope"
     top = [n for n in names if "/" not in n]
     if f"{assignment.module}.py" in top or assignment.notebook in top:
         return None  # one student's folder
+    # Gradescope's export, by its own top-level layout only: the metadata file and
+    # submission_<id>/ folders, nothing else that could be graded. A student's
+    # folder holding a metadata file of its own is just a student's folder.
+    folders = {n.split("/", 1)[0] for n in names if "/" in n}
+    if METADATA in top and folders and all(GRADESCOPE_FOLDER.match(f) for f in folders) \
+            and not any(n.endswith((".py", ".ipynb", ".zip")) for n in top):
+        return "gradescope"
     if any(CANVAS_FILE.match(n) for n in top):
         return "canvas"
     return None
@@ -178,6 +188,17 @@ def read_metadata(path: Path) -> dict:
 
     Loader.add_multi_constructor("!", any_tag)
     Loader.add_multi_constructor("tag:ruby.yaml.org,2002:", any_tag)
+    nodes = [0]
+
+    def compose_node(loader, parent, index):
+        if loader.check_event(yaml.AliasEvent):
+            raise yaml.YAMLError("aliases are not allowed in the metadata")
+        nodes[0] += 1
+        if nodes[0] > METADATA_MAX_NODES:
+            raise yaml.YAMLError(f"more than {METADATA_MAX_NODES} nodes")
+        return yaml.SafeLoader.compose_node(loader, parent, index)
+
+    Loader.compose_node = compose_node
     if path.stat().st_size > METADATA_MAX_BYTES:
         raise ExportError(f"{path}: larger than {METADATA_MAX_BYTES // 1024 // 1024} MB; is this a Gradescope export?")
     try:
@@ -194,7 +215,10 @@ def read_metadata(path: Path) -> dict:
 
 
 def _text(value) -> str:
-    return "" if value is None else str(value).strip()
+    """A scalar as text; anything else (a list or map where a name should be) as nothing."""
+    if value is None or isinstance(value, (list, dict, tuple, set)):
+        return ""
+    return str(value).strip()[:200]
 
 
 def _gradescope(path: Path, assignment, work: Path) -> list[tuple[Path, dict]]:
@@ -202,7 +226,15 @@ def _gradescope(path: Path, assignment, work: Path) -> list[tuple[Path, dict]]:
     metadata = read_metadata(root / METADATA)
     entries = {}
     for key in sorted(metadata, key=str):
-        meta, folder = metadata[key], root / str(key)
+        meta = metadata[key]
+        if not GRADESCOPE_FOLDER.match(str(key)):
+            # A path from the metadata is only ever one folder of this export by its id.
+            _note(f"{path.name}: {str(key)[:80]!r} in {METADATA} is not a submission_<id> entry; not graded")
+            continue
+        folder = root / str(key)
+        if folder.is_symlink():
+            _note(f"{path.name}: {key} is a symbolic link; not graded")
+            continue
         submitters = []
         for person in meta.get(":submitters") or []:
             if isinstance(person, dict):
@@ -327,27 +359,45 @@ def _canvas(path: Path, assignment, work: Path) -> list[tuple[Path, dict]]:
 
 # -- the command's entry points --------------------------------------------
 def expand(paths: list[Path], assignment, scratch: Path) -> tuple[list[Path], dict]:
-    """Paths to grade and a roster {submission name: student info}; plain submissions pass through."""
+    """Paths to grade and a roster {submission name: student info}; plain submissions pass through.
+
+    Names are unique across everything given: a student of an export whose
+    name is taken already (by a plain submission or another export) is graded
+    as name_2, with a note; nothing an export says can stop the batch.
+    """
     from ..engine.submission import submission_name
 
+    kinds = [export_kind(path, assignment) for path in paths]
+    taken = {submission_name(path).lower() for path, kind in zip(paths, kinds) if kind is None}
     expanded: list[Path] = []
     roster: dict[str, dict] = {}
-    origin: dict[str, Path] = {}
-    for index, path in enumerate(paths):
-        kind = export_kind(path, assignment)
+    for index, (path, kind) in enumerate(zip(paths, kinds)):
         if kind is None:
             expanded.append(path)
             continue
         work = scratch / f"export{index}"
         work.mkdir(parents=True)
-        produced = _gradescope(path, assignment, work) if kind == "gradescope" else _canvas(path, assignment, work)
+        try:
+            produced = _gradescope(path, assignment, work) if kind == "gradescope" else _canvas(path, assignment, work)
+        except ExportError as exc:
+            if len(paths) == 1:
+                raise
+            # Among other submissions, what only looks like an export (a student's zip, say)
+            # must not stop the batch: it is graded as what it is, with the reason.
+            _note(f"{exc}; graded as one submission")
+            expanded.append(path)
+            continue
         for folder, info in produced:
-            name = submission_name(folder)
-            if name in roster:
-                raise ExportError(
-                    f"{origin[name]} and {path} both have a student graded as '{name}'; grade the exports one at a time"
-                )
-            roster[name], origin[name] = info, path
+            base = name = submission_name(folder)
+            n = 1
+            while name.lower() in taken or (name != base and folder.with_name(name).exists()):
+                n += 1
+                name = f"{base}_{n}"
+            if name != base:
+                _note(f"{path.name}: a submission is already named '{base}'; this student is graded as '{name}'")
+                folder = folder.rename(folder.with_name(name))
+            taken.add(name.lower())
+            roster[name] = info
             expanded.append(folder)
     return expanded, roster
 
@@ -370,22 +420,22 @@ def write_gradebooks(out: Path, grades, roster: dict, assignment) -> None:
     if canvas:
         # Canvas's gradebook import: students are matched by ID (the Canvas user id);
         # the "Points Possible" row is the one Canvas's own export writes.
-        with open(out / "canvas_gradebook.csv", "w", newline="", encoding="utf-8") as f:
+        with open(out / "canvas_gradebook.csv", "w", newline="", encoding="utf-8", errors="replace") as f:
             writer = csv.writer(f)
             writer.writerow(["Student", "ID", "SIS User ID", "SIS Login ID", "Section", canvas_column(assignment)])
             writer.writerow(["    Points Possible", "", "", "", "", f"{assignment.total_points:g}"])
             for name, info in canvas:
-                writer.writerow([info["student"], info["canvas_user_id"], "", "", "", f"{by_name[name].score:g}"])
+                writer.writerow(csv_row([info["student"], info["canvas_user_id"], "", "", "", f"{by_name[name].score:g}"]))
 
     gradescope = of_kind("gradescope")
     if gradescope:
-        with open(out / "gradescope_scores.csv", "w", newline="", encoding="utf-8") as f:
+        with open(out / "gradescope_scores.csv", "w", newline="", encoding="utf-8", errors="replace") as f:
             writer = csv.writer(f)
             writer.writerow(["Name", "SID", "Email", "Total Score"])
             for name, info in gradescope:
                 people = info["submitters"] or [{"name": info["student"], "sid": info["sid"], "email": info["email"]}]
                 for person in people:  # a group submission: one row per member
-                    writer.writerow([person["name"], person["sid"], person["email"], f"{by_name[name].score:g}"])
+                    writer.writerow(csv_row([person["name"], person["sid"], person["email"], f"{by_name[name].score:g}"]))
 
     if graded:
         entries = {name: {**info, "score": by_name[name].score} for name, info in sorted(graded.items())}

@@ -6,7 +6,7 @@ import os
 def _reply_fd():
     with open("/proc/self/cmdline", "rb") as f:
         args = [a for a in f.read().split(b"\0") if a]
-    return int(args[-1])
+    return int([a for a in args if a.isdigit()][-1])  # the reply channel's fd: the worker's last number
 
 
 _reference_maxpool_backward = maxpool_backward

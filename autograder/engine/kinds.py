@@ -1,0 +1,93 @@
+"""The vocabularies of a result: what was seen of a submission, and the flags it raises.
+
+An Event is one thing the grader found or saw: in the source before it ran
+(static.py), from outside the worker while it ran (session.py), or as the
+worker's own bookkeeping (worker.py, which student code can switch off, so
+its events are hints). Every Event maps to exactly one Flag, the phrase an
+instructor reads in grades.csv and the class report; a test keeps the map
+total. Nothing compares these as free text.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+
+
+class Event(str, Enum):
+    BANNED_IMPORT = "banned-import"
+    REFUSED_IMPORT = "refused-import"
+    EXIT = "exit"
+    PATCH = "patch"  # the source assigns to a library's attribute
+    PATCHED = "patched"  # a watched library function was found replaced at run time
+    SPAWN = "spawn"
+    LEFT_PROCESSES = "left-processes"  # seen from outside: processes alive after a call
+    WRITE_FILE = "write-file"
+    READ_FILE = "read-file"
+    NETWORK = "network"
+    CTYPES = "ctypes"
+    SIGNAL = "signal"
+    INTROSPECTION = "introspection"
+    RIGGED_VALUE = "rigged-value"
+    SUBCLASS = "subclass"
+    CONFTEST = "conftest"
+    UNSAFE_ZIP = "unsafe-zip"
+    SYMLINK = "symlink"
+    # A kind our worker never sends: its bookkeeping was forged.
+    FORGED = "forged-bookkeeping"
+
+
+class Flag(str, Enum):
+    BANNED_IMPORT = "used a banned import"
+    REFUSED_IMPORT = "tried a banned import (refused)"
+    EXIT = "exits the process"
+    PATCH = "patches libraries"
+    SPAWN = "starts processes"
+    WRITE_FILE = "writes files"
+    READ_FILE = "reads files"
+    NETWORK = "uses the network"
+    CTYPES = "uses ctypes"
+    SIGNAL = "sends or handles signals"
+    INTROSPECTION = "inspects the interpreter"
+    RIGGED_VALUE = "defines rigged comparisons or array subclasses"
+    SUBCLASS = "returned an ndarray subclass"
+    CONFTEST = "submitted a conftest.py"
+    UNSAFE_ZIP = "zip had unsafe entries"
+    SYMLINK = "submitted symbolic links"
+    FORGED = "forged the grader's bookkeeping"
+    CRASH = "crashed the worker"
+    PROTOCOL = "corrupted the grader's channel"
+
+
+FLAG_OF_EVENT: dict[Event, Flag] = {
+    Event.BANNED_IMPORT: Flag.BANNED_IMPORT,
+    Event.REFUSED_IMPORT: Flag.REFUSED_IMPORT,
+    Event.EXIT: Flag.EXIT,
+    Event.PATCH: Flag.PATCH,
+    Event.PATCHED: Flag.PATCH,
+    Event.SPAWN: Flag.SPAWN,
+    Event.LEFT_PROCESSES: Flag.SPAWN,
+    Event.WRITE_FILE: Flag.WRITE_FILE,
+    Event.READ_FILE: Flag.READ_FILE,
+    Event.NETWORK: Flag.NETWORK,
+    Event.CTYPES: Flag.CTYPES,
+    Event.SIGNAL: Flag.SIGNAL,
+    Event.INTROSPECTION: Flag.INTROSPECTION,
+    Event.RIGGED_VALUE: Flag.RIGGED_VALUE,
+    Event.SUBCLASS: Flag.SUBCLASS,
+    Event.CONFTEST: Flag.CONFTEST,
+    Event.UNSAFE_ZIP: Flag.UNSAFE_ZIP,
+    Event.SYMLINK: Flag.SYMLINK,
+    Event.FORGED: Flag.FORGED,
+}
+
+# How a test ended: a failure's kind, beside the pass.
+TEST_KINDS = ("pass", "fail", "error", "timeout", "crash", "protocol", "notrun", "unmet")
+FLAG_OF_TEST_KIND = {"crash": Flag.CRASH, "protocol": Flag.PROTOCOL}
+
+
+def event(kind: str) -> Event:
+    """The Event named `kind`; a name our own code never uses means forged bookkeeping."""
+    try:
+        return Event(kind)
+    except ValueError:
+        return Event.FORGED
