@@ -215,7 +215,7 @@ def cmd_gradescope_run(args) -> int:
 
     root = Path(args.root or os.environ.get("AUTOGRADER_GRADESCOPE_ROOT", "/autograder"))
     a = _one_assignment(args.assignment)
-    _probe_sandbox_early(a)
+    _probe_sandbox_early(a, [root / "results"])  # as gradescope.run's Grader protects it
     return gradescope.run(a, root)
 
 

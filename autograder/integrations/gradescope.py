@@ -75,8 +75,11 @@ SOURCE="$ROOT/source"
 RESULTS="$ROOT/results"
 
 # Student code may run as an unprivileged uid (when the container refuses
-# namespaces): it must not be able to read the reference or the hidden suites.
-chmod -R go-rwx "$SOURCE"
+# namespaces): it must not be able to read the reference, the hidden suites,
+# the submission's files (the grader sends their text itself) or the results.
+# The grader refuses to run student code as another uid until this holds.
+mkdir -p "$RESULTS"
+chmod -R go-rwx "$SOURCE" "$ROOT/submission" "$RESULTS"
 # What the grader writes from now on (Python's __pycache__ among it) is ours alone too.
 umask 077
 
@@ -238,7 +241,7 @@ def run(assignment, root: Path) -> int:
     results = root / "results"
     name = submitter_name(root)
     try:
-        grader = grading.Grader(assignment)
+        grader = grading.Grader(assignment, protect=[results])
         # Inputs are seeded from the student's name, as `grade` seeds an export's students.
         grader.fixed_seed = grader.seed(seed_name(root))
         grade = grader.grade(_target(root / "submission"))
