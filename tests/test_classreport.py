@@ -104,7 +104,7 @@ def test_grade_writes_a_self_contained_report_with_every_section(graded):
     assert "syntax_error" not in sections["banned"]
     assert "torch_and_exit" in sections["tampering"] and "exits the process" in sections["tampering"]
     assert "No submission hit a time limit." in sections["timeouts"]
-    if all(g.isolation.startswith("Namespace sandbox") for g in grades.values()):
+    if all(g.isolation_level == "namespace" for g in grades.values()):
         assert "Every submission ran in the namespace sandbox." in sections["isolation"]
     else:
         assert "ran with:" in sections["isolation"]
@@ -123,7 +123,7 @@ def test_pass_rates_follow_the_questions_and_count_every_submission(graded):
 
 def _grade(name: str, score: float = 100.0, **changes) -> Grade:
     grade = Grade(name=name, origin=f"{name}.py", score=score, max_score=100.0, status="graded", seed=1,
-                  isolation="Namespace sandbox (bubblewrap): no network.",
+                  isolation="Namespace sandbox (bubblewrap): no network.", isolation_level="namespace",
                   by_item={q.item: q.points * score / 100 for q in CNN.questions})
     for key, value in changes.items():
         setattr(grade, key, value)
@@ -141,7 +141,7 @@ def test_student_strings_are_escaped_and_lists_catch_timeouts_and_weak_isolation
     slow.name = "slow & steady"
     for t in slow.tests[:2]:
         t.kind, t.status, t.output = "timeout", "failed", "the test took longer than 5 s"
-    weak = _grade("weak<iso>", isolation="Plain subprocess with resource limits only: <b>careful</b>")
+    weak = _grade("weak<iso>", isolation="No sandbox: <b>careful</b>", isolation_level="none")
     spoofed = _grade("spoof", status="cnn_layers.py could not be loaded: <script>x</script>", score=0.0)
     path = classreport.write_report(tmp_path, [evil, slow, weak, spoofed], CNN)
     text = path.read_text(encoding="utf-8")

@@ -55,6 +55,10 @@ class Grade:
     execution_time: float = 0.0
     timing: dict = field(default_factory=dict)
     kind: str = "module"
+    # The isolation level's name (namespace, user, none; "" if none could start) and
+    # how each per-submission cap held: {"memory": "per submission (cgroup v1, ...)", ...}.
+    isolation_level: str = ""
+    caps: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -203,6 +207,10 @@ class Grader:
             status=status,
             seed=seed,
             isolation=self.isolation.summary(),
+            isolation_level=self.isolation.level,
+            caps={**session.caps.levels, "disk": "RAM folders of {} MB each".format(a.limits.disk_mb)
+                  if self.isolation.level == "namespace" else
+                  f"host disk, {a.limits.file_size_mb} MB per file, stopped past {a.limits.disk_mb} MB"},
             tests=tests,
             by_item={k: round(v, 2) for k, v in by_item.items()},
             events=session.events,
@@ -240,9 +248,17 @@ def failed_grade(grader: Grader, path: Path, reason: str, name: str | None = Non
     return Grade(
         name=name, origin=str(path), score=0.0, max_score=a.total_points,
         status=reason, seed=grader.seed(name), isolation=_isolation_summary(grader),
+        isolation_level=_isolation_level(grader),
         by_item={q.item: 0.0 for q in a.questions},
     )
 
+
+
+def _isolation_level(grader: Grader) -> str:
+    try:
+        return grader.isolation.level
+    except Exception:  # noqa: BLE001 - a failed grade must still be written
+        return ""
 
 
 def _isolation_summary(grader: Grader) -> str:

@@ -72,6 +72,8 @@ def results_json(grade: Grade) -> dict:
             "status": grade.status,
             "seed": grade.seed,
             "isolation": grade.isolation,
+            "isolation_level": grade.isolation_level,
+            "caps": grade.caps,
             "flags": flags(grade),
             "static_findings": grade.findings,
             "runtime_events": grade.events,
@@ -128,6 +130,7 @@ def feedback_markdown(grade: Grade, title: str, show_hidden: bool = True) -> str
         "---",
         f"Inputs were random with seed {grade.seed} (derived from your submission's name), so a rerun gives the same result.",
         f"Isolation: {grade.isolation}",
+        *([f"Limits: " + "; ".join(f"{k}: {v}" for k, v in grade.caps.items())] if grade.caps else []),
         "",
     ]
     return "\n".join(lines)

@@ -85,14 +85,15 @@ def _cache_file() -> Path | None:
     # In the user's own cache folder, never a shared /tmp: bind paths read from
     # a file someone else could write would let them widen the sandbox.
     base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    return base / "autograder" / "python-layout-2.json"
+    return base / "autograder" / "python-layout-3.json"
 
 
 # Run by the worker's Python: where its parts live. Argument: packages to find.
 _LAYOUT_PROBE = r"""
 import glob, importlib.util, json, os, site, sys, sysconfig
 real = os.path.realpath
-stdlib = sorted({real(sysconfig.get_path(k)) for k in ("stdlib", "platstdlib")})
+# The base interpreter's own library (a venv adds only site-packages, which are not shown).
+stdlib = sorted({real(os.path.dirname(os.__file__))} | {real(p) for p in sys.path if p.endswith("lib-dynload")})
 sites = set(site.getsitepackages()) | {sysconfig.get_path("purelib"), sysconfig.get_path("platlib")}
 libdir = sysconfig.get_config_var("LIBDIR") or ""
 packages = {}

@@ -25,7 +25,7 @@ from ..engine.grading import Grade
 from ..engine.kinds import FLAG_OF_EVENT, Flag, event
 
 MISTAKE_MARKER = "It matches what you get if you"
-STRONG_ISOLATION = "Namespace sandbox"
+STRONG_ISOLATION = "namespace"  # the level (Grade.isolation_level) nothing weaker is reported against
 DPI = 100  # figures are 1024 px wide: the page's content width, so the browser shows them 1:1
 FIG_WIDTH = 10.24
 LABEL_CHARS = 64  # longer test titles are shortened in the chart; the table below has them in full
@@ -407,7 +407,7 @@ def _rates_table(rows: list[dict]) -> str:
 def _isolation_section(grades: list[Grade]) -> str:
     weak: dict[str, list[Grade]] = {}
     for g in grades:
-        if not g.isolation.startswith(STRONG_ISOLATION):
+        if g.isolation_level != STRONG_ISOLATION:
             weak.setdefault(g.isolation, []).append(g)
     if not weak:
         return '<p class="none">Every submission ran in the namespace sandbox.</p>'
@@ -439,7 +439,7 @@ def render(grades, assignment, now: datetime | None = None) -> str:
         "tampering": ("Flagged for tampering", "flags", [(g, d) for g in grades if (d := tampering(g))],
                       "No submission was flagged."),
     }
-    weak = sum(1 for g in grades if not g.isolation.startswith(STRONG_ISOLATION))
+    weak = sum(1 for g in grades if g.isolation_level != STRONG_ISOLATION)
 
     out = ['<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">',
            '<meta name="viewport" content="width=device-width, initial-scale=1">']

@@ -1,0 +1,156 @@
+"""The trust boundary, unit by unit: what crosses from a submission is bounded and made safe."""
+
+from __future__ import annotations
+
+import json
+import struct
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from autograder import assignment
+from autograder.engine import report, sandbox, submission, wire
+from autograder.integrations import exports
+
+CNN = assignment.load("cnn")
+
+
+# -- replies from the worker -------------------------------------------------------
+def test_a_blob_referred_to_twice_is_refused_not_decoded_twice():
+    blob = wire.array_to_blob(np.zeros(1000))
+    value = {"t": "tuple", "items": [{"t": "array", "blob": 0}] * 1000}
+    with pytest.raises(wire.WireError, match="twice"):
+        wire.decode(value, [blob])
+    assert wire.decode({"t": "tuple", "items": [{"t": "array", "blob": 0}]}, [blob])[0].shape == (1000,)
+
+
+def test_a_blob_declaring_more_than_it_carries_is_refused_before_allocating():
+    blob = wire.array_to_blob(np.zeros(10))
+    text = blob.decode("latin-1")
+    forged = text.replace("'shape': (10,)", "'shape': (9999999999,)").encode("latin-1")
+    started = time.monotonic()
+    with pytest.raises(wire.WireError, match="declares"):
+        wire.blob_to_array(forged)
+    assert time.monotonic() - started < 1
+
+
+def test_values_in_one_message_are_counted():
+    value = {"t": "list", "items": [{"t": "none"}] * (wire.MAX_ITEMS + 1)}
+    with pytest.raises(wire.WireError, match="values"):
+        wire.decode(value, [])
+
+
+@pytest.mark.parametrize("header", [b"[" * 100_000 + b"]" * 100_000, b'{"a": "\xff"}', b"[1, 2]"])
+def test_a_header_that_is_not_a_plain_json_object_is_a_wire_error(header):
+    frame = struct.pack("<I", len(header)) + header
+    chunks = [frame]
+
+    def read(n):
+        data, chunks[0] = chunks[0][:n], chunks[0][n:]
+        return data
+
+    with pytest.raises(wire.WireError):
+        wire.unpack(read, 1 << 20)
+
+
+def test_text_from_the_worker_can_be_written_anywhere():
+    text = wire.decode({"t": "str", "v": "bad \udc80 byte"}, [])
+    assert text == "bad ? byte"
+    text.encode("utf-8")  # would raise on a lone surrogate
+
+
+# -- names and cells --------------------------------------------------------------------
+@pytest.mark.parametrize("file, name", [
+    ("...py", "submission"), ("grades.csv.py", "grades_csv"), ("../../x.py", "x"),
+    ("=HYPERLINK(1).py", "HYPERLINK_1"), ("José García.ipynb", "Jose_Garcia"), (".hidden.py", "hidden"),
+    ("-rf.py", "rf"), ("report.html.zip", "report_html"),
+])
+def test_submission_names_are_safe_folder_names(file, name):
+    assert submission.submission_name(Path("/subs") / file) == name
+
+
+def test_names_taken_twice_get_a_suffix_in_input_order():
+    paths = [Path("a/x.py"), Path("b/x.py"), Path("c/X.ipynb"), Path("x_2.py")]
+    assert list(submission.unique_names(paths).values()) == ["x", "x_2", "X_3", "x_2_2"]
+
+
+@pytest.mark.parametrize("value, cell", [
+    ("=1+1", "'=1+1"), ("+cmd", "'+cmd"), ("@SUM(A1)", "'@SUM(A1)"), ("-x", "'-x"), ("-3", "-3"),
+    ("4.5", "4.5"), ("graded", "graded"), ("\t=1", "'\t=1"),
+])
+def test_csv_cells_never_start_a_formula(value, cell):
+    assert report.csv_cell(value) == cell
+
+
+# -- exports -------------------------------------------------------------------------------
+def _export(folder: Path, metadata: str, with_module: bool = False) -> Path:
+    folder.mkdir()
+    (folder / "submission_metadata.yml").write_text(metadata)
+    (folder / "submission_1").mkdir()
+    (folder / "submission_1" / "cnn_layers.py").write_text("x = 1\n")
+    if with_module:
+        (folder / "cnn_layers.py").write_text("x = 2\n")
+    return folder
+
+
+def test_a_students_folder_with_a_metadata_file_is_the_students_folder(tmp_path):
+    folder = _export(tmp_path / "mallory", "submission_1:\n  :submitters:\n  - :name: Honest\n", with_module=True)
+    assert exports.export_kind(folder, CNN) is None
+
+
+def test_metadata_keys_name_only_submission_folders_of_the_export(tmp_path, capsys):
+    reference = CNN.solution_dir
+    folder = _export(tmp_path / "export",
+                     f"{reference}:\n  :submitters:\n  - :name: Mallory\n"
+                     "submission_1:\n  :submitters:\n  - :name: Ann\n")
+    assert exports.export_kind(folder, CNN) == "gradescope"
+    paths, roster = exports.expand([folder], CNN, tmp_path / "scratch")
+    assert list(roster) == ["ann"]
+    assert all(reference not in p.parents and p != reference for p in paths)
+    assert "not a submission_<id> entry" in capsys.readouterr().err
+
+
+def test_a_yaml_alias_bomb_is_refused_at_once(tmp_path):
+    bomb = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
+        f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join('*' + chr(97 + i) for _ in range(9))}]\n" for i in range(8))
+    bomb += "submission_1:\n  :submitters:\n  - :name: *i\n"
+    folder = _export(tmp_path / "export", bomb)
+    started = time.monotonic()
+    with pytest.raises(exports.ExportError, match="not readable YAML"):
+        exports.read_metadata(folder / "submission_metadata.yml")
+    assert time.monotonic() - started < 2
+
+
+def test_an_unreadable_export_among_other_submissions_does_not_stop_the_batch(tmp_path):
+    folder = _export(tmp_path / "export", "submission_1: [unclosed\n")
+    other = tmp_path / "ann.py"
+    other.write_text("x = 1\n")
+    paths, roster = exports.expand([other, folder], CNN, tmp_path / "scratch")
+    assert paths == [other, folder] and roster == {}
+    with pytest.raises(exports.ExportError):
+        exports.expand([folder], CNN, tmp_path / "scratch2")  # alone, it is the instructor's error
+
+
+def test_an_export_student_named_like_a_classmate_is_renamed_not_refused(tmp_path):
+    folder = _export(tmp_path / "export", "submission_1:\n  :submitters:\n  - :name: Ann\n")
+    classmate = tmp_path / "ann.py"
+    classmate.write_text("x = 1\n")
+    paths, roster = exports.expand([classmate, folder], CNN, tmp_path / "scratch")
+    assert list(roster) == ["ann_2"] and paths[0] == classmate and paths[1].name == "ann_2"
+
+
+# -- the sandbox's view -------------------------------------------------------------------
+def test_the_namespace_sandbox_mounts_an_allow_list_not_usr(tmp_path):
+    layout = sandbox.python_layout(sandbox.worker_python())
+    iso = sandbox.Isolation(level="namespace", python=sandbox.worker_python(), description="", layout=layout)
+    cmd = sandbox.bwrap_command(iso, as_root=True)
+    binds = [cmd[i + 1] for i, arg in enumerate(cmd) if arg == "--ro-bind"]
+    assert "/usr" not in binds and "/" not in binds
+    assert not any(str(CNN.root) == b or b.startswith(str(CNN.root) + "/") for b in binds
+                   if not b.startswith(layout["packages"]["numpy"]) and b not in layout["packages"].values()
+                   and not b.endswith(("worker.py", "wire.py")))
+    assert f"{sandbox.SANDBOX_SITE}/numpy" in cmd
+    at = cmd.index("/tmp")
+    assert cmd[at - 3: at] == ["--size", str(iso.disk_mb * 1024 * 1024), "--tmpfs"]

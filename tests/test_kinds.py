@@ -1,0 +1,56 @@
+"""The result's vocabularies: every event kind the engine can record maps to a flag."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+from autograder.engine import kinds, report, static
+from autograder.engine.grading import Grade, TestGrade
+
+ENGINE = Path(kinds.__file__).parent
+
+
+def _literal_kinds(path: Path, call_names: set[str]) -> set[str]:
+    """First string arguments of calls like note("kind", ...) in a source file."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Call) and node.args and isinstance(node.args[0], ast.Constant):
+            name = getattr(node.func, "attr", getattr(node.func, "id", ""))
+            if name in call_names and isinstance(node.args[0].value, str):
+                found.add(node.args[0].value)
+    return found
+
+
+def test_every_event_maps_to_exactly_one_flag():
+    assert set(kinds.FLAG_OF_EVENT) == set(kinds.Event)
+    assert all(isinstance(f, kinds.Flag) for f in kinds.FLAG_OF_EVENT.values())
+
+
+def test_every_kind_the_engine_records_is_an_event():
+    recorded = _literal_kinds(ENGINE / "worker.py", {"note"}) | _literal_kinds(ENGINE / "session.py", {"note"})
+    recorded |= {kind for kind, _ in static.CALLS.values()} | {kind for kind, _ in static.MODULES.values()}
+    recorded |= _literal_kinds(ENGINE / "static.py", {"add"})
+    assert recorded, "found no recorded kinds: the scan of the sources is broken"
+    assert recorded <= {e.value for e in kinds.Event}, recorded - {e.value for e in kinds.Event}
+
+
+def test_runtime_patching_is_flagged_like_patching_in_the_source():
+    """Regression: the worker records 'patched', which once mapped to no flag at all."""
+    grade = Grade(name="x", origin="x.py", score=0, max_score=100, status="graded", seed=1, isolation="",
+                  events=[{"kind": "patched", "detail": "numpy.allclose"}])
+    assert report.flags(grade) == [kinds.Flag.PATCH.value]
+
+
+def test_a_kind_our_worker_never_sends_is_flagged_as_forged():
+    grade = Grade(name="x", origin="x.py", score=0, max_score=100, status="graded", seed=1, isolation="",
+                  events=[{"kind": "all-good", "detail": "trust me"}])
+    assert report.flags(grade) == [kinds.Flag.FORGED.value]
+
+
+def test_test_kinds_flag_crashes_and_channel_corruption():
+    tests = [TestGrade(name="t", number="1.1", item="pad", score=0, max_score=1, status="failed",
+                       visibility="after_published", output="", kind=k, duration=0) for k in ("crash", "protocol", "fail")]
+    grade = Grade(name="x", origin="x.py", score=0, max_score=100, status="graded", seed=1, isolation="", tests=tests)
+    assert report.flags(grade) == [kinds.Flag.CRASH.value, kinds.Flag.PROTOCOL.value]
+    assert set(kinds.FLAG_OF_TEST_KIND) <= set(kinds.TEST_KINDS)
