@@ -321,6 +321,43 @@ def remove_tree(path: str) -> None:
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=300, check=False)
 
 
+def _owner(pid: int) -> int | None:
+    try:
+        return os.stat(f"/proc/{pid}").st_uid
+    except OSError:
+        return None
+
+
+def _bytes_under(folder: str, cap: int, uid: int | None = None, max_entries: int = 20_000) -> int:
+    """Disk space used under `folder` (by `uid`'s files only, if given); past `cap` or
+    `max_entries` entries it stops and answers more than the cap."""
+    total, seen, pending = 0, 0, [folder]
+    while pending:
+        try:
+            entries = os.scandir(pending.pop())
+        except OSError:
+            continue
+        with entries:
+            for entry in entries:
+                seen += 1
+                if seen > max_entries:
+                    return cap + 1 if uid is None else total  # a crowded shared folder is not its fault
+                try:
+                    st = entry.stat(follow_symlinks=False)
+                except OSError:
+                    continue
+                if entry.is_dir(follow_symlinks=False):
+                    # It can write only into folders of its own (or world-writable ones, like
+                    # the top folder itself): others' trees need no walking.
+                    if uid is None or st.st_uid == uid or st.st_mode & 0o002:
+                        pending.append(entry.path)
+                elif uid is None or st.st_uid == uid:
+                    total += st.st_blocks * 512
+                    if total > cap:
+                        return total
+    return total
+
+
 def free_bytes(folders) -> dict[str, int]:
     found = {}
     for folder in folders:
@@ -389,17 +426,31 @@ class Launch:
             if len(inner) == 1:
                 strays += [pid for pid in descendants(inner[0]) if pid != worker and pid not in strays]
         else:
-            strays += [pid for pid in children(os.getpid()) if pid not in _live_workers]
+            orphans = [pid for pid in children(os.getpid()) if pid not in _live_workers]
+            # Our own helpers (a worker being started by another thread) run as us, never as its uid.
+            strays += [pid for pid in orphans if self.uid is None or _owner(pid) == self.uid]
         _kill_pids(strays)
         return len(strays)
 
     def disk_exceeded(self) -> bool:
-        """Outside a sandbox the worker writes to the host's disk: did free space drop by more than its cap?"""
+        """Outside a sandbox the worker writes to the host's disk: has it written more than its cap?
+
+        Its own folder is measured each time; the host's scratch folders only
+        once free space has dropped by the cap (then only this uid's files
+        there count, so a classmate's worker is never blamed).
+        """
         if self.level == "namespace" or not self._free_at_start:
             return False
+        cap = self.disk_mb * 1024 * 1024
+        own = _bytes_under(self.workdir, cap) if self.workdir else 0
+        if own > cap:
+            return True
         now = free_bytes(self._free_at_start)
-        return any(self._free_at_start[f] - now.get(f, self._free_at_start[f]) > self.disk_mb * 1024 * 1024
-                   for f in self._free_at_start)
+        if all(self._free_at_start[f] - now.get(f, self._free_at_start[f]) <= cap for f in self._free_at_start):
+            return False
+        if self.uid is None:
+            return True  # no uid of its own: nothing to tell its files from others'
+        return own + sum(_bytes_under(f, cap, self.uid) for f in ("/tmp", "/var/tmp", "/dev/shm")) > cap
 
     def kill(self) -> None:
         if self.process.poll() is None:
