@@ -481,6 +481,10 @@ class StudentSession:
                     break
                 except CellSkipped:  # start over without that cell, on a fresh worker
                     self._retire(worker)
+                    self.spent += time.monotonic() - started
+                    started = time.monotonic()
+                    if self.submission_left <= 0:
+                        raise StudentTimeout("its cells used up the submission's time") from None
                     worker = self.worker = self._new_worker()
         except StudentError as exc:
             if self.generation > 1:
