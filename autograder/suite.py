@@ -132,9 +132,10 @@ def same(
     expected = np.asarray(expected)
     actual = numeric_array(actual, what)
     if dtype is not None and actual.dtype != np.dtype(dtype):
-        values = "right" if matches(actual, expected, rtol, atol) else "not compared yet"
+        values = ("they are right" if matches(actual, expected, rtol, atol)
+                  else "they were not compared: fix the dtype first")
         fail(f"{what} returned an array of dtype {actual.dtype}; expected {np.dtype(dtype)}. The dtype is "
-             f"checked before the values (these are {values})", dtype_mistake)
+             f"checked before the values ({values})", dtype_mistake)
     if matches(actual, expected, rtol, atol):
         return actual
     found = name_mistake(actual, mistakes, rtol, atol)

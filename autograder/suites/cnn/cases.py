@@ -44,7 +44,7 @@ class Conv:
     KW: int
     stride: object = OMIT
     padding: object = OMIT
-    integer: bool = False  # x, w, b (and dout) are integer arrays
+    integer: bool = False  # x, w and b are integer arrays (dout, an upstream gradient, stays float)
 
     @property
     def kernel_size(self):
@@ -70,8 +70,6 @@ class Conv:
         return (rng.standard_normal((self.N, self.C, self.H, self.W)),
                 rng.standard_normal((self.F, self.C, self.KH, self.KW)), rng.standard_normal(self.F))
 
-    def dout(self, rng, shape):
-        return rng.integers(-4, 5, shape) if self.integer else rng.standard_normal(shape)
 
 
 @dataclass(frozen=True)

@@ -53,7 +53,7 @@ def test_non_square_kernel(student, reference, rng):
 
 @check("conv2d_backward")
 def test_integer_inputs(student, reference, rng):
-    """returns float64 gradients with the right values for integer dout, x, w and b"""
+    """returns float64 gradients with the right values for integer x, w and b"""
     _group(student, reference, rng, "integer")
 
 

@@ -47,7 +47,7 @@ def test_stride_pair(student, reference, rng):
 
 @check("maxpool_backward")
 def test_integer_input(student, reference, rng):
-    """returns float64 gradients with the right values for an integer x and dout"""
+    """returns a float64 dx with the right values for an integer x"""
     for case in POOL["integer"]:
         pool_backward(student, reference, rng, case)
 

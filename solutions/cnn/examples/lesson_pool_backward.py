@@ -313,7 +313,7 @@ def maxpool_backward(dout, x, pool_size=2, stride=None):
     - x, pool_size, stride: exactly as given to maxpool_forward.
 
     Returns:
-    - dx: float64 array with the shape of x, also for integer x and dout.
+    - dx: float64 array with the shape of x, also for an integer x.
 
     Example:
     >>> x = np.array([[[[1.0, 3.0, 2.0],
@@ -408,7 +408,7 @@ class Conv2d(Module):
     - forward(x): x (N, C, H, W) -> (N, F, H_out, W_out), float64 also for
       an integer x; remembers x.
     - backward(dout): dout (N, F, H_out, W_out) -> dx (N, C, H, W), float64
-      also when x or dout are integers; adds the
+      also when x was an integer array; adds the
       gradients of W and b into W.grad and b.grad (it does not overwrite
       them, so gradients from several batches accumulate until zero_grad()).
 
@@ -454,7 +454,8 @@ class MaxPool2d(Module):
     Methods:
     - forward(x): x (N, C, H, W) -> (N, C, H_out, W_out), float64 also for
       an integer x; remembers x.
-    - backward(dout): dout (N, C, H_out, W_out) -> dx (N, C, H, W), float64.
+    - backward(dout): dout (N, C, H_out, W_out) -> dx (N, C, H, W), float64
+      also when x was an integer array.
 
     Example:
     >>> pool = MaxPool2d(2)
