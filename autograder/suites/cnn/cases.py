@@ -150,7 +150,7 @@ CONV = {
     "edges": [
         Conv(2, 4, 6, 7, 5, 1, 3),                           # a kernel side of 1
         Conv(3, 4, 5, 8, 2, 1, 1, stride=2),                 # a 1x1 kernel; 4/2 and 7/2
-        Conv(2, 3, 6, 7, 5, 4, 1, stride=(3, 1)),            # one output row: 2/3 floors to 0
+        Conv(2, 3, 6, 7, 5, 4, 1, stride=3),                 # one output row: 2/3 floors to 0
         Conv(2, 4, 3, 7, 6, 5, 8, padding=(2, 3)),           # a kernel larger than x, fits thanks to padding
         Conv(2, 3, 4, 10, 5, 1, 6),                          # a kernel wider than x is tall
     ],

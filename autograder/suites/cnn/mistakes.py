@@ -32,6 +32,8 @@ REGISTRY = {
     "stride_pair_swapped": "read the stride pair as (width, height)",
     "padding_pair_swapped": "read the padding pair as (width, height)",
     "stride_ignored": "ignore the stride",
+    "stride_first_only": "use the first value of a stride pair for both axes",
+    "padding_first_only": "use the first value of a padding pair for both axes",
     "padding_ignored": "ignore the padding",
     "layer_arguments_ignored": "ignore the stride and padding given to the constructor",
     "default_padding_1": "default the padding to 1",
@@ -59,6 +61,9 @@ REGISTRY = {
     # maxpool_forward, MaxPool2d
     "pool_stride_one_when_none": "use stride 1 when stride is None (the lesson's layer did)",
     "pool_pairs_swapped": "read the pairs as (width, height)",
+    "pool_window_swapped": "read the pool_size pair as (width, height)",
+    "pool_stride_swapped": "read the stride pair as (width, height)",
+    "pool_first_only": "use the first value of a pool_size or stride pair for both axes",
     "average_pool": "average each window instead of taking its maximum",
     "default_window_3": "default the window to 3x3",
     # maxpool_backward, MaxPool2d
@@ -180,6 +185,13 @@ def padding_ignored(ref, x, w, b, stride=1, padding=0):
     return ref.conv2d_forward(x, w, b, stride, 0)
 
 
+def first_only(pair):
+    """(h, w) -> (h, h); ValueError for an int or an equal pair, where the mistake changes nothing."""
+    if not isinstance(pair, (tuple, list)) or pair[0] == pair[1]:
+        raise ValueError("only for a pair with unequal sides")
+    return (pair[0], pair[0])
+
+
 def forward_mistakes(ref, x, w, b, stride=1, padding=0):
     """The `mistakes` mapping for a conv2d_forward call."""
     args = (ref, x, w, b, stride, padding)
@@ -190,6 +202,8 @@ def forward_mistakes(ref, x, w, b, stride=1, padding=0):
         known.padding_pair_swapped: lambda: swapped_padding(*args),
         known.stride_ignored: lambda: stride_ignored(*args),
         known.padding_ignored: lambda: padding_ignored(*args),
+        known.stride_first_only: lambda: ref.conv2d_forward(x, w, b, first_only(stride), padding),
+        known.padding_first_only: lambda: ref.conv2d_forward(x, w, b, stride, first_only(padding)),
     }
 
 
@@ -232,6 +246,7 @@ def backward_mistakes(ref, dout, x, w, b, stride=1, padding=0):
         known.flipped_kernel: triple(flipped_backward),
         known.batch_mean: triple(batch_mean_backward),
         known.stride_pair_swapped: forward_bug((swap(stride), padding)),
+        known.padding_first_only: lambda: forward_bug((stride, first_only(padding)))(),
         known.padding_pair_swapped: forward_bug((stride, swap(padding))),
         known.crop_empty_at_zero_padding: lambda: (crop_empty_backward(*args), None, None),
         known.padding_not_cropped: lambda: (uncropped_backward(*args), None, None),

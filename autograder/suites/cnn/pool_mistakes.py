@@ -54,6 +54,14 @@ def swapped_forward(ref, x, pool_size=2, stride=None):
     return ref.maxpool_forward(x, swap(pool_size), swap(stride))
 
 
+def first_only_forward(ref, x, pool_size=2, stride=None):
+    """pool_size and stride pairs read as (height, height)."""
+    first = lambda p: (p[0], p[0]) if isinstance(p, (tuple, list)) else p  # noqa: E731
+    if first(pool_size) == pool_size and first(stride) == stride:
+        raise ValueError("only for pairs with unequal sides")
+    return ref.maxpool_forward(x, first(pool_size), first(stride))
+
+
 def average_forward(ref, x, pool_size=2, stride=None):
     """Average pooling instead of max pooling."""
     x = np.asarray(x, dtype=np.float64)
@@ -177,6 +185,9 @@ def forward_mistakes(ref, x, pool_size=2, stride=None):
     """The `mistakes` mapping for a maxpool_forward call."""
     return {
         known.pool_stride_one_when_none: lambda: stride_one_when_none(ref, x, pool_size, stride),
+        known.pool_window_swapped: lambda: ref.maxpool_forward(x, swap(pool_size), stride),
+        known.pool_stride_swapped: lambda: ref.maxpool_forward(x, pool_size, swap(stride)),
         known.pool_pairs_swapped: lambda: swapped_forward(ref, x, pool_size, stride),
+        known.pool_first_only: lambda: first_only_forward(ref, x, pool_size, stride),
         known.average_pool: lambda: average_forward(ref, x, pool_size, stride),
     }
