@@ -91,3 +91,15 @@ def test_classify_pool_layer_and_edges():
     assert {"stride longer than x", "one output position"} <= c["edges"]
     # (8 - 3) / 2 = 2.5: ceil and round-half-up give 3, round-half-even gives 2 like the floor.
     assert c["roundings"] == {"ceil", "round half up"}
+
+
+def test_every_named_mistake_has_an_id_and_is_used():
+    import re
+
+    from autograder.suites.cnn.mistakes import REGISTRY
+
+    suite = coverage.HERE
+    text = "".join(p.read_text(encoding="utf-8") for p in suite.glob("*.py") if p.name != "mistakes.py")
+    text += (suite / "mistakes.py").read_text(encoding="utf-8").split("known = SimpleNamespace", 1)[1]
+    assert all(re.fullmatch(r"[a-z][a-z0-9_]*", ident) for ident in REGISTRY)
+    assert [ident for ident in REGISTRY if f"known.{ident}" not in text] == []

@@ -11,7 +11,7 @@ import numpy as np
 from autograder.suite import fail, kind_of, numeric_array, same
 
 from . import mistakes, pool_mistakes
-from .cases import Conv, Pool
+from .cases import OMIT, Conv, Pool
 from .mistakes import known
 
 FLOAT64 = dict(dtype=np.float64, dtype_mistake=known.kept_integer_dtype)
@@ -74,6 +74,10 @@ def conv_forward(student, reference, rng, case: Conv, layer=False):
     stride, padding = case.effective()
     expected = reference.conv2d_forward(x, w, b, stride, padding)
     variants = mistakes.forward_mistakes(reference, x, w, b, stride, padding)
+    if case.padding is OMIT:
+        variants[known.default_padding_1] = lambda: reference.conv2d_forward(x, w, b, stride, 1)
+    if case.stride is OMIT:
+        variants[known.default_stride_2] = lambda: reference.conv2d_forward(x, w, b, 2, padding)
     if layer:
         module, made, _ = conv_layer(student, case, w, b)
         what = f"{made}.forward(x) with {_kind(case)}x of shape {x.shape}"
