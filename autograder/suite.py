@@ -20,7 +20,7 @@ wrong without quoting the check's code; the engine never shows it.
 
 from __future__ import annotations
 
-from typing import Callable, Mapping
+from typing import Callable, Mapping, NamedTuple
 
 import numpy as np
 import pytest
@@ -38,12 +38,29 @@ def check(item: str, weight: float = 1.0, seconds: float | None = None, depends=
     return pytest.mark.grade(item=item, weight=float(weight), seconds=seconds, depends=names)
 
 
+class Mistake(NamedTuple):
+    """A known wrong approach: a stable id (snake_case, counted in class reports) and the phrase
+    the student reads, which completes "It matches what you get if you ..."."""
+
+    id: str
+    phrase: str
+
+
 class CheckFailed(AssertionError):
     """A failed check; `mistake` is the id of the known mistake the output matches, if any."""
 
     def __init__(self, message: str, mistake: str | None = None):
         super().__init__(message)
         self.mistake = mistake
+
+
+def fail(message: str, mistake: "Mistake | str | None" = None):
+    """Raise CheckFailed with `message`, naming `mistake` (a Mistake, or a bare phrase) if given."""
+    message = message.rstrip(".") + "."
+    if mistake is None:
+        raise CheckFailed(message)
+    ident, phrase = (mistake.id, mistake.phrase) if isinstance(mistake, Mistake) else (mistake, mistake)
+    raise CheckFailed(f"{message} It matches what you get if you {phrase}.", ident)
 
 
 def kind_of(value) -> str:
@@ -98,39 +115,44 @@ def same(
     actual,
     expected: np.ndarray,
     what: str,
-    mistakes: Mapping[str, Callable[[], np.ndarray]] | None = None,
+    mistakes: Mapping[Mistake | str, Callable[[], np.ndarray]] | None = None,
     rtol: float = 1e-6,
     atol: float = 1e-8,
     dtype=None,
+    dtype_mistake: Mistake | None = None,
 ) -> np.ndarray:
     """Fail unless `actual` equals `expected` in type, shape and values (and dtype, if given).
 
-    `mistakes` maps a phrase naming a known wrong approach ("flip the
-    kernel") to a function computing what that approach returns; when the
-    student's output matches one, the failure names the mistake.
+    `mistakes` maps a known wrong approach (a Mistake, or a bare phrase) to
+    a function computing what that approach returns; when the student's
+    output matches one, the failure names it. The dtype is checked before
+    the values: a wrong dtype (an integer array truncates every value written
+    into it) explains wrong values, so it is what the student should fix first.
     """
     expected = np.asarray(expected)
     actual = numeric_array(actual, what)
+    if dtype is not None and actual.dtype != np.dtype(dtype):
+        values = ("they are right" if matches(actual, expected, rtol, atol)
+                  else "they were not compared: fix the dtype first")
+        fail(f"{what} returned an array of dtype {actual.dtype}; expected {np.dtype(dtype)}. The dtype is "
+             f"checked before the values ({values})", dtype_mistake)
     if matches(actual, expected, rtol, atol):
-        if dtype is not None and actual.dtype != np.dtype(dtype):
-            raise AssertionError(f"{what} returned the right values with dtype {actual.dtype}; expected {np.dtype(dtype)}")
         return actual
-    phrase = name_mistake(actual, mistakes, rtol, atol)
-    hint = f" It matches what you get if you {phrase}." if phrase else ""
+    found = name_mistake(actual, mistakes, rtol, atol)
     if actual.shape != expected.shape:
-        raise CheckFailed(f"{what} returned shape {actual.shape}; expected {expected.shape}.{hint}", phrase)
-    raise CheckFailed(f"{what} returned wrong values: {first_difference(actual, expected)}.{hint}", phrase)
+        fail(f"{what} returned shape {actual.shape}; expected {expected.shape}", found)
+    fail(f"{what} returned wrong values: {first_difference(actual, expected)}", found)
 
 
-def name_mistake(actual, mistakes, rtol: float = 1e-6, atol: float = 1e-8) -> str | None:
-    """The key (the mistake's phrase) of the first variant in `mistakes` that `actual` matches, else None."""
-    for phrase, compute in (mistakes or {}).items():
+def name_mistake(actual, mistakes, rtol: float = 1e-6, atol: float = 1e-8) -> Mistake | str | None:
+    """The key (a Mistake, or a phrase) of the first variant in `mistakes` that `actual` matches, else None."""
+    for known, compute in (mistakes or {}).items():
         try:
             variant = compute()
         except Exception:  # noqa: BLE001 - a variant that does not apply to these inputs
             continue
         if matches(actual, variant, rtol, atol):
-            return phrase
+            return known
     return None
 
 

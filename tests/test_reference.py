@@ -739,3 +739,32 @@ def test_the_hidden_suites_batched_pooling_gradient_matches_the_entry_by_entry_o
     single = numerical_gradient(lambda: float(np.sum(dout * ref.maxpool_forward(x, pool_size, stride))), x)
     np.testing.assert_allclose(batched, single, rtol=1e-7, atol=1e-9)
     np.testing.assert_allclose(batched, ref.maxpool_backward(dout, x, pool_size, stride), rtol=1e-6, atol=1e-8)
+
+
+# --------------------------------------------------------------------------
+# Integer inputs: float64 out of every convolution and pooling path
+# --------------------------------------------------------------------------
+
+
+def test_integer_inputs_give_float64_everywhere_but_pad():
+    rng = np.random.default_rng(13)
+    x = rng.integers(-9, 10, (2, 3, 6, 7))
+    w, b = rng.integers(-3, 4, (4, 3, 3, 2)), rng.integers(-5, 6, 4)
+    dout = rng.standard_normal(ref.conv2d_forward(x, w, b, 2, 1).shape)
+    assert ref.conv2d_forward(x, w, b, 2, 1).dtype == np.float64
+    grads = ref.conv2d_backward(dout, x, w, b, 2, 1)
+    assert [g.dtype for g in grads] == [np.float64] * 3
+    expected = ref.conv2d_backward(dout, x.astype(float), w.astype(float), b.astype(float), 2, 1)
+    for got, want in zip(grads, expected):
+        np.testing.assert_allclose(got, want, rtol=1e-12)
+    out = ref.maxpool_forward(x, 2, 1)
+    assert out.dtype == np.float64
+    np.testing.assert_array_equal(out, ref.maxpool_forward(x.astype(float), 2, 1))
+    pooled = rng.standard_normal(out.shape)
+    assert ref.maxpool_backward(pooled, x, 2, 1).dtype == np.float64
+    layer = ref.MaxPool2d(3, stride=(2, 1))
+    assert layer(x).dtype == np.float64
+    assert layer.backward(rng.standard_normal(layer(x).shape)).dtype == np.float64
+    conv = ref.Conv2d(3, 4, (3, 2), stride=2, padding=1)
+    assert conv(x).dtype == np.float64 and conv.backward(dout).dtype == np.float64
+    assert ref.pad(x, 1).dtype == x.dtype  # pad keeps the dtype, as np.pad does

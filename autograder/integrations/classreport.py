@@ -122,6 +122,7 @@ def mistakes(grades: list[Grade]) -> list[tuple[str, list[str], list[str]]]:
     """(phrase, submissions naming it, items where it appeared), most submissions first."""
     who: dict[str, list[str]] = {}
     where: dict[str, list[str]] = {}
+    phrases: dict[str, str] = {}
     for g in grades:
         for t in g.tests:
             # Only the suite's assertion failures: messages of kind "error" quote student exceptions.
@@ -130,13 +131,16 @@ def mistakes(grades: list[Grade]) -> list[tuple[str, list[str], list[str]]]:
             phrase = named_mistake(t.output)
             if phrase is None:
                 continue
-            names = who.setdefault(phrase, [])
+            # A suite's mistake id counts a mistake once, however many checks word it.
+            key = getattr(t, "mistake", None) or phrase
+            phrases.setdefault(key, phrase)
+            names = who.setdefault(key, [])
             if g.name not in names:
                 names.append(g.name)
-            items = where.setdefault(phrase, [])
+            items = where.setdefault(key, [])
             if t.item not in items:
                 items.append(t.item)
-    return sorted(((p, who[p], where[p]) for p in who), key=lambda row: (-len(row[1]), row[0]))
+    return sorted(((phrases[k], who[k], where[k]) for k in who), key=lambda row: (-len(row[1]), row[0]))
 
 
 def _items_phrase(items) -> str:

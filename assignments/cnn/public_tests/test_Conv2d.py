@@ -2,6 +2,13 @@
 
 import numpy as np
 
+
+def _same(actual, expected, err_msg):
+    """Fail unless actual equals expected, saying why first (err_msg), then what came back."""
+    actual, expected = np.asarray(actual), np.asarray(expected)
+    ok = actual.shape == expected.shape and np.allclose(actual, expected, rtol=1e-7, atol=1e-12)
+    assert ok, f"{err_msg}\ngot (shape {actual.shape}):\n{actual}\nexpected (shape {expected.shape}):\n{expected}"
+
 _W = np.array([[[[1.0, 2.0],
                  [3.0, 4.0]]],
                [[[0.0, 0.0],
@@ -27,9 +34,9 @@ def test_parameter_shapes(Conv2d):
     layer = Conv2d(3, 8, kernel_size=3, padding=1)
     _check_array("layer.W.data", layer.W.data, (8, 3, 3, 3), "(out_channels, in_channels, KH, KW)")
     _check_array("layer.b.data", layer.b.data, (8,), "(out_channels,)")
-    np.testing.assert_allclose(layer.b.data, np.zeros(8), err_msg="b should start at zeros")
+    _same(layer.b.data, np.zeros(8), "b should start at zeros")
     _check_array("layer.W.grad", layer.W.grad, (8, 3, 3, 3), "the shape of W")
-    np.testing.assert_allclose(layer.W.grad, np.zeros((8, 3, 3, 3)), err_msg="W.grad should start at zeros")
+    _same(layer.W.grad, np.zeros((8, 3, 3, 3)), "W.grad should start at zeros")
     rect = Conv2d(2, 4, kernel_size=(2, 3))
     _check_array("W.data for kernel_size=(2, 3)", rect.W.data, (4, 2, 2, 3), "(F, C, KH, KW)")
 
@@ -45,11 +52,11 @@ def test_forward_with_known_weights(Conv2d):
                           [[-1.0, -2.0, -1.0],
                            [-3.0, -4.0, -1.0],
                            [-1.0, -1.0, -1.0]]]])
-    np.testing.assert_allclose(
-        out, expected, err_msg="layer(x) should equal conv2d_forward(x, W, b, stride=1, padding=1)"
+    _same(
+        out, expected, "layer(x) should equal conv2d_forward(x, W, b, stride=1, padding=1)"
     )
-    np.testing.assert_allclose(
-        layer.forward(_X), expected, err_msg="layer.forward(x) should give the same result as layer(x)"
+    _same(
+        layer.forward(_X), expected, "layer.forward(x) should give the same result as layer(x)"
     )
 
 
@@ -62,18 +69,18 @@ def test_backward_returns_dx_and_fills_grads(Conv2d):
     _check_array("layer.W.grad", layer.W.grad, (2, 1, 2, 2), "the shape of W")
     _check_array("layer.b.grad", layer.b.grad, (2,), "the shape of b")
     # With dout all ones and padding 1, every x cell meets every kernel weight exactly once.
-    np.testing.assert_allclose(
+    _same(
         dx,
         np.full((1, 1, 2, 2), 9.0),
-        err_msg="dx should be the sum of all weights of W (10 - 1) in every cell",
+        "dx should be the sum of all weights of W (10 - 1) in every cell",
     )
-    np.testing.assert_allclose(
+    _same(
         layer.W.grad,
         np.full((2, 1, 2, 2), 6.0),
-        err_msg="W.grad should be the sum of x (0+1+2+3) in every cell",
+        "W.grad should be the sum of x (0+1+2+3) in every cell",
     )
-    np.testing.assert_allclose(
-        layer.b.grad, np.array([9.0, 9.0]), err_msg="b.grad should be the sum of dout for each filter"
+    _same(
+        layer.b.grad, np.array([9.0, 9.0]), "b.grad should be the sum of dout for each filter"
     )
 
 
@@ -85,13 +92,13 @@ def test_backward_accumulates(Conv2d):
     layer.backward(np.ones((1, 2, 3, 3)))
     _check_array("layer.W.grad", layer.W.grad, (2, 1, 2, 2), "the shape of W")
     _check_array("layer.b.grad", layer.b.grad, (2,), "the shape of b")
-    np.testing.assert_allclose(
+    _same(
         layer.W.grad,
         np.full((2, 1, 2, 2), 12.0),
-        err_msg="after two backward calls W.grad should be twice one call's (6)",
+        "after two backward calls W.grad should be twice one call's (6)",
     )
-    np.testing.assert_allclose(
+    _same(
         layer.b.grad,
         np.array([18.0, 18.0]),
-        err_msg="after two backward calls b.grad should be twice one call's (9)",
+        "after two backward calls b.grad should be twice one call's (9)",
     )

@@ -3,6 +3,13 @@
 import numpy as np
 
 
+def _same(actual, expected, err_msg):
+    """Fail unless actual equals expected, saying why first (err_msg), then what came back."""
+    actual, expected = np.asarray(actual), np.asarray(expected)
+    ok = actual.shape == expected.shape and np.allclose(actual, expected, rtol=1e-7, atol=1e-12)
+    assert ok, f"{err_msg}\ngot (shape {actual.shape}):\n{actual}\nexpected (shape {expected.shape}):\n{expected}"
+
+
 def _check_array(out, shape):
     assert isinstance(out, np.ndarray), (
         f"conv2d_forward returned {type(out).__name__}; expected a NumPy array"
@@ -25,8 +32,8 @@ def test_two_channels_two_filters(conv2d_forward):
                            [24.0, 26.0]],
                           [[34.0, 40.0],
                            [52.0, 58.0]]]])
-    np.testing.assert_allclose(
-        out, expected, err_msg="wrong values for 2 channels and 2 filters (2x2 kernels, stride 1, no padding)"
+    _same(
+        out, expected, "wrong values for 2 channels and 2 filters (2x2 kernels, stride 1, no padding)"
     )
 
 
@@ -39,10 +46,10 @@ def test_kernel_is_not_flipped(conv2d_forward):
     _check_array(out, (1, 1, 2, 2))
     expected = np.array([[[[1.0, 2.0],
                            [4.0, 5.0]]]])
-    np.testing.assert_allclose(
+    _same(
         out,
         expected,
-        err_msg="out[i, j] should be x[i, j + 1]; getting x[i + 1, j] instead means the kernel was flipped",
+        "out[i, j] should be x[i, j + 1]; getting x[i + 1, j] instead means the kernel was flipped",
     )
 
 
@@ -56,8 +63,8 @@ def test_bias_is_added(conv2d_forward):
                            [1.5, 1.5]],
                           [[-2.0, -2.0],
                            [-2.0, -2.0]]]])
-    np.testing.assert_allclose(
-        out, expected, err_msg="with x all zeros, output channel f should be filled with b[f]"
+    _same(
+        out, expected, "with x all zeros, output channel f should be filled with b[f]"
     )
 
 
@@ -71,7 +78,7 @@ def test_integer_inputs_give_float64(conv2d_forward):
     assert out.dtype == np.float64, f"conv2d_forward returned dtype {out.dtype}; expected float64"
     expected = np.array([[[[28.0, 38.0],
                            [58.0, 68.0]]]])
-    np.testing.assert_allclose(out, expected, err_msg="wrong values for integer inputs")
+    _same(out, expected, "wrong values for integer inputs")
 
 
 def test_stride_and_padding(conv2d_forward):
@@ -82,9 +89,9 @@ def test_stride_and_padding(conv2d_forward):
     _check_array(out, (1, 1, 2, 2))
     expected = np.array([[[[10.0, 24.0],
                            [51.0, 90.0]]]])
-    np.testing.assert_allclose(
+    _same(
         out,
         expected,
-        err_msg="with stride=2, padding=1, each value should be the sum of a 3x3 window of the "
+        "with stride=2, padding=1, each value should be the sum of a 3x3 window of the "
         "zero-padded input, windows starting 2 cells apart",
     )

@@ -1,17 +1,104 @@
-"""Known wrong versions of the reference, so a failed check can name the mistake.
+"""Every mistake the CNN suites can name, and the wrong versions of convolution that produce them.
 
-Each function takes the reference module and a call's arguments and returns
-what a typical wrong solution returns. They run in the trusted process.
+`known.<id>` is a Mistake: a stable id (what the class report counts) and
+the phrase the student reads after "It matches what you get if you ...".
+Each mistake is named once here, whichever check finds it. The functions
+below take the reference module and a call's arguments and return what a
+typical wrong solution returns; they run in the trusted process. Pooling's
+wrong versions are in pool_mistakes.py.
 """
 
 import math
+from types import SimpleNamespace
 
 import numpy as np
 
+from autograder.suite import Mistake
+
+REGISTRY = {
+    # conv_output_size
+    "lesson_floor_numerator": "apply the lesson's printed formula, which floors only the numerator",
+    "ceil_instead_of_floor": "round up (ceil) instead of down (floor)",
+    "round_instead_of_floor": "round to the nearest integer (round) instead of down (floor)",
+    "int_truncation": "truncate with int(), which turns -0.5 into 0 where the floor gives -1 (no position fits)",
+    "one_side_padding": "add the padding to one side only",
+    # pad
+    "pad_every_axis": "pad the batch and channel axes too",
+    "pad_pair_swapped": "read the pairs as (width, height)",
+    "pad_value_ignored": "fill the new cells with 0 whatever `value` says",
+    # conv2d_forward, conv2d_backward, Conv2d
+    "flipped_kernel": "flip the kernel (deep-learning convolution slides w as it is)",
+    "no_bias": "leave out the bias",
+    "stride_pair_swapped": "read the stride pair as (width, height)",
+    "padding_pair_swapped": "read the padding pair as (width, height)",
+    "stride_ignored": "ignore the stride",
+    "stride_first_only": "use the first value of a stride pair for both axes",
+    "padding_first_only": "use the first value of a padding pair for both axes",
+    "padding_ignored": "ignore the padding",
+    "layer_arguments_ignored": "ignore the stride and padding given to the constructor",
+    "default_padding_1": "default the padding to 1",
+    "default_stride_2": "default the stride to 2",
+    "crop_empty_at_zero_padding": (
+        "crop the padding with x[p:-p], which is empty when p = 0 (crop with x[p:p + H] instead)"
+    ),
+    "padding_not_cropped": "return the gradient of the padded input without cropping the padding away",
+    "batch_mean": "average over the batch instead of summing (the gradient of a sum is not averaged)",
+    "db_batch_only": "sum db over the batch only, not over the output positions",
+    "grads_overwritten": "overwrite W.grad/b.grad (=) instead of adding (+=)",
+    "kept_integer_dtype": (
+        "keep the integer dtype of the input: an array made with np.zeros_like(x) or x.copy() stays integer "
+        "and truncates every value written into it; make it float64 (np.zeros(x.shape), or astype(np.float64))"
+    ),
+    # He initialisation
+    "he_fan_out": "use fan-out (out_channels * KH * KW) instead of fan-in (in_channels * KH * KW)",
+    "he_lecun": "use variance 1 / fan_in (LeCun) instead of 2 / fan_in (He)",
+    "he_xavier": "use Xavier's 2 / (fan_in + fan_out) instead of He's 2 / fan_in",
+    "he_std_as_variance": "use 2 / fan_in as the standard deviation; it is the variance, so take its square root",
+    "he_unscaled": "draw from a standard normal without scaling it (std 1)",
+    "he_no_kernel": "use fan-in without the kernel size (in_channels only)",
+    "he_kernel_height_twice": "use KH * KH (the height twice) for the kernel's size",
+    "he_kernel_width_twice": "use KW * KW (the width twice) for the kernel's size",
+    # maxpool_forward, MaxPool2d
+    "pool_stride_one_when_none": "use stride 1 when stride is None (the lesson's layer did)",
+    "pool_pairs_swapped": "read the pairs as (width, height)",
+    "pool_window_swapped": "read the pool_size pair as (width, height)",
+    "pool_stride_swapped": "read the stride pair as (width, height)",
+    "pool_first_only": "use the first value of a pool_size or stride pair for both axes",
+    "average_pool": "average each window instead of taking its maximum",
+    "default_window_3": "default the window to 3x3",
+    # maxpool_backward, MaxPool2d
+    "global_mask": (
+        "use the lesson's global mask (a cell that is the maximum of one window also receives gradient "
+        "from overlapping windows where it is not)"
+    ),
+    "global_mask_01": (
+        "use one 0/1 mask of all windows' maxima (the lesson's global mask): a cell that is the maximum "
+        "of one window then also receives gradient from overlapping windows where it is not"
+    ),
+    "all_ties": "give every tied maximum the full gradient",
+    "split_ties": "split a window's gradient among its tied maxima (only the first maximum gets it, all of it)",
+    "last_max": "send the gradient to the last maximum instead of the first",
+    "assign_overlap": (
+        "assign (=) instead of adding (+=) where windows overlap (a fancy-indexed dx[rows, cols] += g "
+        "does the same: it keeps one of several updates to a cell; np.add.at adds them all)"
+    ),
+    "assign_slice": "assign (=) each window's slice of dx instead of adding (+=) where windows overlap",
+    "assign_slice_all_ties": (
+        "assign (=) each window's slice of dx with a mask of all its tied maxima: with all-equal windows "
+        "that overlap, each window overwrites its neighbours' gradient"
+    ),
+}
+
+known = SimpleNamespace(**{ident: Mistake(ident, phrase) for ident, phrase in REGISTRY.items()})
+
 
 def swap(pair):
-    """(h, w) -> (w, h); an int stays as it is."""
+    """(h, w) -> (w, h); an int (or None) stays as it is."""
     return (pair[1], pair[0]) if isinstance(pair, (tuple, list)) else pair
+
+
+def as_pair(value):
+    return (int(value), int(value)) if np.isscalar(value) else (int(value[0]), int(value[1]))
 
 
 # conv_output_size -------------------------------------------------------
@@ -24,8 +111,40 @@ def ceil_output_size(size, kernel, stride=1, padding=0):
     return math.ceil((size + 2 * padding - kernel) / stride) + 1
 
 
+def round_output_size(size, kernel, stride=1, padding=0):
+    """Python's round: half to even, so 1.5 -> 2 and 2.5 -> 2."""
+    return round((size + 2 * padding - kernel) / stride) + 1
+
+
+def round_half_up_output_size(size, kernel, stride=1, padding=0):
+    return math.floor((size + 2 * padding - kernel) / stride + 0.5) + 1
+
+
+def int_output_size(size, kernel, stride=1, padding=0):
+    return int((size + 2 * padding - kernel) / stride) + 1
+
+
 def one_side_padding(size, kernel, stride=1, padding=0):
     return (size + padding - kernel) // stride + 1
+
+
+OUTPUT_SIZE_VARIANTS = (
+    (known.lesson_floor_numerator, lesson_output_size),
+    (known.ceil_instead_of_floor, ceil_output_size),
+    (known.round_instead_of_floor, round_output_size),
+    (known.round_instead_of_floor, round_half_up_output_size),
+    (known.one_side_padding, one_side_padding),
+)
+
+
+def conv_shape_mistake(actual_shape, x_shape, w_shape, stride, padding):
+    """The rounding mistake that explains a wrong output shape of a convolution, or None."""
+    (sh, sw), (ph, pw) = as_pair(stride), as_pair(padding)
+    for mistake, size in OUTPUT_SIZE_VARIANTS[1:4]:
+        shape = (x_shape[0], w_shape[0], size(x_shape[2], w_shape[2], sh, ph), size(x_shape[3], w_shape[3], sw, pw))
+        if tuple(actual_shape) == shape:
+            return mistake
+    return None
 
 
 # pad --------------------------------------------------------------------
@@ -35,6 +154,10 @@ def pad_every_axis(x, padding, value=0):
 
 def pad_swapped(ref, x, padding, value=0):
     return ref.pad(x, swap(padding), value)
+
+
+def pad_value_ignored(ref, x, padding, value=0):
+    return ref.pad(x, padding)
 
 
 # conv2d -----------------------------------------------------------------
@@ -58,9 +181,30 @@ def stride_ignored(ref, x, w, b, stride=1, padding=0):
     return ref.conv2d_forward(x, w, b, 1, padding)
 
 
-def backward_of(forward_variant, ref, dout, x, w, b, stride=1, padding=0):
-    """Gradients a student gets by differentiating a wrong forward pass correctly."""
-    return forward_variant(ref, dout, x, w, b, stride, padding)
+def padding_ignored(ref, x, w, b, stride=1, padding=0):
+    return ref.conv2d_forward(x, w, b, stride, 0)
+
+
+def first_only(pair):
+    """(h, w) -> (h, h); ValueError for an int or an equal pair, where the mistake changes nothing."""
+    if not isinstance(pair, (tuple, list)) or pair[0] == pair[1]:
+        raise ValueError("only for a pair with unequal sides")
+    return (pair[0], pair[0])
+
+
+def forward_mistakes(ref, x, w, b, stride=1, padding=0):
+    """The `mistakes` mapping for a conv2d_forward call."""
+    args = (ref, x, w, b, stride, padding)
+    return {
+        known.flipped_kernel: lambda: flipped_kernel(*args),
+        known.no_bias: lambda: no_bias(*args),
+        known.stride_pair_swapped: lambda: swapped_strides(*args),
+        known.padding_pair_swapped: lambda: swapped_padding(*args),
+        known.stride_ignored: lambda: stride_ignored(*args),
+        known.padding_ignored: lambda: padding_ignored(*args),
+        known.stride_first_only: lambda: ref.conv2d_forward(x, w, b, first_only(stride), padding),
+        known.padding_first_only: lambda: ref.conv2d_forward(x, w, b, stride, first_only(padding)),
+    }
 
 
 def flipped_backward(ref, dout, x, w, b, stride=1, padding=0):
@@ -71,3 +215,39 @@ def flipped_backward(ref, dout, x, w, b, stride=1, padding=0):
 def batch_mean_backward(ref, dout, x, w, b, stride=1, padding=0):
     dx, dw, db = ref.conv2d_backward(dout, x, w, b, stride, padding)
     return dx, dw / x.shape[0], db / x.shape[0]
+
+
+def _padded_dx(ref, dout, x, w, b, stride, padding):
+    """The gradient with respect to the padded input, before the padding is cropped."""
+    x_pad = ref.pad(np.asarray(x, dtype=np.float64), as_pair(padding))
+    return ref.conv2d_backward(dout, x_pad, w, b, stride, 0)[0]
+
+
+def crop_empty_backward(ref, dout, x, w, b, stride=1, padding=0):
+    """dx_pad[:, :, p:-p, q:-q]: empty along an axis whose padding is 0."""
+    (ph, pw) = as_pair(padding)
+    if ph and pw:
+        raise ValueError("only when some padding is 0")
+    return _padded_dx(ref, dout, x, w, b, stride, padding)[:, :, ph:-ph, pw:-pw]
+
+
+def uncropped_backward(ref, dout, x, w, b, stride=1, padding=0):
+    if as_pair(padding) == (0, 0):
+        raise ValueError("only with padding")
+    return _padded_dx(ref, dout, x, w, b, stride, padding)
+
+
+def backward_mistakes(ref, dout, x, w, b, stride=1, padding=0):
+    """{mistake: (dx, dw, db) it gives} for a conv2d_backward call, computed lazily."""
+    args = (ref, dout, x, w, b, stride, padding)
+    triple = lambda f: lambda: f(*args)  # noqa: E731
+    forward_bug = lambda variant: lambda: ref.conv2d_backward(dout, x, w, b, *variant)  # noqa: E731
+    return {
+        known.flipped_kernel: triple(flipped_backward),
+        known.batch_mean: triple(batch_mean_backward),
+        known.stride_pair_swapped: forward_bug((swap(stride), padding)),
+        known.padding_first_only: lambda: forward_bug((stride, first_only(padding)))(),
+        known.padding_pair_swapped: forward_bug((stride, swap(padding))),
+        known.crop_empty_at_zero_padding: lambda: (crop_empty_backward(*args), None, None),
+        known.padding_not_cropped: lambda: (uncropped_backward(*args), None, None),
+    }

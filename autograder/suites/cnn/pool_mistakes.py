@@ -9,6 +9,8 @@ ValueError; `same` then skips it.
 
 import numpy as np
 
+from .mistakes import known
+
 
 def swap(pair):
     """(h, w) -> (w, h); an int or None stays as it is."""
@@ -46,9 +48,18 @@ def stride_one_when_none(ref, x, pool_size=2, stride=None):
     return ref.maxpool_forward(x, pool_size, 1)
 
 
+
 def swapped_forward(ref, x, pool_size=2, stride=None):
     """pool_size and stride read as (width, height)."""
     return ref.maxpool_forward(x, swap(pool_size), swap(stride))
+
+
+def first_only_forward(ref, x, pool_size=2, stride=None):
+    """pool_size and stride pairs read as (height, height)."""
+    first = lambda p: (p[0], p[0]) if isinstance(p, (tuple, list)) else p  # noqa: E731
+    if first(pool_size) == pool_size and first(stride) == stride:
+        raise ValueError("only for pairs with unequal sides")
+    return ref.maxpool_forward(x, first(pool_size), first(stride))
 
 
 def average_forward(ref, x, pool_size=2, stride=None):
@@ -130,43 +141,53 @@ def last_max_backward(dout, x, pool_size=2, stride=None):
     return dx
 
 
-GLOBAL_MASK = (
-    "use the lesson's global mask (a cell that is the maximum of one window also receives gradient "
-    "from overlapping windows where it is not)"
-)
-GLOBAL_MASK_01 = (
-    "use one 0/1 mask of all windows' maxima (the lesson's global mask): a cell that is the maximum "
-    "of one window then also receives gradient from overlapping windows where it is not"
-)
-ALL_TIES = "give every tied maximum the full gradient"
-ASSIGN = (
-    "assign (=) instead of adding (+=) where windows overlap (a fancy-indexed dx[rows, cols] += g "
-    "does the same: it keeps one of several updates to a cell; np.add.at adds them all)"
-)
-ASSIGN_SLICE = "assign (=) each window's slice of dx instead of adding (+=) where windows overlap"
-LAST_MAX = "send the gradient to the last maximum instead of the first"
+def split_ties_backward(dout, x, pool_size=2, stride=None):
+    """Each tied maximum gets an equal share of its window's gradient (mask / mask.sum())."""
+    x = np.asarray(x, dtype=np.float64)
+    dx = np.zeros_like(x)
+    for n, c, i, j, top, left in _positions(x, pool_size, stride):
+        where = _window(x, n, c, top, left, pool_size)
+        mask = x[where] == x[where].max()
+        dx[where] += mask / mask.sum() * dout[n, c, i, j]
+    return dx
+
+
+def assign_slice_all_ties_backward(dout, x, pool_size=2, stride=None):
+    """dx[window] = (window == max) * g: overwrites overlapping slices, and every tie gets g."""
+    x = np.asarray(x, dtype=np.float64)
+    dx = np.zeros_like(x)
+    for n, c, i, j, top, left in _positions(x, pool_size, stride):
+        where = _window(x, n, c, top, left, pool_size)
+        dx[where] = (x[where] == x[where].max()) * dout[n, c, i, j]
+    return dx
 
 
 def backward_mistakes(dout, x, pool_size=2, stride=None, ties_first=False):
     """The `mistakes` mapping for a maxpool_backward call (ties first for the tie checks)."""
     variants = {
-        GLOBAL_MASK: lambda: global_mask_backward(dout, x, pool_size, stride),
-        GLOBAL_MASK_01: lambda: global_mask_backward(dout, x, pool_size, stride, binary=True),
-        ALL_TIES: lambda: all_ties_backward(dout, x, pool_size, stride),
-        ASSIGN: lambda: assign_backward(dout, x, pool_size, stride),
-        ASSIGN_SLICE: lambda: assign_slice_backward(dout, x, pool_size, stride),
-        LAST_MAX: lambda: last_max_backward(dout, x, pool_size, stride),
+        known.global_mask: lambda: global_mask_backward(dout, x, pool_size, stride),
+        known.global_mask_01: lambda: global_mask_backward(dout, x, pool_size, stride, binary=True),
+        known.all_ties: lambda: all_ties_backward(dout, x, pool_size, stride),
+        known.split_ties: lambda: split_ties_backward(dout, x, pool_size, stride),
+        known.assign_overlap: lambda: assign_backward(dout, x, pool_size, stride),
+        known.assign_slice: lambda: assign_slice_backward(dout, x, pool_size, stride),
+        known.assign_slice_all_ties: lambda: assign_slice_all_ties_backward(dout, x, pool_size, stride),
+        known.last_max: lambda: last_max_backward(dout, x, pool_size, stride),
     }
     if ties_first:
-        order = [ALL_TIES, LAST_MAX, GLOBAL_MASK, GLOBAL_MASK_01, ASSIGN, ASSIGN_SLICE]
-        variants = {phrase: variants[phrase] for phrase in order}
+        order = [known.all_ties, known.split_ties, known.last_max, known.assign_slice_all_ties, known.global_mask,
+                 known.global_mask_01, known.assign_overlap, known.assign_slice]
+        variants = {mistake: variants[mistake] for mistake in order}
     return variants
 
 
 def forward_mistakes(ref, x, pool_size=2, stride=None):
     """The `mistakes` mapping for a maxpool_forward call."""
     return {
-        "use stride 1 when stride is None (the lesson's default)": lambda: stride_one_when_none(ref, x, pool_size, stride),
-        "read the pairs as (width, height)": lambda: swapped_forward(ref, x, pool_size, stride),
-        "average each window instead of taking its maximum": lambda: average_forward(ref, x, pool_size, stride),
+        known.pool_stride_one_when_none: lambda: stride_one_when_none(ref, x, pool_size, stride),
+        known.pool_window_swapped: lambda: ref.maxpool_forward(x, swap(pool_size), stride),
+        known.pool_stride_swapped: lambda: ref.maxpool_forward(x, pool_size, swap(stride)),
+        known.pool_pairs_swapped: lambda: swapped_forward(ref, x, pool_size, stride),
+        known.pool_first_only: lambda: first_only_forward(ref, x, pool_size, stride),
+        known.average_pool: lambda: average_forward(ref, x, pool_size, stride),
     }

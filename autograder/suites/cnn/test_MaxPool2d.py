@@ -1,98 +1,152 @@
-"""Hidden checks of the MaxPool2d layer."""
+"""Hidden checks of the MaxPool2d layer: forward and backward on every group of cases.py."""
 
-from autograder.suite import check, kind_of, same
+from autograder.suite import check, fail, kind_of, same
 
-from . import pool_mistakes
+from .calls import pool_backward, pool_forward
+from .cases import POOL, Pool
 
-_STRIDE_ONE = "use stride 1 when no stride is given (the lesson's default)"
-
-
-def _made(pool_size, stride):
-    return f"MaxPool2d({pool_size!r})" if stride is None else f"MaxPool2d({pool_size!r}, stride={stride!r})"
-
-
-def _layer(student, pool_size, stride):
-    return student.MaxPool2d(pool_size) if stride is None else student.MaxPool2d(pool_size, stride=stride)
-
-
-def _forward_mistakes(reference, x, pool_size, stride):
-    return {
-        _STRIDE_ONE: lambda: pool_mistakes.stride_one_when_none(reference, x, pool_size, stride),
-        "read the pairs as (width, height)": lambda: pool_mistakes.swapped_forward(reference, x, pool_size, stride),
-    }
-
-
-def _forward(student, reference, x, pool_size, stride):
-    made = _made(pool_size, stride)
-    same(_layer(student, pool_size, stride).forward(x), reference.maxpool_forward(x, pool_size, stride),
-         f"{made}.forward(x) with x of shape {x.shape}", mistakes=_forward_mistakes(reference, x, pool_size, stride))
-
-
-def _backward(student, reference, rng, x, pool_size, stride):
-    made = _made(pool_size, stride)
-    layer = _layer(student, pool_size, stride)
-    layer.forward(x)
-    dout = rng.standard_normal(reference.maxpool_forward(x, pool_size, stride).shape)
-    same(layer.backward(dout), reference.maxpool_backward(dout, x, pool_size, stride),
-         f"{made}.backward(dout) after forward(x) with x of shape {x.shape}",
-         mistakes=pool_mistakes.backward_mistakes(dout, x, pool_size, stride))
+# Enough combinations for every parameter to meet another one; the functions get them all.
+LAYER_PAIRS = [POOL["pairs"][i] for i in (0, 4)]
+from .mistakes import known
 
 
 @check("MaxPool2d", weight=2)
-def test_forward_default_stride(student, reference, rng):
-    """forward matches maxpool_forward when no stride is given (windows move by pool_size)"""
-    _forward(student, reference, rng.standard_normal((2, 2, 6, 7)), 2, None)
-    _forward(student, reference, rng.standard_normal((1, 3, 9, 8)), (3, 2), None)
+def test_forward_defaults(student, reference, rng):
+    """forward matches maxpool_forward with pool_size and stride left out, or passed as 2 and None"""
+    for case in POOL["defaults"]:
+        pool_forward(student, reference, rng, case, layer=True)
 
 
 @check("MaxPool2d")
-def test_forward_overlapping(student, reference, rng):
-    """forward matches maxpool_forward for overlapping windows (stride 1)"""
-    _forward(student, reference, rng.standard_normal((2, 2, 6, 5)), 2, 1)
-    _forward(student, reference, rng.standard_normal((1, 2, 7, 7)), 3, 1)
-
-
-@check("MaxPool2d", weight=2)
-def test_backward_default_stride(student, reference, rng):
-    """backward matches maxpool_backward when no stride is given"""
-    _backward(student, reference, rng, rng.standard_normal((2, 2, 6, 7)), 2, None)
-    _backward(student, reference, rng, rng.standard_normal((1, 2, 9, 8)), (3, 2), None)
-
-
-@check("MaxPool2d", weight=2)
-def test_backward_overlapping(student, reference, rng):
-    """backward matches maxpool_backward for overlapping windows (stride 1)"""
-    _backward(student, reference, rng, rng.standard_normal((2, 2, 6, 6)), 2, 1)
-    _backward(student, reference, rng, rng.standard_normal((1, 2, 7, 6)), 3, 1)
+def test_forward_window(student, reference, rng):
+    """forward matches maxpool_forward with an int window other than 2 alone (stride left to default)"""
+    for case in POOL["window"]:
+        pool_forward(student, reference, rng, case, layer=True)
 
 
 @check("MaxPool2d")
+def test_forward_non_square_window(student, reference, rng):
+    """forward matches maxpool_forward with a non-square window alone (stride left to default)"""
+    for case in POOL["window shape"]:
+        pool_forward(student, reference, rng, case, layer=True)
+
+
+@check("MaxPool2d")
+def test_forward_stride(student, reference, rng):
+    """forward matches maxpool_forward with an int stride alone, with and without overlap"""
+    for case in POOL["stride"]:
+        pool_forward(student, reference, rng, case, layer=True)
+
+
+@check("MaxPool2d")
+def test_forward_stride_pair(student, reference, rng):
+    """forward matches maxpool_forward with a (height, width) stride pair alone"""
+    for case in POOL["stride pair"]:
+        pool_forward(student, reference, rng, case, layer=True)
+
+
+@check("MaxPool2d")
+def test_forward_integer_input(student, reference, rng):
+    """forward matches maxpool_forward with an integer x (float64 results)"""
+    for case in POOL["integer"]:
+        pool_forward(student, reference, rng, case, layer=True)
+
+
+@check("MaxPool2d")
+def test_forward_parameters_together(student, reference, rng):
+    """forward matches maxpool_forward with windows, strides and integer inputs combined"""
+    for case in LAYER_PAIRS:
+        pool_forward(student, reference, rng, case, layer=True)
+
+
+@check("MaxPool2d")
+def test_forward_edge_geometries(student, reference, rng):
+    """forward matches maxpool_forward with window sides of 1, a single output row, strides and windows longer than x"""
+    for case in POOL["edges"]:
+        pool_forward(student, reference, rng, case, layer=True)
+
+
+@check("MaxPool2d", weight=2)
+def test_backward_defaults(student, reference, rng):
+    """backward matches maxpool_backward with pool_size and stride left out, or passed as 2 and None"""
+    for case in POOL["defaults"]:
+        pool_backward(student, reference, rng, case, layer=True)
+
+
+@check("MaxPool2d")
+def test_backward_window(student, reference, rng):
+    """backward matches maxpool_backward with an int window other than 2 alone (stride left to default)"""
+    for case in POOL["window"]:
+        pool_backward(student, reference, rng, case, layer=True)
+
+
+@check("MaxPool2d")
+def test_backward_non_square_window(student, reference, rng):
+    """backward matches maxpool_backward with a non-square window alone (stride left to default)"""
+    for case in POOL["window shape"]:
+        pool_backward(student, reference, rng, case, layer=True)
+
+
+@check("MaxPool2d")
+def test_backward_stride(student, reference, rng):
+    """backward matches maxpool_backward with an int stride alone, with and without overlap"""
+    for case in POOL["stride"]:
+        pool_backward(student, reference, rng, case, layer=True)
+
+
+@check("MaxPool2d")
+def test_backward_stride_pair(student, reference, rng):
+    """backward matches maxpool_backward with a (height, width) stride pair alone"""
+    for case in POOL["stride pair"]:
+        pool_backward(student, reference, rng, case, layer=True)
+
+
+@check("MaxPool2d")
+def test_backward_integer_input(student, reference, rng):
+    """backward matches maxpool_backward with an integer x (float64 results)"""
+    for case in POOL["integer"]:
+        pool_backward(student, reference, rng, case, layer=True)
+
+
+@check("MaxPool2d")
+def test_backward_parameters_together(student, reference, rng):
+    """backward matches maxpool_backward with windows, strides and integer inputs combined"""
+    for case in LAYER_PAIRS:
+        pool_backward(student, reference, rng, case, layer=True)
+
+
+@check("MaxPool2d")
+def test_backward_edge_geometries(student, reference, rng):
+    """backward matches maxpool_backward with window sides of 1, a single output row, strides and windows longer than x"""
+    for case in POOL["edges"]:
+        pool_backward(student, reference, rng, case, layer=True)
+
+
+@check("MaxPool2d", depends=[test_forward_defaults])
 def test_has_no_parameters(student, reference, rng):
     """parameters() returns an empty list: max pooling learns nothing"""
-    found = student.MaxPool2d(2).parameters()
+    found = student.MaxPool2d(3).parameters()
     if not isinstance(found, (list, tuple)):
-        got = kind_of(found)
-        raise AssertionError(f"MaxPool2d(2).parameters() returned {got}; expected an empty list")
+        fail(f"MaxPool2d(3).parameters() returned {kind_of(found)}; expected an empty list")
     if len(found) != 0:
-        raise AssertionError(f"MaxPool2d(2).parameters() returned {len(found)} items; expected none")
+        fail(f"MaxPool2d(3).parameters() returned {len(found)} items; expected none")
 
 
 @check("MaxPool2d")
 def test_calling_the_layer_runs_forward(student, reference, rng):
     """calling the layer, layer(x), returns layer.forward(x) (Module's __call__ calls forward)"""
-    x = rng.standard_normal((2, 1, 7, 6))
-    layer = student.MaxPool2d(3, stride=(2, 1))
-    same(layer(x), reference.maxpool_forward(x, 3, (2, 1)), f"{_made(3, (2, 1))}(x) with x of shape {x.shape}",
-         mistakes=_forward_mistakes(reference, x, 3, (2, 1)))
+    x = Pool(2, 4, 7, 9, pool_size=3).x(rng)
+    layer = student.MaxPool2d(3)
+    same(layer(x), reference.maxpool_forward(x, 3), f"MaxPool2d(3)(x) with x of shape {x.shape}")
 
 
 @check("MaxPool2d")
 def test_defaults_are_2x2_windows_with_stride_2(student, reference, rng):
     """MaxPool2d() pools 2x2 windows that tile the input, forward and backward"""
-    x = rng.standard_normal((2, 3, 6, 7))
+    x = Pool(3, 4, 6, 9).x(rng)
     layer = student.MaxPool2d()
     same(layer.forward(x), reference.maxpool_forward(x), f"MaxPool2d().forward(x) with x of shape {x.shape}",
-         mistakes={"default the stride to 1 (the lesson's layer did)": lambda: reference.maxpool_forward(x, 2, 1),
-                   "default the window to 3x3": lambda: reference.maxpool_forward(x, 3)})
+         mistakes={known.pool_stride_one_when_none: lambda: reference.maxpool_forward(x, 2, 1),
+                   known.default_window_3: lambda: reference.maxpool_forward(x, 3)})
     dout = rng.standard_normal(reference.maxpool_forward(x).shape)
     same(layer.backward(dout), reference.maxpool_backward(dout, x), "MaxPool2d().backward(dout)")

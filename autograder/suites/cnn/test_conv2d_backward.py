@@ -1,109 +1,115 @@
-"""Hidden checks of conv2d_backward."""
+"""Hidden checks of conv2d_backward: one check per group of cases.py, numerical gradients, and a few rules."""
 
 import numpy as np
 
-from autograder.suite import check, expect_shape, kind_of, numeric_array, same, unchanged
+from autograder.suite import check, expect_shape, same, unchanged
 
-from . import mistakes
+from .calls import conv_backward, triple
+from .cases import CONV, Conv
 from .gradients import check_gradient, conv_numerical_gradients
-
-# (x shape, w shape, stride, padding): non-square, unequal strides and paddings, remainders.
-CONFIGS = [
-    ((2, 3, 6, 6), (4, 3, 3, 3), 1, 1),
-    ((1, 2, 7, 6), (3, 2, 3, 2), (2, 1), (1, 0)),
-    ((2, 2, 8, 7), (2, 2, 2, 3), 3, (0, 2)),
-]
+from .mistakes import known
 
 
-def _setup(rng, x_shape, w_shape, stride, padding, reference):
-    x, w, b = rng.standard_normal(x_shape), rng.standard_normal(w_shape), rng.standard_normal(w_shape[0])
-    dout = rng.standard_normal(reference.conv2d_forward(x, w, b, stride, padding).shape)
-    return dout, x, w, b
-
-
-def _triple(result, what):
-    # A list of three is accepted as the public checks accept it; only the contents are graded.
-    if type(result) not in (tuple, list) or len(result) != 3:
-        got = kind_of(result) + (f" of length {len(result)}" if isinstance(result, (tuple, list)) else "")
-        raise AssertionError(f"{what} returned {got}; expected a tuple (dx, dw, db)")
-    return [numeric_array(part, f"{what}[{i}]") for i, part in enumerate(result)]
-
-
-def _compare(student, reference, dout, x, w, b, stride, padding):
-    what = f"conv2d_backward(dout, x {x.shape}, w {w.shape}, b, stride={stride!r}, padding={padding!r})"
-    got = _triple(student.conv2d_backward(dout, x, w, b, stride=stride, padding=padding), what)
-    want = reference.conv2d_backward(dout, x, w, b, stride, padding)
-    args = (reference, dout, x, w, b, stride, padding)
-    variants = {
-        "flip the kernel": lambda: mistakes.flipped_backward(*args),
-        "average over the batch instead of summing": lambda: mistakes.batch_mean_backward(*args),
-    }
-    for index, name in enumerate(("dx", "dw", "db")):
-        same(got[index], want[index], f"{name} of {what}",
-             mistakes={k: (lambda f=f, i=index: f()[i]) for k, f in variants.items()})
-    return got
-
-
-@check("conv2d_backward", weight=3)
-def test_gradients_match_numerical_gradients(student, reference, rng):
-    """dx, dw and db agree with numerical gradients (relative error below 1e-7)"""
-    for x_shape, w_shape, stride, padding in CONFIGS:
-        dout, x, w, b = _setup(rng, x_shape, w_shape, stride, padding, reference)
-        what = f"conv2d_backward with x {x_shape}, w {w_shape}, stride={stride!r}, padding={padding!r}"
-        dx, dw, db = _triple(student.conv2d_backward(dout, x, w, b, stride=stride, padding=padding), what)
-        numerical = conv_numerical_gradients(reference, dout, x, w, b, stride, padding)
-        for name, got, param, expected in zip(("dx", "dw", "db"), (dx, dw, db), (x, w, b), numerical):
-            if got.shape != param.shape:
-                raise AssertionError(f"{name} of {what} has shape {got.shape}; expected {param.shape}")
-            check_gradient(got, expected, f"{name} of {what}")
+def _group(student, reference, rng, group):
+    for case in CONV[group]:
+        conv_backward(student, reference, rng, case)
 
 
 @check("conv2d_backward", weight=2)
-def test_values_with_strides_and_padding(student, reference, rng):
-    """matches the reference with unequal strides and paddings, naming known mistakes"""
-    for config in CONFIGS[1:]:
-        _compare(student, reference, *_setup(rng, *config, reference), *config[2:])
+def test_defaults(student, reference, rng):
+    """dx, dw and db match the reference with stride and padding left out, or passed as 1 and 0"""
+    _group(student, reference, rng, "defaults")
 
 
 @check("conv2d_backward")
-def test_padding_gradient_is_dropped(student, reference, rng):
-    """returns dx with x's shape: gradient that falls in the padding is dropped"""
-    dout, x, w, b = _setup(rng, (1, 1, 4, 5), (1, 1, 3, 3), 1, 2, reference)
-    _compare(student, reference, dout, x, w, b, 1, 2)
+def test_stride(student, reference, rng):
+    """dx, dw and db match the reference with an int stride alone, where the division leaves a remainder"""
+    _group(student, reference, rng, "stride")
+
+
+@check("conv2d_backward")
+def test_stride_pair(student, reference, rng):
+    """dx, dw and db match the reference with a (height, width) stride pair alone"""
+    _group(student, reference, rng, "stride pair")
+
+
+@check("conv2d_backward")
+def test_padding(student, reference, rng):
+    """dx, dw and db match the reference with an int padding alone: gradient in the padding is dropped"""
+    _group(student, reference, rng, "padding")
+
+
+@check("conv2d_backward")
+def test_padding_pair(student, reference, rng):
+    """dx, dw and db match the reference with a (height, width) padding pair alone, one side possibly 0"""
+    _group(student, reference, rng, "padding pair")
+
+
+@check("conv2d_backward")
+def test_non_square_kernel(student, reference, rng):
+    """dx, dw and db match the reference with a non-square kernel alone"""
+    _group(student, reference, rng, "kernel")
+
+
+@check("conv2d_backward")
+def test_integer_inputs(student, reference, rng):
+    """returns float64 gradients with the right values for integer x, w and b"""
+    _group(student, reference, rng, "integer")
+
+
+@check("conv2d_backward", weight=2)
+def test_parameters_together(student, reference, rng):
+    """dx, dw and db match the reference with strides, paddings, kernel shapes and integer inputs combined"""
+    _group(student, reference, rng, "pairs")
+
+
+@check("conv2d_backward", weight=2)
+def test_edge_geometries(student, reference, rng):
+    """dx, dw and db match the reference for kernel sides of 1, a single output row, and kernels larger than x"""
+    _group(student, reference, rng, "edges")
+
+
+@check("conv2d_backward", weight=2)
+def test_gradients_match_numerical_gradients(student, reference, rng):
+    """dx, dw and db agree with numerical gradients (relative error below 1e-7)"""
+    for case in (Conv(1, 2, 6, 7, 3, 4, 5, stride=(2, 3), padding=(1, 0)), Conv(3, 1, 4, 7, 2, 5, 6, padding=2)):
+        x, w, b = case.arrays(rng)
+        stride, padding = case.effective()
+        dout = rng.standard_normal(reference.conv2d_forward(x, w, b, stride, padding).shape)
+        what = f"conv2d_backward(dout, x, w, b, {case.shown()}) with x of shape {x.shape} and w of shape {w.shape}"
+        got = triple(student.conv2d_backward(dout, x, w, b, **case.kwargs()), what)
+        numerical = conv_numerical_gradients(reference, dout, x, w, b, stride, padding)
+        for name, grad, param, expected in zip(("dx", "dw", "db"), got, (x, w, b), numerical):
+            expect_shape(grad, param.shape, f"{name} of {what}")
+            check_gradient(grad, expected, f"{name} of {what}")
 
 
 @check("conv2d_backward")
 def test_db_sums_over_batch_and_positions(student, reference, rng):
     """db[f] is the sum of dout[:, f] over the batch and every output position"""
-    dout, x, w, b = _setup(rng, (3, 2, 5, 5), (4, 2, 2, 2), 1, 0, reference)
-    what = "db of conv2d_backward with a batch of 3"
-    got = _triple(student.conv2d_backward(dout, x, w, b), "conv2d_backward(dout, x, w, b)")[2]
+    x, w, b = rng.standard_normal((3, 2, 7, 5)), rng.standard_normal((4, 2, 6, 1)), rng.standard_normal(4)
+    dout = rng.standard_normal((3, 4, 2, 5))
+    what = f"db of conv2d_backward(dout, x, w, b) with x of shape {x.shape} and w of shape {w.shape}"
+    got = triple(student.conv2d_backward(dout, x, w, b), what)[2]
     same(got, dout.sum(axis=(0, 2, 3)), what, mistakes={
-        "average over the batch instead of summing": lambda: dout.sum(axis=(0, 2, 3)) / 3,
-        "sum over the batch only": lambda: dout.sum(axis=0),
+        known.batch_mean: lambda: dout.sum(axis=(0, 2, 3)) / 3,
+        known.db_batch_only: lambda: dout.sum(axis=0),
     })
 
 
-@check("conv2d_backward")
+@check("conv2d_backward", depends=[test_defaults, test_padding])
 def test_inputs_are_not_modified(student, reference, rng):
-    """leaves dout, x and w unchanged (credited only with gradients of the right shapes)"""
-    dout, x, w, b = _setup(rng, (1, 2, 5, 4), (2, 2, 2, 2), 1, 1, reference)
+    """leaves dout, x, w and b unchanged"""
+    x, w, b = rng.standard_normal((2, 3, 5, 6)), rng.standard_normal((4, 3, 1, 7)), rng.standard_normal(4)
+    dout = rng.standard_normal(reference.conv2d_forward(x, w, b, 1, 2).shape)
+    what = "conv2d_backward(dout, x, w, b, padding=2)"
+    values = {"dout": dout, "x": x, "w": w, "b": b}
     for name, call in (
-        ("dout", lambda k: student.conv2d_backward(k, x, w, b, padding=1)),
-        ("x", lambda k: student.conv2d_backward(dout, k, w, b, padding=1)),
-        ("w", lambda k: student.conv2d_backward(dout, x, k, b, padding=1)),
+        ("dout", lambda k: student.conv2d_backward(k, x, w, b, padding=2)),
+        ("x", lambda k: student.conv2d_backward(dout, k, w, b, padding=2)),
+        ("w", lambda k: student.conv2d_backward(dout, x, k, b, padding=2)),
+        ("b", lambda k: student.conv2d_backward(dout, x, w, k, padding=2)),
     ):
-        value = {"dout": dout, "x": x, "w": w}[name]
-        result = _triple(unchanged(student, value, call, "conv2d_backward(dout, x, w, b, padding=1)", name), "conv2d_backward")
+        result = triple(unchanged(student, values[name], call, what, name), what)
         for part, like, label in zip(result, (x, w, b), ("dx", "dw", "db")):
-            expect_shape(part, like.shape, f"{label} of conv2d_backward")
-
-
-@check("conv2d_backward")
-def test_stride_and_padding_default_to_1_and_0(student, reference, rng):
-    """conv2d_backward(dout, x, w, b) without stride or padding matches the forward pass's defaults"""
-    dout, x, w, b = _setup(rng, (2, 2, 6, 5), (3, 2, 3, 2), 1, 0, reference)
-    what = f"conv2d_backward(dout, x {x.shape}, w {w.shape}, b)"
-    got = _triple(student.conv2d_backward(dout, x, w, b), what)
-    for name, part, want in zip(("dx", "dw", "db"), got, reference.conv2d_backward(dout, x, w, b)):
-        same(part, want, f"{name} of {what}")
+            expect_shape(part, like.shape, f"{label} of {what}")

@@ -1,13 +1,19 @@
-"""Hidden checks of conv_output_size."""
+"""Hidden checks of conv_output_size.
+
+Each case's (size + 2 * padding - kernel) / stride is chosen so that the
+floor differs from the wrong roundings: remainders of 2/3 (round and ceil
+go up) and of 1/2 after an odd whole part (Python's round goes to the even
+neighbour, up).
+"""
 
 import numpy as np
 
-from autograder.suite import check, raises
+from autograder.suite import check, fail, raises
 
 from . import mistakes
+from .mistakes import known
 
-# (size, kernel, stride, padding): the last five leave a remainder when divided.
-CASES = [(28, 5, 1, 0), (32, 3, 1, 1), (10, 4, 3, 0), (11, 3, 2, 1), (9, 2, 4, 2), (13, 5, 3, 1), (7, 7, 5, 0)]
+_OMIT = object()
 
 
 def _is_int(value):
@@ -19,65 +25,74 @@ def _equals(got, value):
     return isinstance(got, (int, float, np.integer, np.floating)) and not isinstance(got, bool) and got == value
 
 
-VARIANTS = (
-    ("apply the lesson's printed formula, which floors only the numerator", mistakes.lesson_output_size),
-    ("round up instead of down", mistakes.ceil_output_size),
-    ("add the padding to one side only", mistakes.one_side_padding),
-)
+def _call(student, size, kernel, stride=_OMIT, padding=_OMIT):
+    kwargs = {k: v for k, v in (("stride", stride), ("padding", padding)) if v is not _OMIT}
+    shown = ", ".join([str(size), str(kernel), *(f"{k}={v}" for k, v in kwargs.items())])
+    return f"conv_output_size({shown})", student.conv_output_size(size, kernel, **kwargs), kwargs
 
 
-def _diagnose(results):
-    """Name a known mistake only if it explains the answer to every case, not one by chance."""
-    for phrase, wrong in VARIANTS:
-        if all(_equals(got, wrong(*case)) for case, got in results):
-            return f" It matches what you get if you {phrase}."
-    return ""
-
-
-@check("conv_output_size", weight=3)
-def test_sizes_including_remainders(student, reference, rng):
-    """gives floor((size + 2*padding - kernel) / stride) + 1, also when the division leaves a remainder"""
-    results = [(case, student.conv_output_size(*case)) for case in CASES]
-    for (size, kernel, stride, padding), got in results:
-        want = reference.conv_output_size(size, kernel, stride, padding)
-        call = f"conv_output_size({size}, {kernel}, stride={stride}, padding={padding})"
+def _cases(student, reference, cases):
+    """Every case must give the reference's int; a mistake is named only if it explains every case."""
+    results = [(case, *_call(student, *case)) for case in cases]
+    for case, call, got, kwargs in results:
+        want = reference.conv_output_size(case[0], case[1], **kwargs)
         if not _equals(got, want):
-            raise AssertionError(f"{call} returned {got!r}; expected {want}." + _diagnose(results))
-    for (size, kernel, stride, padding), got in results:
+            explained = next((mistake for mistake, wrong in mistakes.OUTPUT_SIZE_VARIANTS if all(
+                _equals(g, wrong(c[0], c[1], **k)) for c, _, g, k in results)), None)
+            fail(f"{call} returned {got!r}; expected {want}", explained)
+    for case, call, got, kwargs in results:
         if not _is_int(got):
-            raise AssertionError(
-                f"conv_output_size({size}, {kernel}, stride={stride}, padding={padding}) returned {got!r} "
-                f"({type(got).__name__}); the value is right, but it must be an int (floor division // keeps "
-                "integers whole)"
-            )
+            fail(f"{call} returned {got!r} ({type(got).__name__}); the value is right, but it must be an int "
+                 "(floor division // keeps integers whole)")
 
 
 @check("conv_output_size")
+def test_defaults(student, reference, rng):
+    """stride and padding left out, or passed as 1 and 0: size - kernel + 1"""
+    _cases(student, reference, [(28, 5), (13, 4), (9, 3, 1, 0), (12, 7, 1, _OMIT), (10, 6, _OMIT, 0)])
+
+
+@check("conv_output_size", weight=2)
+def test_stride(student, reference, rng):
+    """a stride alone, where the division leaves a remainder of 1/3, 2/3 or 1/2"""
+    _cases(student, reference, [(13, 5, 3), (12, 5, 2), (10, 3, 3), (11, 2, 2), (16, 3, 4, _OMIT)])
+
+
+@check("conv_output_size")
+def test_padding(student, reference, rng):
+    """a padding alone adds to both ends of the axis"""
+    _cases(student, reference, [(32, 3, _OMIT, 1), (7, 5, 1, 2), (6, 4, _OMIT, 3)])
+
+
+@check("conv_output_size", weight=2)
+def test_stride_and_padding(student, reference, rng):
+    """stride and padding together, with remainders"""
+    _cases(student, reference, [(11, 3, 2, 1), (9, 2, 4, 2), (13, 5, 3, 1), (10, 4, 3, 2), (8, 3, 2, 3)])
+
+
+@check("conv_output_size")
+def test_edges(student, reference, rng):
+    """a kernel of 1, a single position, and a kernel larger than the input that fits thanks to padding"""
+    _cases(student, reference, [(7, 1), (9, 1, 4), (7, 7, 5), (5, 3, 4), (2, 4, 1, 1), (3, 6, 2, 2)])
+
+
+@check("conv_output_size", depends=[test_defaults, test_stride, test_padding])
 def test_keyword_arguments(student, reference, rng):
-    """accepts stride and padding as keywords and defaults them to 1 and 0"""
-    size, kernel = int(rng.integers(8, 20)), int(rng.integers(2, 5))
-    got = student.conv_output_size(size, kernel)
-    if not _is_int(got) or got != size - kernel + 1:
-        raise AssertionError(f"conv_output_size({size}, {kernel}) returned {got!r}; expected {size - kernel + 1}")
-    got = student.conv_output_size(size=size, kernel=kernel, padding=2, stride=3)
-    want = reference.conv_output_size(size, kernel, 3, 2)
-    if not _is_int(got) or got != want:
-        raise AssertionError(f"conv_output_size(size={size}, kernel={kernel}, padding=2, stride=3) returned {got!r}; expected {want}")
+    """accepts size, kernel, stride and padding as keywords, in any order"""
+    got = student.conv_output_size(padding=2, stride=3, kernel=4, size=14)
+    if not _is_int(got) or got != 5:
+        fail(f"conv_output_size(padding=2, stride=3, kernel=4, size=14) returned {got!r}; expected 5")
 
 
-@check("conv_output_size")
-def test_padding_can_make_a_kernel_fit(student, reference, rng):
-    """counts positions in the padded input, so a kernel wider than the input can fit"""
-    got = student.conv_output_size(2, 4, 1, 1)
-    if not _is_int(got) or got != 1:
-        raise AssertionError(f"conv_output_size(2, 4, stride=1, padding=1) returned {got!r}; expected 1 (padded size 4)")
-
-
-@check("conv_output_size")
+@check("conv_output_size", depends=[test_defaults, test_stride, test_padding])
 def test_no_position_raises(student, reference, rng):
     """raises ValueError when even padding leaves no room (also when the stride would hide it), and for a negative padding"""
     raises(ValueError, lambda: student.conv_output_size(3, 6, 1, 1), "conv_output_size(3, 6, stride=1, padding=1)")
-    # (3 - 4) / 2 = -0.5: int() rounds it to 0 and 1 position appears; the floor gives -1, so none.
-    raises(ValueError, lambda: student.conv_output_size(3, 4, 2, 0), "conv_output_size(3, 4, stride=2)")
+    # (3 - 4) / 2 = -0.5: int() turns it into 0 and 1 position appears; the floor gives -1, so none.
+    call = "conv_output_size(3, 4, stride=2)"
+    try:
+        raises(ValueError, lambda: student.conv_output_size(3, 4, 2, 0), call)
+    except AssertionError as failure:
+        fail(str(failure), known.int_truncation if "returned 1;" in str(failure) else None)
     raises(ValueError, lambda: student.conv_output_size(8, 3, 2, -2), "conv_output_size(8, 3, stride=2, padding=-2)")
     raises(ValueError, lambda: student.conv_output_size(8, 3, -1, 0), "conv_output_size(8, 3, stride=-1)")

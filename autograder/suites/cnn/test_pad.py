@@ -1,59 +1,93 @@
-"""Hidden checks of pad."""
+"""Hidden checks of pad: each form of padding alone, with `value`, with integer x, together, and at the edges.
+
+pad keeps x's dtype (its docstring says so; np.pad does the same), so an
+integer x gives an integer result; `value` is cast to that dtype.
+"""
 
 import numpy as np
 
 from autograder.suite import check, same, unchanged
 
 from . import mistakes
+from .mistakes import known
+
+_OMIT = object()
 
 
-def _x(rng, dtype=np.float64, shape=(2, 3, 4, 5)):
-    return rng.integers(-9, 10, size=shape).astype(dtype)
+def _x(rng, shape, integer=False):
+    values = rng.integers(-9, 10, size=shape)
+    return values if integer else values + rng.uniform(-0.4, 0.4, size=shape)
 
 
-def _mistakes(reference, x, padding, value=0):
-    return {
-        "pad the batch and channel axes too": lambda: mistakes.pad_every_axis(x, padding, value),
-        "read the pairs as (width, height)": lambda: mistakes.pad_swapped(reference, x, padding, value),
-    }
+def _compare(student, reference, x, padding, value=_OMIT):
+    args = () if value is _OMIT else (value,)
+    shown = f"pad(x, {padding!r}" + (f", value={value!r})" if args else ")")
+    kind = "integer " if x.dtype.kind in "iu" else ""
+    fill = 0 if value is _OMIT else value
+    same(student.pad(x, padding, *args), reference.pad(x, padding, *args), f"{shown} with {kind}x of shape {x.shape}",
+         dtype=x.dtype, mistakes={
+             known.pad_every_axis: lambda: mistakes.pad_every_axis(x, padding, fill),
+             known.pad_pair_swapped: lambda: mistakes.pad_swapped(reference, x, padding, fill),
+             known.pad_value_ignored: lambda: mistakes.pad_value_ignored(reference, x, padding, fill),
+         })
 
 
 @check("pad", weight=2)
-def test_every_form_of_padding(student, reference, rng):
-    """pads H and W for an int, a (p_h, p_w) pair and ((top, bottom), (left, right))"""
-    x = _x(rng)
-    for padding in (2, (1, 3), (0, 2), ((1, 0), (2, 3)), ((0, 2), (3, 0))):
-        same(student.pad(x, padding), reference.pad(x, padding), f"pad(x, {padding!r})",
-             mistakes=_mistakes(reference, x, padding))
+def test_int_padding(student, reference, rng):
+    """an int p pads H and W by p on both sides, with value left out or passed as 0"""
+    _compare(student, reference, _x(rng, (2, 3, 4, 5)), 2)
+    _compare(student, reference, _x(rng, (3, 2, 5, 4)), 1, value=0)
+
+
+@check("pad")
+def test_pair_padding(student, reference, rng):
+    """a pair (p_h, p_w) pads H by p_h and W by p_w on both sides"""
+    _compare(student, reference, _x(rng, (2, 3, 4, 5)), (1, 3))
+    _compare(student, reference, _x(rng, (3, 4, 6, 5)), (2, 0))
+
+
+@check("pad")
+def test_per_side_padding(student, reference, rng):
+    """((top, bottom), (left, right)) pads each side by its own amount"""
+    _compare(student, reference, _x(rng, (2, 3, 4, 5)), ((1, 0), (2, 3)))
+    _compare(student, reference, _x(rng, (3, 2, 5, 4)), ((0, 2), (3, 1)))
 
 
 @check("pad")
 def test_fill_value(student, reference, rng):
-    """writes `value` into the new cells and leaves x's cells as they were"""
-    x = _x(rng, shape=(1, 2, 3, 3))
-    same(student.pad(x, ((2, 1), (0, 1)), value=-7.5), reference.pad(x, ((2, 1), (0, 1)), value=-7.5),
-         "pad(x, ((2, 1), (0, 1)), value=-7.5)", mistakes=_mistakes(reference, x, ((2, 1), (0, 1)), -7.5))
+    """writes `value` into the new cells"""
+    _compare(student, reference, _x(rng, (2, 3, 4, 5)), 1, value=-7.5)
 
 
 @check("pad")
-def test_dtype_is_kept(student, reference, rng):
-    """returns an array of x's dtype (int32 stays int32, float32 stays float32)"""
-    for dtype in (np.int32, np.float32, np.uint8):
-        x = _x(rng, dtype=np.float64, shape=(1, 1, 3, 2)).clip(0, None).astype(dtype)
-        same(student.pad(x, 1), reference.pad(x, 1), f"pad(x, 1) on a {np.dtype(dtype)} x", dtype=dtype)
+def test_integer_x(student, reference, rng):
+    """an integer x gives an integer result with the same dtype"""
+    _compare(student, reference, _x(rng, (2, 3, 5, 4), integer=True), 1)
+    _compare(student, reference, _x(rng, (3, 2, 4, 5), integer=True).astype(np.int32), 3)
+
+
+@check("pad", weight=2)
+def test_forms_together(student, reference, rng):
+    """pairs and per-side amounts with `value` and integer x combined"""
+    _compare(student, reference, _x(rng, (2, 3, 4, 5)), (3, 1), value=2.5)
+    _compare(student, reference, _x(rng, (3, 2, 5, 4), integer=True), ((2, 0), (1, 3)), value=7)
+    _compare(student, reference, _x(rng, (2, 4, 3, 5), integer=True).astype(np.uint8) % 9, (1, 2))
+    _compare(student, reference, _x(rng, (4, 3, 2, 5)).astype(np.float32), ((0, 3), (2, 1)), value=-1.5)
 
 
 @check("pad")
-def test_zero_padding_and_non_square(student, reference, rng):
-    """padding 0 returns an equal array; non-square inputs keep their aspect"""
-    x = _x(rng, shape=(3, 1, 2, 7))
-    same(student.pad(x, 0), x, "pad(x, 0)")
-    same(student.pad(x, (3, 0)), reference.pad(x, (3, 0)), "pad(x, (3, 0))", mistakes=_mistakes(reference, x, (3, 0)))
+def test_edges(student, reference, rng):
+    """zero padding returns an equal array; padding one side only; a single row; a value cast to int"""
+    _compare(student, reference, _x(rng, (3, 2, 4, 5)), 0)
+    _compare(student, reference, _x(rng, (2, 3, 5, 4)), ((0, 0), (0, 0)))
+    _compare(student, reference, _x(rng, (3, 4, 2, 5)), ((0, 0), (0, 3)))
+    _compare(student, reference, _x(rng, (2, 3, 1, 4)), (2, 1), value=1.5)
+    _compare(student, reference, _x(rng, (2, 3, 4, 5), integer=True), (1, 2), value=0.5)
 
 
-@check("pad")
+@check("pad", depends=[test_int_padding, test_pair_padding])
 def test_input_is_not_modified(student, reference, rng):
     """leaves x unchanged and returns a new array"""
-    x = _x(rng)
+    x = _x(rng, (2, 3, 4, 5))
     out = unchanged(student, x, lambda kept: student.pad(kept, (1, 2)), "pad(x, (1, 2))", "x")
     same(out, reference.pad(x, (1, 2)), "pad(x, (1, 2))")

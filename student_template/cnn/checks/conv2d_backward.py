@@ -9,6 +9,13 @@ name = "conv2d_backward"
 import numpy as np
 
 
+def _same(actual, expected, err_msg):
+    """Fail unless actual equals expected, saying why first (err_msg), then what came back."""
+    actual, expected = np.asarray(actual), np.asarray(expected)
+    ok = actual.shape == expected.shape and np.allclose(actual, expected, rtol=1e-7, atol=1e-12)
+    assert ok, f"{err_msg}\ngot (shape {actual.shape}):\n{actual}\nexpected (shape {expected.shape}):\n{expected}"
+
+
 def _unpack(result):
     assert isinstance(result, (tuple, list)) and len(result) == 3, (
         f"conv2d_backward returned {type(result).__name__}; expected a tuple (dx, dw, db)"
@@ -35,20 +42,20 @@ def test_all_ones_kernel_and_gradient(conv2d_backward):
     _check_shape("dx", dx, (1, 1, 3, 3), "x.shape")
     _check_shape("dw", dw, (1, 1, 2, 2), "w.shape")
     _check_shape("db", db, (1,), "(F,)")
-    np.testing.assert_allclose(
+    _same(
         dx,
         np.array([[[[1.0, 2.0, 1.0],
                     [2.0, 4.0, 2.0],
                     [1.0, 2.0, 1.0]]]]),
-        err_msg="dx: the centre cell lies in all 4 windows, a corner in only 1",
+        "dx: the centre cell lies in all 4 windows, a corner in only 1",
     )
-    np.testing.assert_allclose(
+    _same(
         dw,
         np.array([[[[8.0, 12.0],
                     [20.0, 24.0]]]]),
-        err_msg="dw[p, q] should be the sum of x[p:p+2, q:q+2], the cells that weight met",
+        "dw[p, q] should be the sum of x[p:p+2, q:q+2], the cells that weight met",
     )
-    np.testing.assert_allclose(db, np.array([4.0]), err_msg="db should be the sum of dout")
+    _same(db, np.array([4.0]), "db should be the sum of dout")
 
 
 @test_case(name="test_single_output_position")
@@ -63,20 +70,20 @@ def test_single_output_position(conv2d_backward):
     _check_shape("dx", dx, (1, 1, 3, 3), "x.shape")
     _check_shape("dw", dw, (1, 1, 2, 2), "w.shape")
     _check_shape("db", db, (1,), "(F,)")
-    np.testing.assert_allclose(
+    _same(
         dx,
         np.array([[[[1.0, 2.0, 0.0],
                     [3.0, 4.0, 0.0],
                     [0.0, 0.0, 0.0]]]]),
-        err_msg="dx should hold w in the top-left window (where dout is 1) and zeros elsewhere",
+        "dx should hold w in the top-left window (where dout is 1) and zeros elsewhere",
     )
-    np.testing.assert_allclose(
+    _same(
         dw,
         np.array([[[[0.0, 1.0],
                     [3.0, 4.0]]]]),
-        err_msg="dw should equal the top-left 2x2 window of x, the only window with a gradient",
+        "dw should equal the top-left 2x2 window of x, the only window with a gradient",
     )
-    np.testing.assert_allclose(db, np.array([1.0]), err_msg="db should be the sum of dout")
+    _same(db, np.array([1.0]), "db should be the sum of dout")
 
 
 @test_case(name="test_batch_channels_filters_shapes")
@@ -89,8 +96,8 @@ def test_batch_channels_filters_shapes(conv2d_backward):
     _check_shape("dx", dx, (2, 3, 4, 3), "x.shape (N, C, H, W)")
     _check_shape("dw", dw, (2, 3, 3, 2), "w.shape (F, C, KH, KW)")
     _check_shape("db", db, (2,), "(F,)")
-    np.testing.assert_allclose(
-        db, np.array([44.0, 76.0]), err_msg="db[f] should sum dout[:, f] over the batch and all positions"
+    _same(
+        db, np.array([44.0, 76.0]), "db[f] should sum dout[:, f] over the batch and all positions"
     )
 
 
@@ -105,20 +112,20 @@ def test_stride_and_padding(conv2d_backward):
     _check_shape("dx", dx, (1, 1, 4, 4), "x.shape, not the padded shape")
     _check_shape("dw", dw, (1, 1, 3, 3), "w.shape")
     _check_shape("db", db, (1,), "(F,)")
-    np.testing.assert_allclose(
+    _same(
         dx,
         np.array([[[[1.0, 3.0, 2.0, 2.0],
                     [4.0, 10.0, 6.0, 6.0],
                     [3.0, 7.0, 4.0, 4.0],
                     [3.0, 7.0, 4.0, 4.0]]]]),
-        err_msg="wrong dx for stride=2, padding=1: each cell collects dout from every window covering it",
+        "wrong dx for stride=2, padding=1: each cell collects dout from every window covering it",
     )
-    np.testing.assert_allclose(
+    _same(
         dw,
         np.array([[[[20.0, 36.0, 43.0],
                     [38.0, 68.0, 78.0],
                     [62.0, 108.0, 118.0]]]]),
-        err_msg="wrong dw for stride=2, padding=1: dw[p, q] sums dout times the padded-input cell "
+        "wrong dw for stride=2, padding=1: dw[p, q] sums dout times the padded-input cell "
         "that weight met",
     )
-    np.testing.assert_allclose(db, np.array([10.0]), err_msg="db should be the sum of dout")
+    _same(db, np.array([10.0]), "db should be the sum of dout")

@@ -1,0 +1,164 @@
+"""One case of cases.py run through one entry point and compared with the reference.
+
+Entry points: the function (conv2d_forward, conv2d_backward, maxpool_forward,
+maxpool_backward) and the layer's forward and backward (Conv2d, MaxPool2d).
+Every comparison names the known mistakes its output matches; on integer
+inputs the dtype is checked first.
+"""
+
+import numpy as np
+
+from autograder.suite import fail, kind_of, numeric_array, same
+
+from . import mistakes, pool_mistakes
+from .cases import OMIT, Conv, Pool
+from .mistakes import known
+
+FLOAT64 = dict(dtype=np.float64, dtype_mistake=known.kept_integer_dtype)
+
+
+def _floats(case):
+    """dtype check for integer cases only: float inputs may keep any float dtype the contract allows."""
+    return FLOAT64 if case.integer else {}
+
+
+def _kind(case):
+    return "integer " if case.integer else ""
+
+
+def triple(result, what):
+    """(dx, dw, db) from conv2d_backward; a list of three is accepted as the public checks accept it."""
+    if type(result) not in (tuple, list) or len(result) != 3:
+        got = kind_of(result) + (f" of length {len(result)}" if isinstance(result, (tuple, list)) else "")
+        fail(f"{what} returned {got}; expected a tuple (dx, dw, db)")
+    return [numeric_array(part, f"{what}[{i}]") for i, part in enumerate(result)]
+
+
+def parameter(layer, name, made):
+    """layer.<name>, which must be a Parameter (a handle), not a bare array."""
+    value = getattr(layer, name)
+    if value is None or isinstance(value, (np.ndarray, np.generic, int, float, str, bool, tuple, list, dict)):
+        fail(f"{made}.{name} is {kind_of(value)}; expected a Parameter (wrap the array: Parameter(...))")
+    return value
+
+
+# Convolution -------------------------------------------------------------
+def _conv_call(case: Conv, x, w):
+    shown = case.shown()
+    return (f"conv2d_forward(x, w, b{', ' + shown if shown else ''}) with {_kind(case)}x of shape {x.shape} "
+            f"and w of shape {w.shape}")
+
+
+def conv_layer(student, case: Conv, w, b):
+    """A student Conv2d made for `case`, with W and b set to w and b (as float64); returns it, how
+    it was made, and its (W, b) Parameters."""
+    kwargs = case.kwargs()
+    made = f"Conv2d({case.C}, {case.F}, {case.kernel_size!r}" + "".join(f", {k}={v!r}" for k, v in kwargs.items()) + ")"
+    layer = student.Conv2d(case.C, case.F, case.kernel_size, **kwargs)
+    params = parameter(layer, "W", made), parameter(layer, "b", made)
+    params[0].data = np.asarray(w, dtype=np.float64)
+    params[1].data = np.asarray(b, dtype=np.float64)
+    return layer, made, params
+
+
+def _conv_shape_first(out, expected, what, case, x, w):
+    if type(out) is np.ndarray and out.shape != expected.shape:
+        stride, padding = case.effective()
+        found = mistakes.conv_shape_mistake(out.shape, x.shape, w.shape, stride, padding)
+        if found:
+            fail(f"{what} returned shape {out.shape}; expected {expected.shape}", found)
+
+
+def conv_forward(student, reference, rng, case: Conv, layer=False):
+    x, w, b = case.arrays(rng)
+    stride, padding = case.effective()
+    expected = reference.conv2d_forward(x, w, b, stride, padding)
+    variants = mistakes.forward_mistakes(reference, x, w, b, stride, padding)
+    if case.padding is OMIT:
+        variants[known.default_padding_1] = lambda: reference.conv2d_forward(x, w, b, stride, 1)
+    if case.stride is OMIT:
+        variants[known.default_stride_2] = lambda: reference.conv2d_forward(x, w, b, 2, padding)
+    if layer:
+        module, made, _ = conv_layer(student, case, w, b)
+        what = f"{made}.forward(x) with {_kind(case)}x of shape {x.shape}"
+        if case.kwargs():
+            variants = {known.layer_arguments_ignored: lambda: reference.conv2d_forward(x, w, b), **variants}
+        out = module.forward(x)
+    else:
+        what = _conv_call(case, x, w)
+        out = student.conv2d_forward(x, w, b, **case.kwargs())
+    _conv_shape_first(out, expected, what, case, x, w)
+    return same(out, expected, what, mistakes=variants, **_floats(case))
+
+
+def conv_backward(student, reference, rng, case: Conv, layer=False):
+    """Student gradients against the reference's: dx (and dw, db, or W.grad and b.grad for the layer)."""
+    x, w, b = case.arrays(rng)
+    stride, padding = case.effective()
+    dout = rng.standard_normal(reference.conv2d_forward(x, w, b, stride, padding).shape)
+    want = reference.conv2d_backward(dout, x, w, b, stride, padding)
+    variants = mistakes.backward_mistakes(reference, dout, x, w, b, stride, padding)
+    if layer:
+        module, made, params = conv_layer(student, case, w, b)
+        module.forward(x)
+        what = f"{made}.backward(dout) after forward(x) with {_kind(case)}x of shape {x.shape}"
+        got = [module.backward(dout), params[0].grad, params[1].grad]
+        names = (f"dx returned by {what}", f"{made}.W.grad after forward(x) and backward(dout)",
+                 f"{made}.b.grad after forward(x) and backward(dout)")
+    else:
+        shown = case.shown()
+        what = (f"conv2d_backward(dout, x, w, b{', ' + shown if shown else ''}) with {_kind(case)}x of shape "
+                f"{x.shape} and w of shape {w.shape}")
+        got = triple(student.conv2d_backward(dout, x, w, b, **case.kwargs()), what)
+        names = tuple(f"{name} of {what}" for name in ("dx", "dw", "db"))
+    # dx first: an integer dtype or a bad crop shows there, and explains dw and db.
+    for index, name in enumerate(names):
+        same(got[index], want[index], name, **_floats(case),
+             mistakes={k: (lambda f=f, i=index: f()[i]) for k, f in variants.items()})
+    return got
+
+
+# Pooling -----------------------------------------------------------------
+def _pool_call(name, case: Pool, x, backward=False):
+    shown = case.shown()
+    first = "dout, x" if backward else "x"
+    return f"{name}({first}{', ' + shown if shown else ''}) with {_kind(case)}x of shape {x.shape}"
+
+
+def pool_layer(student, case: Pool):
+    args, kwargs = case.args(), case.kwargs()
+    made = "MaxPool2d(" + ", ".join([*map(repr, args), *(f"stride={v!r}" for v in kwargs.values())]) + ")"
+    return student.MaxPool2d(*args, **kwargs), made
+
+
+def pool_forward(student, reference, rng, case: Pool, layer=False, x=None):
+    x = case.x(rng) if x is None else x
+    pool_size, stride = case.effective()
+    expected = reference.maxpool_forward(x, pool_size, stride)
+    variants = pool_mistakes.forward_mistakes(reference, x, pool_size, stride)
+    if layer:
+        module, made = pool_layer(student, case)
+        what = f"{made}.forward(x) with {_kind(case)}x of shape {x.shape}"
+        out = module.forward(x)
+    else:
+        what = _pool_call("maxpool_forward", case, x)
+        out = student.maxpool_forward(x, *case.args(), **case.kwargs())
+    return same(out, expected, what, mistakes=variants, **_floats(case))
+
+
+def pool_backward(student, reference, rng, case: Pool, layer=False, x=None, ties_first=False):
+    x = case.x(rng) if x is None else x
+    pool_size, stride = case.effective()
+    shape = reference.maxpool_forward(x, pool_size, stride).shape
+    dout = rng.standard_normal(shape)
+    expected = reference.maxpool_backward(dout, x, pool_size, stride)
+    variants = pool_mistakes.backward_mistakes(dout, x, pool_size, stride, ties_first=ties_first)
+    if layer:
+        module, made = pool_layer(student, case)
+        module.forward(x)
+        what = f"{made}.backward(dout) after forward(x) with {_kind(case)}x of shape {x.shape}"
+        out = module.backward(dout)
+    else:
+        what = _pool_call("maxpool_backward", case, x, backward=True)
+        out = student.maxpool_backward(dout, x, *case.args(), **case.kwargs())
+    return same(out, expected, what, mistakes=variants, **_floats(case))
