@@ -77,6 +77,8 @@ class Assignment:
     suite: Path
     # Third-party packages student code may import: the only ones the sandbox shows.
     sandbox_packages: tuple[str, ...] = ("numpy",)
+    # Modules of earlier parts a submission brings along (see load()).
+    requires: tuple[str, ...] = ()
     extra: dict = field(default_factory=dict, compare=False)
 
     @property
@@ -171,6 +173,11 @@ def load(name_or_path: str | os.PathLike = "cnn", root: Path | None = None) -> A
     limits = Limits(**limits_table)
     banned = config.get("banned", {})
     suite = root / _require(head, "suite", str, where)
+    # A later part builds on an earlier one: `requires = ["cnn_layers"]` means a submission
+    # holds cnn_layers.py beside its module or notebook, loaded first and importable by name.
+    requires = head.get("requires", [])
+    if not isinstance(requires, list) or not all(isinstance(r, str) and r.isidentifier() for r in requires):
+        raise ConfigError(f"{where}: 'requires' should be a list of module names, got {requires!r}")
     return Assignment(
         name=_require(head, "name", str, where),
         title=head.get("title", head["name"]),
@@ -185,6 +192,7 @@ def load(name_or_path: str | os.PathLike = "cnn", root: Path | None = None) -> A
         banned_why=banned.get("why", "it is not allowed in this assignment"),
         suite=suite,
         sandbox_packages=tuple(config.get("sandbox", {}).get("packages", ["numpy"])),
+        requires=tuple(requires),
         extra=config,
     )
 
@@ -192,3 +200,11 @@ def load(name_or_path: str | os.PathLike = "cnn", root: Path | None = None) -> A
 def all_assignments(root: Path | None = None) -> list[Assignment]:
     root = root or kit_root()
     return [load(p.parent, root) for p in sorted((root / "assignments").glob("*/assignment.toml"))]
+
+
+def provider(name: str, root: Path | None = None) -> Assignment:
+    """The assignment whose module is `name`: where a required module's reference comes from."""
+    found = [a for a in all_assignments(root) if a.module == name]
+    if len(found) != 1:
+        raise ConfigError(f"'requires' names {name}, but {len(found)} assignments have a module of that name; exactly one must")
+    return found[0]

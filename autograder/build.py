@@ -29,12 +29,13 @@ from pathlib import Path
 
 import nbformat
 
-from .assignment import Assignment, ConfigError
+from .assignment import Assignment, ConfigError, provider
 
 BEGIN = "### BEGIN SOLUTION"
 END = "### END SOLUTION"
 STUB = "### STUB"
 DIRECTIVE = re.compile(r"^#\s*ASSIGNMENT:\s*(?P<names>.+?)\s*$")
+EXAMPLE_MODULE = re.compile(r"^#\s*module:\s*(\w+)\s*$", re.MULTILINE)
 COMMAND = "python -m autograder build"
 
 
@@ -198,7 +199,7 @@ SOURCE = Path(__file__).resolve().parent.parent / f"{{MODULE}}.py"
 
 @pytest.fixture(scope="session")
 def _student_module():
-    if not SOURCE.is_file():
+{path_line}    if not SOURCE.is_file():
         pytest.fail(f"{{SOURCE.name}} is missing; keep it beside the tests/ folder", pytrace=False)
     spec = importlib.util.spec_from_file_location(MODULE, SOURCE)
     module = importlib.util.module_from_spec(spec)
@@ -242,6 +243,13 @@ def pytest_runtest_makereport(item, call):
         report.longrepr = f"NotImplementedError: {{call.excinfo.value}}"
 '''
 
+REQUIRES_PATH = """\
+    import sys  # {names} from the folder above, as on import from there
+
+    if str(SOURCE.parent) not in sys.path:
+        sys.path.insert(0, str(SOURCE.parent))
+"""
+
 # Short tracebacks: a student reads each failure's own message, not pages of frames.
 PYTEST_INI = "[pytest]\ntestpaths = tests\naddopts = --tb=short\n"
 REQUIREMENTS = "numpy\npytest\notter-grader\n"
@@ -251,7 +259,7 @@ def render(assignment: Assignment) -> dict[Path, bytes]:
     """Every built file, keyed by its path relative to the kit's root."""
     root, folder = assignment.root, assignment.folder
     rel = lambda p: p.relative_to(root).as_posix()  # noqa: E731
-    outputs: dict[Path, str] = {}
+    outputs: dict[Path, str | bytes] = {}
     solution_out = Path("solutions") / assignment.name
     template_out = Path("student_template") / assignment.name
 
@@ -261,6 +269,14 @@ def render(assignment: Assignment) -> dict[Path, bytes]:
         f"# Reference solution, built from {rel(module_path)} by `{COMMAND}`; edit that file instead.\n" + solution
     )
     outputs[template_out / module_path.name] = handout
+    # Each module of an earlier part beside the reference, as a submission holds it beside its own.
+    required = {}
+    for name in assignment.requires:
+        source = provider(name, root).folder / f"{name}.py"
+        required[name] = split_solution(source.read_text(encoding="utf-8"), rel(source))[0]
+        outputs[solution_out / f"{name}.py"] = (
+            f"# Reference solution, built from {rel(source)} by `{COMMAND}`; edit that file instead.\n" + required[name]
+        )
 
     notebook_path = folder / assignment.notebook
     if notebook_path.is_file():
@@ -282,24 +298,36 @@ def render(assignment: Assignment) -> dict[Path, bytes]:
         outputs[template_out / "tests" / path.name] = source
         outputs[template_out / "checks" / f"{item}.py"] = otter_check_file(source, item, rel(path))
     if public:
+        # Modules an assignment requires (an earlier part's) sit beside its module: importable from there.
+        path_line = REQUIRES_PATH.format(names=", ".join(f"{r}.py" for r in assignment.requires)) if assignment.requires else ""
         outputs[template_out / "tests" / "conftest.py"] = CONFTEST.format(
-            module=assignment.module, contract=list(assignment.contract)
+            module=assignment.module, contract=list(assignment.contract), path_line=path_line
         )
         outputs[template_out / "pytest.ini"] = PYTEST_INI
     outputs[template_out / "requirements.txt"] = REQUIREMENTS
 
     for example in sorted((folder / "examples").glob("*.py")):
-        outputs[solution_out / "examples" / example.name] = example_submission(
-            solution, example.read_text(encoding="utf-8"), rel(example)
-        )
+        snippet = example.read_text(encoding="utf-8")
+        if not required:
+            outputs[solution_out / "examples" / example.name] = example_submission(solution, snippet, rel(example))
+            continue
+        # A folder, as such a submission is: the reference files, with the mistake added to the
+        # one the example's `# module: NAME` line names (this assignment's module by default).
+        target = EXAMPLE_MODULE.search(snippet)
+        target = target.group(1) if target else assignment.module
+        if target not in (assignment.module, *required):
+            raise BuildError(f"{rel(example)}: '# module: {target}' is neither {assignment.module} nor a required module")
+        for name, reference in ((assignment.module, solution), *required.items()):
+            text = example_submission(reference, snippet, rel(example)) if name == target else reference
+            outputs[solution_out / "examples" / example.stem / f"{name}.py"] = text
 
     readme = folder / "student_README.md"
     if readme.is_file():
         outputs[template_out / "README.md"] = readme.read_text(encoding="utf-8")
     for extra in sorted((folder / "handout_files").rglob("*")) if (folder / "handout_files").is_dir() else []:
         if extra.is_file():
-            outputs[template_out / extra.relative_to(folder / "handout_files")] = extra.read_text(encoding="utf-8")
-    return {Path(k): v.encode("utf-8") for k, v in outputs.items()}
+            outputs[template_out / extra.relative_to(folder / "handout_files")] = extra.read_bytes()  # data too
+    return {Path(k): v if isinstance(v, bytes) else v.encode("utf-8") for k, v in outputs.items()}
 
 
 def example_submission(solution: str, snippet: str, origin: str) -> str:

@@ -53,6 +53,9 @@ def _one_assignment(name: str | None) -> assignments.Assignment:
         return assignments.load(name)
     found = _selected([])
     if len(found) > 1:
+        # The one marked `default = true` in its assignment.toml, so commands written for one assignment keep working.
+        found = [a for a in found if a.extra["assignment"].get("default") is True] or found
+    if len(found) > 1:
         raise UsageError("several assignments exist; say which with --assignment NAME")
     return found[0]
 

@@ -46,6 +46,15 @@ class Mistake(NamedTuple):
     phrase: str
 
 
+def record(request, name: str, value) -> None:
+    """Keep a measurement (plain JSON data: a number, a list) in the grade, for reports; no points.
+
+    `request` is pytest's fixture of that name. The assignment's [measures]
+    table says how reports show it (a leaderboard column, say).
+    """
+    request.node.user_properties.append((name, value))
+
+
 class CheckFailed(AssertionError):
     """A failed check; `mistake` is the id of the known mistake the output matches, if any."""
 

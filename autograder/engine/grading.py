@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import os
+import sys
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -59,6 +60,8 @@ class Grade:
     # how each per-submission cap held: {"memory": "per submission (cgroup v1, ...)", ...}.
     isolation_level: str = ""
     caps: dict = field(default_factory=dict)
+    # Numbers the hidden suite measured (accuracy, speed...): reports show them; no points.
+    measures: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -78,9 +81,25 @@ def seed_for(assignment_name: str, submission_name: str, secret: str = "") -> in
 
 def load_reference(a: assignments.Assignment):
     path = a.reference_module
-    if not path.is_file():
-        raise assignments.ConfigError(f"the reference {path} is missing; run `python -m autograder build`")
-    spec = importlib.util.spec_from_file_location(f"reference_{a.name}_{a.module}", path)
+    missing = [p for p in [path, *(a.solution_dir / f"{r}.py" for r in a.requires)] if not p.is_file()]
+    if missing:
+        raise assignments.ConfigError(f"the reference {missing[0]} is missing; run `python -m autograder build`")
+    # The reference imports the modules it requires by name: theirs, not whatever else has that name.
+    saved = {r: sys.modules.get(r) for r in a.requires}
+    try:
+        for required in a.requires:
+            sys.modules[required] = _module_from(a.solution_dir / f"{required}.py", f"reference_{a.name}_{required}")
+        return _module_from(path, f"reference_{a.name}_{a.module}")
+    finally:
+        for required, previous in saved.items():
+            if previous is None:
+                sys.modules.pop(required, None)
+            else:
+                sys.modules[required] = previous
+
+
+def _module_from(path: Path, name: str):
+    spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -137,7 +156,7 @@ class Grader:
         handout = handout or (a.template_dir / f"{a.module}.py")
         # Outside a namespace sandbox, a classmate's worker could read this file: refuse instead.
         sandbox.require_hidden(self.isolation, [path])
-        sub = submission.resolve(Path(path), a.module, a.notebook, handout, name)
+        sub = submission.resolve(Path(path), a.module, a.notebook, handout, name, requires=a.requires)
         seed = self.seed(sub.name)
         session = StudentSession(sub, self._detection, a.limits, a.banned_imports, a.banned_why, seed,
                                  a.sandbox_packages)
@@ -147,6 +166,8 @@ class Grader:
         else:
             findings += (static.scan_cells(sub.cells, a.banned_imports) if sub.kind == "notebook"
                          else static.scan(sub.source, a.banned_imports))
+            for _, _, source in sub.modules:
+                findings += static.scan(source, a.banned_imports)
             # The worker starts while pytest collects; the first test loads the
             # submission, and a load error then fails every test at once.
             session.prestart(background=True, ready=self._take_ready)
@@ -219,6 +240,7 @@ class Grader:
             printed="\n".join(session.printed)[-20000:],
             timing={k: [round(x, 4) for x in v] for k, v in session.timing.items()},
             kind=sub.kind,
+            measures={k: v for o in outcomes for k, v in o.measures.items()},
         )
 
 

@@ -39,6 +39,8 @@ class TestOutcome:
     depends: tuple = ()
     function: str = ""
     file: str = ""
+    # What the check measured, for reports (no points): suite.record(request, name, value).
+    measures: dict = field(default_factory=dict)
 
 
 def _title(item: pytest.Item) -> str:
@@ -178,6 +180,7 @@ class GradingPlugin:
             return
         if call.when == "call":
             outcome.duration = call.duration
+            outcome.measures.update(report.user_properties)
         if report.passed and call.when == "call":
             outcome.passed = self.session.incident is None
         if report.failed or (call.when == "call" and self.session.incident is not None):

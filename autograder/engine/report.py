@@ -80,6 +80,7 @@ def results_json(grade: Grade) -> dict:
             "notebook_cell_errors": grade.cell_errors,
             "by_item": grade.by_item,
             "timing": grade.timing,
+            "measures": grade.measures,
         },
     }
 

@@ -44,9 +44,13 @@ class Submission:
     problem: str | None = None
     notes: list[str] = field(default_factory=list)
     findings: list[dict] = field(default_factory=list)
+    # Modules of earlier parts submitted beside it: (name, file name, source), loaded first.
+    modules: list[tuple[str, str, str]] = field(default_factory=list)
 
     def load_request(self) -> dict:
         request = {"op": "load", "kind": self.kind, "name": self.module_name, "filename": self.display}
+        if self.modules:
+            request["modules"] = [list(m) for m in self.modules]
         if self.kind == "module":
             request["source"] = self.source
         else:
@@ -179,7 +183,8 @@ def _inside(path: Path, folder: Path) -> bool:
     return real == top or top in real.parents
 
 
-def _pick_in_folder(sub: Submission, folder: Path, module: str, notebook: str, handout: Path | None) -> Path:
+def _pick_in_folder(sub: Submission, folder: Path, module: str, notebook: str, handout: Path | None,
+                    requires: tuple[str, ...] = ()) -> Path:
     files, links = [], []
     for p in sorted(folder.rglob("*")):
         parts = p.relative_to(folder).parts
@@ -199,6 +204,10 @@ def _pick_in_folder(sub: Submission, folder: Path, module: str, notebook: str, h
     if "conftest.py" in by_name:
         sub.notes.append("a conftest.py in the submission was ignored: only the graded file is loaded")
         sub.findings.append({"kind": "conftest", "detail": "submitted a conftest.py", "line": 0})
+    for name in requires:
+        if f"{name}.py" in by_name:
+            sub.modules.append((name, f"{name}.py", _read_text(by_name[f"{name}.py"])))
+    files = [p for p in files if p.name not in {f"{name}.py" for name in requires}]
     py, nb = by_name.get(f"{module}.py"), by_name.get(notebook)
     if py and nb:
         untouched = handout is not None and handout.is_file() and py.read_bytes() == handout.read_bytes()
@@ -264,8 +273,13 @@ def safe_extract(archive: Path, target: Path, max_files: int = ZIP_MAX_FILES, ma
     return skipped
 
 
-def resolve(path: Path, module: str, notebook: str, handout: Path | None = None, name: str | None = None) -> Submission:
-    """Read one submission; problems become `sub.problem`, never exceptions."""
+def resolve(path: Path, module: str, notebook: str, handout: Path | None = None, name: str | None = None,
+            requires: tuple[str, ...] = ()) -> Submission:
+    """Read one submission; problems become `sub.problem`, never exceptions.
+
+    `requires` names modules of earlier parts the submission holds beside its
+    module or notebook (cnn_layers.py, say); each found is loaded before it.
+    """
     path = Path(path)
     sub = Submission(name=name or submission_name(path), origin=path, display=path.name, module_name=module)
     scratch = None
@@ -279,8 +293,13 @@ def resolve(path: Path, module: str, notebook: str, handout: Path | None = None,
                 sub.findings.append({"kind": "unsafe-zip", "detail": "; ".join(skipped[:5]), "line": 0})
             target = scratch
         if target.is_dir():
-            target = _pick_in_folder(sub, target, module, notebook, handout)
+            target = _pick_in_folder(sub, target, module, notebook, handout, requires)
         _load_file(sub, target, module, notebook)
+        missing = [f"{r}.py" for r in requires if r not in {m[0] for m in sub.modules}]
+        if missing:
+            # Not a problem by itself: a notebook may define everything it needs.
+            sub.notes.append(f"no {', '.join(missing)} was submitted beside {sub.display}; "
+                             "submit a folder or zip holding both if your code imports it")
     except (ValueError, OSError) as exc:
         sub.problem = str(exc)
     finally:

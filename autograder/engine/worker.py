@@ -212,6 +212,12 @@ class Worker:
     def load(self, request):
         if "seed" in request:  # a submission's random draws (layer weights, say) follow its seed
             np.random.seed(int(request["seed"]) % (2**32))
+        # Modules of earlier parts come first, importable by name, as beside the file on a laptop.
+        for required, filename, source in request.get("modules", []):
+            part = types.ModuleType(required)
+            part.__file__ = filename
+            sys.modules[required] = part
+            self.run_code(source, filename, part.__dict__)
         name = request["name"]
         module = types.ModuleType(name)
         module.__file__ = request["filename"]

@@ -1,0 +1,90 @@
+"""The speed leaderboard (no points): the student's convolution timed from the grader's side.
+
+Each timing is the median of several calls through the worker's channel, so
+it includes sending the arrays (well under a millisecond at this size). The
+reference is timed once per grading process, in a process of its own with
+one BLAS thread, as the worker has: the grader's own NumPy may use several
+threads, which on a busy machine makes its timings meaningless.
+"""
+
+import functools
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+from autograder import assignment as assignments
+from autograder.suite import check, record, same
+
+from . import harness
+
+_SHAPE_X, _SHAPE_W, _PADDING = (16, 8, 16, 16), (16, 8, 3, 3), 1
+_CALLS = 5
+
+_TIME_REFERENCE = """
+import importlib.util, json, statistics, sys, time
+import numpy as np
+spec = importlib.util.spec_from_file_location("reference_conv", sys.argv[1])
+ref = importlib.util.module_from_spec(spec); spec.loader.exec_module(ref)
+rng = np.random.default_rng(0)
+x, w, b = rng.standard_normal({x}), rng.standard_normal({w}), rng.standard_normal({w}[0])
+dout = rng.standard_normal(ref.conv2d_forward(x, w, b, 1, {p}).shape)
+def median_ms(call):
+    call()
+    times = []
+    for _ in range({calls}):
+        started = time.perf_counter(); call(); times.append(time.perf_counter() - started)
+    return round(1000 * statistics.median(times), 3)
+print(json.dumps([median_ms(lambda: ref.conv2d_forward(x, w, b, 1, {p})),
+                  median_ms(lambda: ref.conv2d_backward(dout, x, w, b, 1, {p}))]))
+"""
+
+
+def _median_ms(call) -> tuple[float, object]:
+    result = call()  # the first call also warms caches up; it is not timed
+    times = []
+    for _ in range(_CALLS):
+        started = time.perf_counter()
+        call()
+        times.append(time.perf_counter() - started)
+    return round(1000 * statistics.median(times), 3), result
+
+
+@functools.lru_cache(maxsize=1)
+def _reference_ms() -> tuple[float, float] | None:
+    """(forward, backward) of the reference convolution, in ms; None if it could not be timed."""
+    provider = assignments.provider("cnn_layers")  # the first part, whose reference this is
+    code = _TIME_REFERENCE.format(x=_SHAPE_X, w=_SHAPE_W, p=_PADDING, calls=_CALLS)
+    env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+    try:
+        done = subprocess.run([sys.executable, "-I", "-c", code, str(provider.reference_module)], env=env,
+                              capture_output=True, text=True, timeout=60)
+        forward, backward = json.loads(done.stdout)
+        return float(forward), float(backward)
+    except (OSError, ValueError, TypeError, subprocess.SubprocessError):
+        return None
+
+
+@check("conv2d_forward", seconds=harness.config()["speed_seconds"])
+def test_speed_of_the_convolution(student, reference, rng, request):
+    """conv2d_forward and conv2d_backward at (16, 8, 16, 16) with 16 filters of 3x3, timed for the leaderboard"""
+    x, w, b = rng.standard_normal(_SHAPE_X), rng.standard_normal(_SHAPE_W), rng.standard_normal(_SHAPE_W[0])
+    dout = rng.standard_normal((_SHAPE_X[0], _SHAPE_W[0], *_SHAPE_X[2:]))
+    what = f"conv2d_forward(x, w, b, 1, {_PADDING}) with x of shape {_SHAPE_X}"
+    forward_ms, out = _median_ms(lambda: student.conv2d_forward(x, w, b, 1, _PADDING))
+    same(out, reference.conv2d_forward(x, w, b, 1, _PADDING), what)
+    backward_ms, grads = _median_ms(lambda: student.conv2d_backward(dout, x, w, b, 1, _PADDING))
+    expected = reference.conv2d_backward(dout, x, w, b, 1, _PADDING)
+    if not isinstance(grads, tuple) or len(grads) != 3:
+        raise AssertionError("conv2d_backward should return a tuple (dx, dw, db)")
+    for name, got, want in zip(("dx", "dw", "db"), grads, expected):
+        same(got, want, f"{name} of conv2d_backward at this size")
+    # Only correct code is timed for the leaderboard: returning zeros fast wins nothing.
+    record(request, "conv2d_forward_ms", forward_ms)
+    record(request, "conv2d_backward_ms", backward_ms)
+    timed = _reference_ms()
+    if timed is not None:
+        record(request, "reference_conv2d_forward_ms", timed[0])
+        record(request, "reference_conv2d_backward_ms", timed[1])
