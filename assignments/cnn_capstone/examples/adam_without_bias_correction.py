@@ -1,5 +1,5 @@
 """Adam without the bias correction of m and v."""
-# affects: Adam
+# affects: Adam train
 # feedback names: leave out the bias correction
 
 

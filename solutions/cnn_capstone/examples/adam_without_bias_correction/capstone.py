@@ -456,7 +456,7 @@ def predict(model, x, batch_size=100):
 _reference_Adam = Adam
 
 """Adam without the bias correction of m and v."""
-# affects: Adam
+# affects: Adam train
 # feedback names: leave out the bias correction
 
 
