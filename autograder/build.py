@@ -318,7 +318,7 @@ def render(assignment: Assignment) -> dict[Path, bytes]:
         if target not in (assignment.module, *required):
             raise BuildError(f"{rel(example)}: '# module: {target}' is neither {assignment.module} nor a required module")
         for name, reference in ((assignment.module, solution), *required.items()):
-            text = example_submission(reference, snippet, rel(example)) if name == target else reference
+            text = example_submission(reference, snippet, rel(example)) if name == target else outputs[solution_out / f"{name}.py"]
             outputs[solution_out / "examples" / example.stem / f"{name}.py"] = text
 
     readme = folder / "student_README.md"

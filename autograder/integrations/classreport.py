@@ -335,6 +335,92 @@ def pass_rate_png(rows: list[dict], assignment) -> str:
     return _png(fig)
 
 
+def measure_histogram_png(values: list[float], title: str, marks: dict[str, float]) -> str:
+    """The distribution of one measure across the class, with vertical lines at `marks`."""
+    fig = _figure(FIG_WIDTH, 3.0)
+    ax = fig.add_axes((0.065, 0.17, 0.915, 0.7))
+    low, high = min(values + list(marks.values())), max(values + list(marks.values()))
+    span = max(high - low, 1.0)
+    ax.hist(values, bins=20, range=(low - 0.05 * span, high + 0.05 * span), color="#4c78a8", edgecolor="white")
+    for (label, value), colour in zip(marks.items(), ("#e45756", "#222", "#59a14f")):
+        ax.axvline(value, color=colour, linestyle="--", linewidth=1.2, label=f"{label} {value:.1f}")
+    if marks:
+        ax.legend(loc="lower right", bbox_to_anchor=(1.0, 1.0), ncol=len(marks), frameon=False, fontsize=9)
+    ax.set_xlabel(_plain(title))
+    ax.set_ylabel("submissions")
+    ax.yaxis.get_major_locator().set_params(integer=True)
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+    return _png(fig)
+
+
+def images_png(images: list) -> str:
+    """A row of small images (filters, say) on one diverging colour scale centred at 0."""
+    import numpy as np
+
+    arrays = [np.asarray(i, dtype=float) for i in images]
+    scale = max(float(np.abs(a).max()) for a in arrays) or 1.0
+    fig = _figure(min(FIG_WIDTH, 1.1 * len(arrays) + 0.4), 1.4)
+    for k, array in enumerate(arrays):
+        ax = fig.add_axes((0.02 + k * 0.96 / len(arrays), 0.05, 0.9 * 0.96 / len(arrays), 0.75))
+        ax.imshow(array, cmap="RdBu_r", vmin=-scale, vmax=scale)
+        ax.set_title(str(k), fontsize=8)
+        ax.axis("off")
+    return _png(fig)
+
+
+def _number(value) -> float | None:
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
+def _measures_section(grades: list[Grade], assignment) -> str:
+    """What the suite measured (no points), as the assignment's [measures] table says to show it."""
+    specs = {k: v for k, v in (getattr(assignment, "extra", {}) or {}).get("measures", {}).items() if isinstance(v, dict)}
+    if not specs or not any(g.measures for g in grades):
+        return ""
+    out = ['<section id="measures"><h2>Measured (no points)</h2>']
+    for name, spec in specs.items():
+        values = [v for g in grades if (v := _number(g.measures.get(name))) is not None]
+        if spec.get("histogram") and values:
+            marks = {"mean": statistics.fmean(values)}
+            references = [v for g in grades if (v := _number(g.measures.get(f"reference_{name}"))) is not None]
+            if references:
+                marks["reference (mean)"] = statistics.fmean(references)
+            out.append(f'<figure><img src="{measure_histogram_png(values, spec.get("title", name), marks)}" '
+                       f'alt="Distribution of {e(spec.get("title", name))}" width="1024" height="300"><figcaption>'
+                       f'{e(spec.get("title", name))}: {len(values)} submissions, from {_fmt(min(values))} to '
+                       f"{_fmt(max(values))}.</figcaption></figure>")
+        best_by = spec.get("images_of_best")
+        if best_by:
+            ranked = [g for g in grades if _number(g.measures.get(best_by)) is not None and g.measures.get(name)]
+            if ranked:
+                best = max(ranked, key=lambda g: _number(g.measures[best_by]))
+                out.append(f'<figure><img src="{images_png(best.measures[name])}" alt="{e(spec.get("title", name))}">'
+                           f'<figcaption>{e(spec.get("title", name))}: {_link(best.name)}, '
+                           f'{e(specs.get(best_by, {}).get("title", best_by))} {_fmt(_number(best.measures[best_by]))}.'
+                           "</figcaption></figure>")
+    columns = [n for n, spec in specs.items() if not spec.get("images_of_best")
+               and any(_number(g.measures.get(n)) is not None for g in grades)]
+    if columns:
+        board = next((n for n in columns if specs[n].get("leaderboard") in ("asc", "desc")), None)
+
+        def key(g):
+            v = _number(g.measures.get(board)) if board else None
+            return (v is None, (v if specs[board]["leaderboard"] == "asc" else -v) if v is not None else 0, g.name)
+
+        head = "".join(f'<th class="num">{e(specs[n].get("title", n))}</th>' for n in columns)
+        rows = "".join(
+            f'<tr><td class="name">{_link(g.name)}</td>' + "".join(
+                f'<td class="num">{"" if (v := _number(g.measures.get(n))) is None else _fmt(round(v, 3))}</td>'
+                for n in columns) + "</tr>"
+            for g in sorted(grades, key=key))
+        order = f" Ordered by {e(specs[board].get('title', board))}, the leaderboard." if board else ""
+        out.append(f'<p class="note">An empty cell: not measured (the code failed that check).{order}</p>'
+                   f"<table><thead><tr><th>submission</th>{head}</tr></thead><tbody>{rows}</tbody></table>")
+    out.append("</section>")
+    return "".join(out)
+
+
 # -- HTML ---------------------------------------------------------------------
 
 def _link(name: str) -> str:
@@ -494,6 +580,7 @@ def render(grades, assignment, now: datetime | None = None) -> str:
     iso = _isolation_section(grades) if n else '<p class="none">No submissions.</p>'
     out.append(f'<section id="isolation"><h2>Weaker isolation ({weak})</h2>{iso}</section>')
 
+    out.append(_measures_section(grades, assignment))
     rates = pass_rates(grades, assignment)
     if rates:
         out.append('<section id="tests"><h2>Pass rate per test</h2>'

@@ -158,7 +158,9 @@ def build_zip(assignment, out: Path) -> Path:
     tmp = out.with_name(out.name + ".tmp")
     with zipfile.ZipFile(tmp, "w") as zf:
         _add(zf, "setup.sh", SETUP_SH.encode(), 0o755)
-        _add(zf, "run_autograder", RUN_AUTOGRADER.encode(), 0o755)
+        # The kit may hold several assignments: this zip grades this one.
+        run = RUN_AUTOGRADER.replace('gradescope-run --root "$ROOT"', f'gradescope-run --root "$ROOT" --assignment {assignment.name}')
+        _add(zf, "run_autograder", run.encode(), 0o755)
         for name, path in _kit_files(assignment):
             _add(zf, name, path.read_bytes(), 0o755 if os.access(path, os.X_OK) else 0o644)
     tmp.replace(out)
@@ -232,6 +234,22 @@ def _failure(reason: str, name: str, started: float) -> dict:
     }
 
 
+def leaderboard(grade, assignment) -> list[dict]:
+    """Gradescope's leaderboard entries: the measures the assignment's [measures] table gives an order.
+
+    Each is {"name", "value", "order"}; "asc" ranks the smallest first (a time),
+    "desc" the largest. A measure the suite did not record (the code was wrong,
+    say) is left out, so nobody ranks on a speed their code did not earn.
+    """
+    entries = []
+    for name, spec in assignment.extra.get("measures", {}).items():
+        value = grade.measures.get(name)
+        order = spec.get("leaderboard") if isinstance(spec, dict) else None
+        if order in ("asc", "desc") and isinstance(value, (int, float)) and not isinstance(value, bool):
+            entries.append({"name": str(spec.get("title", name)), "value": value, "order": order})
+    return entries
+
+
 def run(assignment, root: Path) -> int:
     """Grade root/submission into root/results/results.json; 0 whenever results.json was written."""
     from ..engine import grading, report
@@ -247,6 +265,9 @@ def run(assignment, root: Path) -> int:
         grade = grader.grade(_target(root / "submission"))
         grade.name = name
         data = report.results_json(grade)
+        board = leaderboard(grade, assignment)
+        if board:
+            data["leaderboard"] = board
         _write_json(results / "results.json", data)
         (results / "feedback.md").write_text(report.feedback_markdown(grade, assignment.title), encoding="utf-8")
         print(f"{name}: {grade.score:g} / {grade.max_score:g} ({grade.status}); isolation: {grade.isolation}")

@@ -1,3 +1,4 @@
+# Reference solution, built from assignments/cnn/cnn_layers.py by `python -m autograder build`; edit that file instead.
 """Convolution and max-pooling layers written from scratch in NumPy.
 
 Every array is laid out NCHW:

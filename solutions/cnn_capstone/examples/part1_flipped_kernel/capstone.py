@@ -1,3 +1,4 @@
+# Reference solution, built from assignments/cnn_capstone/capstone.py by `python -m autograder build`; edit that file instead.
 """Capstone: a small CNN from your own layers, trained on real handwritten digits.
 
 Your layers from the first part (cnn_layers.py, in this folder) do the

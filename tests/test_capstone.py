@@ -1,0 +1,267 @@
+"""The capstone (assignments/cnn_capstone): graded by the same engine as the first part.
+
+One batch grades the reference (module and notebook), the untouched handout and
+every bundled example except the four-loop one (bench/capstone.py times that).
+"""
+
+from __future__ import annotations
+
+import base64
+import importlib.util
+import json
+import re
+import shutil
+import subprocess
+import sys
+import types
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from autograder import assignment as assignments
+from autograder import cli
+
+ROOT = Path(__file__).resolve().parents[1]
+CAPSTONE = assignments.load("cnn_capstone", ROOT)
+SOLUTION = ROOT / "solutions" / "cnn_capstone"
+EXAMPLES = SOLUTION / "examples"
+SOURCES = ROOT / "assignments" / "cnn_capstone" / "examples"
+ITEMS = [q.item for q in CAPSTONE.questions]
+FULL = {q.item: q.points for q in CAPSTONE.questions}
+
+
+def run_kit(*args):
+    return subprocess.run([sys.executable, "-m", "autograder", *map(str, args)], capture_output=True, text=True,
+                          cwd=ROOT, timeout=900)
+
+
+def example_meta(name: str) -> tuple[list[str], str]:
+    text = (SOURCES / f"{name}.py").read_text()
+    affects = re.search(r"^# affects: *(.*)$", text, re.M).group(1).split()
+    phrase = re.search(r"^# feedback names: *(.*)$", text, re.M).group(1).strip()
+    return affects, phrase
+
+
+def submission(folder: Path, files: dict[str, Path]) -> Path:
+    folder.mkdir(parents=True)
+    for name, source in files.items():
+        shutil.copyfile(source, folder / name)
+    return folder
+
+
+GRADED_EXAMPLES = sorted(p.name for p in EXAMPLES.iterdir() if p.is_dir() and p.name != "part1_four_loops")
+
+
+@pytest.fixture(scope="module")
+def batch(tmp_path_factory):
+    subs = tmp_path_factory.mktemp("capstone-subs")
+    layers = SOLUTION / "cnn_layers.py"
+    folders = [
+        submission(subs / "reference", {"capstone.py": SOLUTION / "capstone.py", "cnn_layers.py": layers}),
+        submission(subs / "reference_notebook", {"capstone.ipynb": SOLUTION / "capstone.ipynb", "cnn_layers.py": layers}),
+        submission(subs / "untouched_handout", {"capstone.py": ROOT / "student_template/cnn_capstone/capstone.py",
+                                                "cnn_layers.py": layers}),
+        *[submission(subs / name, {f.name: f for f in (EXAMPLES / name).iterdir()}) for name in GRADED_EXAMPLES],
+    ]
+    out = tmp_path_factory.mktemp("capstone-grades")
+    result = run_kit("grade", *folders, "--assignment", "cnn_capstone", "--out", out, "--jobs", "2")
+    assert result.returncode == 0, result.stderr
+    grades = {f.name: json.loads((f / "grade.json").read_text()) for f in out.iterdir() if (f / "grade.json").is_file()}
+    return out, grades
+
+
+def test_reference_module_and_notebook_score_100(batch):
+    _, grades = batch
+    for name in ("reference", "reference_notebook"):
+        failed = [t for t in grades[name]["tests"] if t["status"] != "passed"]
+        assert grades[name]["score"] == 100, (name, failed)
+
+
+def test_reference_reaches_the_reference_accuracy_exactly(batch):
+    # Same initial weights, same batches, same code: the same predictions, so the same accuracy.
+    measures = batch[1]["reference"]["measures"]
+    assert measures["accuracy"] == measures["reference_accuracy"] > 85
+    assert measures["unseen_accuracy"] - measures["mlp_unseen_accuracy"] > 40
+    assert len(measures["filters"]) == 8 and np.shape(measures["filters"][0]) == (3, 3)
+
+
+def test_untouched_handout_scores_zero_and_says_what_to_write(batch):
+    out, grades = batch
+    assert grades["untouched_handout"]["score"] == 0
+    feedback = (out / "untouched_handout" / "feedback.md").read_text()
+    for item in ("ReLU", "Flatten", "GlobalMaxPool2d", "Linear", "softmax_cross_entropy", "Adam", "DigitCNN"):
+        assert f"NotImplementedError: {item}" in feedback, item
+
+
+@pytest.mark.parametrize("example", GRADED_EXAMPLES)
+def test_example_loses_only_its_items_and_feedback_names_the_mistake(batch, example):
+    out, grades = batch
+    affects, phrase = example_meta(example)
+    grade = grades[example]
+    for item in ITEMS:
+        if item in affects:
+            assert grade["by_item"][item] < FULL[item], f"{example} should lose points on {item}"
+        else:
+            assert grade["by_item"][item] == pytest.approx(FULL[item]), f"{example} lost points on {item}"
+    if phrase:
+        assert phrase.lower() in (out / example / "feedback.md").read_text().lower()
+
+
+def test_the_lessons_pool_backward_costs_the_network_check_but_not_training(batch):
+    # Measured, not assumed (bench/capstone.py over ten seeds): the lesson's global mask only
+    # changes which tied maximum gets the gradient, and training reaches the same accuracy.
+    grade = batch[1]["part1_lesson_pool_backward"]
+    assert grade["by_item"]["train"] == FULL["train"]
+    lost = [t for t in grade["tests"] if t["status"] != "passed"]
+    assert [t["item"] for t in lost] == ["DigitCNN"] and "global mask" in lost[0]["output"]
+
+
+def test_speed_is_measured_only_for_correct_code(batch):
+    _, grades = batch
+    assert grades["reference"]["measures"]["conv2d_forward_ms"] > 0
+    assert "conv2d_forward_ms" not in grades["part1_flipped_kernel"]["measures"]
+
+
+def test_class_report_shows_the_accuracy_distribution_filters_and_speed(batch):
+    out, _ = batch
+    html = (out / "report.html").read_text()
+    section = html[html.index('id="measures"'):]
+    assert "Distribution of Test accuracy" in section and "Learned conv1 filters of the most accurate network" in section
+    assert "conv2d_forward (ms)" in section and "reference conv2d_forward (ms)" in section
+    assert section.count("data:image/png;base64,") >= 2
+
+
+def test_commands_without_assignment_still_mean_the_first_part():
+    assert cli._one_assignment(None).name == "cnn"
+    assert cli._one_assignment("cnn_capstone").name == "cnn_capstone"
+
+
+def test_examples_are_folders_with_the_mistake_in_the_module_it_names():
+    reference_layers = (SOLUTION / "cnn_layers.py").read_text()
+    assert reference_layers.split("\n", 1)[1] == (ROOT / "solutions/cnn/cnn_layers.py").read_text().split("\n", 1)[1]
+    pool = EXAMPLES / "part1_lesson_pool_backward"
+    assert (pool / "capstone.py").read_text() == (SOLUTION / "capstone.py").read_text()
+    assert "---- The mistake" in (pool / "cnn_layers.py").read_text()
+    relu = EXAMPLES / "relu_passes_at_zero"
+    assert (relu / "cnn_layers.py").read_text() == reference_layers
+    assert "---- The mistake" in (relu / "capstone.py").read_text()
+
+
+def _load(capstone: Path, layers: Path):
+    """The capstone module with `layers` as its cnn_layers, loaded here for an in-process run."""
+    saved = sys.modules.get("cnn_layers")
+    try:
+        spec = importlib.util.spec_from_file_location("cnn_layers", layers)
+        sys.modules["cnn_layers"] = part = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(part)
+        spec = importlib.util.spec_from_file_location(f"capstone_{layers.parent.name}", capstone)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return module
+    finally:
+        sys.modules.pop("cnn_layers")
+        if saved is not None:
+            sys.modules["cnn_layers"] = saved
+
+
+def test_four_loop_first_part_trains_to_the_same_weights():
+    """A short training run: a correct four-loop cnn_layers ends where the vectorised one does."""
+    loops = _load(SOLUTION / "capstone.py", EXAMPLES / "part1_four_loops" / "cnn_layers.py")
+    fast = _load(SOLUTION / "capstone.py", SOLUTION / "cnn_layers.py")
+    images, labels = fast.load_digits(ROOT / "assignments/cnn_capstone/handout_files/digits.csv.gz")
+    data = fast.split_digits(images, labels, seed=3, n_train=96)
+    weights = None
+    for module in (fast, loops):
+        model = module.DigitCNN()
+        if weights is None:
+            weights = [p.data.copy() for p in model.parameters()]
+        for p, w in zip(model.parameters(), weights):
+            p.data = w.copy()
+        module.train(model, data["x_train"], data["y_train"], epochs=1, seed=3)
+        module.trained = [p.data for p in model.parameters()]
+    for a, b in zip(fast.trained, loops.trained):
+        np.testing.assert_allclose(a, b, rtol=0, atol=1e-12)
+    assert not np.allclose(fast.trained[0], weights[0])  # it did train
+
+
+def test_test_labels_never_reach_the_worker():
+    """Everything the harness sends to student code, recorded by a fake student: no test label among it."""
+    from autograder.engine.grading import load_reference
+    from autograder.suites.cnn_capstone import harness
+
+    reference = load_reference(CAPSTONE)
+    sent = []
+
+    class Student:
+        """Stands in for the worker's proxy: runs the reference, keeping every argument it is sent."""
+
+        def DigitCNN(self):
+            return reference.DigitCNN()
+
+        def train(self, *args):
+            sent.extend(args)
+            return reference.train(*args)
+
+        def predict(self, *args):
+            sent.extend(args)
+            return reference.predict(*args)
+
+    student = Student()
+    run = harness._train_student(student, reference, 7)
+    data = harness.split(reference, 7)
+    assert run["accuracy"] > 80
+    arrays = [a for a in sent if isinstance(a, np.ndarray)]
+    assert any(a is data["x_test"] or np.array_equal(a, data["x_test"]) for a in arrays)  # images go
+    assert not any(a.shape == data["y_test"].shape and np.array_equal(a, data["y_test"]) for a in arrays)
+    assert not any(np.array_equal(a, data["offsets_test"]) for a in arrays if a.shape == data["offsets_test"].shape)
+
+
+def test_notebook_runs_in_a_jupyter_kernel_and_draws_its_figures(tmp_path):
+    pytest.importorskip("ipykernel", reason="the dev extra (pip install -e '.[dev]') brings a Jupyter kernel")
+    import nbclient
+    import nbformat
+
+    for name in ("capstone.ipynb", "cnn_layers.py"):
+        shutil.copyfile(SOLUTION / name, tmp_path / name)
+    shutil.copyfile(ROOT / "student_template/cnn_capstone/digits.csv.gz", tmp_path / "digits.csv.gz")
+    shutil.copytree(ROOT / "student_template/cnn_capstone/checks", tmp_path / "checks")
+    notebook = nbformat.read(tmp_path / "capstone.ipynb", as_version=4)
+    nbclient.NotebookClient(notebook, timeout=600, kernel_name="python3",
+                            resources={"metadata": {"path": str(tmp_path)}}).execute()
+    figures = {}
+    for cell in notebook.cells:
+        for output in cell.get("outputs", []):
+            assert output.get("output_type") != "error", output
+            png = output.get("data", {}).get("image/png")
+            if png:
+                figures[cell.source.split("\n", 2)[1] if "\n" in cell.source else cell.source] = base64.b64decode(png)
+    text = "\n".join(c.source for c in notebook.cells if c.cell_type == "code")
+    for title in ("Training curves", "Accuracy by offset", "Learned filters of conv1", "feature maps move with the digit"):
+        assert title in text
+    assert len(figures) >= 5 and all(png.startswith(b"\x89PNG") and len(png) > 5000 for png in figures.values())
+    # The grader.check cells ran in the kernel and passed with the reference.
+    checks = [c for c in notebook.cells if c.cell_type == "code" and c.source.startswith("grader.check")]
+    assert len(checks) == 7
+    for cell in checks:
+        shown = "".join(str(o.get("data", {}).get("text/plain", "")) for o in cell.outputs)
+        assert "passed" in shown.lower(), (cell.source, shown)
+
+
+def test_gradescope_results_carry_the_leaderboard(tmp_path):
+    from test_gradescope import emulate, run_autograder
+
+    work = Path(__import__("tempfile").mkdtemp(prefix="gradescope-capstone-"))
+    try:
+        work.chmod(0o755)
+        zip_path = work / "capstone.zip"
+        result = run_kit("gradescope", "--assignment", "cnn_capstone", "--out", zip_path)
+        assert result.returncode == 0, result.stderr
+        root = emulate(work, zip_path, {"capstone.py": SOLUTION / "capstone.py", "cnn_layers.py": SOLUTION / "cnn_layers.py"})
+        results = run_autograder(root)
+        assert results["score"] == 100, [t for t in results["tests"] if t["status"] != "passed"]
+        board = {entry["name"]: entry for entry in results["leaderboard"]}
+        assert set(board) == {"conv2d_forward (ms)", "conv2d_backward (ms)"}
+        assert all(entry["order"] == "asc" and entry["value"] > 0 for entry in board.values())
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
