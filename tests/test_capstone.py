@@ -265,3 +265,13 @@ def test_gradescope_results_carry_the_leaderboard(tmp_path):
         assert all(entry["order"] == "asc" and entry["value"] > 0 for entry in board.values())
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def test_check_runs_the_public_checks_with_the_first_part_beside(tmp_path):
+    result = run_kit("check", SOLUTION, "--assignment", "cnn_capstone")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Public checks passed: 13 of 13" in result.stdout
+    alone = submission(tmp_path / "alone", {"capstone.py": SOLUTION / "capstone.py"})
+    result = run_kit("check", alone, "--assignment", "cnn_capstone")
+    assert result.returncode == 1 and "No module named 'cnn_layers'" in result.stdout
+    assert "no cnn_layers.py was submitted beside capstone.py" in result.stdout

@@ -41,13 +41,15 @@ def _target(assignment, path: Path, scratch: Path) -> Path:
             raise _usage(f"{path.name} is not a .py file or an .ipynb notebook; pass your {module} or {notebook}")
         return path
     found = [path / name for name in (module, notebook) if (path / name).is_file()]
+    # Modules of an earlier part the assignment requires (cnn_layers.py) go along, as in a submission.
+    required = [path / f"{name}.py" for name in assignment.requires if (path / f"{name}.py").is_file()]
     if not found:
         raise _usage(f"{path} holds neither {module} nor {notebook}; pass the file you work in")
     # The handout folder also holds tests/, checks/ and a conftest.py, which a
     # submission would not: grade only what a student hands in.
     folder = scratch / path.resolve().name
     folder.mkdir()
-    for source in found:
+    for source in found + required:
         shutil.copyfile(source, folder / source.name)
     return folder
 
