@@ -9,6 +9,10 @@ Every array is laid out NCHW:
 Wherever an argument is described as "int | pair", an int applies to both
 spatial axes and a pair is read as (height, width).
 
+Every function and both layers accept integer arrays as well as float
+arrays. The convolution and pooling functions and layers then still return
+float64, gradients included; only pad keeps the dtype of its input.
+
 Run the public checks with `pytest` from this folder, or with the
 `grader.check(...)` cells of the notebook.
 """
@@ -201,7 +205,8 @@ def conv2d_backward(dout, x, w, b, stride=1, padding=0):
     b does not change any gradient; it is passed so the arguments match the
     forward pass.
 
-    Returns a tuple (dx, dw, db) of float64 arrays:
+    Returns a tuple (dx, dw, db) of float64 arrays, also for integer inputs
+    (an integer dx would truncate every gradient written into it):
     - dx: gradient with respect to x, shape (N, C, H, W).
     - dw: gradient with respect to w, shape (F, C, KH, KW).
     - db: gradient with respect to b, shape (F,).
@@ -266,9 +271,9 @@ def maxpool_forward(x, pool_size=2, stride=None):
     - stride: int | pair | None, steps between windows (S_h, S_w).
 
     Returns:
-    - out: array of x's dtype and shape (N, C, H_out, W_out), where
-      H_out = conv_output_size(H, PH, S_h) and W_out = conv_output_size(W, PW, S_w).
-      x is unchanged.
+    - out: float64 array of shape (N, C, H_out, W_out), also for an integer
+      x, where H_out = conv_output_size(H, PH, S_h) and
+      W_out = conv_output_size(W, PW, S_w). x is unchanged.
 
     Example:
     >>> x = np.array([[[[1, 5, 2, 0],
@@ -276,8 +281,8 @@ def maxpool_forward(x, pool_size=2, stride=None):
     ...                 [0, 2, 6, 7],
     ...                 [9, 1, 3, 2]]]])
     >>> maxpool_forward(x, pool_size=2)
-    array([[[[5, 8],
-             [9, 7]]]])
+    array([[[[5., 8.],
+             [9., 7.]]]])
     """
     x = np.asarray(x)
     _check_4d("x", x)
@@ -285,7 +290,7 @@ def maxpool_forward(x, pool_size=2, stride=None):
     strides = window if stride is None else _pair(stride, "stride")
     for axis in (0, 1):
         conv_output_size(x.shape[2 + axis], window[axis], strides[axis])
-    return _windows(x, window, strides).max(axis=(4, 5))
+    return _windows(x, window, strides).max(axis=(4, 5)).astype(np.float64)
 
 
 def maxpool_backward(dout, x, pool_size=2, stride=None):
@@ -308,7 +313,7 @@ def maxpool_backward(dout, x, pool_size=2, stride=None):
     - x, pool_size, stride: exactly as given to maxpool_forward.
 
     Returns:
-    - dx: float64 array with the shape of x.
+    - dx: float64 array with the shape of x, also for an integer x.
 
     Example:
     >>> x = np.array([[[[1.0, 3.0, 2.0],
@@ -400,8 +405,10 @@ class Conv2d(Module):
     - b: Parameter of zeros, shape (F,).
 
     Methods:
-    - forward(x): x (N, C, H, W) -> (N, F, H_out, W_out); remembers x.
-    - backward(dout): dout (N, F, H_out, W_out) -> dx (N, C, H, W); adds the
+    - forward(x): x (N, C, H, W) -> (N, F, H_out, W_out), float64 also for
+      an integer x; remembers x.
+    - backward(dout): dout (N, F, H_out, W_out) -> dx (N, C, H, W), float64
+      also when x was an integer array; adds the
       gradients of W and b into W.grad and b.grad (it does not overwrite
       them, so gradients from several batches accumulate until zero_grad()).
 
@@ -445,8 +452,10 @@ class MaxPool2d(Module):
     - stride: int | pair | None; None means equal to pool_size.
 
     Methods:
-    - forward(x): x (N, C, H, W) -> (N, C, H_out, W_out); remembers x.
-    - backward(dout): dout (N, C, H_out, W_out) -> dx (N, C, H, W).
+    - forward(x): x (N, C, H, W) -> (N, C, H_out, W_out), float64 also for
+      an integer x; remembers x.
+    - backward(dout): dout (N, C, H_out, W_out) -> dx (N, C, H, W), float64
+      also when x was an integer array.
 
     Example:
     >>> pool = MaxPool2d(2)
