@@ -180,6 +180,7 @@ def cmd_grade(args) -> int:
             raise UsageError(str(exc)) from None
         paths = _submission_paths([str(p) for p in expanded])
         grades = grade_batch(a, paths, out, args.jobs, args.resume, args.seed, quiet=args.quiet)
+        similar = _similarity(a, out, paths, args) if args.similarity or args.known else None
     if roster:
         exports.write_gradebooks(out, grades, roster, a)
     if args.junit:
@@ -189,11 +190,32 @@ def cmd_grade(args) -> int:
     # A class report of one student says nothing its feedback does not, and
     # drawing its figures costs more than grading: by default only for batches.
     report = len(grades) > 1 if args.report is None else args.report
-    report_path = classreport.write_report(out, grades, a) if report else None
+    report_path = classreport.write_report(out, grades, a, similarity=similar) if report else None
     if not args.quiet:
         print_gradebook(grades, a)
         print(f"grades: {out / 'grades.csv'};" + (f" class report: {report_path};" if report_path else "")
               + f" per submission: results.json and feedback.md in {out}/<name>/")
+    return 0
+
+
+def _similarity(a, out: Path, paths: list[Path], args):
+    from .integrations import similarity
+
+    try:
+        return similarity.run(a, out, paths, Path(args.known) if args.known else None, quiet=args.quiet)
+    except similarity.SimilarityError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def cmd_similarity(args) -> int:
+    from .integrations import similarity
+
+    try:
+        _, report = similarity.run_on_output(_one_assignment(args.assignment), Path(args.out),
+                                             [Path(p) for p in args.submissions], Path(args.known) if args.known else None)
+    except similarity.SimilarityError as exc:
+        raise UsageError(str(exc)) from None
+    print(f"similarity: {Path(args.out) / similarity.CSV_NAME}" + (f"; class report: {report}" if report else ""))
     return 0
 
 
@@ -292,7 +314,16 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--junit", metavar="FILE", help="also write JUnit XML (one testcase per test)")
     p.add_argument("--report", action=argparse.BooleanOptionalAction, default=None,
                    help="write OUT/report.html, the class report (default: when more than one submission is graded)")
+    p.add_argument("--similarity", action="store_true", help="also compare submissions for similarity (OUT/similarity.csv)")
+    p.add_argument("--known", metavar="ARCHIVE", help="a folder or .zip of known solutions to compare with (implies --similarity)")
     p.set_defaults(run=cmd_grade)
+
+    p = sub.add_parser("similarity", help="instructors: compare graded submissions for similarity, to review by hand")
+    p.add_argument("out", metavar="OUT", help="the --out folder of an earlier grade")
+    p.add_argument("submissions", nargs="*", metavar="SUBMISSION", help="the submissions again (default: where OUT graded them)")
+    p.add_argument("--known", metavar="ARCHIVE", help="a folder or .zip of known solutions to compare with")
+    p.add_argument("--assignment", help="assignment name (default: the only one)")
+    p.set_defaults(run=cmd_similarity)
 
     p = sub.add_parser("check", help="students: run the public checks through the grader, as it will grade them")
     p.add_argument("submission", metavar="SUBMISSION", help="cnn_layers.py, cnn.ipynb, or a folder holding one")

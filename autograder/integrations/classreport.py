@@ -86,6 +86,8 @@ summary { cursor: pointer; color: var(--accent); }
 a { color: var(--accent); text-decoration: none; }
 a:hover { text-decoration: underline; }
 code { font-size: 13px; background: var(--bg2); padding: 1px 4px; border-radius: 4px; }
+table.similar tr.below td { color: var(--muted); }
+span.kind { color: var(--muted); font-size: 12px; }
 footer { margin-top: 40px; color: var(--muted); font-size: 12px; }
 """
 
@@ -510,7 +512,49 @@ def _isolation_section(grades: list[Grade]) -> str:
     return "".join(parts)
 
 
-def render(grades, assignment, now: datetime | None = None) -> str:
+def _similarity_section(result) -> str:
+    """Top pairs by similarity, each linked to its side-by-side view; wording for review, not verdicts."""
+    if result is None:
+        return ('<p class="none">Not checked. <code>grade ... --similarity [--known ARCHIVE]</code> or '
+                "<code>python -m autograder similarity OUT [--known ARCHIVE]</code> compares every pair of "
+                "submissions, and each with known solutions, and lists the most similar here.</p>")
+    s = result.settings
+    known = (f" and with {result.known_files} known solution file(s)" if result.known_files else "")
+    parts = [f'<p class="note">{result.compared} submissions compared with each other{e(known)}, the handout&rsquo;s '
+             "code excluded. A score is the share of one side&rsquo;s own code that is also found in the other "
+             "(names, strings and numbers normalised). A high score means <strong>similar, review by hand</strong>: "
+             "short exercises share idioms, and collaboration may have been allowed. It is not a finding "
+             "that anyone copied. Nothing of this is shown to students.</p>"]
+    listed = result.listed
+    if not listed:
+        parts.append('<p class="none">No pair shares code beyond the handout.</p>')
+    else:
+        rows = []
+        for rank, p in enumerate(listed, start=1):
+            review = p.score >= s.review_from
+            status = "review by hand" if review else f"below {s.review_from:g}"
+            other = "known solution" if p.kind == "known" else "submission"
+            rows.append(
+                f'<tr class="{"review" if review else "below"}"><td class="num">{rank}</td>'
+                f'<td class="name">{e(p.a)}</td><td class="name">{e(p.b)} <span class="kind">({other})</span></td>'
+                f'<td class="num">{p.score:.2f}{_bar(p.score)}</td>'
+                f'<td class="num">{100 * p.a_share:.0f}% / {100 * p.b_share:.0f}%</td>'
+                f'<td>{e(status)}</td><td><a class="view" href="{e(quote(p.view))}">side by side</a></td></tr>'
+            )
+        flagged = sum(1 for p in result.pairs if p.score >= s.review_from)
+        parts.append(f'<p><strong>{flagged}</strong> pair(s) at or above {s.review_from:g} '
+                     f"(<code>review_from</code> in assignment.toml); the {len(listed)} most similar are listed, "
+                     "every pair is in <code>similarity.csv</code>.</p>")
+        parts.append('<table class="similar"><thead><tr><th class="num">#</th><th>submission</th><th>similar to</th>'
+                     '<th class="num">score</th><th class="num">shares</th><th>status</th><th>view</th></tr></thead>'
+                     f'<tbody>{"".join(rows)}</tbody></table>')
+    if result.skipped:
+        items = "".join(f"<li>{e(name)}: {e(why)}</li>" for name, why in result.skipped[:100])
+        parts.append(f"<details><summary>{len(result.skipped)} not compared</summary><ul>{items}</ul></details>")
+    return "".join(parts)
+
+
+def render(grades, assignment, now: datetime | None = None, similarity=None) -> str:
     """The report as one HTML string."""
     grades = [_as_grade(g) for g in grades]
     n = len(grades)
@@ -558,6 +602,10 @@ def render(grades, assignment, now: datetime | None = None) -> str:
         items = [f'<li class="{"zero" if not rows else ""}"><a href="#{key}">{e(head)}</a>: {len(rows)}</li>'
                  for key, (head, _, rows, _) in lists.items()]
         items.append(f'<li class="{"zero" if not weak else ""}"><a href="#isolation">Weaker isolation</a>: {weak}</li>')
+        if similarity is not None:
+            similar = sum(1 for p in similarity.pairs if p.score >= similarity.settings.review_from)
+            items.append(f'<li class="{"zero" if not similar else ""}"><a href="#similarity">Similar pairs to review'
+                         f"</a>: {similar}</li>")
         out.append('<ul class="attention">' + "".join(items) + "</ul>")
     out.append("</header>")
 
@@ -581,6 +629,7 @@ def render(grades, assignment, now: datetime | None = None) -> str:
     out.append(f'<section id="isolation"><h2>Weaker isolation ({weak})</h2>{iso}</section>')
 
     out.append(_measures_section(grades, assignment))
+    out.append(f'<section id="similarity"><h2>Similarity</h2>{_similarity_section(similarity)}</section>')
     rates = pass_rates(grades, assignment)
     if rates:
         out.append('<section id="tests"><h2>Pass rate per test</h2>'
@@ -598,12 +647,12 @@ def render(grades, assignment, now: datetime | None = None) -> str:
     return "".join(out)
 
 
-def write_report(out: Path, grades, assignment) -> Path:
-    """Write out/report.html and return its path."""
+def write_report(out: Path, grades, assignment, similarity=None) -> Path:
+    """Write out/report.html and return its path; `similarity` is a similarity.Result, or None if not checked."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     path = out / "report.html"
     tmp = out / "report.html.tmp"
-    tmp.write_text(render(grades, assignment), encoding="utf-8")
+    tmp.write_text(render(grades, assignment, similarity=similarity), encoding="utf-8")
     tmp.replace(path)
     return path

@@ -1,0 +1,560 @@
+"""Similarity across a class and against known solutions, for instructors to review by hand.
+
+`grade ... --similarity [--known ARCHIVE]` and `python -m autograder similarity OUT` compare
+every pair of submissions, and each submission with an archive of known solutions (a folder
+or .zip of .py files and notebooks: past years, public repositories the instructor collected).
+They write:
+
+- OUT/similarity.csv: a, b, score, kind (class or known), a_share, b_share, view; highest first.
+- OUT/similarity/<n>.html: a side-by-side view of each listed pair, matching regions marked.
+- the "Similarity" section of OUT/report.html (classreport.py renders it from `Result`).
+
+Nothing here reaches a student: results.json and feedback.md are never touched.
+
+The fingerprints are copydetect's (winnowing over pygments tokens, with names, strings and
+literals normalised, so renamed variables still match). We call its CodeFingerprint and
+compare_files and use its highlight_overlap for the views; this module only chooses what to
+compare and keeps its results. The handout's code (module and notebook: docstrings, stubs,
+the given classes, the demo cells) is copydetect's "boilerplate": its fingerprints are removed
+from every file before comparing, so it can never make two submissions alike.
+
+A score is the larger of the two shares: the share of one side's own code (the handout's
+excluded) that also appears in the other. It says "similar, review by hand", never that anyone
+copied: independent solutions of a short, constrained exercise share idioms.
+
+Instructor-side only: copydetect comes with the `similarity` extra (`pip install -e .[similarity]`,
+which ./kit installs) and is not installed in the Gradescope image.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import hashlib
+import html
+import io
+import itertools
+import json
+import os
+import shutil
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..assignment import ConfigError
+from ..engine.submission import IGNORED_PARTS, notebook_cells, resolve, safe_extract, submission_name
+
+# What the trusted side reads of untrusted files: every file is size-limited before parsing.
+MAX_CODE_BYTES = 1024 * 1024  # a submission's or known file's code; larger ones are skipped
+ARCHIVE_MAX_FILES = 100_000
+ARCHIVE_MAX_BYTES = 2 * 1024**3
+CACHE_FORMAT = 1
+CSV_NAME = "similarity.csv"
+VIEWS_DIR = "similarity"
+
+
+class SimilarityError(Exception):
+    """The similarity step cannot run; the message says what to do."""
+
+
+# -- settings ------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Settings:
+    """The [similarity] table of assignment.toml (see the comments there)."""
+
+    review_from: float = 0.5
+    report_at_most: int = 25
+    noise_threshold: int = 45
+    guarantee_threshold: int = 50
+    min_own_tokens: int = 200
+    known_per_submission: int = 3
+    known_candidates: int = 25
+
+
+def settings(assignment) -> Settings:
+    table = assignment.extra.get("similarity", {})
+    where = f"{assignment.folder / 'assignment.toml'} [similarity]"
+    if not isinstance(table, dict):
+        raise ConfigError(f"{where}: should be a table of settings")
+    known = set(Settings.__dataclass_fields__)
+    unknown = set(table) - known
+    if unknown:
+        raise ConfigError(f"{where}: unknown settings {sorted(unknown)}; known ones are {sorted(known)}")
+    for key, value in table.items():
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ConfigError(f"{where}: '{key}' must be a number, got {value!r}")
+        if key == "review_from":
+            if not 0 <= value <= 1:
+                raise ConfigError(f"{where}: 'review_from' is a score between 0 and 1, got {value!r}")
+        elif value != int(value) or value < 1:
+            raise ConfigError(f"{where}: '{key}' must be a whole number >= 1, got {value!r}")
+    s = Settings(**{k: (float(v) if k == "review_from" else int(v)) for k, v in table.items()})
+    if s.guarantee_threshold < s.noise_threshold:
+        raise ConfigError(f"{where}: 'guarantee_threshold' ({s.guarantee_threshold}) must be at least "
+                          f"'noise_threshold' ({s.noise_threshold})")
+    return s
+
+
+# -- what is compared ----------------------------------------------------------
+
+@dataclass
+class Code:
+    """One file's code as compared: a submission (kind "class") or a known solution ("known")."""
+
+    name: str
+    kind: str
+    text: str
+
+
+@dataclass
+class Pair:
+    a: str
+    b: str
+    score: float
+    kind: str
+    a_share: float
+    b_share: float
+    view: str = ""  # the side-by-side page, relative to OUT, for listed pairs
+
+
+@dataclass
+class Result:
+    pairs: list[Pair]  # highest first
+    settings: Settings
+    compared: int = 0  # submissions compared
+    known_files: int = 0
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (name, why)
+    seconds: float = 0.0
+    known_archive: str = ""
+
+    @property
+    def listed(self) -> list[Pair]:
+        """The pairs shown in the report, each with a view."""
+        return [p for p in self.pairs if p.view]
+
+
+def _read_limited(path: Path) -> str:
+    if path.stat().st_size > MAX_CODE_BYTES:
+        raise ValueError(f"larger than {MAX_CODE_BYTES // 1024} KB")
+    try:
+        return path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        raise ValueError("not UTF-8 text") from None
+
+
+def file_code(path: Path) -> str:
+    """A .py file's text, or a notebook's code cells (magics and grader cells skipped), size-limited."""
+    if path.suffix.lower() == ".ipynb":
+        if path.stat().st_size > 5 * MAX_CODE_BYTES:
+            raise ValueError(f"larger than {5 * MAX_CODE_BYTES // 1024 // 1024} MB")
+        text = "\n\n".join(cell for _, cell in notebook_cells(path))
+        if len(text.encode("utf-8")) > MAX_CODE_BYTES:
+            raise ValueError(f"its code cells hold more than {MAX_CODE_BYTES // 1024} KB")
+        return text
+    return _read_limited(path)
+
+
+def class_code(assignment, paths: list[Path]) -> tuple[list[Code], list[tuple[str, str]]]:
+    """Each submission's code, read as the grader reads it (zips extracted safely, notebooks' code cells)."""
+    handout = assignment.template_dir / f"{assignment.module}.py"
+    codes, skipped = [], []
+    for path in paths:
+        sub = resolve(Path(path), assignment.module, assignment.notebook, handout)
+        if sub.problem:
+            skipped.append((sub.name, f"not read: {sub.problem}"))
+        elif len(sub.source.encode("utf-8")) > MAX_CODE_BYTES:
+            skipped.append((sub.name, f"not compared: more than {MAX_CODE_BYTES // 1024} KB of code"))
+        else:
+            codes.append(Code(sub.name, "class", sub.source))
+    return codes, skipped
+
+
+def boilerplate(assignment) -> list[str]:
+    """The handout's code: its module and its notebook's code cells."""
+    texts = []
+    for path in (assignment.template_dir / f"{assignment.module}.py", assignment.template_dir / assignment.notebook):
+        if path.is_file():
+            texts.append(file_code(path))
+    if not texts:
+        raise SimilarityError(f"no handout in {assignment.template_dir} to exclude as boilerplate; "
+                              "run `python -m autograder build` first")
+    return texts
+
+
+def known_code(archive: Path) -> tuple[list[Code], list[tuple[str, str]]]:
+    """Every .py and .ipynb in a folder or .zip of known solutions, named by its path inside it."""
+    archive = Path(archive)
+    if not archive.exists():
+        raise SimilarityError(f"{archive} does not exist; pass --known a folder or .zip of known solutions")
+    scratch = None
+    try:
+        folder = archive
+        if archive.is_file():
+            if archive.suffix.lower() != ".zip":
+                raise SimilarityError(f"{archive} is neither a folder nor a .zip; pass --known a folder or .zip of known solutions")
+            scratch = Path(tempfile.mkdtemp(prefix="autograder-known-"))
+            try:
+                safe_extract(archive, scratch, max_files=ARCHIVE_MAX_FILES, max_bytes=ARCHIVE_MAX_BYTES)
+            except ValueError as exc:
+                raise SimilarityError(f"cannot read the known solutions: {exc}") from None
+            folder = scratch
+        codes, skipped = [], []
+        for path in sorted(folder.rglob("*")):
+            rel = path.relative_to(folder)
+            if (path.suffix.lower() not in (".py", ".ipynb") or path.is_symlink() or not path.is_file()
+                    or IGNORED_PARTS.intersection(rel.parts) or any(p.startswith(".") for p in rel.parts)):
+                continue
+            try:
+                codes.append(Code(rel.as_posix(), "known", file_code(path)))
+            except (ValueError, OSError) as exc:
+                skipped.append((rel.as_posix(), f"not read: {exc}"))
+        if not codes:
+            raise SimilarityError(f"{archive} holds no .py or .ipynb files to compare with")
+        return codes, skipped
+    finally:
+        if scratch is not None:
+            shutil.rmtree(scratch, ignore_errors=True)
+
+
+# -- fingerprints (copydetect) ---------------------------------------------------
+
+def _copydetect():
+    try:
+        import copydetect
+        from copydetect import utils
+    except ImportError:
+        raise SimilarityError("the similarity check needs copydetect: run `pip install -e .[similarity]` "
+                              "(./kit installs it)") from None
+    return copydetect, utils
+
+
+def cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "cnn-autograder" / "similarity"
+
+
+class TokenCache:
+    """copydetect's tokenised form of files, by the hash of their text: a large archive is lexed once.
+
+    Only the normalised code and its offsets are kept, not the fingerprints: copydetect hashes
+    k-grams with Python's hash(), which differs between processes.
+    """
+
+    def __init__(self, path: Path | None, library: str):
+        self.path, self.library = path, library
+        self.entries: dict[str, list] = {}
+        self.hits = self.misses = 0
+        if path is not None and path.is_file():
+            try:
+                with gzip.open(path, "rt", encoding="utf-8") as f:
+                    data = json.load(f)
+                if data.get("format") == CACHE_FORMAT and data.get("library") == library:
+                    self.entries = data["entries"]
+            except (OSError, ValueError, KeyError, EOFError):
+                self.entries = {}  # a damaged cache is rebuilt
+
+    def tokens(self, text: str, lex) -> tuple[str, list]:
+        key = hashlib.sha256(text.encode("utf-8")).hexdigest()
+        if key in self.entries:
+            self.hits += 1
+            filtered, offsets = self.entries[key]
+            return filtered, offsets
+        self.misses += 1
+        filtered, offsets = lex(text)
+        self.entries[key] = [filtered, offsets]
+        return filtered, offsets
+
+    def save(self) -> None:
+        if self.path is None or not self.misses:
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_name(self.path.name + f".{os.getpid()}.tmp")
+        with gzip.open(tmp, "wt", encoding="utf-8", compresslevel=5) as f:
+            json.dump({"format": CACHE_FORMAT, "library": self.library, "entries": self.entries}, f)
+        tmp.replace(self.path)
+
+
+class Fingerprinter:
+    """copydetect's CodeFingerprint of each file, with the handout's fingerprints removed."""
+
+    def __init__(self, settings: Settings, boiler: list[str]):
+        import numpy as np
+
+        self.np = np
+        self.copydetect, self.utils = _copydetect()
+        self.k = settings.noise_threshold
+        self.window = settings.guarantee_threshold - settings.noise_threshold + 1
+        # Every k-gram of the handout (window 1), as copydetect does for boilerplate files.
+        hashes = [self._fingerprint("handout", *self.lex(text), window=1, boiler=[]).hashes for text in boiler]
+        self.boiler = np.unique(np.array([h for hs in hashes for h in hs], dtype=np.int64))
+
+    @property
+    def library(self) -> str:
+        return f"copydetect {self.copydetect.__version__}"
+
+    def lex(self, text: str) -> tuple[str, list]:
+        filtered, offsets = self.utils.filter_code(text, "code.py", "python")
+        return filtered, [[int(a), int(b)] for a, b in offsets]
+
+    def _fingerprint(self, name: str, filtered: str, offsets, window: int, boiler, raw: str = ""):
+        fp = self.copydetect.CodeFingerprint(name, self.k, window, boiler, filter=False, fp=io.StringIO(filtered))
+        fp.raw_code = raw
+        fp.offsets = self.np.array(offsets, dtype=self.np.int64).reshape(-1, 2) if len(offsets) else self.np.array([])
+        return fp
+
+    def fingerprint(self, code: Code, cache: TokenCache | None = None):
+        filtered, offsets = cache.tokens(code.text, self.lex) if cache else self.lex(code.text)
+        return self._fingerprint(code.name, filtered, offsets, self.window, self.boiler, raw=code.text)
+
+
+# -- comparing -------------------------------------------------------------------
+
+def _shares(fp_a, fp_b, compare_files) -> tuple[float, float, tuple]:
+    _, (share_a, share_b), slices = compare_files(fp_a, fp_b)
+    return float(share_a), float(share_b), slices
+
+
+def compare(class_codes: list[Code], known_codes: list[Code], boiler: list[str], s: Settings,
+            cache: TokenCache | None = None) -> tuple[list[Pair], dict, list[tuple[str, str]]]:
+    """Every pair of submissions, and each submission's closest known files, highest score first.
+
+    Returns (pairs, fingerprints by (kind, name), skipped). Known files are first ranked by the
+    share of fingerprints they have in common with the submission (a set intersection, cheap),
+    and only the `known_candidates` best get copydetect's full comparison.
+    """
+    np = __import__("numpy")
+    fingerprinter = Fingerprinter(s, boiler)
+    compare_files = fingerprinter.copydetect.compare_files
+    skipped, prints = [], {}
+    students = []
+    for code in class_codes:
+        fp = fingerprinter.fingerprint(code)
+        if fp.token_coverage < s.min_own_tokens:
+            skipped.append((code.name, f"not compared: {int(fp.token_coverage)} tokens of its own once the handout "
+                                       f"is excluded (fewer than min_own_tokens = {s.min_own_tokens})"))
+            continue
+        prints[("class", code.name)] = fp
+        students.append(code.name)
+    known = []
+    for code in known_codes:
+        fp = fingerprinter.fingerprint(code, cache)
+        if fp.token_coverage < 1:
+            continue  # nothing but the handout (or nothing at all): it can match nobody
+        prints[("known", code.name)] = fp
+        known.append(code.name)
+
+    pairs = []
+    for a, b in itertools.combinations(students, 2):
+        share_a, share_b, _ = _shares(prints[("class", a)], prints[("class", b)], compare_files)
+        pairs.append(Pair(a, b, max(share_a, share_b), "class", share_a, share_b))
+
+    if known and students:
+        owner = np.concatenate([np.full(len(prints[("known", k)].hashes), i) for i, k in enumerate(known)])
+        every = np.concatenate([np.fromiter(prints[("known", k)].hashes, dtype=np.int64) for k in known])
+        sizes = np.array([max(len(prints[("known", k)].hashes), 1) for k in known], dtype=float)
+        for a in students:
+            mine = np.fromiter(prints[("class", a)].hashes, dtype=np.int64)
+            shared = np.bincount(owner[np.isin(every, mine)], minlength=len(known)).astype(float)
+            rough = np.maximum(shared / sizes, shared / max(len(mine), 1))
+            order = [i for i in np.argsort(-rough, kind="stable")[: s.known_candidates] if shared[i] > 0]
+            found = []
+            for i in order:
+                share_a, share_b, _ = _shares(prints[("class", a)], prints[("known", known[i])], compare_files)
+                if max(share_a, share_b) > 0:
+                    found.append(Pair(a, known[i], max(share_a, share_b), "known", share_a, share_b))
+            found.sort(key=lambda p: -p.score)
+            pairs += found[: s.known_per_submission]
+    pairs.sort(key=lambda p: (-p.score, p.kind, p.a, p.b))
+    return pairs, prints, skipped
+
+
+# -- writing -----------------------------------------------------------------------
+
+_VIEW_CSS = """
+body { font: 14px/1.45 system-ui, "DejaVu Sans", sans-serif; margin: 0; color: #1f2328; }
+header { padding: 14px 22px; border-bottom: 1px solid #d1d9e0; background: #f6f8fa; }
+h1 { font-size: 19px; margin: 0 0 4px; }
+p { margin: 4px 0; color: #59636e; }
+.sides { display: flex; gap: 0; }
+.side { width: 50%; min-width: 0; border-right: 1px solid #d1d9e0; }
+.side h2 { font-size: 14px; margin: 0; padding: 8px 14px; background: #eef1f4; position: sticky; top: 0; }
+pre { margin: 0; padding: 10px 14px; font: 12px/1.45 ui-monospace, "DejaVu Sans Mono", monospace;
+      white-space: pre-wrap; overflow-wrap: anywhere; }
+mark { background: #ffd8a8; color: inherit; }
+"""
+
+
+def _e(value) -> str:
+    return html.escape(str(value), quote=True)
+
+
+def view_html(pair: Pair, fp_a, fp_b, title: str, compare_files, highlight) -> str:
+    """A side-by-side page: each side's code with the regions the other also has marked."""
+    _, _, (slices_a, slices_b) = compare_files(fp_a, fp_b)
+
+    def marked(fp, slices) -> str:
+        if len(slices) == 0 or slices.shape[-1] == 0:
+            return _e(fp.raw_code)
+        # copydetect escapes the code itself (escape_html=True) and wraps the matches in our tags.
+        text, _ = highlight(fp.raw_code, slices, "<mark>", "</mark>", escape_html=True)
+        return text
+
+    what = "a known solution" if pair.kind == "known" else "another submission"
+    return (
+        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
+        "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">"
+        f"<title>Similar, review by hand: {_e(pair.a)} and {_e(pair.b)}</title><style>{_VIEW_CSS}</style></head><body>"
+        f"<header><h1>{_e(pair.a)} and {_e(pair.b)}: similar, review by hand</h1>"
+        f"<p>{_e(title)}. Score {pair.score:.2f}: {pair.a_share:.0%} of {_e(pair.a)}'s own code and "
+        f"{pair.b_share:.0%} of {_e(pair.b)}'s ({what}) is marked as also found in the other "
+        "(names, strings and numbers normalised; the handout's code excluded).</p>"
+        "<p>Matching code is evidence to look at, not a finding: short exercises have common idioms, and "
+        "students may have worked together as allowed. Read both before drawing any conclusion.</p></header>"
+        f'<div class="sides"><div class="side"><h2>{_e(pair.a)}</h2><pre>{marked(fp_a, slices_a)}</pre></div>'
+        f'<div class="side"><h2>{_e(pair.b)}</h2><pre>{marked(fp_b, slices_b)}</pre></div></div>'
+        "</body></html>\n"
+    )
+
+
+def write(out: Path, result: Result, prints: dict, title: str) -> Path:
+    """OUT/similarity.csv and a view for each of the top pairs (report_at_most of them)."""
+    out = Path(out)
+    views = out / VIEWS_DIR
+    if views.exists():
+        shutil.rmtree(views)  # views of an earlier run would name pairs no longer listed
+    views.mkdir(parents=True)
+    _, utils = _copydetect()
+    import copydetect
+
+    for number, pair in enumerate(result.pairs[: result.settings.report_at_most], start=1):
+        fp_a, fp_b = prints[("class", pair.a)], prints[(pair.kind, pair.b)]
+        page = f"{VIEWS_DIR}/{number}.html"
+        (out / page).write_text(view_html(pair, fp_a, fp_b, title, copydetect.compare_files, utils.highlight_overlap),
+                                encoding="utf-8")
+        pair.view = page
+    path = out / CSV_NAME
+    tmp = out / (CSV_NAME + ".tmp")
+    with open(tmp, "w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f)
+        writer.writerow(["a", "b", "score", "kind", "a_share", "b_share", "view"])
+        for p in result.pairs:
+            writer.writerow([p.a, p.b, f"{p.score:.4f}", p.kind, f"{p.a_share:.4f}", f"{p.b_share:.4f}", p.view])
+    tmp.replace(path)
+    (out / VIEWS_DIR / "summary.json").write_text(json.dumps({
+        "compared": result.compared, "known_files": result.known_files, "skipped": result.skipped,
+        "seconds": round(result.seconds, 3), "known_archive": result.known_archive,
+    }, indent=1) + "\n", encoding="utf-8")
+    return path
+
+
+def load(out: Path, assignment) -> Result | None:
+    """The similarity results an earlier run wrote into OUT, or None."""
+    out = Path(out)
+    path = out / CSV_NAME
+    if not path.is_file():
+        return None
+    with open(path, newline="", encoding="utf-8") as f:
+        pairs = [Pair(r["a"], r["b"], float(r["score"]), r["kind"], float(r["a_share"]), float(r["b_share"]),
+                      r.get("view") or "") for r in csv.DictReader(f)]
+    summary = {}
+    try:
+        summary = json.loads((out / VIEWS_DIR / "summary.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        pass
+    return Result(pairs, settings(assignment), compared=int(summary.get("compared", 0)),
+                  known_files=int(summary.get("known_files", 0)),
+                  skipped=[tuple(x) for x in summary.get("skipped", [])], seconds=float(summary.get("seconds", 0.0)),
+                  known_archive=str(summary.get("known_archive", "")))
+
+
+# -- the step ------------------------------------------------------------------------
+
+def run(assignment, out: Path, paths: list[Path], known: Path | None = None, cache: Path | None = None,
+        quiet: bool = False) -> Result:
+    """Compare the submissions at `paths` (and with `known`), write OUT/similarity.csv and the views."""
+    started = time.perf_counter()
+    s = settings(assignment)
+    _copydetect()
+    codes, skipped = class_code(assignment, paths)
+    known_codes, known_skipped = known_code(Path(known)) if known else ([], [])
+    token_cache = None
+    if known:
+        library = f"copydetect {_copydetect()[0].__version__}"
+        key = hashlib.sha256(str(Path(known).resolve()).encode()).hexdigest()[:20]
+        token_cache = TokenCache((Path(cache) if cache else cache_dir()) / f"{key}.json.gz", library)
+    pairs, prints, too_small = compare(codes, known_codes, boilerplate(assignment), s, token_cache)
+    if token_cache is not None:
+        token_cache.save()
+    result = Result(pairs, s, compared=len(codes) - len(too_small), known_files=len(known_codes),
+                    skipped=skipped + too_small + [(f"known: {n}", why) for n, why in known_skipped],
+                    known_archive=str(known or ""))
+    result.seconds = time.perf_counter() - started
+    write(out, result, prints, assignment.title)
+    if not quiet:
+        flagged = sum(1 for p in result.pairs if p.score >= s.review_from)
+        print(f"similarity: {result.compared} submissions compared"
+              + (f" with each other and with {result.known_files} known files" if known else " with each other")
+              + f" in {result.seconds:.1f} s; {flagged} pair(s) at or above {s.review_from:g} to review by hand: "
+              f"{Path(out) / CSV_NAME}", file=sys.stderr)
+        for name, why in result.skipped[:10]:
+            print(f"similarity: {name}: {why}", file=sys.stderr)
+    return result
+
+
+def graded_paths(out: Path) -> tuple[list[Path], list[str]]:
+    """The files an earlier `grade --out OUT` read, from each OUT/<name>/grade.json: (found, missing names)."""
+    found, missing = [], []
+    for saved in sorted(Path(out).glob("*/grade.json")):
+        try:
+            origin = json.loads(saved.read_text(encoding="utf-8")).get("origin") or ""
+        except (OSError, ValueError):
+            origin = ""
+        if origin and Path(origin).exists() and submission_name(Path(origin)) == saved.parent.name:
+            found.append(Path(origin))
+        else:
+            missing.append(saved.parent.name)
+    return found, missing
+
+
+def grades_in(out: Path) -> list:
+    from ..engine.grading import Grade
+
+    grades = []
+    for saved in sorted(Path(out).glob("*/grade.json")):
+        try:
+            grades.append(Grade.from_dict(json.loads(saved.read_text(encoding="utf-8"))))
+        except (OSError, ValueError, TypeError, KeyError):
+            continue
+    return grades
+
+
+def run_on_output(assignment, out: Path, submissions: list[Path], known: Path | None) -> tuple[Result, Path | None]:
+    """`similarity OUT [SUBMISSION...]`: compare what OUT graded, rewrite report.html with the section.
+
+    The submissions are read again from where they were graded (grade.json's origin), or from
+    the SUBMISSION arguments (exports expanded as `grade` expands them) when given.
+    """
+    from . import classreport, exports
+
+    out = Path(out)
+    if not out.is_dir() or not any(out.glob("*/grade.json")):
+        raise SimilarityError(f"{out} holds no graded submissions; run `grade ... --out {out}` first")
+    with tempfile.TemporaryDirectory(prefix="autograder-similarity-") as scratch:
+        if submissions:
+            try:
+                paths, _ = exports.expand([Path(p) for p in submissions], assignment, Path(scratch))
+            except exports.ExportError as exc:
+                raise SimilarityError(str(exc)) from None
+        else:
+            paths, missing = graded_paths(out)
+            if missing:
+                shown = ", ".join(missing[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
+                raise SimilarityError(f"the files graded as {shown} are gone (an export or a temporary folder?); "
+                                      f"pass the submissions again: similarity {out} SUBMISSION...")
+        result = run(assignment, out, paths, known)
+    grades = grades_in(out)
+    report = classreport.write_report(out, grades, assignment, similarity=result) if grades else None
+    return result, report
