@@ -22,7 +22,13 @@ from autograder.integrations import classreport
 ROOT = Path(__file__).resolve().parents[1]
 CNN = assignments.load("cnn", ROOT)
 SOLUTION = ROOT / "solutions" / "cnn"
-SECTIONS = ("summary", "scores", "questions", "mistakes", "timeouts", "crashes", "banned", "tampering", "isolation", "tests")
+SECTIONS = ("summary", "scores", "questions", "mistakes", "timeouts", "crashes", "banned", "tampering", "isolation",
+            "similarity", "tests")
+try:
+    import copydetect  # noqa: F401 - the similarity extra, for instructors
+    SIMILARITY = ("--similarity",)
+except ImportError:
+    SIMILARITY = ()
 
 
 def _torch_and_exit(reference: str) -> str:
@@ -49,7 +55,7 @@ def graded(tmp_path_factory):
     (subs / "torch_and_exit.py").write_text(_torch_and_exit((SOLUTION / "cnn_layers.py").read_text()))
     out = tmp / "out"
     result = subprocess.run(
-        [sys.executable, "-m", "autograder", "grade", *sorted(subs.iterdir()), "--out", out, "--jobs", "2", "--quiet"],
+        [sys.executable, "-m", "autograder", "grade", *sorted(subs.iterdir()), "--out", out, "--jobs", "2", "--quiet", *SIMILARITY],
         capture_output=True, text=True, cwd=ROOT, timeout=600,
     )
     assert result.returncode == 0, result.stderr
@@ -250,6 +256,16 @@ def test_report_renders_in_a_headless_browser(graded, tmp_path):
         assert f'id="{key}"' in dom
     for name in grades:
         assert name in dom
+    if SIMILARITY:
+        # The similarity section lists the near-identical pair (the reference and one wrong
+        # variant of it) with a link to its side-by-side view, which renders with matches marked.
+        section = dom[dom.index('id="similarity"'):]
+        section = section[: section.index("</section>")]
+        links = re.findall(r'href="(similarity/\d+\.html)"', section)
+        assert links and "review by hand" in section, section[:800]
+        view = _browser(tmp_path, "--dump-dom", (out / links[0]).resolve().as_uri()).stdout
+        assert view.count("<mark>") > 3 and "similar, review by hand" in view
+        assert "flipped_kernel" in view and "reference" in view
     shot = tmp_path / "report.png"
     _browser(tmp_path, f"--screenshot={shot}", "--window-size=1200,2400", url)
     data = shot.read_bytes()

@@ -10,9 +10,11 @@ check passed, 1 otherwise. Nothing is written into the student's folder.
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import sys
 import tempfile
+from datetime import datetime, timezone
 from pathlib import Path
 
 
@@ -99,11 +101,33 @@ def report_lines(grade) -> list[str]:
 
 def run_check(assignment, path: Path) -> int:
     from ..engine.grading import Grader
+    from . import ratelimit
 
+    # On a shared machine that keeps a history of checks (AUTOGRADER_CHECK_HISTORY), the
+    # assignment's [rate_limit] budget applies to checks too; elsewhere checks are unlimited.
+    try:
+        ledger = ratelimit.check_ledger(assignment)
+    except ratelimit.RateLimitError as exc:
+        raise _usage(str(exc)) from None
+    decision = None
     with tempfile.TemporaryDirectory(prefix="autograder-check-") as scratch:
-        target = _target(assignment, Path(path), Path(scratch))
-        print(f"Checking {Path(path).name} with the public checks, run by the grader's sandboxed engine...", flush=True)
-        grade = Grader(assignment, public_only=True).grade(target)
+        target = _target(assignment, Path(path), Path(scratch))  # a wrong path costs no check
+        with ledger if ledger is not None else contextlib.nullcontext():
+            if ledger is not None:
+                now = datetime.now(timezone.utc).astimezone()
+                decision = ledger.decide(now)
+                if not decision.allowed:
+                    print("\n".join(ratelimit.check_refused_lines(decision, ledger, now)))
+                    return 1
+                # Recorded before the checks run, under the lock: two checks at once cannot both slip through.
+                ledger.record(now, 0, 0)
+            print(f"Checking {Path(path).name} with the public checks, run by the grader's sandboxed engine...", flush=True)
+            grade = Grader(assignment, public_only=True).grade(target)
+            if ledger is not None:
+                ledger.entries.pop()
+                ledger.record(now, sum(1 for t in grade.tests if t.status == "passed"), len(grade.tests))
     print("\n".join(report_lines(grade)))
+    if decision is not None:
+        print(ratelimit.allowed_line({ratelimit.WHOLE: decision}).replace("graded submissions", "checks"))
     passed = bool(grade.tests) and grade.status.startswith("graded") and all(t.status == "passed" for t in grade.tests)
     return 0 if passed else 1

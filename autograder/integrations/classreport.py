@@ -80,6 +80,7 @@ tr:nth-child(even) td { background: #fbfcfd; }
 .bar > span { display: block; height: 10px; border-radius: 3px; background: #2e7d32; }
 .bar > span.mid { background: #e0a100; }
 .bar > span.low { background: #c62828; }
+.bar > span.plain { background: #8c959f; }
 .none { color: var(--muted); font-style: italic; }
 details { margin: 6px 0; }
 summary { cursor: pointer; color: var(--accent); }
@@ -537,7 +538,8 @@ def _similarity_section(result) -> str:
             rows.append(
                 f'<tr class="{"review" if review else "below"}"><td class="num">{rank}</td>'
                 f'<td class="name">{e(p.a)}</td><td class="name">{e(p.b)} <span class="kind">({other})</span></td>'
-                f'<td class="num">{p.score:.2f}{_bar(p.score)}</td>'
+                f'<td class="num">{p.score:.2f}<span class="bar"><span class="{"low" if review else "plain"}" '
+                f'style="width:{100 * min(max(p.score, 0.0), 1.0):.0f}%"></span></span></td>'
                 f'<td class="num">{100 * p.a_share:.0f}% / {100 * p.b_share:.0f}%</td>'
                 f'<td>{e(status)}</td><td><a class="view" href="{e(quote(p.view))}">side by side</a></td></tr>'
             )

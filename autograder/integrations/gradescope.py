@@ -99,7 +99,7 @@ status=$?
 # The grader writes results.json even when grading fails; if Python itself
 # could not start, say so rather than leave Gradescope without a result.
 if [ ! -s "$RESULTS/results.json" ]; then
-  printf '{"score": 0, "output": "The autograder could not run (exit code %s); please tell your instructor.", "visibility": "visible", "stdout_visibility": "hidden", "extra_data": {"status": "autograder failed to start"}}\\n' "$status" > "$RESULTS/results.json"
+  printf '{"score": 0, "output": "The autograder could not run (exit code %s); please tell your instructor.", "visibility": "visible", "stdout_visibility": "hidden", "extra_data": {"status": "autograder failed to start", "rate_limit": {"graded": []}}}\\n' "$status" > "$RESULTS/results.json"
 fi
 exit 0
 """
@@ -153,6 +153,9 @@ def build_zip(assignment, out: Path) -> Path:
         )
     if not assignment.reference_module.is_file():
         raise build.BuildError(f"the reference {assignment.reference_module} is missing; run `python -m autograder build`")
+    from . import ratelimit
+
+    ratelimit.policy(assignment)  # a [rate_limit] typo is an error now, not a failure for every student
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(out.name + ".tmp")
@@ -230,7 +233,8 @@ def _failure(reason: str, name: str, started: float) -> dict:
         "visibility": "visible",
         "stdout_visibility": "hidden",
         "tests": [],
-        "extra_data": {"submission": name, "status": reason},
+        # A submission the grader could not grade does not count against the student's budget.
+        "extra_data": {"submission": name, "status": reason, "rate_limit": {"graded": []}},
     }
 
 
@@ -253,12 +257,22 @@ def leaderboard(grade, assignment) -> list[dict]:
 def run(assignment, root: Path) -> int:
     """Grade root/submission into root/results/results.json; 0 whenever results.json was written."""
     from ..engine import grading, report
+    from . import ratelimit
 
     started = time.monotonic()
     root = Path(root)
     results = root / "results"
     name = submitter_name(root)
     try:
+        # The budget is decided from Gradescope's own record of earlier submissions, before any
+        # student code runs: a spent budget costs no grading and reveals nothing new.
+        gate = ratelimit.gradescope_gate(assignment, root / "submission_metadata.json")
+        if gate is not None and gate.refused_whole:
+            data = gate.refused_results()
+            _write_json(results / "results.json", data)
+            (results / "feedback.md").write_text(data["output"].split("\n\n", 1)[0] + "\n", encoding="utf-8")
+            print(f"{name}: not graded (rate limit); kept the best earlier score {data.get('score', 0):g}")
+            return 0
         grader = grading.Grader(assignment, protect=[results])
         # Inputs are seeded from the student's name, as `grade` seeds an export's students.
         grader.fixed_seed = grader.seed(seed_name(root))
@@ -268,6 +282,8 @@ def run(assignment, root: Path) -> int:
         board = leaderboard(grade, assignment)
         if board:
             data["leaderboard"] = board
+        if gate is not None:
+            data = gate.apply(data)
         _write_json(results / "results.json", data)
         (results / "feedback.md").write_text(report.feedback_markdown(grade, assignment.title), encoding="utf-8")
         print(f"{name}: {grade.score:g} / {grade.max_score:g} ({grade.status}); isolation: {grade.isolation}")

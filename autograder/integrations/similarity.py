@@ -410,7 +410,8 @@ def view_html(pair: Pair, fp_a, fp_b, title: str, compare_files, highlight) -> s
         f"<header><h1>{_e(pair.a)} and {_e(pair.b)}: similar, review by hand</h1>"
         f"<p>{_e(title)}. Score {pair.score:.2f}: {pair.a_share:.0%} of {_e(pair.a)}'s own code and "
         f"{pair.b_share:.0%} of {_e(pair.b)}'s ({what}) is marked as also found in the other "
-        "(names, strings and numbers normalised; the handout's code excluded).</p>"
+        "(names, strings and numbers normalised, so a docstring is marked when the code on both sides of it "
+        "matches; the handout's code excluded).</p>"
         "<p>Matching code is evidence to look at, not a finding: short exercises have common idioms, and "
         "students may have worked together as allowed. Read both before drawing any conclusion.</p></header>"
         f'<div class="sides"><div class="side"><h2>{_e(pair.a)}</h2><pre>{marked(fp_a, slices_a)}</pre></div>'
