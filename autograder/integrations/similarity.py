@@ -33,7 +33,6 @@ import gzip
 import hashlib
 import html
 import io
-import itertools
 import json
 import os
 import shutil
@@ -317,6 +316,25 @@ def _shares(fp_a, fp_b, compare_files) -> tuple[float, float, tuple]:
     return float(share_a), float(share_b), slices
 
 
+def _shared_counts(hash_sets: list[set]):
+    """A function: a set of fingerprints -> how many of them each of `hash_sets` holds (an array)."""
+    import numpy as np
+
+    holders: dict[int, list[int]] = {}
+    for index, hashes in enumerate(hash_sets):
+        for h in hashes:
+            holders.setdefault(h, []).append(index)
+    owners = {h: np.array(ids, dtype=np.int64) for h, ids in holders.items()}
+
+    def counts(hashes: set) -> np.ndarray:
+        found = [owners[h] for h in hashes if h in owners]
+        if not found:
+            return np.zeros(len(hash_sets), dtype=np.int64)
+        return np.bincount(np.concatenate(found), minlength=len(hash_sets))
+
+    return counts
+
+
 def compare(class_codes: list[Code], known_codes: list[Code], boiler: list[str], s: Settings,
             cache: TokenCache | None = None) -> tuple[list[Pair], dict, list[tuple[str, str]]]:
     """Every pair of submissions, and each submission's closest known files, highest score first.
@@ -347,17 +365,24 @@ def compare(class_codes: list[Code], known_codes: list[Code], boiler: list[str],
         known.append(code.name)
 
     pairs = []
-    for a, b in itertools.combinations(students, 2):
-        share_a, share_b, _ = _shares(prints[("class", a)], prints[("class", b)], compare_files)
-        pairs.append(Pair(a, b, max(share_a, share_b), "class", share_a, share_b))
+    # Two files that share no fingerprint score 0: copydetect need not compare them.
+    shared_with = _shared_counts([prints[("class", a)].hashes for a in students])
+    for i, a in enumerate(students):
+        common = shared_with(prints[("class", a)].hashes)
+        for j in range(i + 1, len(students)):
+            b = students[j]
+            if common[j] == 0:
+                pairs.append(Pair(a, b, 0.0, "class", 0.0, 0.0))
+                continue
+            share_a, share_b, _ = _shares(prints[("class", a)], prints[("class", b)], compare_files)
+            pairs.append(Pair(a, b, max(share_a, share_b), "class", share_a, share_b))
 
     if known and students:
-        owner = np.concatenate([np.full(len(prints[("known", k)].hashes), i) for i, k in enumerate(known)])
-        every = np.concatenate([np.fromiter(prints[("known", k)].hashes, dtype=np.int64) for k in known])
+        shared_with = _shared_counts([prints[("known", k)].hashes for k in known])
         sizes = np.array([max(len(prints[("known", k)].hashes), 1) for k in known], dtype=float)
         for a in students:
-            mine = np.fromiter(prints[("class", a)].hashes, dtype=np.int64)
-            shared = np.bincount(owner[np.isin(every, mine)], minlength=len(known)).astype(float)
+            mine = prints[("class", a)].hashes
+            shared = shared_with(mine).astype(float)
             rough = np.maximum(shared / sizes, shared / max(len(mine), 1))
             order = [i for i in np.argsort(-rough, kind="stable")[: s.known_candidates] if shared[i] > 0]
             found = []
