@@ -261,7 +261,7 @@ def test_report_renders_in_a_headless_browser(graded, tmp_path):
         # variant of it) with a link to its side-by-side view, which renders with matches marked.
         section = dom[dom.index('id="similarity"'):]
         section = section[: section.index("</section>")]
-        links = re.findall(r'href="(similarity/\d+\.html)"', section)
+        links = re.findall(r'href="(_similarity/\d+\.html)"', section)
         assert links and "review by hand" in section, section[:800]
         view = _browser(tmp_path, "--dump-dom", (out / links[0]).resolve().as_uri()).stdout
         assert view.count("<mark>") > 3 and "similar, review by hand" in view

@@ -263,7 +263,7 @@ def test_grade_with_similarity_then_similarity_on_the_output(tmp_path):
     report = (out / "report.html").read_text()
     section = report[report.index('<section id="similarity"'):]
     section = section[: section.index("</section>")]
-    assert 'href="similarity/1.html"' in section and "review by hand" in section and "alice_copy" in section
+    assert 'href="_similarity/1.html"' in section and "review by hand" in section and "alice_copy" in section
     # Nothing reaches a student: their results and feedback never mention it.
     for name in paths:
         for file in ("results.json", "feedback.md"):
@@ -276,7 +276,7 @@ def test_grade_with_similarity_then_similarity_on_the_output(tmp_path):
     rows = list(csv.DictReader(open(out / "similarity.csv", newline="")))
     assert {(r["kind"], r["a"], r["b"]) for r in rows[:2]} == PLANTED
     assert list((tmp_path / "xdg").rglob("*.json.gz")), "the archive's tokens are cached"
-    assert 'href="similarity/2.html"' in (out / "report.html").read_text()
+    assert 'href="_similarity/2.html"' in (out / "report.html").read_text()
     # Errors are one line with exit code 2.
     for args, phrase in [((out, "--known", tmp_path / "nope"), "does not exist"),
                          ((tmp_path / "class",), "holds no graded submissions")]:

@@ -6,7 +6,7 @@ or .zip of .py files and notebooks: past years, public repositories the instruct
 They write:
 
 - OUT/similarity.csv: a, b, score, kind (class or known), a_share, b_share, view; highest first.
-- OUT/similarity/<n>.html: a side-by-side view of each listed pair, matching regions marked.
+- OUT/_similarity/<n>.html: a side-by-side view of each listed pair, matching regions marked.
 - the "Similarity" section of OUT/report.html (classreport.py renders it from `Result`).
 
 Nothing here reaches a student: results.json and feedback.md are never touched.
@@ -51,7 +51,8 @@ ARCHIVE_MAX_FILES = 100_000
 ARCHIVE_MAX_BYTES = 2 * 1024**3
 CACHE_FORMAT = 1
 CSV_NAME = "similarity.csv"
-VIEWS_DIR = "similarity"
+# Not a name a submission gets from an export (slugs never start with "_").
+VIEWS_DIR = "_similarity"
 
 
 class SimilarityError(Exception):
@@ -449,6 +450,8 @@ def write(out: Path, result: Result, prints: dict, title: str) -> Path:
     """OUT/similarity.csv and a view for each of the top pairs (report_at_most of them)."""
     out = Path(out)
     views = out / VIEWS_DIR
+    if (views / "grade.json").exists():
+        raise SimilarityError(f"{views} holds a graded submission's results; rename that submission or use another --out")
     if views.exists():
         shutil.rmtree(views)  # views of an earlier run would name pairs no longer listed
     views.mkdir(parents=True)
@@ -469,31 +472,7 @@ def write(out: Path, result: Result, prints: dict, title: str) -> Path:
         for p in result.pairs:
             writer.writerow([p.a, p.b, f"{p.score:.4f}", p.kind, f"{p.a_share:.4f}", f"{p.b_share:.4f}", p.view])
     tmp.replace(path)
-    (out / VIEWS_DIR / "summary.json").write_text(json.dumps({
-        "compared": result.compared, "known_files": result.known_files, "skipped": result.skipped,
-        "seconds": round(result.seconds, 3), "known_archive": result.known_archive,
-    }, indent=1) + "\n", encoding="utf-8")
     return path
-
-
-def load(out: Path, assignment) -> Result | None:
-    """The similarity results an earlier run wrote into OUT, or None."""
-    out = Path(out)
-    path = out / CSV_NAME
-    if not path.is_file():
-        return None
-    with open(path, newline="", encoding="utf-8") as f:
-        pairs = [Pair(r["a"], r["b"], float(r["score"]), r["kind"], float(r["a_share"]), float(r["b_share"]),
-                      r.get("view") or "") for r in csv.DictReader(f)]
-    summary = {}
-    try:
-        summary = json.loads((out / VIEWS_DIR / "summary.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        pass
-    return Result(pairs, settings(assignment), compared=int(summary.get("compared", 0)),
-                  known_files=int(summary.get("known_files", 0)),
-                  skipped=[tuple(x) for x in summary.get("skipped", [])], seconds=float(summary.get("seconds", 0.0)),
-                  known_archive=str(summary.get("known_archive", "")))
 
 
 # -- the step ------------------------------------------------------------------------
