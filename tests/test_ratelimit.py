@@ -254,3 +254,15 @@ def test_check_is_unlimited_without_a_history_folder(monkeypatch, capsys):
     a = limited(burst=1, refill_minutes=600)
     assert check.run_check(a, REFERENCE) == 0 and check.run_check(a, REFERENCE) == 0
     assert "Rate limit" not in capsys.readouterr().out
+
+
+def test_a_check_the_grader_could_not_run_costs_nothing(history, monkeypatch):
+    from autograder.engine import grading
+
+    def broken(self, target):
+        raise RuntimeError("grader broke")
+
+    monkeypatch.setattr(grading.Grader, "grade", broken)
+    with pytest.raises(RuntimeError, match="grader broke"):
+        check.run_check(limited(burst=1, refill_minutes=60), REFERENCE)
+    assert json.loads((history / "cnn" / f"uid{os.getuid()}.json").read_text()) == []

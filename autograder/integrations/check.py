@@ -122,7 +122,13 @@ def run_check(assignment, path: Path) -> int:
                 # Recorded before the checks run, under the lock: two checks at once cannot both slip through.
                 ledger.record(now, 0, 0)
             print(f"Checking {Path(path).name} with the public checks, run by the grader's sandboxed engine...", flush=True)
-            grade = Grader(assignment, public_only=True).grade(target)
+            try:
+                grade = Grader(assignment, public_only=True).grade(target)
+            except BaseException:
+                if ledger is not None:  # the grader failed, not the student: the check costs nothing
+                    ledger.entries.pop()
+                    ledger.record(None, 0, 0)
+                raise
             if ledger is not None:
                 ledger.entries.pop()
                 ledger.record(now, sum(1 for t in grade.tests if t.status == "passed"), len(grade.tests))
