@@ -278,6 +278,24 @@ def judge(a, mutant: Mutant, g) -> Outcome:
     return Outcome("killed" if own else "survived", score, failed, others, seconds=g.execution_time)
 
 
+def grade_all(a, mutants: list[Mutant], jobs: int, seed: int, keep: Path | None):
+    """(outcomes, seconds for the batch, seconds in all): the batch, then a second look at timeouts."""
+    with tempfile.TemporaryDirectory(prefix="mutants-") as scratch:
+        folder = keep or Path(scratch)
+        folder.mkdir(parents=True, exist_ok=True)
+        start = time.perf_counter()
+        outcomes = grade(a, mutants, jobs, seed, folder)
+        graded = time.perf_counter() - start
+        # A kill by timeouts alone may be the machine's load, not the mutant: grade those again, alone.
+        suspects = [m for m in mutants if only_timeouts(outcomes[m.id])]
+        if suspects:
+            print(f"re-grading {len(suspects)} mutant(s) killed only by timeouts, with --jobs 1...", flush=True)
+            regraded = grade(a, suspects, 1, seed, folder / "regrade")
+            for m in suspects:
+                outcomes[m.id] = regraded[m.id]
+        return outcomes, graded, time.perf_counter() - start
+
+
 def only_timeouts(outcome: Outcome) -> bool:
     return bool(outcome.failed) and all(f.endswith("[timeout]") for f in outcome.failed)
 
@@ -473,6 +491,9 @@ def main(argv=None):
     parser.add_argument("--compare", type=int, metavar="N",
                         help="time N mutants graded in-process (--jobs 1 and 2) and by the CLI, add it to the "
                              "JSON, and stop")
+    parser.add_argument("--rescore", action="store_true",
+                        help="re-read the equivalents list and re-score the last full run's outcomes without "
+                             "grading (after editing the list; the suites and the reference must be unchanged)")
     parser.add_argument("--output", type=Path, default=RESULT)
     args = parser.parse_args(argv)
 
@@ -507,23 +528,17 @@ def main(argv=None):
             sys.exit(f"error: unknown item(s) {sorted(unknown)}; use the items of assignment.toml or '{HELPERS}'")
         mutants = [m for m in mutants if m.item in args.item]
     equivalents = load_equivalents()
-    print(f"{len(mutants)} mutants ({generated:.1f} s to make), grading with --jobs {args.jobs}, seed {args.seed}...",
-          flush=True)
-
-    with tempfile.TemporaryDirectory(prefix="mutants-") as scratch:
-        folder = args.keep or Path(scratch)
-        folder.mkdir(parents=True, exist_ok=True)
-        start = time.perf_counter()
-        outcomes = grade(a, mutants, args.jobs, args.seed, folder)
-        graded = time.perf_counter() - start
-        # A kill by timeouts alone may be the machine's load, not the mutant: grade those again, alone.
-        suspects = [m for m in mutants if only_timeouts(outcomes[m.id])]
-        if suspects:
-            print(f"re-grading {len(suspects)} mutant(s) killed only by timeouts, with --jobs 1...", flush=True)
-            regraded = grade(a, suspects, 1, args.seed, folder / "regrade")
-            for m in suspects:
-                outcomes[m.id] = regraded[m.id]
-        total = time.perf_counter() - start
+    previous = json.loads(args.output.read_text()) if args.output.is_file() else {}
+    if args.rescore:
+        outcomes = outcomes_from(args.output, mutants)
+        args.seed, args.jobs = previous["seed"], previous["jobs"]
+        graded, total = previous["seconds"]["grade"], previous["seconds"]["total"]
+        print(f"{len(mutants)} mutants, outcomes of the run of {previous['machine']['date']} re-scored "
+              "against today's equivalents list")
+    else:
+        print(f"{len(mutants)} mutants ({generated:.1f} s to make), grading with --jobs {args.jobs}, "
+              f"seed {args.seed}...", flush=True)
+        outcomes, graded, total = grade_all(a, mutants, args.jobs, args.seed, args.keep)
 
     rows, unjustified = summarise(a, mutants, outcomes, equivalents)
     print_table(rows)
@@ -549,7 +564,8 @@ def main(argv=None):
           f"goal (>= {100 * GOAL:.0f}% killed per item, every survivor justified): {'met' if met else 'NOT met'}")
 
     report = {
-        "machine": machine_info(),
+        "machine": previous["machine"] if args.rescore else machine_info(),
+        "rescored": machine_info()["date"] if args.rescore else None,
         "tool": {"mutmut": _version("mutmut"), "libcst": _version("libcst")},
         "seed": args.seed,
         "jobs": args.jobs,
@@ -574,6 +590,8 @@ def main(argv=None):
         ],
         "broken": [m.id for m in broken],
     }
+    if "runners" in previous:  # bench/mutation.py --compare's figures stay until it runs again
+        report["runners"] = previous["runners"]
     benchlib.write_json(args.output, report)
     return 0 if met else 1
 
