@@ -1,0 +1,104 @@
+"""Mutation testing in CI: a fixed sample of mutants of the reference must each lose points.
+
+bench/mutation.py grades every mutant that mutmut's operators make of the
+solution regions (hundreds; minutes). Here a fixed sample of them
+(tests/fixtures/mutation_sample.toml, at least one per contract item and one
+of the shared helpers) is rebuilt from the changed lines it records, so mutmut
+is not needed, and graded through the engine as submissions: a change to the
+hidden suites that lets one of these bugs through fails this test.
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import sys
+from pathlib import Path
+
+import pytest
+
+from autograder import assignment as assignments
+from autograder.engine import grading
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+ROOT = Path(__file__).resolve().parents[1]
+CNN = assignments.load("cnn", ROOT)
+POINTS = {q.item: q.points for q in CNN.questions}
+SAMPLE = tomllib.loads((ROOT / "tests" / "fixtures" / "mutation_sample.toml").read_text(encoding="utf-8"))
+HELPERS = "(helpers)"
+
+
+def rebuild(reference: str, function: str, before: str, after: str) -> str:
+    """The reference with `before` replaced by `after` inside `function` ("name" or "Class.name")."""
+    scope, node = ast.parse(reference).body, None
+    for part in function.split("."):
+        node = next((n for n in scope if isinstance(n, (ast.FunctionDef, ast.ClassDef)) and n.name == part), None)
+        assert node is not None, f"{function} is not defined in the reference; refresh the sample (bench/mutation.py --write-sample)"
+        scope = node.body
+    lines = reference.splitlines(keepends=True)
+    start, stop = sum(map(len, lines[: node.lineno - 1])), sum(map(len, lines[: node.end_lineno]))
+    body = reference[start:stop]
+    assert body.count(before) == 1, (
+        f"the sample's changed lines occur {body.count(before)} times in {function}, not once: "
+        "the reference changed; refresh the sample (bench/mutation.py --write-sample)"
+    )
+    return reference[:start] + body.replace(before, after) + reference[stop:]
+
+
+def identity(function: str, operator: str, before: str, after: str) -> str:
+    """bench/mutation.py's stable identity of a mutant: function, operator, hash of the changed text."""
+    strip = lambda text: "\n".join(line.strip() for line in text.splitlines())  # noqa: E731
+    digest = hashlib.sha256((strip(before) + "\0" + strip(after)).encode()).hexdigest()[:10]
+    return f"{function}/{operator}/{digest}"
+
+
+def test_sample_covers_every_item_and_names_its_mutants_stably():
+    mutants = SAMPLE["mutant"]
+    assert {m["item"] for m in mutants} >= set(POINTS), "the sample must hold a mutant of every contract item"
+    assert len(mutants) <= 12, "a small sample: the whole run is bench/mutation.py's"
+    for m in mutants:
+        function, operator = m["id"].split("/")[:2]
+        assert function == m["function"]
+        assert m["id"].split("#")[0] == identity(function, operator, m["before"], m["after"])
+        top = function.split(".")[0]
+        assert m["item"] == (top if top in POINTS else HELPERS)
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    """The reference and every sampled mutant, graded in one batch with the sample's seed."""
+    folder = tmp_path_factory.mktemp("mutants")
+    reference = CNN.reference_module.read_text(encoding="utf-8")
+    (folder / "reference.py").write_text(reference, encoding="utf-8")
+    for index, m in enumerate(SAMPLE["mutant"]):
+        source = rebuild(reference, m["function"], m["before"], m["after"])
+        assert source != reference
+        (folder / f"mutant{index}.py").write_text(source, encoding="utf-8")
+    grader = grading.Grader(CNN, seed=SAMPLE["seed"])
+    try:
+        return {p.stem: grader.grade(p) for p in sorted(folder.glob("*.py"))}
+    finally:
+        grader.close()
+
+
+def test_reference_keeps_full_marks_with_the_sample_seed(graded):
+    g = graded["reference"]
+    assert g.score == CNN.total_points, [t.output for t in g.tests if t.status != "passed"]
+
+
+def test_every_sampled_mutant_loses_points_in_its_item(graded):
+    survivors = []
+    for index, m in enumerate(SAMPLE["mutant"]):
+        g = graded[f"mutant{index}"]
+        assert g.status.startswith("graded"), f"{m['id']} did not load: {g.status}"
+        if m["item"] == HELPERS:
+            lost = g.score < CNN.total_points
+        else:
+            lost = g.by_item[m["item"]] < POINTS[m["item"]]
+        if not lost:
+            survivors.append(f"{m['id']}: {m['before'].strip()}  ->  {m['after'].strip()}")
+    assert not survivors, "the hidden suites no longer catch these mutants:\n" + "\n".join(survivors)
