@@ -31,6 +31,7 @@ Usage (from the repository root; needs the `mutation` extra:
 
     nice -n 10 .venv/bin/python bench/mutation.py                  # all mutants, --jobs 2
     .venv/bin/python bench/mutation.py --item pad --jobs 1         # one item's mutants
+    .venv/bin/python bench/mutation.py --rescore                   # after editing the equivalents list
     .venv/bin/python bench/mutation.py --write-sample              # choose the CI sample from the last run
     nice -n 10 .venv/bin/python bench/mutation.py --compare 40     # time the ways of grading a batch
     .venv/bin/python bench/mutation.py --show conv2d_forward/swap_op/0123abcd45
@@ -44,7 +45,6 @@ import benchlib  # noqa: F401  (pins BLAS to one thread first)
 import argparse  # noqa: E402
 import hashlib  # noqa: E402
 import json  # noqa: E402
-import os  # noqa: E402
 import sys  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
@@ -87,11 +87,16 @@ class Mutant:
     source: str = field(repr=False)  # the whole mutated reference module
 
 
+# Each scored check's number in a grade ("4.2": question 4's second check) -> its name;
+# the JSON names failing checks by number.
+CHECKS: dict[str, str] = {}
+
+
 @dataclass
 class Outcome:
     status: str                     # killed | survived | broken
     item_score: float = 0.0
-    failed: list = field(default_factory=list)        # "item: test title [kind]" of the item's failing scored checks
+    failed: list = field(default_factory=list)        # "<check number> <kind>" of the item's failing scored checks
     other_items: list = field(default_factory=list)   # other items that lost points
     note: str = ""
     seconds: float = 0.0
@@ -274,7 +279,8 @@ def judge(a, mutant: Mutant, g) -> Outcome:
         others = [item for item in lost if item != mutant.item]
         score = g.by_item[mutant.item]
     # The scored (hidden) checks that failed; public checks earn no points, so they kill nothing.
-    failed = [f"{t.name} [{t.kind}]" for t in g.tests if t.status != "passed" and t.item in own and t.max_score > 0]
+    failed = [f"{t.number} {t.kind}" for t in g.tests if t.status != "passed" and t.item in own and t.max_score > 0]
+    CHECKS.update({t.number: t.name for t in g.tests if t.max_score > 0})
     return Outcome("killed" if own else "survived", score, failed, others, seconds=g.execution_time)
 
 
@@ -297,7 +303,7 @@ def grade_all(a, mutants: list[Mutant], jobs: int, seed: int, keep: Path | None)
 
 
 def only_timeouts(outcome: Outcome) -> bool:
-    return bool(outcome.failed) and all(f.endswith("[timeout]") for f in outcome.failed)
+    return bool(outcome.failed) and all(f.endswith(" timeout") for f in outcome.failed)
 
 
 def compare_runners(a, mutants: list[Mutant], count: int, seed: int) -> dict:
@@ -589,6 +595,8 @@ def main(argv=None):
             for m in mutants
         ],
         "broken": [m.id for m in broken],
+        "checks": dict(sorted(CHECKS.items(), key=lambda kv: tuple(map(int, kv[0].split("."))))) if not args.rescore
+        else previous.get("checks", {}),
     }
     if "runners" in previous:  # bench/mutation.py --compare's figures stay until it runs again
         report["runners"] = previous["runners"]
