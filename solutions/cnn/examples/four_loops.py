@@ -10,8 +10,9 @@ Wherever an argument is described as "int | pair", an int applies to both
 spatial axes and a pair is read as (height, width).
 
 Every function and both layers accept integer arrays as well as float
-arrays. The convolution and pooling functions and layers then still return
-float64, gradients included; only pad keeps the dtype of its input.
+arrays for x, w and b. The convolution and pooling functions and layers then
+still return float64, gradients included; only pad keeps the dtype of its
+input. An upstream gradient dout is a float array.
 
 Run the public checks with `pytest` from this folder, or with the
 `grader.check(...)` cells of the notebook.
@@ -205,8 +206,8 @@ def conv2d_backward(dout, x, w, b, stride=1, padding=0):
     b does not change any gradient; it is passed so the arguments match the
     forward pass.
 
-    Returns a tuple (dx, dw, db) of float64 arrays, also for integer inputs
-    (an integer dx would truncate every gradient written into it):
+    Returns a tuple (dx, dw, db) of float64 arrays, also for integer x, w and
+    b (an integer dx would truncate every gradient written into it):
     - dx: gradient with respect to x, shape (N, C, H, W).
     - dw: gradient with respect to w, shape (F, C, KH, KW).
     - db: gradient with respect to b, shape (F,).
