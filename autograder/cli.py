@@ -79,7 +79,10 @@ def grade_batch(a, paths: list[Path], out: Path, jobs: int, resume: bool, seed, 
 
     # Names are decided once, here: safe as folder names, collisions resolved (_2, _3).
     name_of = unique_names(paths)
-    out.mkdir(parents=True, exist_ok=True)
+    # Every student's results land here: private from the start (a classmate's worker
+    # running as another uid must not read them).
+    out.mkdir(parents=True, exist_ok=True, mode=0o700)
+    _refuse_exposed(a, paths, out)
     book = report.Gradebook(out / "grades.csv", [q.item for q in a.questions])
     try:
         done = book.start(resume)
@@ -112,6 +115,22 @@ def grade_batch(a, paths: list[Path], out: Path, jobs: int, resume: bool, seed, 
     finally:
         bar.close()
     return [grades[name_of[p]] for p in paths if name_of[p] in grades]
+
+
+def _refuse_exposed(a, paths: list[Path], out: Path) -> None:
+    """Before any student code runs: at the unprivileged-uid level, no submission may be
+    readable by others (a worker graded earlier would read a classmate's file)."""
+    from .engine import sandbox
+
+    exposed = sandbox.exposed_paths(paths)
+    if not exposed:
+        return
+    setup = sandbox.worker_setup(a.limits, a.banned_imports, a.banned_why, a.sandbox_packages)
+    try:
+        iso = sandbox.detect_soon(a.private_paths + [out], setup)[0].result()
+        sandbox.require_hidden(iso, exposed)
+    except sandbox.SandboxUnavailable as exc:
+        raise UsageError(str(exc)) from None
 
 
 def _grade_all(a, todo: list[Path], jobs: int, seed, public_only: bool, finish, protect=(), name_of=None) -> None:

@@ -234,7 +234,8 @@ class Grader:
                   f"host disk, {a.limits.file_size_mb} MB per file, stopped past {a.limits.disk_mb} MB"},
             tests=tests,
             by_item={k: round(v, 2) for k, v in by_item.items()},
-            events=session.events,
+            events=session.events + ([{"kind": "forged-bookkeeping", "detail": f"{session.events_dropped} more events not kept"}]
+                                     if session.events_dropped else []),
             notes=sub.notes,
             cell_errors=session.cell_errors,
             printed="\n".join(session.printed)[-20000:],

@@ -358,6 +358,7 @@ class StudentSession:
         self.in_test = False
         self.budget = limits.test_seconds
         self.events: list[dict] = []
+        self.events_dropped = 0
         self.event_keys: set = set()
         self.cell_errors: list[dict] = []
         self._cells_recorded = False
@@ -375,11 +376,18 @@ class StudentSession:
         self._call_timed_out = False
 
     # -- bookkeeping ---------------------------------------------------
+    MAX_EVENTS = 200
+
     def note(self, kind: str, detail: str) -> None:
         key = (kind, detail)
-        if key not in self.event_keys:
-            self.event_keys.add(key)
-            self.events.append({"kind": kind, "detail": detail})
+        if key in self.event_keys:
+            return
+        if len(self.events) >= self.MAX_EVENTS:
+            # The worker's bookkeeping is the student's to forge: its volume is bounded here.
+            self.events_dropped += 1
+            return
+        self.event_keys.add(key)
+        self.events.append({"kind": kind, "detail": detail})
 
     def _absorb(self, header: dict) -> None:
         events = header.get("events")

@@ -57,6 +57,18 @@ def _dotted(node: ast.AST) -> str | None:
     return None
 
 
+def _namespace_of(node: ast.AST, resolve) -> str | None:
+    """The module whose namespace `node` is, for vars(m), m.__dict__ or getattr(m, "__dict__")."""
+    if isinstance(node, ast.Call) and _dotted(node.func) in ("vars", "getattr") and node.args:
+        if _dotted(node.func) == "getattr" and not (
+                len(node.args) > 1 and isinstance(node.args[1], ast.Constant) and node.args[1].value == "__dict__"):
+            return None
+        return resolve(_dotted(node.args[0])) or "an object"
+    if isinstance(node, ast.Attribute) and node.attr == "__dict__":
+        return resolve(_dotted(node.value)) or "an object"
+    return None
+
+
 def _banned(module: str, banned: tuple[str, ...]) -> bool:
     return any(module == b or module.startswith(b + ".") for b in banned)
 
@@ -141,6 +153,9 @@ def scan(source: str, banned: tuple[str, ...]) -> list[dict]:
                         add("patch", f"replaces attributes of {owner} with setattr", node)
                 if target in ("exec", "eval", "compile"):
                     add("introspection", f"calls {target}()", node)
+            if isinstance(node.func, ast.Attribute) and node.func.attr in ("update", "__setitem__", "setdefault") \
+                    and (owner := _namespace_of(node.func.value, resolve)):
+                add("patch", f"replaces entries of {owner}'s namespace", node)
             if isinstance(node.func, ast.Attribute) and node.func.attr in ("write_text", "write_bytes"):
                 add("write-file", "writes files with pathlib", node)
         elif isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign)):
@@ -154,6 +169,8 @@ def scan(source: str, banned: tuple[str, ...]) -> list[dict]:
                         add("patch", f"replaces builtins.{target.attr}", node)
                 elif isinstance(target, ast.Subscript) and _dotted(target.value) in ("__builtins__", "sys.modules"):
                     add("patch", f"replaces entries of {_dotted(target.value)}", node)
+                elif isinstance(target, ast.Subscript) and (owner := _namespace_of(target.value, resolve)):
+                    add("patch", f"replaces entries of {owner}'s namespace", node)
         elif isinstance(node, ast.ClassDef):
             for base in node.bases:
                 name = resolve(_dotted(base)) or ""

@@ -42,10 +42,11 @@ EXPORT_MAX_FILES = 200_000
 EXPORT_MAX_BYTES = 4 * 1024**3
 
 METADATA = "submission_metadata.yml"
-METADATA_MAX_BYTES = 50 * 1024 * 1024
-# The metadata is a map of a few small maps per submission: far fewer nodes than this,
-# and no YAML aliases (an alias bomb expands exponentially).
-METADATA_MAX_NODES = 2_000_000
+METADATA_MAX_BYTES = 20 * 1024 * 1024
+# The metadata is a map of a few small maps per submission (a few dozen nodes each): far
+# fewer than this, which keeps PyYAML's own memory (~700 bytes a node) near 100 MB. No YAML
+# aliases either (an alias bomb expands exponentially).
+METADATA_MAX_NODES = 150_000
 GRADESCOPE_FOLDER = re.compile(r"^submission_\d+$")
 # <name>[_late]_<canvas user id>_<attachment id>_<file name>. Canvas writes the
 # name as "lastfirst" and "late" in lower case (older exports: last_first,
@@ -203,7 +204,7 @@ def read_metadata(path: Path) -> dict:
         raise ExportError(f"{path}: larger than {METADATA_MAX_BYTES // 1024 // 1024} MB; is this a Gradescope export?")
     try:
         data = yaml.load(path.read_text(encoding="utf-8-sig"), Loader=Loader)  # noqa: S506 - a SafeLoader
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+    except (yaml.YAMLError, UnicodeDecodeError, RecursionError, MemoryError) as exc:
         where = getattr(exc, "problem_mark", None)
         at = f" (line {where.line + 1})" if where is not None else ""
         raise ExportError(f"{path}: not readable YAML{at}; re-download the export from Gradescope") from None
@@ -236,7 +237,8 @@ def _gradescope(path: Path, assignment, work: Path) -> list[tuple[Path, dict]]:
             _note(f"{path.name}: {key} is a symbolic link; not graded")
             continue
         submitters = []
-        for person in meta.get(":submitters") or []:
+        people = meta.get(":submitters") or []
+        for person in people if isinstance(people, list) else []:
             if isinstance(person, dict):
                 submitters.append({
                     "name": _text(person.get(":name")),
@@ -379,9 +381,11 @@ def expand(paths: list[Path], assignment, scratch: Path) -> tuple[list[Path], di
         work.mkdir(parents=True)
         try:
             produced = _gradescope(path, assignment, work) if kind == "gradescope" else _canvas(path, assignment, work)
-        except ExportError as exc:
+        except Exception as exc:  # noqa: BLE001 - metadata of any shape, from anyone
             if len(paths) == 1:
-                raise
+                if isinstance(exc, ExportError):
+                    raise
+                raise ExportError(f"{path}: not a readable export ({type(exc).__name__}); re-download it") from None
             # Among other submissions, what only looks like an export (a student's zip, say)
             # must not stop the batch: it is graded as what it is, with the reason.
             _note(f"{exc}; graded as one submission")
@@ -397,7 +401,7 @@ def expand(paths: list[Path], assignment, scratch: Path) -> tuple[list[Path], di
                 _note(f"{path.name}: a submission is already named '{base}'; this student is graded as '{name}'")
                 folder = folder.rename(folder.with_name(name))
             taken.add(name.lower())
-            roster[name] = info
+            roster[name] = {**info, "export": str(path)}
             expanded.append(folder)
     return expanded, roster
 
@@ -407,11 +411,38 @@ def canvas_column(assignment) -> str:
     return str(assignment.extra.get("lms", {}).get("canvas_column") or assignment.title)
 
 
+def _lms_ids(info: dict) -> list[str]:
+    if info.get("kind") == "canvas":
+        return [f"Canvas id {info.get('canvas_user_id')}"]
+    people = info.get("submitters") or [{"sid": info.get("sid"), "email": info.get("email")}]
+    return [f"SID {p['sid']}" if p.get("sid") else f"email {p.get('email')}" for p in people if p.get("sid") or p.get("email")]
+
+
+def _unambiguous(graded: dict) -> dict:
+    """The roster without LMS identities that two exports claim: a zip laid out like an export
+    (a student's own, say) could otherwise put a second row for a classmate into the import.
+    Neither row is written; a note names both sources so the instructor decides."""
+    claims: dict[str, set[str]] = defaultdict(set)
+    for info in graded.values():
+        for lms_id in _lms_ids(info):
+            claims[lms_id].add(info.get("export", ""))
+    ambiguous = {lms_id for lms_id, sources in claims.items() if len(sources) > 1}
+    kept = {}
+    for name, info in graded.items():
+        clash = [i for i in _lms_ids(info) if i in ambiguous]
+        if clash:
+            _note(f"{clash[0]} ({info.get('student')}) appears in {' and '.join(sorted(claims[clash[0]]))}; "
+                  f"left out of the LMS gradebook file: check by hand (graded as '{name}' in grades.csv)")
+        else:
+            kept[name] = info
+    return kept
+
+
 def write_gradebooks(out: Path, grades, roster: dict, assignment) -> None:
     """Gradebook files an LMS can import (a Canvas CSV, a Gradescope CSV), beside grades.csv."""
     out.mkdir(parents=True, exist_ok=True)
     by_name = {g.name: g for g in grades}
-    graded = {name: info for name, info in roster.items() if name in by_name}
+    graded = _unambiguous({name: info for name, info in roster.items() if name in by_name})
 
     def of_kind(kind):
         return sorted(((n, i) for n, i in graded.items() if i.get("kind") == kind), key=lambda x: (x[1]["student"], x[0]))
