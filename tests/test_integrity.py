@@ -458,7 +458,7 @@ def test_a_thread_left_spinning_is_stopped_between_calls(ns):
                                                  for line in grade["printed"].splitlines() if line.startswith("GAP ")))
     assert len(ratios) >= 5, grade["printed"][-1000:]
     median = ratios[len(ratios) // 2]
-    assert median < 0.3, f"the spinning thread ran a median {median:.0%} of each pause between requests"
+    assert median < 0.35, f"the spinning thread ran a median {median:.0%} of each pause between requests"
 
 
 def test_a_chain_of_forks_does_not_outlive_a_call(ns):
