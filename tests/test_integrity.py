@@ -67,7 +67,7 @@ PUBLIC_TESTS = ROOT / "assignments" / "cnn" / "public_tests"
 SECRET = "RT-SECRET-" + os.urandom(6).hex()
 # A submission's whole time in the namespace batch (the kit's copy is changed to it):
 # far above what an honest submission spends, far below a restart in every test.
-SUBMISSION_SECONDS = 12
+SUBMISSION_SECONDS = 30
 
 FORMULA_NAMES = ['=HYPERLINK("http-evil")', "+SUM(1)", "@cmd", "-2+3"]
 
@@ -446,19 +446,20 @@ def sysconfig_purelib() -> str:
 
 # -- 4. limits per submission ------------------------------------------------------------
 def test_a_thread_left_spinning_is_stopped_between_calls(ns):
-    """In the pauses between requests (20 ms and more) the thread runs little: the worker is stopped.
+    """In the pauses between requests (20 ms and more) the thread stalls in one piece: the worker is stopped.
 
-    It runs from the reply until the grader gets to stop the worker, which on a loaded machine is
-    a fair part of a short pause. Measured on this 2-core machine under load: stopped, a median of
-    17% of each pause; before (never stopped), 43%, and never under 21%.
+    The thread runs from the reply until the grader gets to stop the worker, which on a loaded
+    machine can be a fair part of a pause; then it stalls until the next request. Measured on
+    this 2-core machine under load, the longest stall over each pause: stopped, a median of 58%
+    of the pause; before (never stopped), 17%, and never over 33% (a scheduler's slices).
     """
     grade = ns.grade("stopped_thread")
     assert_same_grade(grade, ns.twin("stopped_thread"))
-    ratios = sorted(ran / wall for wall, ran in (tuple(map(float, line.split()[1:3]))
-                                                 for line in grade["printed"].splitlines() if line.startswith("GAP ")))
+    ratios = sorted(stall / wall for wall, stall in (tuple(map(float, line.split()[1:3]))
+                                                     for line in grade["printed"].splitlines() if line.startswith("GAP ")))
     assert len(ratios) >= 5, grade["printed"][-1000:]
     median = ratios[len(ratios) // 2]
-    assert median < 0.35, f"the spinning thread ran a median {median:.0%} of each pause between requests"
+    assert median > 0.35, f"the spinning thread's longest stall was a median {median:.0%} of each pause: {ratios}"
 
 
 def test_a_chain_of_forks_does_not_outlive_a_call(ns):

@@ -4,14 +4,13 @@ Between two requests of the grader the worker must be stopped, and the
 thread with it. Honest part: maxpool_forward returns a large wrong array,
 so after each of its calls the grader spends a while reading it (the
 worker is stopped by then). To see that from inside, the hostile part
-wraps the worker's own request loop (found with gc): after each reply it
-notes the wall clock and the thread's CPU time, and before handling the
-next request, if more than 20 ms passed, it prints `GAP <seconds>
-<seconds the thread ran>`. Stopped, the thread runs only from the reply
-until the grader gets to stop it; left running, as much as the machine
-gives it.
+wraps the worker's own request loop (found with gc). The thread notes the
+longest time it went without running since the last reply; before
+handling a request that comes more than 20 ms after the last reply, the
+worker prints `GAP <seconds since the reply> <longest stall>`. Stopped,
+the thread stalls for most of the pause in one piece; left running, only
+for a scheduler's time slice now and then.
 """
-
 
 def maxpool_forward(x, pool_size=2, stride=None):
     return np.zeros(2_500_000)
@@ -20,13 +19,15 @@ import gc as _gc
 import threading as _threading
 import time as _time
 
-_spun = [0.0]
-_gaps = {"since": None}
+_state = {"last": _time.monotonic(), "stall": 0.0, "since": None}
 
 
 def _spin():
     while True:
-        _spun[0] = _time.thread_time()
+        now = _time.monotonic()
+        if now - _state["last"] > _state["stall"]:
+            _state["stall"] = now - _state["last"]
+        _state["last"] = now
 
 
 _threading.Thread(target=_spin, daemon=True).start()
@@ -36,16 +37,17 @@ def _wrap(worker):
     handle, reply = worker.handle, worker.reply
 
     def handled(*args):
-        since = _gaps["since"]
-        if since is not None and _time.monotonic() - since[0] > 0.02:
-            print(f"GAP {_time.monotonic() - since[0]:.4f} {_spun[0] - since[1]:.4f}")
+        since, now = _state["since"], _time.monotonic()
+        if since is not None and now - since > 0.02:
+            stall = max(_state["stall"], now - _state["last"])  # a stall still going on counts too
+            print(f"GAP {now - since:.4f} {stall:.4f}")
         return handle(*args)
 
     def replied(*args):
         try:
             return reply(*args)
         finally:
-            _gaps["since"] = (_time.monotonic(), _spun[0])
+            _state["since"], _state["stall"] = _time.monotonic(), 0.0
 
     worker.handle, worker.reply = handled, replied
 
