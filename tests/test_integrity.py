@@ -612,3 +612,191 @@ def test_user_level_refuses_while_something_is_readable_by_others(exposed, tmp_p
         assert not (out / "honest" / "grade.json").exists()
     finally:
         shutil.rmtree(public, ignore_errors=True)
+
+
+# == Holes found (issue 8): these fail until the engine is fixed ===========================
+def _export_batch(tmp: Path, write, measure_rss: bool = False):
+    """A namespace batch of the honest classmate, twin_wrong and what `write(subs)` adds."""
+    needs_bwrap()
+
+    def build(subs: Path, fill) -> dict:
+        return {path: None for path in write(subs)}
+
+    return run_batch(tmp, "namespace", [], build=build, measure_rss=measure_rss)
+
+
+def _student_export(subs: Path, name: str, metadata: str) -> Path:
+    """A student's zip laid out like a Gradescope export holding the untouched handout."""
+    path = subs / f"{name}.zip"
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("submission_metadata.yml", metadata)
+        zf.writestr("submission_1/cnn_layers.py", HANDOUT.read_text(encoding="utf-8"))
+    return path
+
+
+@pytest.mark.parametrize("metadata", [
+    "submission_1:\n  :submitters: 5\n",
+    "submission_1:\n  :submitters:\n  - :name: x\n  :deep: " + "[" * 3000 + "]" * 3000 + "\n",
+], ids=["submitters-not-a-list", "nested-3000-deep"])
+def test_hole_export_metadata_of_the_wrong_shape_ends_the_batch(metadata, tmp_path):
+    """HOLE: read_metadata/_gradescope trust the metadata's shape. `:submitters: 5` raises
+    TypeError ('int' object is not iterable) in exports._gradescope; 3000 nested '[' raise
+    RecursionError in PyYAML's composer (read_metadata catches only YAMLError). exports.expand
+    catches only ExportError, so one student's zip ends the whole batch with a traceback."""
+    batch = _export_batch(tmp_path, lambda subs: [_student_export(subs, "odd_metadata", metadata)])
+    assert batch.grade("honest")["score"] == 100
+
+
+def test_hole_export_metadata_with_many_nodes_exhausts_memory(tmp_path):
+    """HOLE: METADATA_MAX_NODES (2,000,000) bounds the YAML's nodes, not its memory: PyYAML keeps
+    each node with two marks, about 700 bytes. A 4 MB metadata file of 2M nodes took 1.4 GB and
+    over 2 minutes in the grading process (measured); 1,000,000 nodes (2 MB) are used here.
+    Fix: bound the file's size far lower (a class's metadata is kilobytes per student) or count
+    nodes against a budget of a few per submission folder."""
+    metadata = "submission_1:\n  :submitters:\n  - :name: x\n  :big: [" + "a," * 1_000_000 + "a]\n"
+    batch = _export_batch(tmp_path, lambda subs: [_student_export(subs, "many_nodes", metadata)], measure_rss=True)
+    assert batch.grade("honest")["score"] == 100
+    assert batch.extra["maxrss_mb"] < 400, f"a process of the batch peaked at {batch.extra['maxrss_mb']:.0f} MB"
+
+
+def test_hole_student_zip_shaped_like_an_export_overwrites_a_classmates_lms_row(tmp_path):
+    """HOLE: a student's own zip is taken for a course export from its layout alone. Beside the
+    class's real Canvas export (alice, Canvas id 111) and Gradescope export (alice, SID 111), a
+    zip holding `alice_111_999_cnn_layers.py` (Canvas) or a submission_metadata.yml naming alice
+    (Gradescope), each with the untouched handout, adds a second row for alice to
+    canvas_gradebook.csv / gradescope_scores.csv with the handout's 0; importing it overwrites
+    her 100. Fix: grade a zip/folder as one student's unless it is named as an export, or refuse
+    a second row for one LMS id."""
+    ref, handout = reference_source(), HANDOUT.read_text(encoding="utf-8")
+
+    def write(subs: Path) -> list[Path]:
+        canvas = subs / "canvas_class"
+        canvas.mkdir()
+        (canvas / "alice_111_222_cnn_layers.py").write_text(ref, encoding="utf-8")
+        (canvas / "carol_555_666_cnn_layers.py").write_text(ref, encoding="utf-8")
+        with zipfile.ZipFile(subs / "bob_canvas.zip", "w") as zf:
+            zf.writestr("alice_111_999_cnn_layers.py", handout)
+        gradescope = subs / "gradescope_class"
+        (gradescope / "submission_1").mkdir(parents=True)
+        (gradescope / "submission_1" / "cnn_layers.py").write_text(ref, encoding="utf-8")
+        (gradescope / "submission_metadata.yml").write_text(
+            "submission_1:\n  :submitters:\n  - :name: Alice\n    :sid: '111'\n", encoding="utf-8")
+        bob = _student_export(subs, "bob_gradescope", "submission_9:\n  :submitters:\n  - :name: Alice\n    :sid: '111'\n")
+        with zipfile.ZipFile(bob, "a") as zf:
+            zf.writestr("submission_9/cnn_layers.py", handout)
+        return [canvas, subs / "bob_canvas.zip", gradescope, bob]
+
+    batch = _export_batch(tmp_path, write)
+    assert batch.grade("honest")["score"] == 100
+    with open(batch.out / "canvas_gradebook.csv", newline="", encoding="utf-8") as f:
+        canvas = [row for row in csv.reader(f)][2:]
+    assert [row[5] for row in canvas if row[1] == "111"] == ["100"], canvas
+    with open(batch.out / "gradescope_scores.csv", newline="", encoding="utf-8") as f:
+        gradescope = list(csv.DictReader(f))
+    assert [row["Total Score"] for row in gradescope if row["SID"] == "111"] == ["100"], gradescope
+
+
+@pytest.fixture(scope="module")
+def holes_ns(tmp_path_factory):
+    needs_bwrap()
+    return run_batch(tmp_path_factory.mktemp("holes-ns"), "namespace", ["silenced_vars_patch", "event_flood"])
+
+
+def test_hole_silenced_bookkeeping_hides_a_vars_patch(holes_ns):
+    """HOLE: static.scan flags `np.x = ...` and `setattr(np, ...)` but not `vars(np)["x"] = ...`
+    (nor `np.__dict__[...] = ...`, `vars(np).update(...)`); only the worker's own check sees it,
+    and the submission can switch that off (gc -> Bookkeeping.check_patches), so the patch goes
+    unflagged. It earns nothing (the grade is decided outside). Fix: in static.scan, flag
+    subscript assignments and update() calls on vars(<module alias>) / <alias>.__dict__."""
+    grade = holes_ns.grade("silenced_vars_patch")
+    assert_same_grade(grade, holes_ns.twin("silenced_vars_patch"))  # the patch earns nothing...
+    assert "patches libraries" in holes_ns.flags("silenced_vars_patch")  # ...but must be flagged
+
+
+def test_hole_forged_bookkeeping_events_grow_without_bound(holes_ns):
+    """HOLE: session._absorb keeps up to 50 events per reply, but nothing bounds their total:
+    a submission appending distinct events to its Bookkeeping before every reply got 18,900
+    events and a 6.9 MB results.json for ~400 requests (measured), growing with every request.
+    Fix: cap StudentSession.events (say 200, then one "N more events dropped" entry)."""
+    grade = holes_ns.grade("event_flood")
+    assert_same_grade(grade, holes_ns.grade("honest"))
+    size = (holes_ns.out / "event_flood" / "results.json").stat().st_size
+    assert size < 1_000_000, f"results.json is {size / 1e6:.1f} MB ({len(grade['events'])} events)"
+
+
+def _user_level_case(tmp_path: Path, case: str):
+    """A private kit in tmp_path (now 0700), a folder others can enter, and the case's hostile part."""
+    if os.geteuid() != 0:
+        pytest.skip("the user level needs root")
+    from test_hostile import case_parts
+
+    kit = private_kit(tmp_path)
+    public = Path(tempfile.mkdtemp(prefix="autograder-redteam-public-", dir="/tmp"))
+    public.chmod(0o755)
+    return kit, public, case_parts(case)[1]
+
+
+def test_hole_user_level_refuses_a_readable_submission_only_after_grading_the_ones_before(tmp_path, public_python):
+    """HOLE: at the user level each submission is checked (Grader.grade -> require_hidden([path]))
+    only when its turn comes. A student whose own file is private (zip entries keep their modes)
+    and graded first reads a classmate's file that is readable by others; the batch refuses only
+    when it reaches that classmate, after the leak. Fix: check every submission before the first
+    worker starts (grade_batch), as detect() does for the kit and the output folder."""
+    kit, public, hostile = _user_level_case(tmp_path, "copy_later_neighbour")
+    try:
+        first = public / "aa_first.py"
+        first.write_text(reference_source() + "\n\n" + hostile.replace("@SUBS@", str(public)), encoding="utf-8")
+        first.chmod(0o600)
+        victim = public / "zz_victim.py"
+        victim.write_text(reference_source(), encoding="utf-8")
+        victim.chmod(0o644)
+        out = tmp_path / "out"
+        proc = _grade_cmd(kit, [first, victim], out, public_python)
+        printed = json.loads((out / "aa_first" / "grade.json").read_text())["printed"] \
+            if (out / "aa_first" / "grade.json").is_file() else ""
+        assert proc.returncode == 2, proc.stderr[-1000:]
+        assert "NEIGHBOUR-READ" not in printed, "a classmate's file was read before the batch refused it"
+        assert not (out / "aa_first" / "grade.json").exists(), "student code ran before the batch refused"
+    finally:
+        shutil.rmtree(public, ignore_errors=True)
+
+
+def test_hole_user_level_creates_a_readable_output_folder(tmp_path, public_python):
+    """HOLE: detect() checks that the output folder is unreadable to others only if it exists
+    (readable_by_others skips missing paths), and the CLI probes the sandbox before grade_batch
+    creates it with mkdir's default 0755. In a folder others can enter (a /tmp path, a course
+    folder), a later student reads every earlier student's results.json and feedback.md. Fix:
+    create the output folder 0700 at the user level (or check after creating it)."""
+    kit, public, hostile = _user_level_case(tmp_path, "read_outputs")
+    try:
+        out = public / "out"
+        honest = tmp_path / "aa_honest.py"
+        honest.write_text(reference_source(), encoding="utf-8")
+        reader = tmp_path / "zz_reader.py"
+        reader.write_text(reference_source() + "\n\n" + hostile.replace("@OUT@", str(out)), encoding="utf-8")
+        proc = _grade_cmd(kit, [honest, reader], out, public_python)
+        if proc.returncode == 2:
+            assert "chmod" in proc.stderr
+            return
+        assert proc.returncode == 0, proc.stderr[-1000:]
+        printed = json.loads((out / "zz_reader" / "grade.json").read_text())["printed"]
+        assert "OUT-FOUND" not in printed, f"mode {oct(out.stat().st_mode)}: {printed[-500:]}"
+    finally:
+        shutil.rmtree(public, ignore_errors=True)
+
+
+def test_hole_a_large_source_exhausts_the_grading_process(tmp_path):
+    """HOLE: MAX_SOURCE_BYTES (5 MB) bounds the source's size, not what parsing it costs: static.scan
+    (and cell_label's parse of each notebook cell) build the whole AST in the trusted grading
+    process, about 600 bytes per trivial statement. 5 MB of `a=1` took 3.2 GB and 31 s there
+    (measured); 2.4 MB are used here. (Such a source cannot even reach the worker: the load request
+    carries it in a JSON header, which wire.unpack refuses above 1 MB.) Fix: a far lower size limit
+    (the reference is ~20 KB), or parse in a child process with an address-space limit and a timeout."""
+    def write(subs: Path) -> list[Path]:
+        path = subs / "large_source.py"
+        path.write_text(reference_source() + "\n" + "a=1\n" * 600_000, encoding="utf-8")
+        return [path]
+
+    batch = _export_batch(tmp_path, write, measure_rss=True)
+    assert batch.grade("honest")["score"] == 100
+    assert batch.extra["maxrss_mb"] < 800, f"a process of the batch peaked at {batch.extra['maxrss_mb']:.0f} MB"
