@@ -31,6 +31,7 @@ import signal
 import stat
 import subprocess
 import sys
+import sysconfig
 import time
 import zipfile
 from dataclasses import dataclass, field
@@ -187,14 +188,20 @@ def private_kit(tmp: Path) -> Path:
 
 
 def run_batch(tmp: Path, level: str, cases: list[str], extras: tuple[str, ...] = (), extra_env=None,
-              kit: Path = ROOT) -> Batch:
-    """Write the cases and their twins, grade them all in one command, collect the results."""
+              kit: Path = ROOT, build=None, measure_rss: bool = False) -> Batch:
+    """Write the cases and their twins, grade them all in one command, collect the results.
+
+    `build(subs, fill)` may add submissions of other shapes (notebooks, zips, exports):
+    it returns {path: name of its honest twin, or None}. With `measure_rss`, the
+    command's peak memory (its largest process, in MB) lands in extra["maxrss_mb"].
+    """
     mark = str(random.SystemRandom().randrange(10**11, 10**12))  # 12 digits, also a valid sleep time
     subs, out, run = tmp / "subs", tmp / "out", tmp / "run"
     for folder in (subs, run):
         folder.mkdir()
     ref = reference_source()
     subst = {"@KIT@": str(kit), "@OUT@": str(out), "@MARK@": mark, "@SUBS@": str(subs),
+             "@SITE@": sysconfig.get_path("purelib"),
              "@VICTIM@": str(subs / "victim.py"), "@CONFTEST_RAN@": str(tmp / "conftest_ran.txt")}
 
     def fill(text: str) -> str:
@@ -246,6 +253,11 @@ def run_batch(tmp: Path, level: str, cases: list[str], extras: tuple[str, ...] =
         folder.mkdir()
         (folder / "cnn_layers.py").symlink_to(REFERENCE)
         paths.append(folder)
+    if build is not None:
+        for path, twin in build(subs, fill).items():
+            paths.append(path)
+            if twin:
+                twins[path.name.split(".")[0]] = twin
 
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AUTOGRADER_", "PYTEST_"))}
     env["AUTOGRADER_ISOLATION"] = level
@@ -259,10 +271,12 @@ def run_batch(tmp: Path, level: str, cases: list[str], extras: tuple[str, ...] =
         # entry climbed out of them.
         (tmp / "T").mkdir()
         env["TMPDIR"] = str(tmp / "T")
+    # The peak resident memory of any process of the command (the grader, its jobs, workers).
+    prefix = [sys.executable, "-c", RSS_WRAPPER] if measure_rss else []
     started = time.monotonic()
     try:
         proc = subprocess.run(
-            [sys.executable, "-m", "autograder", "grade", *map(str, paths), "--out", str(out), "--jobs", "2", "--quiet"],
+            [*prefix, sys.executable, "-m", "autograder", "grade", *map(str, paths), "--out", str(out), "--jobs", "2", "--quiet"],
             cwd=run, env=env, capture_output=True, text=True, timeout=BATCH_TIMEOUT,
         )
     except subprocess.TimeoutExpired:
@@ -274,10 +288,20 @@ def run_batch(tmp: Path, level: str, cases: list[str], extras: tuple[str, ...] =
     from autograder.engine.submission import submission_name
 
     extra["kit"] = kit
+    if measure_rss:
+        extra["maxrss_mb"] = int(proc.stderr.rsplit("MAXRSS-KB ", 1)[1].split()[0]) / 1024
     batch = Batch(level, tmp, subs, out, mark, twins, proc, elapsed, [submission_name(p) for p in paths],
                   leftovers, extra)
     assert proc.returncode == 0, f"grading failed ({proc.returncode}): {proc.stderr[-3000:]}"
     return batch
+
+
+RSS_WRAPPER = (
+    "import resource, subprocess, sys\n"
+    "code = subprocess.call(sys.argv[1:])\n"
+    "print('MAXRSS-KB', resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, file=sys.stderr)\n"
+    "sys.exit(code)\n"
+)
 
 
 def needs_bwrap():

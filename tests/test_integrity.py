@@ -1,0 +1,802 @@
+"""A grade that cannot be forged: hostile submissions against the engine's defences (issue 8).
+
+Each class of attack is graded by the real command line in a batch
+(`python -m autograder grade ... --jobs 2 --quiet`, see run_batch in
+test_hostile.py) beside an honest classmate, whose grade and flags must
+not move, and, where there is one, beside the hostile case's honest twin:
+
+1. student data parsed in the grading process: a student's zip laid out
+   like a Gradescope export (metadata keys that are paths to the
+   reference, a submitter named like a classmate), a forged reply naming
+   one large array many times (peak memory measured);
+2. enforcement inside the worker: the import ban switched off, then
+   packages beside NumPy imported; a notebook whose broken cell would hide
+   a banned import from the static scan; NumPy patched through vars();
+3. weaker levels: the kit under /usr/src, the instructor's secret, planting
+   files in the grader's Python, student code as root, and the user level
+   refusing to run while something is readable by others;
+4. limits per submission: a spinning thread between calls, a chain of
+   processes outliving each call, disks filled, a deep folder, a worker
+   that dies in every test (the submission's time budget);
+5. bad data: a lone surrogate, file names made for CSV formulas or for the
+   grader's own files, a Canvas export with such names;
+6. points without work: the public checks' answers looked up, stubs of the
+   right shape or raising ValueError elsewhere.
+
+The cases are in tests/hostile/ (see its README). Run:
+    .venv/bin/python -m pytest tests/test_integrity.py -q   (about 3 minutes)
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import hashlib
+import importlib.util
+import inspect
+import io
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from test_hostile import (
+    ROOT,
+    assert_full,
+    assert_not_above,
+    assert_same_grade,
+    checks_of,
+    items_except,
+    needs_bwrap,
+    private_kit,
+    reference_source,
+    run_batch,
+)
+
+pytestmark = pytest.mark.slow
+
+HANDOUT = ROOT / "student_template" / "cnn" / "cnn_layers.py"
+PUBLIC_TESTS = ROOT / "assignments" / "cnn" / "public_tests"
+SECRET = "RT-SECRET-" + os.urandom(6).hex()
+# A submission's whole time in the namespace batch (the kit's copy is changed to it):
+# far above what an honest submission spends, far below a restart in every test.
+SUBMISSION_SECONDS = 30
+
+FORMULA_NAMES = ['=HYPERLINK("http-evil")', "+SUM(1)", "@cmd", "-2+3"]
+
+
+# -- class 6: the public checks' answers, looked up -----------------------------
+# The same key on both sides: this test builds the table with it, the submission looks up with it.
+KEY_SOURCE = '''
+def _key(name, args, kwargs):
+    import hashlib
+    import numpy as np
+    digest = hashlib.sha256(name.encode())
+    for value in list(args) + sorted(kwargs.items()):
+        if isinstance(value, np.ndarray):
+            digest.update(b"A" + repr((value.shape, value.dtype.str)).encode() + value.tobytes())
+        else:
+            digest.update(b"V" + repr(value).encode())
+    return digest.hexdigest()
+'''
+
+
+def _encode(value):
+    if isinstance(value, np.ndarray):
+        buffer = io.BytesIO()
+        np.save(buffer, value, allow_pickle=False)
+        return ("a", base64.b64encode(buffer.getvalue()).decode())
+    if isinstance(value, tuple):
+        return ("t", [_encode(v) for v in value])
+    return ("v", value)
+
+
+def public_answers(kit: Path) -> dict:
+    """{key: encoded output} for every call the public checks make of the reference's functions."""
+    namespace: dict = {}
+    exec(KEY_SOURCE, namespace)  # noqa: S102 - our own code
+    key = namespace["_key"]
+    spec = importlib.util.spec_from_file_location("reference_for_lookup", kit / "solutions" / "cnn" / "cnn_layers.py")
+    reference = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(reference)
+    table = {}
+
+    def recorded(name):
+        function = getattr(reference, name)
+
+        def record(*args, **kwargs):
+            out = function(*args, **kwargs)
+            table[key(name, args, kwargs)] = _encode(out)
+            return out
+
+        return record
+
+    for path in sorted(PUBLIC_TESTS.glob("test_*.py")):
+        spec = importlib.util.spec_from_file_location(f"public_{path.stem}", path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        for test_name, test in inspect.getmembers(module, inspect.isfunction):
+            if not test_name.startswith("test_"):
+                continue
+            kwargs = {p: (recorded(p) if inspect.isfunction(getattr(reference, p)) else getattr(reference, p))
+                      for p in inspect.signature(test).parameters}
+            try:
+                test(**kwargs)
+            except Exception:  # noqa: BLE001 - a check of the reference may raise on purpose (pytest.raises)
+                pass
+    assert len(table) >= 15, f"only {len(table)} public calls recorded"
+    return table
+
+
+LOOKUP_STUBS = '''
+
+# ---- no work: the public checks' answers, and stubs of the right shape ----
+import base64 as _b64
+import io as _io
+
+_TABLE = {table!r}
+{key_source}
+
+def _decode(entry):
+    kind, value = entry
+    if kind == "a":
+        return np.load(_io.BytesIO(_b64.b64decode(value)), allow_pickle=False)
+    if kind == "t":
+        return tuple(_decode(v) for v in value)
+    return value
+
+
+def _looked_up(name, stub):
+    def answer(*args, **kwargs):
+        entry = _TABLE.get(_key(name, args, kwargs))
+        return _decode(entry) if entry is not None else stub(*args, **kwargs)
+    answer.__name__ = name
+    return answer
+
+
+def _size(n, k, s, p):
+    if k < 1 or s < 1 or p < 0 or k > n + 2 * p:
+        raise ValueError("impossible settings")
+    return (n + 2 * p - k) // s + 1
+
+
+def _pairs(padding):
+    if np.isscalar(padding):
+        padding = (padding, padding)
+    padding = [(p, p) if np.isscalar(p) else tuple(p) for p in padding]
+    if any(v < 0 for pair in padding for v in pair):
+        raise ValueError("negative padding")
+    return padding
+
+
+def _four(x):
+    x = np.asarray(x)
+    if x.ndim != 4:
+        raise ValueError("need 4 axes")
+    return x
+
+
+def _stub_size(size, kernel, stride=1, padding=0):
+    _size(size, kernel, stride, padding)
+    return size  # right type, wrong value
+
+
+def _stub_pad(x, padding, value=0):
+    x = _four(x)
+    (t, b), (l, r) = _pairs(padding)
+    return np.zeros((x.shape[0], x.shape[1], x.shape[2] + t + b, x.shape[3] + l + r), dtype=x.dtype)
+
+
+def _stub_conv(x, w, b, stride=1, padding=0):
+    x, w = _four(x), _four(w)
+    if x.shape[1] != w.shape[1] or np.shape(b) != (w.shape[0],):
+        raise ValueError("shapes do not match")
+    (t, _), (l, _) = _pairs(padding)
+    return np.zeros((x.shape[0], w.shape[0], _size(x.shape[2], w.shape[2], stride, t),
+                     _size(x.shape[3], w.shape[3], stride, l)))
+
+
+def _stub_conv_back(dout, x, w, b, stride=1, padding=0):
+    if np.shape(dout) != _stub_conv(x, w, b, stride, padding).shape:
+        raise ValueError("dout has the wrong shape")
+    return np.zeros(np.shape(x)), np.zeros(np.shape(w)), np.zeros(np.shape(b))
+
+
+def _stub_pool(x, pool_size=2, stride=None):
+    x = _four(x)
+    stride = stride or pool_size
+    return np.zeros((x.shape[0], x.shape[1], _size(x.shape[2], pool_size, stride, 0),
+                     _size(x.shape[3], pool_size, stride, 0)))
+
+
+def _stub_pool_back(dout, x, pool_size=2, stride=None):
+    if np.shape(dout) != _stub_pool(x, pool_size, stride).shape:
+        raise ValueError("dout has the wrong shape")
+    return np.zeros(np.shape(x))
+
+
+conv_output_size = _looked_up("conv_output_size", _stub_size)
+pad = _looked_up("pad", _stub_pad)
+conv2d_forward = _looked_up("conv2d_forward", _stub_conv)
+conv2d_backward = _looked_up("conv2d_backward", _stub_conv_back)
+maxpool_forward = _looked_up("maxpool_forward", _stub_pool)
+maxpool_backward = _looked_up("maxpool_backward", _stub_pool_back)
+
+
+class Conv2d(Module):
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0):
+        self.W = Parameter(np.zeros((out_channels, in_channels, kernel_size, kernel_size)))
+        self.b = Parameter(np.zeros(out_channels))
+        self.stride, self.padding = stride, padding
+
+    def forward(self, x):
+        self.x = x
+        return conv2d_forward(x, self.W.data, self.b.data, self.stride, self.padding)
+
+    def backward(self, dout):
+        return np.zeros(np.shape(self.x))
+
+
+class MaxPool2d(Module):
+    def __init__(self, pool_size=2, stride=None):
+        self.pool_size, self.stride = pool_size, stride
+
+    def forward(self, x):
+        self.x = x
+        return maxpool_forward(x, self.pool_size, self.stride)
+
+    def backward(self, dout):
+        return np.zeros(np.shape(self.x))
+'''
+
+
+def lookup_source(kit: Path) -> str:
+    """The untouched handout (it gives Parameter and Module), plus the table and the stubs."""
+    return HANDOUT.read_text(encoding="utf-8") + LOOKUP_STUBS.format(
+        table=public_answers(kit), key_source=KEY_SOURCE)
+
+
+# -- submissions of other shapes -------------------------------------------------
+def notebook(cells: list[str]) -> str:
+    return json.dumps({
+        "nbformat": 4, "nbformat_minor": 5, "metadata": {},
+        "cells": [{"cell_type": "code", "metadata": {}, "execution_count": None, "outputs": [],
+                   "source": source, "id": f"c{i}"} for i, source in enumerate(cells)],
+    })
+
+
+def student_export_zip(path: Path, kit: Path) -> None:
+    """A student's zip laid out like a Gradescope export: its metadata names paths to the
+    reference, and its one submission (the untouched handout) says it is the classmate 'honest'."""
+    reference = kit / "solutions" / "cnn"
+    metadata = (
+        f"{reference}:\n  :submitters:\n  - :name: reference\n"
+        f"{reference / 'cnn_layers.py'}:\n  :submitters:\n  - :name: reference file\n"
+        "../../solutions/cnn:\n  :submitters:\n  - :name: climber\n"
+        "submission_1:\n  :submitters:\n  - :name: honest\n    :sid: '1'\n"
+    )
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("submission_metadata.yml", metadata)
+        zf.writestr("submission_1/cnn_layers.py", HANDOUT.read_text(encoding="utf-8"))
+
+
+def build_namespace_extras(kit: Path):
+    def build(subs: Path, fill) -> dict:
+        made = {}
+        ref = reference_source()
+        nb = subs / "nb_hidden_import.ipynb"
+        nb.write_text(notebook([ref, "def broken(:\n    pass\n", "import torch\n"]), encoding="utf-8")
+        made[nb] = "honest"
+        student_export_zip(subs / "student_export.zip", kit)
+        made[subs / "student_export.zip"] = None
+        lookup = subs / "lookup_table.py"
+        lookup.write_text(lookup_source(kit), encoding="utf-8")
+        made[lookup] = None
+        wrong = (subs / "twin_wrong.py").read_text(encoding="utf-8")
+        for name in FORMULA_NAMES:
+            path = subs / f"{name}.py"
+            path.write_text(wrong + "\n\ndef broken(:\n", encoding="utf-8")  # its status names the file
+            made[path] = None
+        for name in ("grades.csv", "..", "report.html"):
+            path = subs / f"{name}.py"
+            path.write_text(wrong, encoding="utf-8")
+            made[path] = None
+        canvas = subs / "canvas_export"
+        canvas.mkdir()
+        (canvas / "=cmd|' -c calc'!A0_111_222_cnn_layers.py").write_text(ref, encoding="utf-8")
+        (canvas / "+evil_333_444_cnn_layers.py").write_text(HANDOUT.read_text(encoding="utf-8"), encoding="utf-8")
+        made[canvas] = None
+        return made
+
+    return build
+
+
+def usr_src_kit(mark: str) -> Path:
+    """A copy of the kit under /usr/src (where the old sandbox showed all of /usr), with a short
+    submission_seconds so that a worker dying in every test reaches it quickly."""
+    top = Path("/usr/src") / f"autograder-redteam-{mark}"
+    kit = top / "kit"
+    kit.mkdir(parents=True)
+    for name in ("autograder", "assignments", "solutions", "student_template"):
+        shutil.copytree(ROOT / name, kit / name, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    shutil.copyfile(ROOT / "pyproject.toml", kit / "pyproject.toml")
+    toml = kit / "assignments" / "cnn" / "assignment.toml"
+    text = toml.read_text(encoding="utf-8")
+    assert "submission_seconds = " in text
+    toml.write_text("\n".join(f"submission_seconds = {SUBMISSION_SECONDS}" if line.startswith("submission_seconds =")
+                              else line for line in text.splitlines()) + "\n", encoding="utf-8")
+    return kit
+
+
+NAMESPACE_CASES = [
+    "crash_every_call", "stopped_thread", "fork_chain", "fill_disk", "forged_many_refs", "unban_import",
+    "vars_patch", "look_around", "surrogate_message",
+]
+
+
+@pytest.fixture(scope="module")
+def ns(tmp_path_factory):
+    needs_bwrap()
+    if os.geteuid() != 0:
+        pytest.skip("copying the kit under /usr/src needs root")
+    kit = usr_src_kit(os.urandom(4).hex())
+    try:
+        yield run_batch(tmp_path_factory.mktemp("integrity-ns"), "namespace", NAMESPACE_CASES, kit=kit,
+                        build=build_namespace_extras(kit), extra_env={"AUTOGRADER_SECRET": SECRET},
+                        measure_rss=True)
+    finally:
+        shutil.rmtree(kit.parent, ignore_errors=True)
+
+
+def test_batch_finishes_and_the_honest_classmate_is_untouched(ns):
+    honest = ns.grade("honest")
+    assert honest["score"] == 100 and honest["status"] == "graded"
+    assert ns.flags("honest") == []
+    assert honest["execution_time"] < 60, honest["execution_time"]  # loosely: nobody slowed it much
+    assert ns.grade("twin_wrong")["score"] < 100
+    assert ns.results("honest")["extra_data"]["isolation"].startswith("Namespace sandbox")
+    assert not ns.leftovers, ns.leftovers
+    assert sorted(os.listdir(ns.root / "T")) == []
+
+
+# -- 1. student data parsed and trusted in the grading process ---------------------
+def test_student_zip_shaped_like_an_export_grades_no_reference(ns):
+    """A student's zip with submission_metadata.yml is read as an export (it has the layout); keys
+    that are paths to the reference are refused, the classmate it names keeps name and grade, and
+    the untouched handout inside scores 0. Before: a metadata key was joined to the export's folder,
+    and an absolute one pointed the grader at the reference, graded 100."""
+    rows = {r["name"]: r for r in ns.rows()}
+    assert rows["honest"]["total"] == "100" and ns.grade("honest")["origin"].endswith("honest.py")
+    # The export's one real entry, named after the classmate it claims to be, is told apart.
+    assert rows["honest_2"]["total"] == "0", rows["honest_2"]
+    assert "student_export" not in rows
+    assert not [n for n in rows if n.startswith(("reference", "climber"))], sorted(rows)
+    roster = json.loads((ns.out / "roster.json").read_text(encoding="utf-8"))
+    assert {name for name, info in roster.items() if info["kind"] == "gradescope"} == {"honest_2"}, roster
+
+
+def test_reply_naming_one_array_many_times_keeps_the_grader_small(ns):
+    """Before: each mention of the blob was decoded into its own 48 MB array (30 of them)."""
+    grade = ns.grade("forged_many_refs")
+    assert_not_above(grade, ns.twin("forged_many_refs"))
+    outputs = " ".join(t["output"] for t in checks_of(grade, "maxpool_forward"))
+    assert "referred to twice" in outputs, outputs[:500]
+    assert_full(grade, items_except("maxpool_forward", "maxpool_backward", "MaxPool2d", "Conv2d"))
+    assert ns.extra["maxrss_mb"] < 700, f"a process of the batch peaked at {ns.extra['maxrss_mb']:.0f} MB"
+
+
+# -- 2. enforcement inside the student's process ----------------------------------------
+def test_switching_off_the_import_ban_imports_nothing_more(ns):
+    """Before: the sandbox showed the grader's site-packages, so with the ban emptied pytest,
+    yaml and matplotlib imported."""
+    grade = ns.grade("unban_import")
+    printed = grade["printed"]
+    assert "BAN-EMPTIED" in printed, printed[-2000:]
+    assert "IMPORTED-" not in printed, printed[-2000:]
+    for name in ("pytest", "yaml", "matplotlib"):
+        assert f"MISSING-{name} absent" in printed
+    assert_same_grade(grade, ns.grade("honest"))
+    assert "inspects the interpreter" in ns.flags("unban_import")
+
+
+def test_broken_notebook_cell_does_not_hide_a_banned_import(ns):
+    """Before: the static scan parsed the notebook as one source; one cell's syntax error hid every finding."""
+    grade = ns.grade("nb_hidden_import")
+    assert any(f["kind"] == "banned-import" and "torch" in f["detail"] for f in grade["findings"]), grade["findings"]
+    assert "used a banned import" in ns.flags("nb_hidden_import")
+    assert_same_grade(grade, ns.grade("honest"))
+
+
+def test_patching_numpy_through_vars_is_flagged_and_earns_nothing(ns):
+    grade, twin = ns.grade("vars_patch"), ns.twin("vars_patch")
+    assert_same_grade(grade, twin)
+    assert twin["score"] < 100
+    assert "patches libraries" in ns.flags("vars_patch")
+    patched = {e["detail"] for e in grade["events"] if e["kind"] == "patched"}
+    assert {"numpy.allclose", "numpy.testing.assert_allclose"} <= patched, patched
+
+
+# -- 3. what student code can reach ------------------------------------------------------
+def test_kit_under_usr_src_secret_and_grader_python_are_out_of_reach(ns):
+    """Before: the sandbox bound all of /usr, so a kit under /usr/src (with the reference) was readable."""
+    grade = ns.grade("look_around")
+    printed = grade["printed"]
+    assert str(ns.extra["kit"]).startswith("/usr/src/")
+    assert "KIT-HIDDEN" in printed and "KIT-FOUND" not in printed, printed[-2000:]
+    assert "SECRET-HIDDEN" in printed and "SECRET-FOUND" not in printed
+    assert "PLANTED" not in printed and "PLANT-REFUSED" in printed
+    uid = int(printed.split("UID ", 1)[1].split()[0])
+    assert uid != 0
+    assert_same_grade(grade, ns.grade("honest"))
+    assert not list(Path(sysconfig_purelib()).glob(f"planted_{ns.mark}*"))
+
+
+def sysconfig_purelib() -> str:
+    import sysconfig
+
+    return sysconfig.get_path("purelib")
+
+
+# -- 4. limits per submission ------------------------------------------------------------
+def test_a_thread_left_spinning_is_stopped_between_calls(ns):
+    """In the pauses between requests (20 ms and more) the thread stalls in one piece: the worker is stopped.
+
+    The thread runs from the reply until the grader gets to stop the worker, which on a loaded
+    machine can be a fair part of a pause; then it stalls until the next request. Measured on
+    this 2-core machine under load, the longest stall over each pause: stopped, a median of 58%
+    of the pause; before (never stopped), 17%, and never over 33% (a scheduler's slices).
+    """
+    grade = ns.grade("stopped_thread")
+    assert_same_grade(grade, ns.twin("stopped_thread"))
+    ratios = sorted(stall / wall for wall, stall in (tuple(map(float, line.split()[1:3]))
+                                                     for line in grade["printed"].splitlines() if line.startswith("GAP ")))
+    assert len(ratios) >= 5, grade["printed"][-1000:]
+    median = ratios[len(ratios) // 2]
+    assert median > 0.35, f"the spinning thread's longest stall was a median {median:.0%} of each pause: {ratios}"
+
+
+def test_a_chain_of_forks_does_not_outlive_a_call(ns):
+    """Before: processes were killed only with the worker; the chain ran between calls."""
+    grade = ns.grade("fork_chain")
+    assert_same_grade(grade, ns.grade("honest"))
+    assert "RAN-BETWEEN-CALLS" not in grade["printed"], grade["printed"][-1000:]
+    assert "starts processes" in ns.flags("fork_chain")
+    assert not ns.leftovers
+
+
+def test_filling_the_sandbox_disk_is_capped_and_costs_nothing(ns):
+    """Before: /tmp and the home were uncapped RAM folders (400 MB each went in)."""
+    grade = ns.grade("fill_disk")
+    assert_same_grade(grade, ns.grade("honest"))
+    filled = {line.split()[1]: int(line.split()[2]) for line in grade["printed"].splitlines()
+              if line.startswith("FILLED ")}
+    assert set(filled) == {"/tmp", "/home/student", "/dev/shm"}, grade["printed"][-1000:]
+    assert filled["/tmp"] <= 64 and filled["/home/student"] <= 64 and filled["/dev/shm"] == 0, filled
+    assert "DEEP 2500" in grade["printed"]  # made, in a RAM folder that goes with the sandbox
+
+
+def test_a_worker_dying_in_every_test_is_bounded_by_the_submission_budget(ns):
+    """Before: every test paid a restart (97 tests, 0.3 s each and more), with no total bound."""
+    grade = ns.grade("crash_every_call")
+    assert grade["score"] == 0
+    outputs = [t["output"] for t in grade["tests"]]
+    assert any(f"used up its {SUBMISSION_SECONDS} s" in o for o in outputs), outputs[-3:]
+    assert grade["execution_time"] < SUBMISSION_SECONDS + 45, grade["execution_time"]
+
+
+# -- 5. bad data -------------------------------------------------------------------------
+def test_lone_surrogates_and_invalid_output_change_nothing(ns):
+    grade = ns.grade("surrogate_message")
+    assert_same_grade(grade, ns.twin("surrogate_message"))
+    assert (ns.out / "surrogate_message" / "feedback.md").is_file()
+    json.loads((ns.out / "surrogate_message" / "results.json").read_text(encoding="utf-8"))
+
+
+def test_file_names_are_no_formulas_and_no_grader_files(ns):
+    rows = ns.rows()
+    names = [r["name"] for r in rows]
+    assert len(names) == len(set(names))
+    for csv_name in ("grades.csv", "canvas_gradebook.csv"):
+        with open(ns.out / csv_name, newline="", encoding="utf-8") as f:
+            cells = [cell for row in csv.reader(f) for cell in row]
+        formulas = [c for c in cells if c[:1] in ("=", "+", "-", "@") and not _is_number(c)]
+        assert not formulas, f"{csv_name}: {formulas[:5]}"
+    # Each formula-named file got its row, graded 0 for its syntax error.
+    broken = [r for r in rows if "could not be loaded" in r["status"]]
+    assert len(broken) >= len(FORMULA_NAMES), [r["status"][:60] for r in rows]
+    assert (ns.out / "grades.csv").is_file() and (ns.out / "report.html").is_file()
+    assert {"grades_csv", "report_html"} <= set(names), names
+    canvas = list(csv.reader(open(ns.out / "canvas_gradebook.csv", newline="", encoding="utf-8")))
+    scores = {row[1]: row[5] for row in canvas[2:]}
+    assert scores == {"111": "100", "333": "0"}, canvas
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+        return True
+    except ValueError:
+        return False
+
+
+# -- 6. points without work -----------------------------------------------------------------
+def test_looked_up_public_answers_and_stubs_earn_almost_nothing(ns):
+    grade = ns.grade("lookup_table")
+    public = [t for t in grade["tests"] if t["visibility"] == "visible"]
+    # The table answers every public check of the functions (the layers' are left to stubs)...
+    assert sum(t["status"] == "passed" for t in public if t["item"][0].islower()) >= 24, \
+        [t["name"] for t in public if t["status"] != "passed"]
+    assert all(t["score"] == 0 for t in public)  # ...and earns nothing
+    credited = [(t["name"], t["score"]) for t in grade["tests"] if t["score"] > 0]
+    print("hidden checks that credit stubs:", credited)
+    assert grade["score"] <= 10, credited
+
+
+# -- the weaker levels -----------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def user(tmp_path_factory, public_python):
+    if os.geteuid() != 0:
+        pytest.skip("the user level needs root")
+    tmp = tmp_path_factory.mktemp("integrity-user")
+    return run_batch(tmp, "user", ["look_around", "fill_host"], kit=private_kit(tmp),
+                     extra_env={"AUTOGRADER_WORKER_PYTHON": public_python, "AUTOGRADER_SECRET": SECRET})
+
+
+@pytest.fixture(scope="module")
+def plain(tmp_path_factory, public_python):
+    env = {"AUTOGRADER_SECRET": SECRET}
+    if os.geteuid() == 0:
+        env["AUTOGRADER_WORKER_PYTHON"] = public_python
+    return run_batch(tmp_path_factory.mktemp("integrity-none"), "none", ["look_around"], extra_env=env)
+
+
+@pytest.mark.parametrize("level", ["user", "plain"])
+def test_weaker_levels_never_run_as_root_nor_reach_the_secret(level, request):
+    """Before: with AUTOGRADER_ISOLATION=none, student code ran as the grader's user (root here)."""
+    batch = request.getfixturevalue(level)
+    grade = batch.grade("look_around")
+    printed = grade["printed"]
+    uid = int(printed.split("UID ", 1)[1].split()[0])
+    assert uid != 0 and uid != os.getuid(), printed[-1000:]
+    assert "SECRET-HIDDEN" in printed and "SECRET-FOUND" not in printed, printed[-1000:]
+    assert "PLANTED" not in printed, printed[-1000:]
+    assert not list(Path(sysconfig_purelib()).glob(f"planted_{batch.mark}*"))
+    assert not list((batch.extra["kit"] / "autograder").glob(f"planted_{batch.mark}*"))
+    assert_same_grade(grade, batch.grade("honest"))
+    assert batch.grade("honest")["score"] == 100
+
+
+def test_user_level_disk_and_shm_fill_is_stopped_and_cleaned(user):
+    grade = user.grade("fill_host")
+    assert grade["score"] == 0 and "MB to disk and was stopped" in grade["status"], grade["status"]
+    assert "FILLED-ALL" not in grade["printed"]
+    assert user.grade("honest")["score"] == 100
+    left = [p for folder in ("/tmp", "/dev/shm", "/var/tmp") for p in Path(folder).glob(f"*{user.mark}*")]
+    assert not left, left
+
+
+def _grade_cmd(kit: Path, paths, out: Path, python: str, jobs: int = 1):
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AUTOGRADER_", "PYTEST_"))}
+    env.update({"AUTOGRADER_ISOLATION": "user", "AUTOGRADER_WORKER_PYTHON": python,
+                "AUTOGRADER_ROOT": str(kit), "PYTHONPATH": str(kit)})
+    return subprocess.run([sys.executable, "-m", "autograder", "grade", *map(str, paths), "--out", str(out),
+                           "--jobs", str(jobs), "--quiet"], env=env, capture_output=True, text=True, timeout=300)
+
+
+@pytest.mark.parametrize("exposed", ["out", "submission"])
+def test_user_level_refuses_while_something_is_readable_by_others(exposed, tmp_path, public_python):
+    if os.geteuid() != 0:
+        pytest.skip("the user level needs root")
+    kit = private_kit(tmp_path)  # tmp_path is now 0700
+    public = Path(tempfile.mkdtemp(prefix="autograder-redteam-public-", dir="/tmp"))
+    public.chmod(0o755)
+    try:
+        sub = (public if exposed == "submission" else tmp_path) / "honest.py"
+        sub.write_text(reference_source(), encoding="utf-8")
+        sub.chmod(0o644)
+        out = (public if exposed == "out" else tmp_path) / "out"
+        if exposed == "out":
+            out.mkdir(mode=0o755)  # an output folder kept from an earlier batch, readable by all
+            out.chmod(0o755)
+        proc = _grade_cmd(kit, [sub], out, public_python)
+        assert proc.returncode == 2, (proc.returncode, proc.stderr[-2000:])
+        lines = proc.stderr.strip().splitlines()
+        assert len(lines) == 1 and "chmod" in lines[0] and str(out if exposed == "out" else sub) in lines[0], lines
+        assert not (out / "honest" / "grade.json").exists()
+    finally:
+        shutil.rmtree(public, ignore_errors=True)
+
+
+# == Holes found (issue 8): these fail until the engine is fixed ===========================
+def _export_batch(tmp: Path, write, measure_rss: bool = False):
+    """A namespace batch of the honest classmate, twin_wrong and what `write(subs)` adds."""
+    needs_bwrap()
+
+    def build(subs: Path, fill) -> dict:
+        return {path: None for path in write(subs)}
+
+    return run_batch(tmp, "namespace", [], build=build, measure_rss=measure_rss)
+
+
+def _student_export(subs: Path, name: str, metadata: str) -> Path:
+    """A student's zip laid out like a Gradescope export holding the untouched handout."""
+    path = subs / f"{name}.zip"
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("submission_metadata.yml", metadata)
+        zf.writestr("submission_1/cnn_layers.py", HANDOUT.read_text(encoding="utf-8"))
+    return path
+
+
+@pytest.mark.parametrize("metadata", [
+    "submission_1:\n  :submitters: 5\n",
+    "submission_1:\n  :submitters:\n  - :name: x\n  :deep: " + "[" * 3000 + "]" * 3000 + "\n",
+], ids=["submitters-not-a-list", "nested-3000-deep"])
+def test_hole_export_metadata_of_the_wrong_shape_ends_the_batch(metadata, tmp_path):
+    """HOLE: read_metadata/_gradescope trust the metadata's shape. `:submitters: 5` raises
+    TypeError ('int' object is not iterable) in exports._gradescope; 3000 nested '[' raise
+    RecursionError in PyYAML's composer (read_metadata catches only YAMLError). exports.expand
+    catches only ExportError, so one student's zip ends the whole batch with a traceback."""
+    batch = _export_batch(tmp_path, lambda subs: [_student_export(subs, "odd_metadata", metadata)])
+    assert batch.grade("honest")["score"] == 100
+
+
+def test_hole_export_metadata_with_many_nodes_exhausts_memory(tmp_path):
+    """HOLE: METADATA_MAX_NODES (2,000,000) bounds the YAML's nodes, not its memory: PyYAML keeps
+    each node with two marks, about 700 bytes. A 4 MB metadata file of 2M nodes took 1.4 GB and
+    over 2 minutes in the grading process (measured); 1,000,000 nodes (2 MB) are used here.
+    Fix: bound the file's size far lower (a class's metadata is kilobytes per student) or count
+    nodes against a budget of a few per submission folder."""
+    metadata = "submission_1:\n  :submitters:\n  - :name: x\n  :big: [" + "a," * 1_000_000 + "a]\n"
+    batch = _export_batch(tmp_path, lambda subs: [_student_export(subs, "many_nodes", metadata)], measure_rss=True)
+    assert batch.grade("honest")["score"] == 100
+    assert batch.extra["maxrss_mb"] < 400, f"a process of the batch peaked at {batch.extra['maxrss_mb']:.0f} MB"
+
+
+def test_hole_student_zip_shaped_like_an_export_overwrites_a_classmates_lms_row(tmp_path):
+    """HOLE: a student's own zip is taken for a course export from its layout alone. Beside the
+    class's real Canvas export (alice, Canvas id 111) and Gradescope export (alice, SID 111), a
+    zip holding `alice_111_999_cnn_layers.py` (Canvas) or a submission_metadata.yml naming alice
+    (Gradescope), each with the untouched handout, adds a second row for alice to
+    canvas_gradebook.csv / gradescope_scores.csv with the handout's 0; importing it overwrites
+    her 100. Fix: grade a zip/folder as one student's unless it is named as an export, or refuse
+    a second row for one LMS id."""
+    ref, handout = reference_source(), HANDOUT.read_text(encoding="utf-8")
+
+    def write(subs: Path) -> list[Path]:
+        canvas = subs / "canvas_class"
+        canvas.mkdir()
+        (canvas / "alice_111_222_cnn_layers.py").write_text(ref, encoding="utf-8")
+        (canvas / "carol_555_666_cnn_layers.py").write_text(ref, encoding="utf-8")
+        with zipfile.ZipFile(subs / "bob_canvas.zip", "w") as zf:
+            zf.writestr("alice_111_999_cnn_layers.py", handout)
+        gradescope = subs / "gradescope_class"
+        (gradescope / "submission_1").mkdir(parents=True)
+        (gradescope / "submission_1" / "cnn_layers.py").write_text(ref, encoding="utf-8")
+        (gradescope / "submission_metadata.yml").write_text(
+            "submission_1:\n  :submitters:\n  - :name: Alice\n    :sid: '111'\n", encoding="utf-8")
+        bob = _student_export(subs, "bob_gradescope", "submission_9:\n  :submitters:\n  - :name: Alice\n    :sid: '111'\n")
+        with zipfile.ZipFile(bob, "a") as zf:
+            zf.writestr("submission_9/cnn_layers.py", handout)
+        return [canvas, subs / "bob_canvas.zip", gradescope, bob]
+
+    batch = _export_batch(tmp_path, write)
+    assert batch.grade("honest")["score"] == 100
+    with open(batch.out / "canvas_gradebook.csv", newline="", encoding="utf-8") as f:
+        canvas = [row for row in csv.reader(f)][2:]
+    assert [row[5] for row in canvas if row[1] == "111"] == ["100"], canvas
+    with open(batch.out / "gradescope_scores.csv", newline="", encoding="utf-8") as f:
+        gradescope = list(csv.DictReader(f))
+    assert [row["Total Score"] for row in gradescope if row["SID"] == "111"] == ["100"], gradescope
+
+
+@pytest.fixture(scope="module")
+def holes_ns(tmp_path_factory):
+    needs_bwrap()
+    return run_batch(tmp_path_factory.mktemp("holes-ns"), "namespace", ["silenced_vars_patch", "event_flood"])
+
+
+def test_hole_silenced_bookkeeping_hides_a_vars_patch(holes_ns):
+    """HOLE: static.scan flags `np.x = ...` and `setattr(np, ...)` but not `vars(np)["x"] = ...`
+    (nor `np.__dict__[...] = ...`, `vars(np).update(...)`); only the worker's own check sees it,
+    and the submission can switch that off (gc -> Bookkeeping.check_patches), so the patch goes
+    unflagged. It earns nothing (the grade is decided outside). Fix: in static.scan, flag
+    subscript assignments and update() calls on vars(<module alias>) / <alias>.__dict__."""
+    grade = holes_ns.grade("silenced_vars_patch")
+    assert_same_grade(grade, holes_ns.twin("silenced_vars_patch"))  # the patch earns nothing...
+    assert "patches libraries" in holes_ns.flags("silenced_vars_patch")  # ...but must be flagged
+
+
+def test_hole_forged_bookkeeping_events_grow_without_bound(holes_ns):
+    """HOLE: session._absorb keeps up to 50 events per reply, but nothing bounds their total:
+    a submission appending distinct events to its Bookkeeping before every reply got 18,900
+    events and a 6.9 MB results.json for ~400 requests (measured), growing with every request.
+    Fix: cap StudentSession.events (say 200, then one "N more events dropped" entry)."""
+    grade = holes_ns.grade("event_flood")
+    assert_same_grade(grade, holes_ns.grade("honest"))
+    size = (holes_ns.out / "event_flood" / "results.json").stat().st_size
+    assert size < 1_000_000, f"results.json is {size / 1e6:.1f} MB ({len(grade['events'])} events)"
+
+
+def _user_level_case(tmp_path: Path, case: str):
+    """A private kit in tmp_path (now 0700), a folder others can enter, and the case's hostile part."""
+    if os.geteuid() != 0:
+        pytest.skip("the user level needs root")
+    from test_hostile import case_parts
+
+    kit = private_kit(tmp_path)
+    public = Path(tempfile.mkdtemp(prefix="autograder-redteam-public-", dir="/tmp"))
+    public.chmod(0o755)
+    return kit, public, case_parts(case)[1]
+
+
+def test_hole_user_level_refuses_a_readable_submission_only_after_grading_the_ones_before(tmp_path, public_python):
+    """HOLE: at the user level each submission is checked (Grader.grade -> require_hidden([path]))
+    only when its turn comes. A student whose own file is private (zip entries keep their modes)
+    and graded first reads a classmate's file that is readable by others; the batch refuses only
+    when it reaches that classmate, after the leak. Fix: check every submission before the first
+    worker starts (grade_batch), as detect() does for the kit and the output folder."""
+    kit, public, hostile = _user_level_case(tmp_path, "copy_later_neighbour")
+    try:
+        first = public / "aa_first.py"
+        first.write_text(reference_source() + "\n\n" + hostile.replace("@SUBS@", str(public)), encoding="utf-8")
+        first.chmod(0o600)
+        victim = public / "zz_victim.py"
+        victim.write_text(reference_source(), encoding="utf-8")
+        victim.chmod(0o644)
+        out = tmp_path / "out"
+        proc = _grade_cmd(kit, [first, victim], out, public_python)
+        printed = json.loads((out / "aa_first" / "grade.json").read_text())["printed"] \
+            if (out / "aa_first" / "grade.json").is_file() else ""
+        assert proc.returncode == 2, proc.stderr[-1000:]
+        assert "NEIGHBOUR-READ" not in printed, "a classmate's file was read before the batch refused it"
+        assert not (out / "aa_first" / "grade.json").exists(), "student code ran before the batch refused"
+    finally:
+        shutil.rmtree(public, ignore_errors=True)
+
+
+def test_hole_user_level_creates_a_readable_output_folder(tmp_path, public_python):
+    """HOLE: detect() checks that the output folder is unreadable to others only if it exists
+    (readable_by_others skips missing paths), and the CLI probes the sandbox before grade_batch
+    creates it with mkdir's default 0755. In a folder others can enter (a /tmp path, a course
+    folder), a later student reads every earlier student's results.json and feedback.md. Fix:
+    create the output folder 0700 at the user level (or check after creating it)."""
+    kit, public, hostile = _user_level_case(tmp_path, "read_outputs")
+    try:
+        out = public / "out"
+        honest = tmp_path / "aa_honest.py"
+        honest.write_text(reference_source(), encoding="utf-8")
+        reader = tmp_path / "zz_reader.py"
+        reader.write_text(reference_source() + "\n\n" + hostile.replace("@OUT@", str(out)), encoding="utf-8")
+        proc = _grade_cmd(kit, [honest, reader], out, public_python)
+        if proc.returncode == 2:
+            assert "chmod" in proc.stderr
+            return
+        assert proc.returncode == 0, proc.stderr[-1000:]
+        printed = json.loads((out / "zz_reader" / "grade.json").read_text())["printed"]
+        assert "OUT-FOUND" not in printed, f"mode {oct(out.stat().st_mode)}: {printed[-500:]}"
+    finally:
+        shutil.rmtree(public, ignore_errors=True)
+
+
+def test_hole_a_large_source_exhausts_the_grading_process(tmp_path):
+    """HOLE: MAX_SOURCE_BYTES (5 MB) bounds the source's size, not what parsing it costs: static.scan
+    (and cell_label's parse of each notebook cell) build the whole AST in the trusted grading
+    process, about 600 bytes per trivial statement. 5 MB of `a=1` took 3.2 GB and 31 s there
+    (measured); 2.4 MB are used here. (Such a source cannot even reach the worker: the load request
+    carries it in a JSON header, which wire.unpack refuses above 1 MB.) Fix: a far lower size limit
+    (the reference is ~20 KB), or parse in a child process with an address-space limit and a timeout."""
+    def write(subs: Path) -> list[Path]:
+        path = subs / "large_source.py"
+        path.write_text(reference_source() + "\n" + "a=1\n" * 600_000, encoding="utf-8")
+        return [path]
+
+    batch = _export_batch(tmp_path, write, measure_rss=True)
+    assert batch.grade("honest")["score"] == 100
+    assert batch.extra["maxrss_mb"] < 800, f"a process of the batch peaked at {batch.extra['maxrss_mb']:.0f} MB"
