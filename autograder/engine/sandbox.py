@@ -74,7 +74,8 @@ def next_worker_uid() -> int:
     global _uid_serial
     with _uid_lock:
         _uid_serial += 1
-        return UID_BASE + (os.getpid() % 100_000) * 16 + _uid_serial % 16
+        # Live pids are unique (pid_max is at most 2**22), so two grading processes never share a uid.
+        return UID_BASE + os.getpid() * 16 + _uid_serial % 16
 
 
 def worker_python() -> str:

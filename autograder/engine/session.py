@@ -241,10 +241,10 @@ class WorkerProcess:
             return self._receive(deadline)
         finally:
             if self.broken is None:
-                # Between calls nothing of the submission runs: what it started is
-                # killed, and the worker itself (with any thread it left) is stopped.
-                self.strays_killed += self.launch.kill_strays()
+                # Between calls nothing of the submission runs: the worker (with any
+                # thread it left) is stopped at once, then what it started is killed.
                 self.launch.pause()
+                self.strays_killed += self.launch.kill_strays()
 
     @property
     def alive(self) -> bool:

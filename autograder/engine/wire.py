@@ -51,11 +51,11 @@ def pack(header, blobs=()):
     return b"".join(parts)
 
 
-def unpack(read, max_blob_bytes):
+def unpack(read, max_blob_bytes, max_header=MAX_HEADER):
     """Read one frame with `read(n)`; refuse anything larger than the limits."""
     (size,) = struct.unpack("<I", read_exact(read, 4))
-    if size > MAX_HEADER:
-        raise WireError(f"header of {size} bytes is larger than {MAX_HEADER}")
+    if size > max_header:
+        raise WireError(f"header of {size} bytes is larger than {max_header}")
     try:
         header = json.loads(read_exact(read, size).decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:  # JSONDecodeError is a ValueError
