@@ -10,9 +10,11 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import tempfile
 from pathlib import Path
 
 from . import assignment as assignments
+from .engine.batch import BatchError
 
 
 class UsageError(Exception):
@@ -60,61 +62,78 @@ def _one_assignment(name: str | None) -> assignments.Assignment:
     return found[0]
 
 
-def _submission_paths(args_paths: list[str]) -> list[Path]:
-    paths = []
-    for raw in args_paths:
-        path = Path(raw)
-        if not path.exists():
-            raise UsageError(f"{raw} does not exist; pass .py, .ipynb, .zip files or folders")
-        paths.append(path)
-    return list(dict.fromkeys(paths))
+def _warn_if_stale(a) -> None:
+    """Grading with an outdated reference gives wrong grades quietly: say so (gradescope refuses)."""
+    from . import build
+
+    try:
+        problems = build.stale(a)
+    except Exception:  # noqa: BLE001 - a warning must not stop grading
+        return
+    if problems:
+        print(f"warning: solutions/{a.name} or student_template/{a.name} are stale ({problems[0]}); grading "
+              f"with the built reference: run `./kit build` if you changed assignments/{a.name}", file=sys.stderr)
+
+
+def _fingerprints(a, inputs, seed):
+    from .engine import batch, grading
+
+    suite, reference = batch.suite_fingerprint(a), batch.reference_fingerprint(a)
+    secret = os.environ.get("AUTOGRADER_SECRET", "")
+    return {
+        i.name: {
+            "suite": suite, "reference": reference, "submission": batch.submission_fingerprint(i.path),
+            "seed": seed if seed is not None else grading.seed_for(a.name, i.name, secret),
+        }
+        for i in inputs
+    }
 
 
 def grade_batch(a, paths: list[Path], out: Path, jobs: int, resume: bool, seed, public_only=False, quiet=False):
-    """Grade every path into `out`; returns the grades in the order given."""
+    """Grade every path into `out`'s gradebook; returns the grades in the order given.
+
+    One row per submission as it finishes; a failure is graded 0 with its reason;
+    no working sandbox stops the batch (UsageError, exit code 2).
+    """
+    from .engine import batch
+
+    with tempfile.TemporaryDirectory(prefix="autograder-export-") as scratch:
+        try:
+            inputs, _ = batch.expand([str(p) for p in paths], a, Path(scratch))
+            book = batch.open_gradebook(a, out)
+            book.extend_order(i.name for i in inputs)
+            prints = _fingerprints(a, inputs, seed)
+            todo = batch.plan(inputs, book, resume=resume).todo
+            result = _run(a, book, out, todo, prints, jobs, seed, public_only, quiet)
+        except batch.BatchError as exc:
+            raise UsageError(str(exc)) from None
+    _stop_if_interrupted(result, out, len(todo))
+    names = {i.name for i in inputs}
+    return [g for g in batch.all_grades(out, book, result.graded) if g.name in names]
+
+
+def _run(a, book, out, todo, prints, jobs, seed, public_only, quiet):
     from tqdm import tqdm
 
-    from .engine import grading, report, sandbox
-    from .engine.submission import unique_names
+    from .engine import batch
 
-    # Names are decided once, here: safe as folder names, collisions resolved (_2, _3).
-    name_of = unique_names(paths)
     # Every student's results land here: private from the start (a classmate's worker
     # running as another uid must not read them).
     out.mkdir(parents=True, exist_ok=True, mode=0o700)
-    _refuse_exposed(a, paths, out)
-    book = report.Gradebook(out / "grades.csv", [q.item for q in a.questions])
-    try:
-        done = book.start(resume)
-    except ValueError as exc:
-        raise UsageError(str(exc)) from None
-    grades: dict[str, grading.Grade] = {}
-    todo = []
-    for path in paths:
-        name = name_of[path]
-        saved = out / name / "grade.json"
-        if resume and name in done and saved.is_file():
-            import json
-
-            grades[name] = grading.Grade.from_dict(json.loads(saved.read_text(encoding="utf-8")))
-        else:
-            todo.append(path)
+    _refuse_exposed(a, [i.path for i in todo], out)
     bar = tqdm(total=len(todo), unit="submission", disable=quiet or not sys.stderr.isatty(), file=sys.stderr)
 
-    def finish(grade):
-        report.write_submission(out, grade, a.title)
-        book.add(grade)
-        grades[grade.name] = grade
+    def progress(grade):
         bar.set_postfix_str(f"{grade.name}: {grade.score:g}", refresh=False)
         bar.update()
 
     try:
-        _grade_all(a, todo, jobs, seed, public_only, finish, protect=[out], name_of=name_of)
-    except sandbox.SandboxUnavailable as exc:  # its message says what to do
-        raise UsageError(str(exc)) from None
+        return batch.run(a, todo, jobs=jobs, seed=seed, public_only=public_only, protect=[out], sinks=[
+            batch.Folder(out, a.title), lambda grade: book.add(grade, prints.get(grade.name)), progress,
+        ])
     finally:
         bar.close()
-    return [grades[name_of[p]] for p in paths if name_of[p] in grades]
+        book.save()
 
 
 def _refuse_exposed(a, paths: list[Path], out: Path) -> None:
@@ -133,34 +152,20 @@ def _refuse_exposed(a, paths: list[Path], out: Path) -> None:
         raise UsageError(str(exc)) from None
 
 
-def _grade_all(a, todo: list[Path], jobs: int, seed, public_only: bool, finish, protect=(), name_of=None) -> None:
-    from .engine import grading, sandbox
+class Interrupted(Exception):
+    def __init__(self, code: int):
+        self.code = code
 
-    if jobs <= 1 or len(todo) <= 1:
-        grader = grading.Grader(a, seed=seed, public_only=public_only, protect=protect)
-        try:
-            for path in todo:
-                try:
-                    finish(grader.grade(path, name=name_of[path]))
-                except sandbox.SandboxUnavailable:
-                    raise
-                except Exception as exc:  # noqa: BLE001 - the batch goes on; the reason is kept
-                    finish(grading.failed_grade(grader, path, f"grader error: {type(exc).__name__}: {exc}",
-                                                name_of[path]))
-        finally:
-            grader.close()
-    else:
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor, as_completed
 
-        context = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(
-            max_workers=jobs, mp_context=context, initializer=grading._job_init,
-            initargs=(a.name, str(a.root), None, seed, public_only, [str(p) for p in protect]),
-        ) as pool:
-            futures = [pool.submit(grading._job_grade, str(p), name_of[p]) for p in todo]
-            for future in as_completed(futures):
-                finish(grading.Grade.from_dict(future.result()))
+def _stop_if_interrupted(result, out: Path, planned: int) -> None:
+    if result.interrupted is None and not result.problem:
+        return
+    import signal
+
+    why = f"interrupted by {signal.Signals(result.interrupted).name}" if result.interrupted else f"stopped: {result.problem}"
+    print(f"{why}; {len(result.graded)} of {planned} submissions graded this run, every finished row kept in "
+          f"{out / 'grades.csv'}. To grade the rest, run the same command again with --resume.", file=sys.stderr)
+    raise Interrupted(128 + result.interrupted if result.interrupted else 1)
 
 
 def print_gradebook(grades, a) -> None:
@@ -180,39 +185,58 @@ def _probe_sandbox_early(a, protect=()) -> None:
                         sandbox.worker_setup(a.limits, a.banned_imports, a.banned_why, a.sandbox_packages))
 
 
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
 def cmd_grade(args) -> int:
-    import tempfile
+    from .engine import batch
 
     a = _one_assignment(args.assignment)
     if args.jobs < 1:
-        raise UsageError("--jobs must be at least 1")
-    if args.jobs == 1:  # with --jobs N, each worker process of the pool probes for itself
-        _probe_sandbox_early(a, [Path(args.out)])
-
-    from .integrations import classreport, exports, junit
+        raise UsageError(f"--jobs {args.jobs}: give at least 1 (the number of submissions graded at once)")
+    shard = batch.parse_shard(args.shard) if args.shard else None
+    _warn_if_stale(a)
     out = Path(args.out)
+    book = batch.open_gradebook(a, out)
+    if args.jobs == 1:  # with --jobs N, each worker process of the pool probes for itself
+        _probe_sandbox_early(a, [out])
     with tempfile.TemporaryDirectory(prefix="autograder-export-") as scratch:
         # LMS and Gradescope exports become one submission per student, named after the student.
-        try:
-            expanded, roster = exports.expand([Path(p) for p in args.submissions], a, Path(scratch))
-        except exports.ExportError as exc:
-            raise UsageError(str(exc)) from None
-        paths = _submission_paths([str(p) for p in expanded])
-        grades = grade_batch(a, paths, out, args.jobs, args.resume, args.seed, quiet=args.quiet)
-        similar = _similarity(a, out, paths, args) if args.similarity or args.known else None
-    if roster:
-        exports.write_gradebooks(out, grades, roster, a)
+        inputs, roster = batch.expand(args.submissions, a, Path(scratch))
+        book.extend_order(i.name for i in inputs)
+        prints = _fingerprints(a, inputs, args.seed)
+        plan = batch.plan(inputs, book, shard=shard, only=args.only, resume=args.resume, stale=args.stale,
+                          fingerprint=lambda i: prints[i.name])
+        if shard:
+            print(f"shard {shard[0]}/{shard[1]}: {_plural(len(plan.inputs), 'submission')} of {len(inputs)}", file=sys.stderr)
+        if plan.skipped:
+            print(f"skipped {_plural(len(plan.skipped), 'submission')} {plan.why_skipped} in {out / 'grades.csv'}; "
+                  f"grading {len(plan.todo)}", file=sys.stderr)
+        result = _run(a, book, out, plan.todo, prints, args.jobs, args.seed, False, args.quiet)
+        _stop_if_interrupted(result, out, len(plan.todo))
+        similar = (_similarity(a, out, [i.path for i in plan.inputs], args)
+                   if args.similarity or args.known else None)
+
+    from .integrations import classreport, exports, junit
+
+    everyone = batch.all_grades(out, book, result.graded)
+    mine = {i.name for i in plan.inputs}
+    grades = [g for g in everyone if g.name in mine]
+    exports.write_gradebooks(out, everyone, roster, a)
     if args.junit:
         junit.write_junit(grades, Path(args.junit), a)
     if os.environ.get("GITHUB_STEP_SUMMARY"):
         junit.write_step_summary(grades, Path(os.environ["GITHUB_STEP_SUMMARY"]), a)
     # A class report of one student says nothing its feedback does not, and
-    # drawing its figures costs more than grading: by default only for batches.
-    report = len(grades) > 1 if args.report is None else args.report
-    report_path = classreport.write_report(out, grades, a, similarity=similar) if report else None
+    # drawing its figures costs more than grading: by default only for classes.
+    report = len(everyone) > 1 if args.report is None else args.report
+    report_path = classreport.write_report(out, everyone, a, similarity=similar) if report else None
     if not args.quiet:
         print_gradebook(grades, a)
-        print(f"grades: {out / 'grades.csv'};" + (f" class report: {report_path};" if report_path else "")
+        others = len(everyone) - len(grades)
+        print(f"grades: {out / 'grades.csv'}" + (f" (with {_plural(others, 'other student')} graded before);" if others else ";")
+              + (f" class report: {report_path};" if report_path else "")
               + f" per submission: results.json and feedback.md in {out}/<name>/")
     return 0
 
@@ -238,6 +262,26 @@ def cmd_similarity(args) -> int:
     return 0
 
 
+def cmd_merge(args) -> int:
+    from .engine import batch
+    from .integrations import classreport, exports
+
+    a = _one_assignment(args.assignment)
+    folders = [Path(f) for f in args.folders]
+    for folder in folders:
+        if not folder.is_dir():
+            raise UsageError(f"{folder} is not a folder; pass the --out folders of `grade --shard K/N` runs")
+    book = batch.merge(a, folders, Path(args.out))
+    out = Path(args.out)
+    everyone = batch.all_grades(out, book)
+    exports.write_gradebooks(out, everyone, exports.read_rosters(folders), a)
+    report = len(everyone) > 1 if args.report is None else args.report
+    report_path = classreport.write_report(out, everyone, a) if report else None
+    print(f"merged {_plural(len(folders), 'folder')}: {_plural(len(everyone), 'student')} in {out / 'grades.csv'}"
+          + (f"; class report: {report_path}" if report_path else ""))
+    return 0
+
+
 def cmd_check(args) -> int:
     a = _one_assignment(args.assignment)
     _probe_sandbox_early(a)
@@ -249,9 +293,15 @@ def cmd_check(args) -> int:
 def cmd_gradescope(args) -> int:
     from .integrations import gradescope
 
-    path = gradescope.build_zip(_one_assignment(args.assignment), Path(args.out))
+    a = _one_assignment(args.assignment)
+    submission = Path(args.try_submission) if args.try_submission else None
+    if submission is not None and not submission.exists():
+        raise UsageError(f"--try {submission}: no such file or folder; pass a submission (.py, .ipynb, folder or .zip)")
+    path = gradescope.build_zip(a, Path(args.out))
     print(f"wrote {path}: upload it as the autograder of a Gradescope programming assignment")
-    return 0
+    if submission is None:
+        return 0
+    return gradescope.try_zip(a, path, submission)
 
 
 def cmd_gradescope_run(args) -> int:
@@ -293,7 +343,8 @@ def _named_mistake(grade) -> str:
 
 
 def cmd_demo(args) -> int:
-    import tempfile
+    import shutil
+    import textwrap
 
     a = _one_assignment(args.assignment)
     with tempfile.TemporaryDirectory(prefix="autograder-demo-") as scratch:
@@ -304,10 +355,16 @@ def cmd_demo(args) -> int:
 
     report_path = classreport.write_report(Path(args.out), grades, a)
     width = max(len(g.name) for g in grades)
+    # Each message in full, wrapped under its column: a message cut mid-sentence misleads.
+    indent = width + 10
+    wrap = max(40, shutil.get_terminal_size((120, 24)).columns - indent)
     print(f"\n{'submission':<{width}}  {'score':>6}  what the feedback names")
     for g in grades:
         said = g.status if not g.status.startswith("graded") else _named_mistake(g)
-        print(f"{g.name:<{width}}  {g.score:>6g}  {said[:90]}")
+        lines = textwrap.wrap(said, wrap) or [""]
+        print(f"{g.name:<{width}}  {g.score:>6g}  {lines[0]}")
+        for line in lines[1:]:
+            print(" " * indent + line)
     print(f"\nIsolation: {grades[0].isolation if grades else '-'}")
     print(f"Gradebook: {Path(args.out) / 'grades.csv'}; class report: {report_path}; feedback for each: {args.out}/<name>/feedback.md")
     return 0
@@ -324,9 +381,15 @@ def parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("grade", help="grade submissions with the hidden suite")
     p.add_argument("submissions", nargs="+", metavar="SUBMISSION", help=".py, .ipynb, folder or .zip")
-    p.add_argument("--out", required=True, help="folder for grades.csv and one folder of results per submission")
+    p.add_argument("--out", required=True,
+                   help="folder for grades.csv and one folder of results per submission; an existing one keeps its other students' rows")
     p.add_argument("--jobs", type=int, default=1, help="submissions graded at once (default 1)")
     p.add_argument("--resume", action="store_true", help="skip submissions already in OUT/grades.csv")
+    p.add_argument("--stale", action="store_true",
+                   help="grade only submissions that are new, or whose file, suite or reference changed since their grade")
+    p.add_argument("--only", nargs="+", metavar="NAME", help="grade only these students (submission names); others keep their rows")
+    p.add_argument("--shard", metavar="K/N", help="grade shard K of N (1 <= K <= N): a fixed 1/N of the inputs, for a job array; "
+                   "combine the folders with `merge`")
     p.add_argument("--assignment", help="assignment name (default: the only one)")
     p.add_argument("--seed", type=int, help="use this seed for every submission's inputs (to reproduce a run)")
     p.add_argument("--quiet", action="store_true", help="no progress bar or gradebook on the terminal")
@@ -349,8 +412,11 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--assignment", help="assignment name (default: the only one)")
     p.set_defaults(run=cmd_check)
 
-    p = sub.add_parser("gradescope", help="build a Gradescope autograder zip")
+    p = sub.add_parser("gradescope", help="build a Gradescope autograder zip (and try it locally)")
     p.add_argument("--out", default="autograder.zip", help="zip to write (default autograder.zip)")
+    p.add_argument("--try", dest="try_submission", metavar="SUBMISSION",
+                   help="then run the zip's setup.sh and run_autograder on SUBMISSION in an emulated /autograder "
+                        "(a temporary folder) and print what the student would see")
     p.add_argument("--assignment", help="assignment name (default: the only one)")
     p.set_defaults(run=cmd_gradescope)
 
@@ -358,6 +424,14 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--root", help="the /autograder folder (default: $AUTOGRADER_GRADESCOPE_ROOT or /autograder)")
     p.add_argument("--assignment", help="assignment name (default: the only one)")
     p.set_defaults(run=cmd_gradescope_run)
+
+    p = sub.add_parser("merge", help="combine gradebook folders (the shards of `grade --shard K/N`) into one")
+    p.add_argument("folders", nargs="+", metavar="FOLDER", help="--out folders of grade runs of the same assignment")
+    p.add_argument("--out", required=True, help="folder for the combined gradebook (may be one of FOLDER, or hold earlier grades)")
+    p.add_argument("--assignment", help="assignment name (default: the only one)")
+    p.add_argument("--report", action=argparse.BooleanOptionalAction, default=None,
+                   help="write OUT/report.html (default: when the gradebook has more than one student)")
+    p.set_defaults(run=cmd_merge)
 
     p = sub.add_parser("demo", help="grade the bundled examples (reference, untouched handout, typical mistakes)")
     p.add_argument("--out", default="out/demo", help="where to write the results (default out/demo)")
@@ -372,9 +446,11 @@ def main(argv: list[str] | None = None) -> int:
     args = top.parse_args(argv)
     try:
         return args.run(args)
-    except (UsageError, assignments.ConfigError) as exc:  # BuildError is a ConfigError
+    except (UsageError, BatchError, assignments.ConfigError) as exc:  # BuildError is a ConfigError
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except Interrupted as stopped:
+        return stopped.code
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

@@ -1,12 +1,13 @@
 """Writing grades: results.json (Gradescope's format), feedback.md, grades.csv.
 
-grades.csv is appended to and flushed as each submission finishes, so an
+grades.csv is rewritten (atomically) as each submission finishes, so an
 interrupted batch keeps every grade it reached and `--resume` can skip them.
 """
 
 from __future__ import annotations
 
 import csv
+import io
 import json
 import os
 from pathlib import Path
@@ -154,38 +155,119 @@ def csv_row(values) -> list[str]:
 
 
 class Gradebook:
-    """grades.csv, written row by row as submissions finish."""
+    """A class's gradebook: OUT/grades.csv, and OUT/gradebook.json, the record behind it.
 
-    def __init__(self, path: Path, items: list[str]):
-        self.path = path
+    The record holds the assignment's name, the order of the rows (the order
+    the submissions were given in) and, per student, the row and the
+    fingerprint of what produced it (suite, reference, submission, seed).
+    Adding a grade adds or replaces that student's row and keeps every other
+    one; both files are rewritten whole after each grade (to a temporary file,
+    then renamed), so an interrupted batch leaves the last complete state.
+    """
+
+    RECORD = "gradebook.json"
+
+    def __init__(self, path: Path, items: list[str], assignment: str = ""):
+        self.path = Path(path)
+        self.record = self.path.with_name(self.RECORD)
         self.columns = ["name", "total", *items, "status", "flags"]
-        self.done: set[str] = set()
+        self.assignment = assignment
+        self.order: list[str] = []
+        self.entries: dict[str, dict] = {}
+
+    def load(self) -> dict[str, dict]:
+        """Read what the folder already holds; ValueError (with the fix) if it is another assignment's."""
+        folder = self.path.parent
+        if self.record.is_file():
+            try:
+                data = json.loads(self.record.read_text(encoding="utf-8"))
+                order, entries = list(data["order"]), dict(data["grades"])
+            except (OSError, ValueError, KeyError, TypeError):
+                raise ValueError(f"{self.record} is not a gradebook record; choose another --out folder, "
+                                 f"or delete {self.record} and grades.csv to start afresh") from None
+            other = data.get("assignment")
+            if self.assignment and other != self.assignment:
+                raise ValueError(f"{folder} holds grades of assignment '{other}', not '{self.assignment}'; "
+                                 f"choose another --out folder")
+            if data.get("columns") != self.columns:
+                raise ValueError(f"{folder} holds grades with other questions than this assignment's; "
+                                 f"choose another --out folder")
+            self.order, self.entries = order, entries
+        elif self.path.is_file():  # a grades.csv without a record (or someone else's csv)
+            with open(self.path, newline="", encoding="utf-8") as f:
+                reader = csv.DictReader(f)
+                if reader.fieldnames != self.columns:
+                    raise ValueError(f"{self.path} has other columns than this assignment's; choose another --out folder")
+                rows = [row for row in reader if row.get("name")]
+            self.order = [row["name"] for row in rows]
+            self.entries = {row["name"]: {"row": row, "fingerprint": None} for row in rows}
+        return self.entries
 
     def existing(self) -> dict[str, dict]:
-        if not self.path.is_file():
-            return {}
-        with open(self.path, newline="", encoding="utf-8") as f:
-            return {row["name"]: row for row in csv.DictReader(f) if row.get("name")}
+        """{name: row} of every student in the gradebook."""
+        if not self.entries:
+            self.load()
+        return {name: self.entries[name]["row"] for name in self.names()}
 
     def start(self, resume: bool) -> dict[str, dict]:
-        rows = self.existing() if resume else {}
-        if rows:
-            with open(self.path, newline="", encoding="utf-8") as f:
-                header = next(csv.reader(f), [])
-            if header != self.columns:
-                raise ValueError(f"{self.path} has other columns than this assignment's; use another --out folder")
-        else:
-            with open(self.path, "w", newline="", encoding="utf-8") as f:
-                csv.writer(f).writerow(self.columns)
-        return rows
+        """Open for a batch; the rows already there (kept whether or not the batch resumes)."""
+        self.load()
+        return self.existing() if resume else {}
 
-    def add(self, grade: Grade) -> None:
+    def names(self) -> list[str]:
+        """Students with a grade, in the gradebook's order."""
+        return [name for name in self.order if name in self.entries]
+
+    def has(self, name: str) -> bool:
+        return name in self.entries
+
+    def fingerprint(self, name: str) -> dict | None:
+        entry = self.entries.get(name)
+        return entry.get("fingerprint") if entry else None
+
+    def extend_order(self, names) -> None:
+        """Rows follow this order: names not seen yet go after the ones already there."""
+        known = set(self.order)
+        for name in names:
+            if name not in known:
+                self.order.append(name)
+                known.add(name)
+
+    def row(self, grade: Grade) -> dict:
         row = {"name": grade.name, "total": f"{grade.score:g}", "status": grade.status, "flags": "; ".join(flags(grade))}
         row.update({item: f"{score:g}" for item, score in grade.by_item.items()})
-        with open(self.path, "a", newline="", encoding="utf-8", errors="replace") as f:
-            csv.DictWriter(f, self.columns, extrasaction="ignore").writerow({k: csv_cell(v) for k, v in row.items()})
-            f.flush()
-            os.fsync(f.fileno())
+        return {column: row.get(column, "") for column in self.columns}
+
+    def put(self, name: str, entry: dict) -> None:
+        self.extend_order([name])
+        self.entries[name] = entry
+
+    def add(self, grade: Grade, fingerprint: dict | None = None) -> None:
+        self.put(grade.name, {"row": self.row(grade), "fingerprint": fingerprint})
+        self.save()
+
+    def save(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        record = {"assignment": self.assignment, "columns": self.columns, "order": self.order,
+                  "grades": {name: self.entries[name] for name in self.names()}}
+        _replace(self.record, json.dumps(record, indent=1, ensure_ascii=False) + "\n")
+        lines = io.StringIO(newline="")
+        writer = csv.DictWriter(lines, self.columns, extrasaction="ignore")
+        writer.writeheader()
+        for name in self.names():
+            # Escaped as it is written: the record keeps what the grader decided.
+            writer.writerow({k: csv_cell(v) for k, v in self.entries[name]["row"].items()})
+        _replace(self.path, lines.getvalue())
+
+
+def _replace(path: Path, text: str) -> None:
+    """Write `text` to `path` so that a reader (or a crash) sees the old file or the new one, never half."""
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "w", encoding="utf-8", errors="replace", newline="") as f:
+        f.write(text)
+        f.flush()
+        os.fsync(f.fileno())
+    tmp.replace(path)
 
 
 def write_submission(out: Path, grade: Grade, title: str) -> Path:

@@ -407,8 +407,32 @@ def expand(paths: list[Path], assignment, scratch: Path) -> tuple[list[Path], di
 
 
 def canvas_column(assignment) -> str:
-    """The gradebook column: an existing Canvas assignment is 'Title (id)'; set [lms] canvas_column to it."""
-    return str(assignment.extra.get("lms", {}).get("canvas_column") or assignment.title)
+    """The gradebook column. Canvas matches an existing assignment by 'Title (id)': with
+    [lms] canvas_assignment_id set, the column carries it; [lms] canvas_column overrides it all."""
+    lms = assignment.extra.get("lms", {})
+    if lms.get("canvas_column"):
+        return str(lms["canvas_column"])
+    if lms.get("canvas_assignment_id"):
+        return f"{assignment.title} ({lms['canvas_assignment_id']})"
+    return assignment.title
+
+
+ROSTER = "roster.json"
+
+
+def read_rosters(folders) -> dict:
+    """The rosters of gradebook folders, later folders' entries replacing earlier ones'."""
+    roster: dict = {}
+    for folder in folders:
+        path = Path(folder) / ROSTER
+        if path.is_file():
+            try:
+                entries = json.loads(path.read_text(encoding="utf-8"))
+            except ValueError:
+                _note(f"{path} is not readable JSON; its students are left out of the LMS gradebooks")
+                continue
+            roster.update({name: {k: v for k, v in info.items() if k != "score"} for name, info in entries.items()})
+    return roster
 
 
 def _lms_ids(info: dict) -> list[str]:
@@ -439,8 +463,13 @@ def _unambiguous(graded: dict) -> dict:
 
 
 def write_gradebooks(out: Path, grades, roster: dict, assignment) -> None:
-    """Gradebook files an LMS can import (a Canvas CSV, a Gradescope CSV), beside grades.csv."""
+    """Gradebook files an LMS can import (a Canvas CSV, a Gradescope CSV), beside grades.csv.
+
+    `grades` is everyone in OUT's gradebook; `roster` this run's students of
+    exports, added to (and replacing) those of OUT/roster.json from earlier runs.
+    """
     out.mkdir(parents=True, exist_ok=True)
+    roster = {**read_rosters([out]), **roster}
     by_name = {g.name: g for g in grades}
     graded = _unambiguous({name: info for name, info in roster.items() if name in by_name})
 
@@ -449,6 +478,11 @@ def write_gradebooks(out: Path, grades, roster: dict, assignment) -> None:
 
     canvas = of_kind("canvas")
     if canvas:
+        lms = assignment.extra.get("lms", {})
+        if not (lms.get("canvas_assignment_id") or lms.get("canvas_column")):
+            _note(f"canvas_gradebook.csv's column is '{canvas_column(assignment)}', with no Canvas assignment id: "
+                  "Canvas will import it as a new assignment. To fill an existing one, set canvas_assignment_id "
+                  "(the number in its URL) under [lms] in assignment.toml")
         # Canvas's gradebook import: students are matched by ID (the Canvas user id);
         # the "Points Possible" row is the one Canvas's own export writes.
         with open(out / "canvas_gradebook.csv", "w", newline="", encoding="utf-8", errors="replace") as f:
@@ -470,4 +504,4 @@ def write_gradebooks(out: Path, grades, roster: dict, assignment) -> None:
 
     if graded:
         entries = {name: {**info, "score": by_name[name].score} for name, info in sorted(graded.items())}
-        (out / "roster.json").write_text(json.dumps(entries, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+        (out / ROSTER).write_text(json.dumps(entries, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")

@@ -44,21 +44,28 @@ set -euo pipefail
 SOURCE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="${AUTOGRADER_GRADESCOPE_ROOT:-/autograder}"
 export DEBIAN_FRONTEND=noninteractive
-if ! command -v apt-get >/dev/null 2>&1; then
-  echo "error: setup.sh needs apt-get; choose an Ubuntu base image (22.04 or newer) for this autograder" >&2
+# `./kit gradescope --try` runs this script on the instructor's machine: it
+# sets AUTOGRADER_SETUP_NO_APT and AUTOGRADER_SETUP_PYTHON, so the host's
+# packages are left alone and its Python builds the venv.
+PYTHON3="${AUTOGRADER_SETUP_PYTHON:-python3}"
+if [ -z "${AUTOGRADER_SETUP_NO_APT:-}" ]; then
+  if ! command -v apt-get >/dev/null 2>&1; then
+    echo "error: setup.sh needs apt-get; choose an Ubuntu base image (22.04 or newer) for this autograder" >&2
+    exit 1
+  fi
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends python3 python3-venv python3-pip bubblewrap
+fi
+if ! "$PYTHON3" -c 'import sys; sys.exit(sys.version_info < (3, 10))'; then
+  echo "error: the grader needs Python 3.10 or newer, this image has $("$PYTHON3" --version 2>&1); choose the Ubuntu 22.04 base image" >&2
   exit 1
 fi
-apt-get update -qq
-apt-get install -y -qq --no-install-recommends python3 python3-venv python3-pip bubblewrap
-if ! python3 -c 'import sys; sys.exit(sys.version_info < (3, 10))'; then
-  echo "error: the grader needs Python 3.10 or newer, this image has $(python3 --version 2>&1); choose the Ubuntu 22.04 base image" >&2
-  exit 1
-fi
-python3 -m venv "$ROOT/venv"
+"$PYTHON3" -m venv "$ROOT/venv"
 "$ROOT/venv/bin/python" -m pip install --quiet --upgrade pip
 # Editable: the venv only points at this folder, which run_autograder makes
 # unreadable to other users. A regular install would copy the hidden suites
-# into the venv's site-packages, readable by everyone.
+# into the venv's site-packages, readable by everyone. No extras: the image
+# gets what grading imports (no otter-grader, no Jupyter).
 "$ROOT/venv/bin/python" -m pip install --quiet -e "$SOURCE"
 # Bytecode now, so no submission pays for compiling the engine and the suites.
 "$ROOT/venv/bin/python" -m compileall -q -x '/examples/' "$SOURCE/autograder" "$SOURCE/assignments" "$SOURCE/solutions" || true
@@ -293,3 +300,110 @@ def run(assignment, root: Path) -> int:
         _write_json(results / "results.json", _failure(reason, name, started))
         print(f"{name}: not graded ({reason})", file=sys.stderr)
     return 0
+
+
+# -- trying the zip on this machine ---------------------------------------------
+def _unpack(zip_path: Path, source: Path) -> None:
+    """Unpack as Gradescope does, keeping each file's mode (setup.sh and run_autograder are executable)."""
+    import stat
+
+    with zipfile.ZipFile(zip_path) as zf:
+        for info in zf.infolist():
+            target = source / info.filename
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(zf.read(info))
+            target.chmod(stat.S_IMODE(info.external_attr >> 16) or 0o644)
+
+
+def _place_submission(submission: Path, folder: Path) -> None:
+    """The student's upload in /autograder/submission: the files of a folder, else the file itself."""
+    import shutil
+
+    folder.mkdir(parents=True)
+    if submission.is_dir():
+        shutil.copytree(submission, folder, dirs_exist_ok=True, symlinks=True)
+    else:
+        shutil.copyfile(submission, folder / submission.name)
+
+
+def student_view(results: dict) -> list[str]:
+    """What Gradescope shows the student: at once, and once the instructor publishes grades."""
+    ok, bad = "passed", "FAILED"
+    now = [line for line in str(results.get("output", "")).splitlines()]
+    later = []
+    for test in results.get("tests", []):
+        line = f"  {ok if test.get('status') == 'passed' else bad}  {test.get('name')}"
+        detail = str(test.get("output") or "").strip().splitlines()
+        if test.get("status") != "passed" and detail:
+            line += f"\n          {detail[0][:300]}"
+        (now if test.get("visibility") == "visible" else later).append(line)
+    lines = ["At once, the student sees:", *[f"  {x}" for x in now]]
+    lines += ["", "After you publish the grades, also:",
+              f"  Score: {results.get('score', 0):g}" + (f" / {sum(t.get('max_score', 0) for t in results.get('tests', [])):g}" if results.get("tests") else "")]
+    lines += later
+    return lines
+
+
+def try_zip(assignment, zip_path: Path, submission: Path) -> int:
+    """Run the zip's setup.sh and run_autograder on `submission` in an emulated /autograder; print the result.
+
+    A temporary folder plays /autograder: source/ (the zip unpacked), submission/,
+    results/ and submission_metadata.json. setup.sh runs without apt-get (this
+    machine's packages are left alone) and builds its venv from this Python, then
+    run_autograder grades the submission exactly as Gradescope would. 0 when
+    results.json was written, 1 otherwise.
+    """
+    import shutil
+    import subprocess
+    import tempfile
+
+    scratch = Path(tempfile.mkdtemp(prefix="autograder-gradescope-try-"))
+    try:
+        scratch.chmod(0o755)  # as /autograder: an unprivileged grading uid must reach the venv's Python
+        root = scratch / "autograder"
+        source, results = root / "source", root / "results"
+        _unpack(zip_path, source)
+        results.mkdir(parents=True)
+        _place_submission(submission, root / "submission")
+        meta = {"id": 0, "users": [{"name": "Trial Student", "email": "trial@example.org", "id": 0}],
+                "previous_submissions": []}
+        (root / "submission_metadata.json").write_text(json.dumps(meta), encoding="utf-8")
+        env = {k: v for k, v in os.environ.items()
+               if not k.startswith("AUTOGRADER_") and k not in ("PYTHONPATH", "VIRTUAL_ENV")}
+        env.update({ROOT_ENV: str(root), "AUTOGRADER_SETUP_NO_APT": "1",
+                    "AUTOGRADER_SETUP_PYTHON": getattr(sys, "_base_executable", sys.executable)})
+        print(f"trying {zip_path.name} on {submission} in {root} (as /autograder)", flush=True)
+        print("setup.sh: installing the kit into a fresh venv, as Gradescope does when it builds the image "
+              "(apt-get skipped here)...", flush=True)
+        started = time.monotonic()
+        setup = subprocess.run(["bash", str(source / "setup.sh")], cwd=source, env=env, capture_output=True, text=True)
+        if setup.returncode != 0:
+            print("\n".join((setup.stdout + setup.stderr).strip().splitlines()[-15:]), file=sys.stderr)
+            print(f"error: setup.sh failed (exit code {setup.returncode}); Gradescope's image build would fail the same way",
+                  file=sys.stderr)
+            return 1
+        print(f"setup.sh: done in {time.monotonic() - started:.0f} s; venv {_size_mb(root / 'venv'):.0f} MB", flush=True)
+        shutil.copy2(source / "run_autograder", root / "run_autograder")  # as Gradescope does
+        started = time.monotonic()
+        run = subprocess.run([str(root / "run_autograder")], cwd=root, env=env, capture_output=True, text=True)
+        path = results / "results.json"
+        if not path.is_file():
+            print((run.stdout + run.stderr)[-3000:], file=sys.stderr)
+            print("error: run_autograder wrote no results.json; Gradescope would show the student an error", file=sys.stderr)
+            return 1
+        print(f"run_autograder: done in {time.monotonic() - started:.1f} s (exit code {run.returncode})\n")
+        print("\n".join(student_view(json.loads(path.read_text(encoding="utf-8")))))
+        return 0
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _size_mb(folder: Path) -> float:
+    total = 0
+    for p in folder.rglob("*"):
+        try:
+            if p.is_file() and not p.is_symlink():
+                total += p.stat().st_size
+        except OSError:
+            pass
+    return total / 1024 / 1024

@@ -1,0 +1,459 @@
+"""A batch: many submissions graded into one gradebook folder.
+
+Every command that grades more than one thing goes through here (`grade`,
+`demo`, `merge`); the CLI only parses arguments and prints. The steps:
+
+1. `expand`: the SUBMISSION arguments become inputs, one per student. LMS
+   exports become one input per student (integrations/exports.py); a folder
+   with no module or notebook of the assignment but several .py, .ipynb or
+   .zip files is a class, one input per file.
+2. `plan`: which inputs this run grades: a shard (`--shard K/N`, a fixed
+   1/N of the inputs), chosen students (`--only`), or those whose
+   submission, suite or reference changed since their grade (`--stale`);
+   `--resume` skips students the gradebook already has.
+3. `run`: grade them, one process or a pool, and hand each grade, as it
+   finishes, to the sinks: the student's folder, the gradebook (a row
+   added or replaced, never another student's lost), a progress bar.
+
+A submission the grader cannot grade gets a failure grade (`failure`, the
+one place they are made): 0 points with the reason, and the batch goes on.
+If no sandbox can start a worker, nothing can be graded: `BatchError`.
+SIGINT or SIGTERM stops the batch: every finished row is kept, every
+process it started is killed, and `run` returns with `interrupted` set.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import signal
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .. import assignment as assignments
+# grading and report import pytest and NumPy: imported where used, so the CLI starts the
+# sandbox probe before paying for them.
+from . import sandbox
+from .submission import IGNORED_PARTS, submission_name, unique_names
+
+SUBMISSION_SUFFIXES = (".py", ".ipynb", ".zip")
+
+
+class BatchError(Exception):
+    """The batch cannot go on (bad input, no sandbox); the message says what to do, on one line."""
+
+
+def _note(message: str) -> None:
+    print(f"note: {message}", file=sys.stderr)
+
+
+# -- fingerprints ---------------------------------------------------------
+def _digest_files(files: list[tuple[str, Path]]) -> str:
+    h = hashlib.sha256()
+    for name, path in sorted(files):
+        h.update(name.encode() + b"\0")
+        try:
+            h.update(hashlib.sha256(path.read_bytes()).digest())
+        except OSError:
+            h.update(b"unreadable")
+    return h.hexdigest()[:16]
+
+
+def _tree(folder: Path, suffixes: tuple[str, ...] | None = None) -> list[tuple[str, Path]]:
+    if folder.is_file():
+        return [(folder.name, folder)]
+    found = []
+    for p in sorted(folder.rglob("*")):
+        rel = p.relative_to(folder)
+        if IGNORED_PARTS.intersection(rel.parts) or any(part.startswith(".") for part in rel.parts):
+            continue
+        if p.is_file() and not p.is_symlink() and (suffixes is None or p.suffix in suffixes):
+            found.append((rel.as_posix(), p))
+    return found
+
+
+def suite_fingerprint(a: assignments.Assignment) -> str:
+    """What decides the grade besides the submission: hidden suite, public checks, assignment.toml."""
+    files = [(f"suite/{n}", p) for n, p in _tree(a.suite, (".py",))]
+    files += [(f"public/{n}", p) for n, p in _tree(a.public_tests_dir, (".py",))]
+    files.append(("assignment.toml", a.root / "assignment.toml"))
+    return _digest_files(files)
+
+
+def reference_fingerprint(a: assignments.Assignment) -> str:
+    return _digest_files([("reference", a.reference_module)])
+
+
+def submission_fingerprint(path: Path) -> str:
+    """The bytes a student handed in: a file, or every file of a folder."""
+    return _digest_files(_tree(Path(path)))
+
+
+# -- inputs ----------------------------------------------------------------
+@dataclass
+class Input:
+    """One student's submission, at its place in the whole class's list."""
+
+    name: str
+    path: Path
+    position: int
+
+
+def class_files(folder: Path, a: assignments.Assignment) -> list[Path] | None:
+    """The submissions of a class folder (no module or notebook of its own, several files), else None."""
+    if not folder.is_dir():
+        return None
+    top = [p for p in sorted(folder.iterdir()) if not p.name.startswith(".") and p.name not in IGNORED_PARTS]
+    if any(p.name in (f"{a.module}.py", a.notebook) for p in top):
+        return None
+    files = [p for p in top if p.is_file() and p.suffix.lower() in SUBMISSION_SUFFIXES and p.name != "conftest.py"]
+    return files if len(files) >= 2 else None
+
+
+def expand(raw: list[str], a: assignments.Assignment, scratch: Path) -> tuple[list[Input], dict]:
+    """The SUBMISSION arguments as one input per student, and the roster of LMS exports."""
+    from ..integrations import exports
+
+    paths = []
+    for text in raw:
+        path = Path(text)
+        if not path.exists():
+            raise BatchError(f"{text} does not exist (relative paths start from {Path.cwd()}); "
+                             "pass .py, .ipynb, .zip files or folders")
+        files = class_files(path, a) if exports.export_kind(path, a) is None else None
+        if files:
+            kinds = "/".join(sorted({p.suffix.lower() for p in files}))
+            _note(f"{text} holds no {a.module}.py or {a.notebook} but {len(files)} {kinds} files: "
+                  f"grading each file as one student's submission")
+            paths += files
+        else:
+            paths.append(path)
+    try:
+        expanded, roster = exports.expand(paths, a, scratch)
+    except exports.ExportError as exc:
+        raise BatchError(str(exc)) from None
+    # Names are decided once, here: safe as folder names, collisions resolved (_2, _3).
+    name_of = unique_names(list(dict.fromkeys(expanded)))
+    inputs = [Input(name, path, position) for position, (path, name) in enumerate(name_of.items())]
+    return inputs, roster
+
+
+def parse_shard(text: str) -> tuple[int, int]:
+    """'K/N' (1 <= K <= N) as (K, N)."""
+    try:
+        k, n = (int(part) for part in text.split("/"))
+    except ValueError:
+        raise BatchError(f"--shard {text}: write K/N, e.g. --shard 2/4 for the second of four shards") from None
+    if n < 1 or not 1 <= k <= n:
+        raise BatchError(f"--shard {text}: K must be 1 to N (a 0-based index such as $JOB_COMPLETION_INDEX needs +1)")
+    return k, n
+
+
+def shard_of(inputs: list[Input], k: int, n: int) -> list[Input]:
+    """Shard K of N: every N-th input from the K-th, so shards are fixed by the inputs and even in size."""
+    return [i for i in inputs if i.position % n == k - 1]
+
+
+@dataclass
+class Plan:
+    inputs: list[Input]          # this run's share of the class (all of it without --shard)
+    todo: list[Input]            # what this run grades
+    skipped: list[Input] = field(default_factory=list)
+    why_skipped: str = ""
+
+
+def plan(inputs: list[Input], book: report.Gradebook, *, shard: tuple[int, int] | None = None,
+         only: list[str] | None = None, resume: bool = False, stale: bool = False,
+         fingerprint=None) -> Plan:
+    """Which inputs to grade; `fingerprint(input)` gives what --stale compares with the gradebook."""
+    mine = shard_of(inputs, *shard) if shard else list(inputs)
+    todo = mine
+    if only:
+        names = {i.name for i in inputs}
+        unknown = [n for n in only if n not in names]
+        if unknown:
+            known = ", ".join(sorted(names)[:8]) + (", ..." if len(names) > 8 else "")
+            raise BatchError(f"--only {unknown[0]}: no submission of that name among the inputs ({known})")
+        todo = [i for i in todo if i.name in set(only)]
+    skipped, why = [], ""
+    if stale:
+        keep = [i for i in todo if book.fingerprint(i.name) != fingerprint(i)]
+        skipped, why = [i for i in todo if i not in keep], "unchanged since their grade"
+        todo = keep
+    elif resume:
+        keep = [i for i in todo if not book.has(i.name)]
+        skipped, why = [i for i in todo if i not in keep], "already graded"
+        todo = keep
+    return Plan(mine, todo, skipped, why)
+
+
+# -- failures --------------------------------------------------------------
+def failure(a: assignments.Assignment, path: Path, reason: str, seed: int, isolation: str, name: str | None = None) -> grading.Grade:
+    """A grade of 0 with the reason, for a submission the grader could not grade."""
+    from . import grading
+
+    return grading.Grade(
+        name=name or submission_name(Path(path)), origin=str(path), score=0.0, max_score=a.total_points,
+        status=reason, seed=seed, isolation=isolation, by_item={q.item: 0.0 for q in a.questions},
+    )
+
+
+def _grader_failure(grader: grading.Grader, path: Path, exc: BaseException, name: str) -> grading.Grade:
+    try:
+        isolation = grader.isolation.summary()
+    except Exception as problem:  # noqa: BLE001 - a failed grade must still be written
+        isolation = f"none: {problem}"
+    reason = f"grader error: {type(exc).__name__}: {exc}"
+    return failure(grader.assignment, path, reason, grader.seed(name), isolation, name=name)
+
+
+# -- stopping --------------------------------------------------------------
+class Stop:
+    """SIGINT/SIGTERM while a batch runs: remembered, and (while grading in this process) raised."""
+
+    def __init__(self):
+        self.signum: int | None = None
+        self.interruptible = False
+
+    def __call__(self, signum, frame):
+        if self.signum is None:
+            self.signum = signum
+            if self.interruptible:
+                self.interruptible = False
+                raise KeyboardInterrupt  # pytest stops its session on this
+
+    def install(self) -> dict:
+        if threading.current_thread() is not threading.main_thread():
+            return {}
+        return {s: signal.signal(s, self) for s in (signal.SIGINT, signal.SIGTERM)}
+
+
+def kill_sandbox_workers() -> None:
+    """Kill every sandbox worker this process started, and anything else below it."""
+    for pid in list(sandbox._live_workers):
+        try:
+            os.killpg(pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+    sandbox.kill_strays(keep=set())
+
+
+def _pool_stop(signum, frame):  # pragma: no cover - runs in a pool process
+    kill_sandbox_workers()
+    os._exit(128 + signum)
+
+
+def _pool_init(*args) -> None:  # pragma: no cover - runs in a pool process
+    from . import grading
+
+    # Ctrl-C reaches the whole process group: the main process decides what
+    # happens (it stops this process with SIGTERM), so no traceback here.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, _pool_stop)
+    grading._job_init(*args)
+
+
+def _pool_grade(path: str, name: str) -> dict:  # pragma: no cover - runs in a pool process
+    from . import grading
+
+    grader = grading._job_grader
+    try:
+        return grader.grade(Path(path), name=name).to_dict()
+    except sandbox.SandboxUnavailable:
+        raise
+    except Exception as exc:  # noqa: BLE001 - the batch goes on; the reason is kept
+        return _grader_failure(grader, Path(path), exc, name).to_dict()
+
+
+# -- running ---------------------------------------------------------------
+@dataclass
+class Result:
+    graded: list[grading.Grade]
+    interrupted: int | None = None   # the signal that stopped the batch
+    problem: str = ""                # why it stopped early without a signal
+
+
+def _sandbox_error(exc: BaseException) -> BatchError:
+    return BatchError(str(exc))  # its message says what to do
+
+
+def run(a: assignments.Assignment, todo: list[Input], *, sinks, jobs: int = 1, seed: int | None = None,
+        public_only: bool = False, protect=()) -> Result:
+    """Grade `todo`, giving each grade to every sink (`sink(grade)`) as it finishes.
+
+    `protect`: folders student code must not see besides the assignment's (the output).
+    """
+    stop = Stop()
+    previous = stop.install()
+    graded: list[grading.Grade] = []
+
+    def finish(grade):
+        for sink in sinks:
+            sink(grade)
+        graded.append(grade)
+
+    try:
+        if jobs <= 1 or len(todo) <= 1:
+            problem = _run_here(a, todo, seed, public_only, protect, finish, stop)
+        else:
+            problem = _run_pool(a, todo, jobs, seed, public_only, protect, finish, stop)
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+    return Result(graded, stop.signum, problem)
+
+
+def _run_here(a, todo, seed, public_only, protect, finish, stop: Stop) -> str:
+    from . import grading
+
+    grader = grading.Grader(a, seed=seed, public_only=public_only, protect=protect)
+    try:
+        for item in todo:
+            if stop.signum is not None:
+                break
+            grade = None
+            try:
+                stop.interruptible = True
+                grade = grader.grade(item.path, name=item.name)
+            except sandbox.SandboxUnavailable as exc:
+                if stop.signum is None:
+                    raise _sandbox_error(exc) from None
+            except BaseException as exc:  # noqa: BLE001 - a signal, or a grader error the batch survives
+                if stop.signum is None:
+                    grade = _grader_failure(grader, item.path, exc, item.name)
+            finally:
+                stop.interruptible = False
+            if stop.signum is not None:
+                break  # a grade cut short by the signal is not a grade
+            finish(grade)
+    finally:
+        grader.close()
+        if stop.signum is not None:
+            kill_sandbox_workers()
+    return ""
+
+
+def _run_pool(a, todo, jobs, seed, public_only, protect, finish, stop: Stop) -> str:
+    import multiprocessing
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+    from concurrent.futures.process import BrokenProcessPool
+
+    from . import grading
+
+    pool = ProcessPoolExecutor(
+        max_workers=min(jobs, len(todo)), mp_context=multiprocessing.get_context("spawn"),
+        initializer=_pool_init, initargs=(a.name, str(a.root), None, seed, public_only, [str(p) for p in protect]),
+    )
+    problem, clean = "", False
+    try:
+        pending = {pool.submit(_pool_grade, str(item.path), item.name) for item in todo}
+        while pending and stop.signum is None:
+            done, pending = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
+            for future in done:
+                try:
+                    data = future.result()
+                except sandbox.SandboxUnavailable as exc:
+                    raise _sandbox_error(exc) from None
+                except BrokenProcessPool:
+                    time.sleep(0.3)  # a SIGTERM to the process group reaches the pool first
+                    if stop.signum is None:
+                        problem = "a grading process died (killed from outside, or out of memory)"
+                    pending = set()
+                    break
+                finish(grading.Grade.from_dict(data))
+        clean = not pending and stop.signum is None and not problem
+    finally:
+        if clean:
+            pool.shutdown(wait=True)
+        else:
+            _stop_pool(pool)
+    return problem
+
+
+def _stop_pool(pool) -> None:
+    """End a pool now: queued submissions are dropped, running ones stopped with their sandboxes."""
+    processes = list(getattr(pool, "_processes", {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for p in processes:
+        if p.is_alive():
+            p.terminate()  # SIGTERM: the pool process kills its sandbox workers, then exits
+    deadline = time.monotonic() + 5
+    for p in processes:
+        p.join(max(0.0, deadline - time.monotonic()))
+        if p.is_alive():
+            p.kill()
+            p.join(1)
+    kill_sandbox_workers()
+
+
+# -- the gradebook folder --------------------------------------------------
+def open_gradebook(a: assignments.Assignment, out: Path) -> report.Gradebook:
+    """OUT's gradebook, refusing a folder that holds another assignment's grades."""
+    from . import report
+
+    if out.exists() and not out.is_dir():
+        raise BatchError(f"--out {out} is a file; give a folder for grades.csv and the students' results")
+    book = report.Gradebook(out / "grades.csv", [q.item for q in a.questions], a.name)
+    try:
+        book.load()
+    except ValueError as exc:
+        raise BatchError(str(exc)) from None
+    return book
+
+
+class Folder:
+    """The sink that writes a student's results.json, feedback.md and grade.json."""
+
+    def __init__(self, out: Path, title: str):
+        self.out, self.title = out, title
+
+    def __call__(self, grade: grading.Grade) -> None:
+        from . import report
+
+        report.write_submission(self.out, grade, self.title)
+
+
+def saved_grade(out: Path, name: str) -> grading.Grade | None:
+    from . import grading
+
+    try:
+        return grading.Grade.from_dict(json.loads((out / name / "grade.json").read_text(encoding="utf-8")))
+    except (OSError, ValueError, TypeError):
+        return None
+
+
+def all_grades(out: Path, book: report.Gradebook, fresh: list[grading.Grade] = ()) -> list[grading.Grade]:
+    """Every student's grade in the gradebook, in its order (this run's from memory, the rest from disk)."""
+    mine = {g.name: g for g in fresh}
+    grades = []
+    for name in book.names():
+        grade = mine.get(name) or saved_grade(out, name)
+        if grade is not None:
+            grades.append(grade)
+    return grades
+
+
+def merge(a: assignments.Assignment, folders: list[Path], out: Path) -> report.Gradebook:
+    """Combine gradebook folders (shards of one class) into `out`; later folders win a student graded twice."""
+    from . import report
+
+    book = open_gradebook(a, out)
+    for folder in folders:
+        if not (folder / report.Gradebook.RECORD).is_file():
+            raise BatchError(f"{folder} has no {report.Gradebook.RECORD}; pass folders that `grade --out` wrote")
+        if folder.resolve() == out.resolve():
+            continue
+        part = open_gradebook(a, folder)
+        book.extend_order(part.order)
+        for name in part.names():
+            if (folder / name).is_dir():
+                shutil.rmtree(out / name, ignore_errors=True)
+                shutil.copytree(folder / name, out / name)
+            book.put(name, part.entries[name])
+    book.save()
+    return book
