@@ -186,6 +186,10 @@ def raises(kind: type[BaseException], call: Callable[[], object], what: str) -> 
     except kind:
         return
     except Exception as exc:  # noqa: BLE001
+        from .engine.session import StudentError
+
+        if isinstance(exc, StudentError) and not exc.type_name:
+            raise  # not an exception of the student's code (it did not load, timed out, crashed): say that
         name = getattr(exc, "type_name", "") or type(exc).__name__  # a student's error keeps its own name
         raise AssertionError(f"{what} raised {name}; expected {kind.__name__}") from None
     raise AssertionError(f"{what} returned {result!r}; expected it to raise {kind.__name__}")

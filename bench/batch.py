@@ -245,8 +245,8 @@ def analyse(batch: list[dict], out: Path, test_seconds: float) -> dict:
         if kind == "loop":
             # Tests that ran out of time, and those the engine no longer ran because the
             # function had timed out before without ever returning (give_up_after_timeouts).
-            timed_out = [t for t in grade["tests"] if t["kind"] == "timeout" and not t["output"].startswith("not run:")]
-            given_up = [t for t in grade["tests"] if t["kind"] == "timeout" and t["output"].startswith("not run:")]
+            timed_out = [t for t in grade["tests"] if t["kind"] == "timeout"]
+            given_up = [t for t in grade["tests"] if t["kind"] == "notrun"]
             loop = {
                 "name": s["name"],
                 "execution_time": grade["execution_time"],

@@ -66,7 +66,7 @@ def _digest_files(files: list[tuple[str, Path]]) -> str:
 
 def _tree(folder: Path, suffixes: tuple[str, ...] | None = None) -> list[tuple[str, Path]]:
     if folder.is_file():
-        return [(folder.name, folder)]
+        return [("", folder)]  # a file: its bytes, whatever its name (the name is the student's)
     found = []
     for p in sorted(folder.rglob("*")):
         rel = p.relative_to(folder)
@@ -233,18 +233,23 @@ class Stop:
         return {s: signal.signal(s, self) for s in (signal.SIGINT, signal.SIGTERM)}
 
 
-def kill_sandbox_workers() -> None:
-    """Kill every sandbox worker this process started, and anything else below it."""
+def kill_sandbox_workers(strays: bool = False) -> None:
+    """Kill every sandbox worker this process started (with `strays`, anything else below it too).
+
+    The main process of a pool passes no `strays`: multiprocessing's resource
+    tracker is its child, and killing it makes the tracker print tracebacks.
+    """
     for pid in list(sandbox._live_workers):
         try:
             os.killpg(pid, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
             pass
-    sandbox.kill_strays(keep=set())
+    if strays:
+        sandbox.kill_strays(keep=set())
 
 
 def _pool_stop(signum, frame):  # pragma: no cover - runs in a pool process
-    kill_sandbox_workers()
+    kill_sandbox_workers(strays=True)
     os._exit(128 + signum)
 
 

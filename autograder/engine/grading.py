@@ -73,6 +73,11 @@ class Grade:
         return cls(**data)
 
 
+# How the status counts tests that ended abnormally. "not run" tests were given up
+# on (their function had timed out and never returned): they took no time.
+PROBLEM_PHRASES = {"timeout": "timeout", "notrun": "not run", "crash": "crash", "protocol": "protocol"}
+
+
 def seed_for(assignment_name: str, submission_name: str, secret: str = "") -> int:
     """Inputs depend on the submission's name (and the instructor's secret, if set)."""
     digest = hashlib.sha256(f"{secret}\0{assignment_name}\0{submission_name}".encode()).hexdigest()
@@ -217,9 +222,9 @@ class Grader:
         else:
             problems = {}
             for t in tests:
-                if t.kind in ("timeout", "crash", "protocol"):
+                if t.kind in PROBLEM_PHRASES:
                     problems[t.kind] = problems.get(t.kind, 0) + 1
-            status = "graded" + "".join(f"; {n} test(s) {k}" for k, n in problems.items())
+            status = "graded" + "".join(f"; {n} test(s) {PROBLEM_PHRASES[k]}" for k, n in problems.items())
         return Grade(
             name=sub.name,
             origin=str(sub.origin),

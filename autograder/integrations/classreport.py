@@ -154,7 +154,10 @@ def _items_phrase(items) -> str:
 def timed_out(g: Grade) -> str | None:
     tests = [t for t in g.tests if t.kind == "timeout"]
     if tests:
-        return f"{len(tests)} test(s) hit the time limit, in {_items_phrase(t.item for t in tests)}"
+        # Tests given up on (their function never returned) took no time: counted apart.
+        given_up = [t for t in g.tests if t.kind == "notrun"]
+        return (f"{len(tests)} test(s) hit the time limit, in {_items_phrase(t.item for t in tests)}"
+                + (f"; {len(given_up)} more not run, since the function never returned" if given_up else ""))
     if "timed out" in g.status:
         return g.status
     return None

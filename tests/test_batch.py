@@ -1,0 +1,300 @@
+"""Batches as an instructor runs them: the gradebook folder, paths, sharding, signals.
+
+- Grading into an existing --out adds or replaces rows and never drops
+  another student's; a folder of another assignment is refused.
+- --only, --stale and --resume choose what is graded, and say what they skipped.
+- grades.csv keeps the order the submissions were given in.
+- A folder of .py files is a class; ./kit takes paths relative to the caller.
+- Shards merged give exactly the gradebook of one run.
+- SIGINT or SIGTERM stops a batch: finished rows kept, children killed, a hint
+  to --resume, exit code 130 or 143.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from autograder import assignment as assignments
+from autograder.engine import report
+
+ROOT = Path(__file__).resolve().parents[1]
+CNN = assignments.load("cnn", ROOT)
+REFERENCE = ROOT / "solutions" / "cnn" / "cnn_layers.py"
+HANDOUT = ROOT / "student_template" / "cnn" / "cnn_layers.py"
+EXAMPLES = ROOT / "solutions" / "cnn" / "examples"
+OURS = ("AUTOGRADER_ISOLATION", "AUTOGRADER_ROOT", "AUTOGRADER_SECRET", "GITHUB_STEP_SUMMARY")
+BASE_ENV = {k: v for k, v in os.environ.items() if k not in OURS}
+
+
+def kit(*args, cwd=ROOT, env=None):
+    return subprocess.run([sys.executable, "-m", "autograder", *map(str, args)], capture_output=True, text=True,
+                          cwd=cwd, env={**BASE_ENV, **(env or {})}, timeout=300)
+
+
+def rows(out: Path) -> list[dict]:
+    with open(out / "grades.csv", newline="", encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
+def class_of(folder: Path, files: dict[str, Path]) -> list[Path]:
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for name, source in files.items():
+        paths.append(folder / f"{name}{source.suffix}")
+        shutil.copyfile(source, paths[-1])
+    return paths
+
+
+def one_line_error(result) -> str:
+    assert result.returncode == 2, result.stdout + result.stderr
+    lines = [line for line in result.stderr.strip().splitlines() if not line.startswith("note:")]
+    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
+    return lines[0]
+
+
+# -- the gradebook folder ------------------------------------------------------
+def test_grading_into_an_existing_out_adds_and_replaces_rows_and_keeps_the_others(tmp_path):
+    subs = class_of(tmp_path / "subs", {"ann": REFERENCE, "bob": EXAMPLES / "missing_bias.py"})
+    out = tmp_path / "out"
+    assert kit("grade", *subs, "--out", out, "--quiet").returncode == 0
+    first = {r["name"]: r for r in rows(out)}
+    assert list(first) == ["ann", "bob"] and first["ann"]["total"] == "100"
+    # A late student, graded alone into the same folder: a row is added, none lost.
+    (late,) = class_of(tmp_path / "late", {"cy": EXAMPLES / "flipped_kernel.py"})
+    result = kit("grade", late, "--out", out, "--quiet")
+    assert result.returncode == 0, result.stderr
+    assert [r["name"] for r in rows(out)] == ["ann", "bob", "cy"]
+    assert {r["name"]: r for r in rows(out)}["ann"] == first["ann"]
+    # Bob resubmits: his row is replaced in place.
+    shutil.copyfile(REFERENCE, subs[1])
+    assert kit("grade", subs[1], "--out", out, "--quiet").returncode == 0
+    now = {r["name"]: r for r in rows(out)}
+    assert list(now) == ["ann", "bob", "cy"] and now["bob"]["total"] == "100" and now["cy"]["total"] != "100"
+    # The class report covers the whole gradebook, not just the last run.
+    assert kit("grade", subs[1], "--out", out, "--quiet", "--report").returncode == 0
+    page = (out / "report.html").read_text(encoding="utf-8")
+    assert '<div class="v">3</div><div class="k">submissions' in page
+    record = json.loads((out / "gradebook.json").read_text(encoding="utf-8"))
+    assert record["assignment"] == "cnn" and set(record["grades"]) == {"ann", "bob", "cy"}
+    fingerprint = record["grades"]["bob"]["fingerprint"]
+    assert set(fingerprint) == {"suite", "reference", "submission", "seed"}
+    assert fingerprint["submission"] == record["grades"]["ann"]["fingerprint"]["submission"]  # same bytes
+
+
+def test_a_folder_of_another_assignment_is_refused(tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "gradebook.json").write_text(json.dumps({"assignment": "rnn", "columns": [], "order": [], "grades": {}}))
+    (sub,) = class_of(tmp_path, {"ann": REFERENCE})
+    line = one_line_error(kit("grade", sub, "--out", out))
+    assert "'rnn'" in line and "--out" in line
+    # A grades.csv with other columns (another tool's) is refused the same way, and left as it was.
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "grades.csv").write_text("student,grade\nann,7\n")
+    assert "--out" in one_line_error(kit("grade", sub, "--out", other))
+    assert (other / "grades.csv").read_text() == "student,grade\nann,7\n"
+
+
+def test_only_stale_and_resume_choose_what_is_graded_and_say_so(tmp_path):
+    subs = class_of(tmp_path / "subs", {"ann": REFERENCE, "bob": EXAMPLES / "missing_bias.py", "cy": HANDOUT})
+    out = tmp_path / "out"
+    assert kit("grade", tmp_path / "subs", "--out", out, "--quiet").returncode == 0
+    stamps = {p.name: (out / p.stem / "grade.json").stat().st_mtime_ns for p in subs}
+
+    def regraded():
+        return {p.stem for p in subs if (out / p.stem / "grade.json").stat().st_mtime_ns != stamps[p.name]}
+
+    result = kit("grade", tmp_path / "subs", "--out", out, "--only", "bob", "--quiet")
+    assert result.returncode == 0 and regraded() == {"bob"}
+    stamps.update({p.name: (out / p.stem / "grade.json").stat().st_mtime_ns for p in subs})
+    shutil.copyfile(REFERENCE, subs[2])  # cy finishes the handout
+    result = kit("grade", tmp_path / "subs", "--out", out, "--stale", "--quiet")
+    assert result.returncode == 0 and regraded() == {"cy"}
+    assert "skipped 2 submissions unchanged" in result.stderr
+    assert {r["name"]: r["total"] for r in rows(out)}["cy"] == "100"
+    result = kit("grade", tmp_path / "subs", "--out", out, "--resume", "--quiet")
+    assert "skipped 3 submissions already graded" in result.stderr and "grading 0" in result.stderr
+    line = one_line_error(kit("grade", tmp_path / "subs", "--out", out, "--only", "dan"))
+    assert "dan" in line and "ann" in line
+
+
+def test_rows_keep_the_order_submissions_were_given_in(tmp_path):
+    # The slow one first: with two jobs the others finish before it.
+    subs = class_of(tmp_path, {"zed": EXAMPLES / "four_loops.py", "amy": REFERENCE, "max": HANDOUT,
+                               "bea": EXAMPLES / "syntax_error.py"})
+    out = tmp_path / "out"
+    result = kit("grade", *subs, "--out", out, "--jobs", "2", "--quiet")
+    assert result.returncode == 0, result.stderr
+    assert [r["name"] for r in rows(out)] == ["zed", "amy", "max", "bea"]
+
+
+def test_a_folder_of_py_files_is_a_class(tmp_path):
+    class_of(tmp_path / "subs", {"ann": REFERENCE, "bob": HANDOUT, "cy": EXAMPLES / "syntax_error.py"})
+    result = kit("grade", "subs", "--out", "out", "--quiet", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "grading each file as one student's submission" in result.stderr
+    assert [(r["name"], r["total"]) for r in rows(tmp_path / "out")] == [("ann", "100"), ("bob", "0"), ("cy", "0")]
+    # A folder holding the module is still one student's submission.
+    class_of(tmp_path / "one", {"cnn_layers": REFERENCE, "helper": HANDOUT})
+    result = kit("grade", "one", "--out", "out1", "--quiet", cwd=tmp_path)
+    assert [r["name"] for r in rows(tmp_path / "out1")] == ["one"]
+
+
+@pytest.mark.parametrize("args, says", [
+    (["--shard", "3"], "K/N"),
+    (["--shard", "0/2"], "+1"),
+    (["--shard", "3/2"], "K must be 1 to N"),
+    (["--jobs", "0"], "at least 1"),
+    (["--out", "a_file"], "is a file"),
+    (["missing.py"], "does not exist"),
+])
+def test_bad_arguments_get_one_line_naming_the_fix(tmp_path, args, says):
+    (tmp_path / "a_file").write_text("")
+    class_of(tmp_path, {"ann": REFERENCE})
+    full = ["grade", "ann.py", "--out", "out", *args] if args[0].startswith("--") else ["grade", *args, "--out", "out"]
+    if "--out" in args:
+        full = ["grade", "ann.py", *args]
+    assert says in one_line_error(kit(*full, cwd=tmp_path))
+
+
+def test_kit_takes_paths_relative_to_the_callers_folder(tmp_path):
+    student = tmp_path / "student"
+    class_of(student, {"cnn_layers": EXAMPLES / "flipped_kernel.py"})
+    script = str(ROOT / "kit")
+    checked = subprocess.run([script, "check", "cnn_layers.py"], capture_output=True, text=True, cwd=student,
+                             env=BASE_ENV, timeout=300)
+    assert checked.returncode == 1 and "Public checks: 29 of 33 passed" in checked.stdout, checked.stderr
+    graded = subprocess.run([script, "grade", "cnn_layers.py", "--out", "grades", "--quiet"], capture_output=True,
+                            text=True, cwd=student, env=BASE_ENV, timeout=300)
+    assert graded.returncode == 0, graded.stderr
+    assert (student / "grades" / "grades.csv").is_file() and not (ROOT / "grades").exists()
+
+
+# -- shards ---------------------------------------------------------------------
+def _decided(folder: Path, name: str) -> dict:
+    """A student's results.json without what varies from run to run (timings)."""
+    data = json.loads((folder / name / "results.json").read_text(encoding="utf-8"))
+    data.pop("execution_time")
+    data["extra_data"].pop("timing")
+    for t in data["tests"]:
+        t.pop("duration", None)
+    return data
+
+
+def test_shards_merged_equal_one_run(tmp_path):
+    files = {"ann": REFERENCE, "bob": EXAMPLES / "missing_bias.py", "cy": HANDOUT, "dan": EXAMPLES / "flipped_kernel.py",
+             "eve": EXAMPLES / "syntax_error.py"}
+    subs = class_of(tmp_path / "subs", files)
+    whole = tmp_path / "whole"
+    assert kit("grade", *subs, "--out", whole, "--quiet").returncode == 0
+    shards = []
+    for k in (1, 2, 3):
+        shards.append(tmp_path / f"shard{k}")
+        result = kit("grade", *subs, "--out", shards[-1], "--shard", f"{k}/3", "--quiet")
+        assert result.returncode == 0, result.stderr
+    # Each input in exactly one shard, and the shards as even as they can be.
+    sizes = [len(rows(s)) for s in shards]
+    assert sorted(sizes) == [1, 2, 2]
+    assert sorted(r["name"] for s in shards for r in rows(s)) == sorted(files)
+    merged = tmp_path / "merged"
+    result = kit("merge", *reversed(shards), "--out", merged)  # in any order
+    assert result.returncode == 0, result.stderr
+    assert (merged / "grades.csv").read_bytes() == (whole / "grades.csv").read_bytes()
+    assert json.loads((merged / "gradebook.json").read_text()) == json.loads((whole / "gradebook.json").read_text())
+    for name in files:
+        assert _decided(merged, name) == _decided(whole, name)
+    # The report of the merged class is the report of the single run (but for its date).
+    stamp = re.compile(r"\d{4}-\d\d-\d\d[ T]\d\d:\d\d(:\d\d)?[^<]*")
+    assert stamp.sub("", (merged / "report.html").read_text()) == stamp.sub("", (whole / "report.html").read_text())
+
+
+# -- signals -------------------------------------------------------------------
+def _descendants(pid: int) -> set[int]:
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat", "rb") as f:
+                    ppid = int(f.read().rsplit(b")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(ppid, []).append(int(entry))
+    found, pending = set(), [pid]
+    while pending:
+        for child in children.get(pending.pop(), []):
+            found.add(child)
+            pending.append(child)
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            return f.read().rsplit(b")", 1)[1].split()[0] != b"Z"
+    except OSError:
+        return False
+
+
+@pytest.mark.parametrize("jobs, sig, group", [(2, signal.SIGINT, False), (2, signal.SIGTERM, True), (1, signal.SIGINT, True)])
+def test_a_signal_stops_the_batch_keeps_rows_and_kills_every_child(tmp_path, jobs, sig, group):
+    looping = REFERENCE.read_text() + "\n\ndef maxpool_forward(x, pool_size=2, stride=None):\n    while True:\n        pass\n"
+    subs = class_of(tmp_path / "subs", {"a_done": REFERENCE})
+    for i in range(3):
+        (tmp_path / "subs" / f"loop{i}.py").write_text(looping)
+        subs.append(tmp_path / "subs" / f"loop{i}.py")
+    out = tmp_path / "out"
+    process = subprocess.Popen([sys.executable, "-m", "autograder", "grade", *subs, "--out", out, "--jobs", str(jobs)],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=BASE_ENV, cwd=tmp_path,
+                               start_new_session=True)
+    deadline = time.monotonic() + 120
+    while not ((out / "a_done" / "grade.json").is_file() and len(rows(out)) == 1):
+        assert process.poll() is None and time.monotonic() < deadline, process.communicate()
+        time.sleep(0.2)
+    time.sleep(1.0)  # the looping ones are in their tests now
+    children = _descendants(process.pid)
+    assert children
+    started = time.monotonic()
+    if group:
+        os.killpg(process.pid, sig)
+    else:
+        os.kill(process.pid, sig)
+    stdout, stderr = process.communicate(timeout=60)
+    assert time.monotonic() - started < 15
+    assert process.returncode == 128 + sig, stderr
+    assert "Traceback" not in stderr and "--resume" in stderr, stderr
+    assert [r["name"] for r in rows(out)] == ["a_done"]
+    time.sleep(0.5)
+    assert not [pid for pid in children if _alive(pid)]
+    resumed = kit("grade", *subs[:1], "--out", out, "--resume", "--quiet")
+    assert "skipped 1 submission already graded" in resumed.stderr
+
+
+# -- the record on its own -----------------------------------------------------------
+def test_gradebook_replaces_a_row_and_writes_whole_files(tmp_path):
+    from autograder.engine.grading import Grade
+
+    items = [q.item for q in CNN.questions]
+    book = report.Gradebook(tmp_path / "grades.csv", items, "cnn")
+    book.extend_order(["b", "a"])
+    for name, score in (("a", 1.0), ("b", 2.0), ("a", 3.0)):
+        book.add(Grade(name=name, origin=name, score=score, max_score=100, status="graded", seed=1, isolation="none",
+                       by_item={i: 0.0 for i in items}))
+    again = report.Gradebook(tmp_path / "grades.csv", items, "cnn")
+    again.load()
+    assert again.names() == ["b", "a"] and again.existing()["a"]["total"] == "3"
+    assert [r["name"] for r in rows(tmp_path)] == ["b", "a"]
+    assert not list(tmp_path.glob("*.tmp"))
+    with pytest.raises(ValueError, match="another --out folder"):
+        report.Gradebook(tmp_path / "grades.csv", items, "rnn").load()
