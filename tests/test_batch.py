@@ -298,3 +298,42 @@ def test_gradebook_replaces_a_row_and_writes_whole_files(tmp_path):
     assert not list(tmp_path.glob("*.tmp"))
     with pytest.raises(ValueError, match="another --out folder"):
         report.Gradebook(tmp_path / "grades.csv", items, "rnn").load()
+
+
+# -- what a grade says ---------------------------------------------------------
+def test_tests_given_up_on_are_not_run_not_timeouts(tmp_path):
+    import dataclasses
+
+    from autograder.engine import grading
+    from autograder.integrations import classreport
+
+    looping = REFERENCE.read_text() + "\n\ndef maxpool_forward(x, pool_size=2, stride=None):\n    while True:\n        pass\n"
+    path = tmp_path / "looping.py"
+    path.write_text(looping)
+    limits = dataclasses.replace(CNN.limits, test_seconds=0.4, give_up_after_timeouts=2)
+    grade = grading.Grader(dataclasses.replace(CNN, limits=limits)).grade(path)
+    timeouts = [t for t in grade.tests if t.kind == "timeout"]
+    not_run = [t for t in grade.tests if t.kind == "not-run"]
+    assert timeouts and not_run
+    assert all("timed out" in t.output for t in timeouts) and all(t.output.startswith("not run:") for t in not_run)
+    assert f"{len(timeouts)} test(s) timeout" in grade.status and f"{len(not_run)} test(s) not run" in grade.status
+    said = classreport.timed_out(grade)
+    assert said.startswith(f"{len(timeouts)} test(s) hit the time limit") and f"{len(not_run)} more not run" in said
+
+
+def test_feedback_names_the_students_problem_not_the_graders_classes(tmp_path):
+    (sub,) = class_of(tmp_path, {"eve": EXAMPLES / "syntax_error.py"})
+    assert kit("grade", sub, "--out", tmp_path / "out", "--quiet").returncode == 0
+    feedback = (tmp_path / "out" / "eve" / "feedback.md").read_text(encoding="utf-8")
+    assert "SyntaxError" in feedback
+    assert not re.search(r"Student\w*Error|StudentTimeout|WorkerDied|BadReply|Remote\b", feedback)
+
+
+def test_public_checks_are_on_the_grades_one_scale(tmp_path):
+    (sub,) = class_of(tmp_path, {"dan": EXAMPLES / "flipped_kernel.py"})
+    assert kit("grade", sub, "--out", tmp_path / "out", "--quiet").returncode == 0
+    output = json.loads((tmp_path / "out" / "dan" / "results.json").read_text())["output"]
+    checked = kit("check", sub).stdout
+    said = re.search(r"Public checks: (\d+) of (\d+) passed\. They earn no points: the score, out of 100,", output)
+    assert said and said[0] in checked
+    assert not re.search(r"\d+ of \d+ points|/ 100", output + checked)

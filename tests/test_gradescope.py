@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import stat
 import subprocess
@@ -333,3 +334,30 @@ def test_student_code_under_the_user_level_cannot_read_the_reference(work, zip_p
     assert per_test(results) == per_test(honest)
     assert "reads files" in results["extra_data"]["flags"]
     assert any(f["kind"] == "read-file" for f in results["extra_data"]["static_findings"])
+
+
+# -- trying the zip before uploading it ------------------------------------------------
+def test_try_runs_setup_and_run_autograder_and_shows_what_the_student_sees(tmp_path):
+    student = tmp_path / "student"
+    student.mkdir()
+    shutil.copyfile(FLIPPED, student / "cnn_layers.py")
+    # --try names its student "Trial Student": inputs seeded as Gradescope would seed them.
+    seed = grading.seed_for("cnn", "trial_student")
+    direct = kit("grade", student / "cnn_layers.py", "--out", tmp_path / "direct", "--quiet", "--seed", seed)
+    assert direct.returncode == 0, direct.stderr
+    expected = json.loads((tmp_path / "direct" / "cnn_layers" / "results.json").read_text())["score"]
+    before = set(Path(tempfile.gettempdir()).glob("autograder-gradescope-try-*"))
+    # Relative paths, from the student's folder, as an instructor would type them.
+    result = kit("gradescope", "--out", "autograder.zip", "--try", "cnn_layers.py", cwd=student)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert (student / "autograder.zip").is_file()
+    out = result.stdout
+    assert "setup.sh: done" in out and "apt-get skipped" in out
+    now, later = out.split("At once, the student sees:")[1].split("After you publish the grades, also:")
+    # At once: the public checks only, never the total.
+    assert "Public checks:" in now and "Score:" not in now
+    assert "FAILED  conv2d_forward" in now and "It matches what you get if you flip the kernel" in out
+    # After publishing: the score Gradescope would record, the grade command's.
+    shown = float(re.search(r"Score: ([\d.]+) / 100", later)[1])
+    assert shown == pytest.approx(expected) and 0 < shown < 100
+    assert set(Path(tempfile.gettempdir()).glob("autograder-gradescope-try-*")) == before

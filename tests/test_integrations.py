@@ -50,7 +50,7 @@ FILES = {
     "ref_notebook": NOTEBOOK,
     "untouched": HANDOUT,
     "flipped_kernel": EXAMPLES / "flipped_kernel.py",
-    "missing_bias": EXAMPLES / "missing_bias.py",
+    "pads_every_axis": EXAMPLES / "pads_every_axis.py",
 }
 
 
@@ -106,16 +106,16 @@ CANVAS_FILES = {
     "lee_chris_1003_5003_cnn_layers.py": HANDOUT,
     "lee_chris_1003_5010_cnn_layers-1.py": EXAMPLES / "flipped_kernel.py",
     # A file named otherwise is still the student's module.
-    "garcia_dana_1004_5004_my_cnn.py": EXAMPLES / "missing_bias.py",
+    "garcia_dana_1004_5004_my_cnn.py": EXAMPLES / "pads_every_axis.py",
     # Anonymous grading leaves the name out.
-    "1005_5005_cnn_layers.py": EXAMPLES / "missing_bias.py",
+    "1005_5005_cnn_layers.py": EXAMPLES / "pads_every_axis.py",
 }
 CANVAS_EXPECTED = {  # student -> (Canvas user id, baseline name, late)
     "smith_anna": ("1001", "ref_module", False),
     "jonesben": ("1002", "ref_notebook", True),
     "lee_chris": ("1003", "flipped_kernel", False),
-    "garcia_dana": ("1004", "missing_bias", False),
-    "canvas_1005": ("1005", "missing_bias", False),
+    "garcia_dana": ("1004", "pads_every_axis", False),
+    "canvas_1005": ("1005", "pads_every_axis", False),
 }
 
 
@@ -168,6 +168,29 @@ def test_canvas_gradebook_and_roster(baseline, canvas):
         assert roster[student]["late"] is late
     assert roster["lee_chris"]["source"] == "lee_chris_1003_5010_cnn_layers-1.py"
     assert roster["lee_chris"]["superseded"] == ["lee_chris_1003_5003_cnn_layers.py"]
+
+
+def test_canvas_column_carries_the_assignment_id(tmp_path, capsys):
+    import dataclasses
+
+    # Canvas fills an existing assignment only when the column is "Title (id)".
+    with_id = dataclasses.replace(CNN, extra={**CNN.extra, "lms": {"canvas_assignment_id": 4321}})
+    assert exports.canvas_column(with_id) == f"{CNN.title} (4321)"
+    graded = grading.Grade(name="smith_anna", origin="x", score=90.0, max_score=100.0, status="graded", seed=1,
+                           isolation="none")
+    roster = {"smith_anna": {"kind": "canvas", "student": "smith_anna", "canvas_user_id": "1001", "late": False,
+                             "source": "x"}}
+    exports.write_gradebooks(tmp_path, [graded], roster, with_id)
+    assert read_csv(tmp_path / "canvas_gradebook.csv")[0][-1] == f"{CNN.title} (4321)"
+    assert capsys.readouterr().err == ""
+    # Without the id, the file is still written, and the instructor is told what Canvas will do.
+    exports.write_gradebooks(tmp_path, [graded], roster, CNN)
+    assert "canvas_assignment_id" in capsys.readouterr().err
+    # A later run with another student keeps the first one's roster entry.
+    late = dataclasses.replace(graded, name="jonesben", score=50.0)
+    exports.write_gradebooks(tmp_path, [graded, late], {"jonesben": {**roster["smith_anna"], "student": "jonesben",
+                                                                     "canvas_user_id": "1002"}}, with_id)
+    assert [row[1] for row in read_csv(tmp_path / "canvas_gradebook.csv")[2:]] == ["1002", "1001"]
 
 
 def test_canvas_folder_is_expanded_like_the_zip(tmp_path):

@@ -335,9 +335,9 @@ def student_view(results: dict) -> list[str]:
         line = f"  {ok if test.get('status') == 'passed' else bad}  {test.get('name')}"
         detail = str(test.get("output") or "").strip().splitlines()
         if test.get("status") != "passed" and detail:
-            line += f"\n          {detail[0][:300]}"
+            line += f"\n            {detail[0][:300]}"
         (now if test.get("visibility") == "visible" else later).append(line)
-    lines = ["At once, the student sees:", *[f"  {x}" for x in now]]
+    lines = ["At once, the student sees:", *[x if x.startswith("  ") else f"  {x}" for x in now]]
     lines += ["", "After you publish the grades, also:",
               f"  Score: {results.get('score', 0):g}" + (f" / {sum(t.get('max_score', 0) for t in results.get('tests', [])):g}" if results.get("tests") else "")]
     lines += later
