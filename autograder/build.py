@@ -252,7 +252,9 @@ REQUIRES_PATH = """\
 
 # Short tracebacks: a student reads each failure's own message, not pages of frames.
 PYTEST_INI = "[pytest]\ntestpaths = tests\naddopts = --tb=short\n"
-REQUIREMENTS = "numpy\npytest\notter-grader\n"
+# What a student installs: the module's checks need numpy and pytest; the
+# notebook needs Jupyter to open it and otter-grader for its grader.check cells.
+REQUIREMENTS = "numpy\npytest\n# for the notebook (cnn.ipynb): Jupyter, and otter-grader for its grader.check cells\nnotebook\notter-grader\n"
 
 
 def render(assignment: Assignment) -> dict[Path, bytes]:

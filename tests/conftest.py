@@ -10,6 +10,82 @@ from pathlib import Path
 
 import pytest
 
+# `./kit test -m "not slow"` is the quick loop (under a minute): it leaves out
+# the tests that grade whole batches, start many sandboxed workers, run the
+# kit as a subprocess, or build environments. The list is measured: tests that
+# took 0.9 s or more (`pytest --durations=0`), and every test using a fixture
+# that grades a batch. Re-measure when tests are added.
+SLOW_FIXTURES = {"demo", "baseline", "canvas", "gradescope", "graded", "ns", "user", "plain", "public_python"}
+SLOW_TESTS = {
+    # test_hostile's tests that take a batch fixture by name (request.getfixturevalue)
+    "test_fallback_exit_and_loop",
+    "test_fallback_reading_the_reference_is_reported",
+    "test_honest_standard_library_imports_work",
+    # test_handout's notebook runs (otter in a kernel-free harness)
+    "test_solution_notebook_passes_every_check",
+    "test_untouched_handout_notebook_fails_every_check_naming_the_function",
+    "test_a_folder_of_another_assignment_is_refused",
+    "test_a_folder_of_py_files_is_a_class",
+    "test_a_signal_stops_the_batch_keeps_rows_and_kills_every_child",
+    "test_feedback_names_the_students_problem_not_the_graders_classes",
+    "test_grading_into_an_existing_out_adds_and_replaces_rows_and_keeps_the_others",
+    "test_kit_takes_paths_relative_to_the_callers_folder",
+    "test_only_stale_and_resume_choose_what_is_graded_and_say_so",
+    "test_public_checks_are_on_the_grades_one_scale",
+    "test_rows_keep_the_order_submissions_were_given_in",
+    "test_shards_merged_equal_one_run",
+    "test_tests_given_up_on_are_not_run_not_timeouts",
+    "test_deleted_built_file_is_reported_missing_and_rebuilt",
+    "test_edited_public_test_flags_handout_test_and_check_file",
+    "test_edited_solution_region_makes_reference_stale_and_build_fixes_it",
+    "test_edited_stub_makes_handout_stale_but_not_reference",
+    "test_stray_file_in_handout_is_flagged_and_removed_by_build",
+    "test_four_hundred_submissions_are_quick_and_leave_no_pyplot_state",
+    "test_no_submissions_and_one_submission",
+    "test_one_submission_gets_a_report_only_when_asked",
+    "test_report_renders_in_a_headless_browser",
+    "test_student_strings_are_escaped_and_lists_catch_timeouts_and_weak_isolation",
+    "test_a_grader_crash_still_gives_gradescope_a_result",
+    "test_inputs_are_seeded_as_in_a_regrade_of_the_export",
+    "test_mistake_gets_the_same_per_test_scores_as_the_grade_command",
+    "test_reference_scores_full_marks_and_the_kit_is_hidden",
+    "test_refused_namespaces_fall_back_to_the_user_level_with_identical_grades",
+    "test_student_code_under_the_user_level_cannot_read_the_reference",
+    "test_submission_forms_gradescope_may_hand_over",
+    "test_try_runs_setup_and_run_autograder_and_shows_what_the_student_sees",
+    "test_untouched_handout_scores_zero_with_exit_code_zero",
+    "test_a_failing_notebook_cell_is_reported_and_costs_nothing_by_itself",
+    "test_a_function_that_never_returns_is_given_up_after_its_timeouts",
+    "test_a_function_that_returned_once_is_always_called_again",
+    "test_bad_arguments_exit_2_with_one_line",
+    "test_broken_submissions_score_zero_and_the_batch_goes_on",
+    "test_contract_faithful_variations_get_full_marks_and_objects_are_named",
+    "test_installed_pytest_plugins_do_not_touch_the_grade",
+    "test_no_working_sandbox_stops_the_batch_with_one_line",
+    "test_resume_skips_finished_submissions",
+    "test_student_code_can_import_and_use_scratch_space",
+    "test_student_random_draws_follow_the_submission_seed",
+    "test_the_sandbox_probe_worker_serves_the_first_submission",
+    "test_workers_started_in_the_background_live_until_used",
+    "test_reference_passes_every_public_test_in_the_handout",
+    "test_untouched_handout_fails_every_public_test_naming_the_function",
+    "test_check_agrees_with_grade_on_the_public_tests",
+    "test_check_on_the_untouched_handout_names_each_missing_function",
+    "test_unreadable_gradescope_metadata_is_a_one_line_usage_error",
+}
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "slow: grades batches or starts many sandboxed workers; "
+                                       "`-m \"not slow\"` leaves these out for a quick loop")
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        name = getattr(item, "originalname", item.name)
+        if name in SLOW_TESTS or SLOW_FIXTURES.intersection(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
+
 
 @pytest.fixture(scope="session")
 def public_python():

@@ -22,6 +22,7 @@ import pytest
 
 from autograder import assignment as assignments
 from autograder.engine import grading, sandbox
+from autograder.integrations import gradescope
 
 ROOT = Path(__file__).resolve().parents[1]
 CNN = assignments.load("cnn", ROOT)
@@ -361,3 +362,45 @@ def test_try_runs_setup_and_run_autograder_and_shows_what_the_student_sees(tmp_p
     shown = float(re.search(r"Score: ([\d.]+) / 100", later)[1])
     assert shown == pytest.approx(expected) and 0 < shown < 100
     assert set(Path(tempfile.gettempdir()).glob("autograder-gradescope-try-*")) == before
+
+
+# -- what the image installs ----------------------------------------------------------
+# Import name -> distribution, for every third-party module the engine imports.
+DISTRIBUTIONS = {"numpy": "numpy", "pytest": "pytest", "_pytest": "pytest", "nbformat": "nbformat", "tqdm": "tqdm",
+                 "matplotlib": "matplotlib", "yaml": "pyyaml", "tomli": "tomli"}
+
+
+def _imported_top_level_names() -> set[str]:
+    import ast
+
+    names = set()
+    for path in (ROOT / "autograder").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                names |= {alias.name.split(".")[0] for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names.add(node.module.split(".")[0])
+    return names
+
+
+def test_grading_installs_exactly_what_grading_imports():
+    import sys as _sys
+
+    if _sys.version_info >= (3, 11):
+        import tomllib
+    else:
+        import tomli as tomllib
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    required = {re.split(r"[<>=;\[ ]", d, maxsplit=1)[0].lower() for d in project["dependencies"]}
+    ours = {"autograder"} | {path.stem for path in (ROOT / "autograder").rglob("*.py")}  # worker.py imports wire
+    third_party = _imported_top_level_names() - set(_sys.stdlib_module_names) - ours
+    # Suites import the engine's helpers and numpy only; otter and Jupyter are never imported.
+    assert third_party <= set(DISTRIBUTIONS), third_party - set(DISTRIBUTIONS)
+    assert {DISTRIBUTIONS[name] for name in third_party} | {"tomli"} == required
+    assert "otter-grader" not in required and not any("jupyter" in d or "notebook" in d for d in required)
+    # The student extra and the handout's requirements carry the notebook's tools.
+    assert {"otter-grader", "notebook"} <= {re.split(r"[<>=]", d)[0] for d in project["optional-dependencies"]["student"]}
+    handout = (ROOT / "student_template" / "cnn" / "requirements.txt").read_text().split()
+    assert {"numpy", "pytest", "otter-grader", "notebook"} <= set(handout)
+    # The image installs the kit with no extra.
+    assert 'pip install --quiet -e "$SOURCE"\n' in gradescope.SETUP_SH
