@@ -25,6 +25,7 @@ SLOW_TESTS = {
     "test_solution_notebook_passes_every_check",
     "test_untouched_handout_notebook_fails_every_check_naming_the_function",
     "test_a_folder_of_another_assignment_is_refused",
+    "test_grade_warns_when_the_built_reference_is_stale",
     "test_a_folder_of_py_files_is_a_class",
     "test_a_signal_stops_the_batch_keeps_rows_and_kills_every_child",
     "test_feedback_names_the_students_problem_not_the_graders_classes",
