@@ -157,6 +157,7 @@ def test_a_folder_of_py_files_is_a_class(tmp_path):
     (["--shard", "0/2"], "+1"),
     (["--shard", "3/2"], "K must be 1 to N"),
     (["--jobs", "0"], "at least 1"),
+    (["--jobs", "two"], "--help"),
     (["--out", "a_file"], "is a file"),
     (["missing.py"], "does not exist"),
 ])
@@ -167,6 +168,11 @@ def test_bad_arguments_get_one_line_naming_the_fix(tmp_path, args, says):
     if "--out" in args:
         full = ["grade", "ann.py", *args]
     assert says in one_line_error(kit(*full, cwd=tmp_path))
+
+
+def test_a_missing_option_is_one_line_too(tmp_path):
+    line = one_line_error(kit("grade", "ann.py", cwd=tmp_path))
+    assert "--out" in line and "--help" in line
 
 
 def test_kit_takes_paths_relative_to_the_callers_folder(tmp_path):
