@@ -181,7 +181,7 @@ def test_kit_takes_paths_relative_to_the_callers_folder(tmp_path):
     script = str(ROOT / "kit")
     checked = subprocess.run([script, "check", "cnn_layers.py"], capture_output=True, text=True, cwd=student,
                              env=BASE_ENV, timeout=300)
-    assert checked.returncode == 1 and "Public checks: 29 of 33 passed" in checked.stdout, checked.stderr
+    assert checked.returncode == 1 and "Public checks passed: 29 of 33" in checked.stdout, checked.stderr
     graded = subprocess.run([script, "grade", "cnn_layers.py", "--out", "grades", "--quiet"], capture_output=True,
                             text=True, cwd=student, env=BASE_ENV, timeout=300)
     assert graded.returncode == 0, graded.stderr
@@ -319,7 +319,7 @@ def test_tests_given_up_on_are_not_run_not_timeouts(tmp_path):
     limits = dataclasses.replace(CNN.limits, test_seconds=0.4, give_up_after_timeouts=2)
     grade = grading.Grader(dataclasses.replace(CNN, limits=limits)).grade(path)
     timeouts = [t for t in grade.tests if t.kind == "timeout"]
-    not_run = [t for t in grade.tests if t.kind == "not-run"]
+    not_run = [t for t in grade.tests if t.kind == "notrun"]
     assert timeouts and not_run
     assert all("timed out" in t.output for t in timeouts) and all(t.output.startswith("not run:") for t in not_run)
     assert f"{len(timeouts)} test(s) timeout" in grade.status and f"{len(not_run)} test(s) not run" in grade.status
@@ -340,25 +340,8 @@ def test_public_checks_are_on_the_grades_one_scale(tmp_path):
     assert kit("grade", sub, "--out", tmp_path / "out", "--quiet").returncode == 0
     output = json.loads((tmp_path / "out" / "dan" / "results.json").read_text())["output"]
     checked = kit("check", sub).stdout
-    said = re.search(r"Public checks: (\d+) of (\d+) passed\. They earn no points: the score, out of 100,", output)
-    assert said and said[0] in checked
+    # Both count the same checks and say they earn no points; neither shows public points.
+    graded = re.search(r"Public checks: (\d+) of (\d+) passed \(they earn no points", output)
+    shown = re.search(r"Public checks passed: (\d+) of (\d+)\. They earn no points", checked)
+    assert graded and shown and graded.groups() == shown.groups()
     assert not re.search(r"\d+ of \d+ points|/ 100", output + checked)
-
-
-def test_grade_warns_when_the_built_reference_is_stale(tmp_path):
-    copy = tmp_path / "kit"
-    ignore = shutil.ignore_patterns(".venv", "__pycache__", "*.pyc")
-    for part in ("autograder", "assignments", "solutions", "student_template"):
-        shutil.copytree(ROOT / part, copy / part, ignore=ignore)
-    (sub,) = class_of(tmp_path / "subs", {"ann": REFERENCE})
-    env = {"AUTOGRADER_ROOT": str(copy)}
-    fresh = kit("grade", sub, "--out", tmp_path / "a", "--quiet", env=env)
-    assert fresh.returncode == 0 and "stale" not in fresh.stderr, fresh.stderr
-    source = copy / "assignments" / "cnn" / "cnn_layers.py"
-    text = source.read_text(encoding="utf-8")
-    edited = "    out = np.tensordot(patches, w, axes=([1, 4, 5], [1, 2, 3]))\n"
-    assert text.count(edited) == 1
-    source.write_text(text.replace(edited, edited.rstrip("\n") + "  # edited\n"), encoding="utf-8")
-    stale = kit("grade", sub, "--out", tmp_path / "b", "--quiet", env=env)
-    assert stale.returncode == 0
-    assert stale.stderr.startswith("warning: ") and "./kit build" in stale.stderr

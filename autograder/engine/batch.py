@@ -194,7 +194,8 @@ def plan(inputs: list[Input], book: report.Gradebook, *, shard: tuple[int, int] 
 
 # -- failures --------------------------------------------------------------
 def failure(a: assignments.Assignment, path: Path, reason: str, seed: int, isolation: str, name: str | None = None) -> grading.Grade:
-    """A grade of 0 with the reason, for a submission the grader could not grade."""
+    """A grade of 0 with the reason, for a submission no Grader could even be made for
+    (Gradescope's run); with a Grader, grading.failed_grade adds its isolation."""
     from . import grading
 
     return grading.Grade(
@@ -204,12 +205,10 @@ def failure(a: assignments.Assignment, path: Path, reason: str, seed: int, isola
 
 
 def _grader_failure(grader: grading.Grader, path: Path, exc: BaseException, name: str) -> grading.Grade:
-    try:
-        isolation = grader.isolation.summary()
-    except Exception as problem:  # noqa: BLE001 - a failed grade must still be written
-        isolation = f"none: {problem}"
-    reason = f"grader error: {type(exc).__name__}: {exc}"
-    return failure(grader.assignment, path, reason, grader.seed(name), isolation, name=name)
+    """The grader itself failed on this submission: graded 0 with the error (grading.failed_grade)."""
+    from . import grading
+
+    return grading.failed_grade(grader, Path(path), f"grader error: {type(exc).__name__}: {exc}", name)
 
 
 # -- stopping --------------------------------------------------------------
