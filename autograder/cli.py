@@ -75,7 +75,9 @@ def _warn_if_stale(a) -> None:
     if built and max(mtimes(a.root), default=0.0) <= min(built):
         return
     try:
-        problems = build.stale(a)
+        # Only files that differ: a kit unpacked from a Gradescope zip lacks most of the
+        # handout on purpose, and a missing reference is an error of its own.
+        problems = [line for line in build.stale(a) if line.startswith("out of date:")]
     except Exception:  # noqa: BLE001 - a warning must not stop grading
         return
     if problems:
