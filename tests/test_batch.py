@@ -345,3 +345,22 @@ def test_public_checks_are_on_the_grades_one_scale(tmp_path):
     shown = re.search(r"Public checks passed: (\d+) of (\d+)\. They earn no points", checked)
     assert graded and shown and graded.groups() == shown.groups()
     assert not re.search(r"\d+ of \d+ points|/ 100", output + checked)
+
+
+def test_grade_warns_when_the_built_reference_is_stale(tmp_path):
+    copy = tmp_path / "kit"
+    ignore = shutil.ignore_patterns(".venv", "__pycache__", "*.pyc")
+    for part in ("autograder", "assignments", "solutions", "student_template"):
+        shutil.copytree(ROOT / part, copy / part, ignore=ignore)
+    (sub,) = class_of(tmp_path / "subs", {"ann": REFERENCE})
+    env = {"AUTOGRADER_ROOT": str(copy)}
+    fresh = kit("grade", sub, "--out", tmp_path / "a", "--quiet", env=env)
+    assert fresh.returncode == 0 and "stale" not in fresh.stderr, fresh.stderr
+    source = copy / "assignments" / "cnn" / "cnn_layers.py"
+    text = source.read_text(encoding="utf-8")
+    edited = "    out = np.tensordot(patches, w, axes=([1, 4, 5], [1, 2, 3]))\n"
+    assert text.count(edited) == 1
+    source.write_text(text.replace(edited, edited.rstrip("\n") + "  # edited\n"), encoding="utf-8")
+    stale = kit("grade", sub, "--out", tmp_path / "b", "--quiet", env=env)
+    assert stale.returncode == 0
+    assert stale.stderr.startswith("warning: ") and "./kit build" in stale.stderr
