@@ -15,8 +15,13 @@ import pytest
 # kit as a subprocess, or build environments. The list is measured: tests that
 # took 0.9 s or more (`pytest --durations=0`), and every test using a fixture
 # that grades a batch. Re-measure when tests are added.
-SLOW_FIXTURES = {"demo", "baseline", "canvas", "gradescope", "graded", "ns", "user", "plain", "public_python"}
+SLOW_FIXTURES = {"demo", "baseline", "canvas", "gradescope", "graded", "ns", "user", "plain", "public_python",
+                 "batch"}  # test_capstone's batch: it trains a network per submission
 SLOW_TESTS = {
+    # test_capstone: a Jupyter kernel, training on Gradescope's path, check with the first part
+    "test_notebook_runs_in_a_jupyter_kernel_and_draws_its_figures",
+    "test_gradescope_results_carry_the_leaderboard",
+    "test_check_runs_the_public_checks_with_the_first_part_beside",
     # test_hostile's tests that take a batch fixture by name (request.getfixturevalue)
     "test_fallback_exit_and_loop",
     "test_fallback_reading_the_reference_is_reported",
