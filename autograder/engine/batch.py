@@ -382,7 +382,6 @@ def _run_pool(a, todo, jobs, seed, public_only, protect, finish, stop: Stop) -> 
 def _stop_pool(pool) -> None:
     """End a pool now: queued submissions are dropped, running ones stopped with their sandboxes."""
     processes = list(getattr(pool, "_processes", {}).values())
-    pool.shutdown(wait=False, cancel_futures=True)
     for p in processes:
         if p.is_alive():
             p.terminate()  # SIGTERM: the pool process kills its sandbox workers, then exits
@@ -392,6 +391,9 @@ def _stop_pool(pool) -> None:
         if p.is_alive():
             p.kill()
             p.join(1)
+    # With its processes gone the pool's manager thread ends at once; waiting for it
+    # lets the pool release its queues (else multiprocessing warns of leaked semaphores).
+    pool.shutdown(wait=True, cancel_futures=True)
     kill_sandbox_workers()
 
 
