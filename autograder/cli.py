@@ -352,9 +352,25 @@ def _named_mistake(grade) -> str:
     return f"{failed[0].name}: {failed[0].output}" if failed else ""
 
 
+def demo_table(grades, columns: int) -> list[str]:
+    """Score and what the feedback names, per submission; each message in full, wrapped
+    under its column to fit `columns` (a message cut mid-sentence misleads)."""
+    import textwrap
+
+    width = max([len(g.name) for g in grades] + [len("submission")])
+    indent = width + 10
+    wrap = max(40, columns - indent)
+    lines = [f"{'submission':<{width}}  {'score':>6}  what the feedback names"]
+    for g in grades:
+        said = g.status if not g.status.startswith("graded") else _named_mistake(g)
+        parts = textwrap.wrap(said, wrap) or [""]
+        lines.append(f"{g.name:<{width}}  {g.score:>6g}  {parts[0]}")
+        lines += [" " * indent + part for part in parts[1:]]
+    return lines
+
+
 def cmd_demo(args) -> int:
     import shutil
-    import textwrap
 
     a = _one_assignment(args.assignment)
     with tempfile.TemporaryDirectory(prefix="autograder-demo-") as scratch:
@@ -364,17 +380,8 @@ def cmd_demo(args) -> int:
     from .integrations import classreport
 
     report_path = classreport.write_report(Path(args.out), grades, a)
-    width = max(len(g.name) for g in grades)
-    # Each message in full, wrapped under its column: a message cut mid-sentence misleads.
-    indent = width + 10
-    wrap = max(40, shutil.get_terminal_size((120, 24)).columns - indent)
-    print(f"\n{'submission':<{width}}  {'score':>6}  what the feedback names")
-    for g in grades:
-        said = g.status if not g.status.startswith("graded") else _named_mistake(g)
-        lines = textwrap.wrap(said, wrap) or [""]
-        print(f"{g.name:<{width}}  {g.score:>6g}  {lines[0]}")
-        for line in lines[1:]:
-            print(" " * indent + line)
+    print()
+    print("\n".join(demo_table(grades, shutil.get_terminal_size((120, 24)).columns)))
     print(f"\nIsolation: {grades[0].isolation if grades else '-'}")
     print(f"Gradebook: {Path(args.out) / 'grades.csv'}; class report: {report_path}; feedback for each: {args.out}/<name>/feedback.md")
     return 0

@@ -364,3 +364,15 @@ def test_grade_warns_when_the_built_reference_is_stale(tmp_path):
     stale = kit("grade", sub, "--out", tmp_path / "b", "--quiet", env=env)
     assert stale.returncode == 0
     assert stale.stderr.startswith("warning: ") and "./kit build" in stale.stderr
+
+
+def test_demo_table_shows_each_message_in_full():
+    from autograder.cli import demo_table
+    from autograder.engine.grading import Grade
+
+    reason = ("cnn_layers.py could not be loaded: SyntaxError: expected ':' (at cnn_layers.py, line 489: "
+              "def conv2d_forward(x, w, b, stride=1, padding=0)) and more words to make it long")
+    grade = Grade(name="syntax_error", origin="x", score=0.0, max_score=100.0, status=reason, seed=1, isolation="none")
+    lines = demo_table([grade], 80)
+    assert len(lines) > 2 and all(len(line) <= 80 for line in lines)
+    assert " ".join(line[len("syntax_error") + 10:].strip() for line in lines[1:]) == reason
