@@ -18,6 +18,13 @@ import pytest
 SLOW_FIXTURES = {"demo", "baseline", "canvas", "gradescope", "graded", "ns", "user", "plain", "public_python",
                  "batch"}  # test_capstone's batch: it trains a network per submission
 SLOW_TESTS = {
+    # test_similarity and test_ratelimit: a graded class, Gradescope runs, check through the CLI
+    "test_grade_with_similarity_then_similarity_on_the_output",
+    "test_a_question_budget_keeps_that_questions_best_earlier_result",
+    "test_gradescope_burst_refusal_keeps_the_best_earlier_score_and_says_when_to_come_back",
+    "test_a_grader_failure_costs_no_budget",
+    "test_check_keeps_a_history_per_user_and_refuses_past_the_budget",
+    "test_check_is_unlimited_without_a_history_folder",
     # test_capstone: a Jupyter kernel, training on Gradescope's path, check with the first part
     "test_notebook_runs_in_a_jupyter_kernel_and_draws_its_figures",
     "test_gradescope_results_carry_the_leaderboard",
