@@ -346,8 +346,8 @@ def demo_submissions(a, into: Path) -> list[Path]:
 
 def _named_mistake(grade) -> str:
     for t in grade.tests:
-        if "It matches what you get if you" in t.output:
-            return "you " + t.output.split("It matches what you get if you", 1)[1].strip().rstrip(".")
+        if t.status != "passed" and t.mistake_phrase:
+            return f"you {t.mistake_phrase}"
     failed = [t for t in grade.tests if t.status != "passed"]
     return f"{failed[0].name}: {failed[0].output}" if failed else ""
 
@@ -362,7 +362,7 @@ def demo_table(grades, columns: int) -> list[str]:
     wrap = max(40, columns - indent)
     lines = [f"{'submission':<{width}}  {'score':>6}  what the feedback names"]
     for g in grades:
-        said = g.status if not g.status.startswith("graded") else _named_mistake(g)
+        said = g.status if not g.graded else _named_mistake(g)
         parts = textwrap.wrap(said, wrap) or [""]
         lines.append(f"{g.name:<{width}}  {g.score:>6g}  {parts[0]}")
         lines += [" " * indent + part for part in parts[1:]]

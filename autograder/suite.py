@@ -56,11 +56,13 @@ def record(request, name: str, value) -> None:
 
 
 class CheckFailed(AssertionError):
-    """A failed check; `mistake` is the id of the known mistake the output matches, if any."""
+    """A failed check; `mistake` is the id of the known mistake the output matches, if any,
+    and `phrase` how the student reads it ("flip the kernel"): data, not to be parsed back."""
 
-    def __init__(self, message: str, mistake: str | None = None):
+    def __init__(self, message: str, mistake: str | None = None, phrase: str | None = None):
         super().__init__(message)
         self.mistake = mistake
+        self.phrase = phrase or mistake
 
 
 def fail(message: str, mistake: "Mistake | str | None" = None):
@@ -69,7 +71,7 @@ def fail(message: str, mistake: "Mistake | str | None" = None):
     if mistake is None:
         raise CheckFailed(message)
     ident, phrase = (mistake.id, mistake.phrase) if isinstance(mistake, Mistake) else (mistake, mistake)
-    raise CheckFailed(f"{message} It matches what you get if you {phrase}.", ident)
+    raise CheckFailed(f"{message} It matches what you get if you {phrase}.", ident, phrase)
 
 
 def kind_of(value) -> str:

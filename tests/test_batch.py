@@ -372,7 +372,8 @@ def test_demo_table_shows_each_message_in_full():
 
     reason = ("cnn_layers.py could not be loaded: SyntaxError: expected ':' (at cnn_layers.py, line 489: "
               "def conv2d_forward(x, w, b, stride=1, padding=0)) and more words to make it long")
-    grade = Grade(name="syntax_error", origin="x", score=0.0, max_score=100.0, status=reason, seed=1, isolation="none")
+    grade = Grade(name="syntax_error", origin="x", score=0.0, max_score=100.0, status=reason, state="not-loaded", seed=1,
+                  isolation="none")
     lines = demo_table([grade], 80)
     assert len(lines) > 2 and all(len(line) <= 80 for line in lines)
     assert " ".join(line[len("syntax_error") + 10:].strip() for line in lines[1:]) == reason

@@ -54,3 +54,21 @@ def test_test_kinds_flag_crashes_and_channel_corruption():
     grade = Grade(name="x", origin="x.py", score=0, max_score=100, status="graded", seed=1, isolation="", tests=tests)
     assert report.flags(grade) == [kinds.Flag.CRASH.value, kinds.Flag.PROTOCOL.value]
     assert set(kinds.FLAG_OF_TEST_KIND) <= set(kinds.TEST_KINDS)
+
+
+def test_a_grade_says_its_state_as_data():
+    """Outputs branch on Grade.state, never on the wording of the status sentence."""
+    from autograder import assignment
+    from autograder.engine import grading
+
+    cnn = assignment.load("cnn")
+    grader = grading.Grader(cnn)
+    try:
+        broken = grader.grade(cnn.solution_dir / "examples" / "syntax_error.py")
+        fine = grader.grade(cnn.reference_module)
+    finally:
+        grader.close()
+    assert (broken.state, broken.graded) == (kinds.State.NOT_LOADED.value, False)
+    assert (fine.state, fine.graded) == (kinds.State.GRADED.value, True)
+    failed = grading.failed_grade(grader, Path("x.py"), "grader error: boom")
+    assert failed.state == kinds.State.GRADER_ERROR.value and not failed.graded

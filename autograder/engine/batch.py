@@ -197,10 +197,12 @@ def failure(a: assignments.Assignment, path: Path, reason: str, seed: int, isola
     """A grade of 0 with the reason, for a submission no Grader could even be made for
     (Gradescope's run); with a Grader, grading.failed_grade adds its isolation."""
     from . import grading
+    from .kinds import State
 
     return grading.Grade(
         name=name or submission_name(Path(path)), origin=str(path), score=0.0, max_score=a.total_points,
-        status=reason, seed=seed, isolation=isolation, by_item={q.item: 0.0 for q in a.questions},
+        status=reason, state=State.GRADER_ERROR.value, seed=seed, isolation=isolation,
+        by_item={q.item: 0.0 for q in a.questions},
     )
 
 

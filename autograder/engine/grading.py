@@ -19,7 +19,8 @@ from pathlib import Path
 from .. import assignment as assignments
 from . import plugin as grading_plugin
 from . import sandbox, static, submission
-from .session import StudentError, StudentSession
+from .kinds import State
+from .session import StudentError, StudentSession, StudentTimeout
 
 
 @dataclass
@@ -35,6 +36,7 @@ class TestGrade:
     kind: str
     duration: float
     mistake: str | None = None
+    mistake_phrase: str | None = None
 
 
 @dataclass
@@ -62,6 +64,12 @@ class Grade:
     caps: dict = field(default_factory=dict)
     # Numbers the hidden suite measured (accuracy, speed...): reports show them; no points.
     measures: dict = field(default_factory=dict)
+    # kinds.State's value: the status as data, for every output to branch on.
+    state: str = "graded"
+
+    @property
+    def graded(self) -> bool:
+        return self.state == State.GRADED.value
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -215,10 +223,13 @@ class Grader:
                 kind=o.kind,
                 duration=round(o.duration, 4),
                 mistake=o.mistake,
+                mistake_phrase=o.mistake_phrase,
             ))
         total = round(sum(by_item.values()), 2)
+        state = State.GRADED
         if session.load_error is not None:
             status = str(session.load_error)
+            state = State.LOAD_TIMEOUT if isinstance(session.load_error, StudentTimeout) else State.NOT_LOADED
         else:
             problems = {}
             for t in tests:
@@ -231,6 +242,7 @@ class Grader:
             score=total,
             max_score=a.total_points,
             status=status,
+            state=state.value,
             seed=seed,
             isolation=self.isolation.summary(),
             isolation_level=self.isolation.level,
@@ -275,7 +287,7 @@ def failed_grade(grader: Grader, path: Path, reason: str, name: str | None = Non
     name = name or submission.submission_name(path)
     return Grade(
         name=name, origin=str(path), score=0.0, max_score=a.total_points,
-        status=reason, seed=grader.seed(name), isolation=_isolation_summary(grader),
+        status=reason, state=State.GRADER_ERROR.value, seed=grader.seed(name), isolation=_isolation_summary(grader),
         isolation_level=_isolation_level(grader),
         by_item={q.item: 0.0 for q in a.questions},
     )

@@ -91,3 +91,12 @@ def event(kind: str) -> Event:
         return Event(kind)
     except ValueError:
         return Event.FORGED
+
+
+class State(str, Enum):
+    """What became of a submission as a whole (its `status` is the sentence for people)."""
+
+    GRADED = "graded"  # the suite ran; each test's kind says how it ended
+    NOT_LOADED = "not-loaded"  # unreadable, or loading it failed: every test failed with the reason
+    LOAD_TIMEOUT = "load-timeout"  # loading it ran out of time
+    GRADER_ERROR = "grader-error"  # the grader itself failed on it: graded 0, the batch went on

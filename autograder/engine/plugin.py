@@ -35,6 +35,7 @@ class TestOutcome:
     order: tuple = field(default_factory=tuple)
     # The known mistake the failure matched (a suite's id for it), as data.
     mistake: str | None = None
+    mistake_phrase: str | None = None
     # Checks of the same file whose passing this one's points wait for.
     depends: tuple = ()
     function: str = ""
@@ -188,6 +189,7 @@ class GradingPlugin:
                 outcome.passed = False
                 outcome.kind, outcome.message = self._explain(call.excinfo)
                 outcome.mistake = getattr(call.excinfo.value, "mistake", None) if call.excinfo else None
+                outcome.mistake_phrase = getattr(call.excinfo.value, "phrase", None) if call.excinfo else None
         if call.when == "teardown":
             self.session.end_test()
 

@@ -45,7 +45,7 @@ def results_json(grade: Grade) -> dict:
             "(they earn no points; the hidden checks decide the grade)."
         )
     output.append(f"Seed for this submission's inputs: {grade.seed}.")
-    if not grade.status.startswith("graded"):
+    if not grade.graded:
         output.append(grade.status)
     output += grade.notes
     return {
@@ -88,7 +88,7 @@ def results_json(grade: Grade) -> dict:
 
 def feedback_markdown(grade: Grade, title: str, show_hidden: bool = True) -> str:
     lines = [f"# {title}: feedback for {grade.name}", "", f"**Score: {grade.score:g} / {grade.max_score:g}**", ""]
-    if not grade.status.startswith("graded"):
+    if not grade.graded:
         lines += [f"> {grade.status}", ""]
     for note in grade.notes:
         lines += [f"- Note: {note}"]

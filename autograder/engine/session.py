@@ -500,7 +500,8 @@ class StudentSession:
             # The first load decides whether the submission can be graded at all.
             if isinstance(exc, StudentTimeout):
                 exc = StudentTimeout(f"loading timed out after {self.limits.import_seconds:g} s")
-            self.load_error = StudentError(f"{self.submission.display} could not be loaded: {exc}")
+            kind = StudentTimeout if isinstance(exc, StudentTimeout) else StudentError
+            self.load_error = kind(f"{self.submission.display} could not be loaded: {exc}")
             self._retire(worker)
             self.worker = None
             raise self.load_error.with_traceback(None) from None

@@ -68,7 +68,7 @@ def report_lines(grade) -> list[str]:
 
     ok, bad = _marks()
     lines = []
-    if not grade.status.startswith("graded"):
+    if not grade.graded:
         lines += [f"Problem: {grade.status}", ""]
     for note in grade.notes:
         lines.append(f"Note: {note}")
@@ -135,5 +135,5 @@ def run_check(assignment, path: Path) -> int:
     print("\n".join(report_lines(grade)))
     if decision is not None:
         print(ratelimit.allowed_line({ratelimit.WHOLE: decision}).replace("graded submissions", "checks"))
-    passed = bool(grade.tests) and grade.status.startswith("graded") and all(t.status == "passed" for t in grade.tests)
+    passed = bool(grade.tests) and grade.graded and all(t.status == "passed" for t in grade.tests)
     return 0 if passed else 1

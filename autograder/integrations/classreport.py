@@ -22,9 +22,8 @@ from urllib.parse import quote
 
 from ..engine import report
 from ..engine.grading import Grade
-from ..engine.kinds import FLAG_OF_EVENT, Flag, event
+from ..engine.kinds import FLAG_OF_EVENT, Flag, State, event
 
-MISTAKE_MARKER = "It matches what you get if you"
 STRONG_ISOLATION = "namespace"  # the level (Grade.isolation_level) nothing weaker is reported against
 DPI = 100  # figures are 1024 px wide: the page's content width, so the browser shows them 1:1
 FIG_WIDTH = 10.24
@@ -108,19 +107,6 @@ def _as_grade(g) -> Grade:
     return g if isinstance(g, Grade) else Grade.from_dict(g)
 
 
-def named_mistake(output: str) -> str | None:
-    """The mistake a failed test's message names ("It matches what you get if you X."), or None."""
-    if MISTAKE_MARKER not in output:
-        return None
-    # The suite appends the hint last, so the last occurrence is the suite's own.
-    phrase = output.rsplit(MISTAKE_MARKER, 1)[1].strip().split("\n", 1)[0].strip()
-    if phrase.endswith("."):
-        phrase = phrase[:-1].rstrip()
-    if not phrase or len(phrase) > 300:
-        return None
-    return phrase
-
-
 def mistakes(grades: list[Grade]) -> list[tuple[str, list[str], list[str]]]:
     """(phrase, submissions naming it, items where it appeared), most submissions first."""
     who: dict[str, list[str]] = {}
@@ -131,8 +117,8 @@ def mistakes(grades: list[Grade]) -> list[tuple[str, list[str], list[str]]]:
             # Only the suite's assertion failures: messages of kind "error" quote student exceptions.
             if t.status == "passed" or t.kind != "fail":
                 continue
-            phrase = named_mistake(t.output)
-            if phrase is None:
+            phrase = getattr(t, "mistake_phrase", None)
+            if not phrase:
                 continue
             # A suite's mistake id counts a mistake once, however many checks word it.
             key = getattr(t, "mistake", None) or phrase
@@ -158,14 +144,14 @@ def timed_out(g: Grade) -> str | None:
         given_up = [t for t in g.tests if t.kind == "notrun"]
         return (f"{len(tests)} test(s) hit the time limit, in {_items_phrase(t.item for t in tests)}"
                 + (f"; {len(given_up)} more not run, since the function never returned" if given_up else ""))
-    if "timed out" in g.status:
+    if g.state == State.LOAD_TIMEOUT.value:
         return g.status
     return None
 
 
 def crashed(g: Grade) -> str | None:
     parts = []
-    if not g.status.startswith("graded"):
+    if not g.graded:
         parts.append(g.status)
     crash = [t for t in g.tests if t.kind == "crash"]
     if crash:
