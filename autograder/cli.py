@@ -17,6 +17,16 @@ from . import assignment as assignments
 from .engine.batch import BatchError
 
 
+def _seed(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise ValueError(text)
+    return value
+
+
+_seed.__name__ = "seed (an integer >= 0)"  # what argparse's one-line error calls it
+
+
 class UsageError(Exception):
     """Bad arguments; the message is shown as one line and the exit code is 2."""
 
@@ -129,7 +139,10 @@ def _run(a, book, out, todo, prints, jobs, seed, public_only, quiet):
 
     # Every student's results land here: private from the start (a classmate's worker
     # running as another uid must not read them).
-    out.mkdir(parents=True, exist_ok=True, mode=0o700)
+    try:
+        out.mkdir(parents=True, exist_ok=True, mode=0o700)
+    except OSError as exc:
+        raise UsageError(f"cannot create --out {out}: {exc.strerror or exc}; choose a folder you can write") from None
     _refuse_exposed(a, [i.path for i in todo], out)
     bar = tqdm(total=len(todo), unit="submission", disable=quiet or not sys.stderr.isatty(), file=sys.stderr)
 
@@ -415,7 +428,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--shard", metavar="K/N", help="grade shard K of N (1 <= K <= N): a fixed 1/N of the inputs, for a job array; "
                    "combine the folders with `merge`")
     p.add_argument("--assignment", help="assignment name (default: the only one)")
-    p.add_argument("--seed", type=int, help="use this seed for every submission's inputs (to reproduce a run)")
+    p.add_argument("--seed", type=_seed, help="use this seed for every submission's inputs (to reproduce a run)")
     p.add_argument("--quiet", action="store_true", help="no progress bar or gradebook on the terminal")
     p.add_argument("--junit", metavar="FILE", help="also write JUnit XML (one testcase per test)")
     p.add_argument("--report", action=argparse.BooleanOptionalAction, default=None,

@@ -154,3 +154,20 @@ def test_the_namespace_sandbox_mounts_an_allow_list_not_usr(tmp_path):
     assert f"{sandbox.SANDBOX_SITE}/numpy" in cmd
     at = cmd.index("/tmp")
     assert cmd[at - 3: at] == ["--size", str(iso.disk_mb * 1024 * 1024), "--tmpfs"]
+
+
+def test_a_folder_of_student_subfolders_is_refused_with_the_way_to_grade_it(tmp_path):
+    for student in ("alice", "bob"):
+        (tmp_path / "class" / student).mkdir(parents=True)
+        (tmp_path / "class" / student / "cnn_layers.py").write_text("x = 1\n")
+    sub = submission.resolve(tmp_path / "class", "cnn_layers", "cnn.ipynb")
+    assert sub.problem and "2 files named cnn_layers.py" in sub.problem and "FOLDER/*" in sub.problem
+    (tmp_path / "class" / "cnn_layers.py").write_text("y = 2\n")  # one at the top: that is the submission
+    sub = submission.resolve(tmp_path / "class", "cnn_layers", "cnn.ipynb")
+    assert sub.problem is None and sub.source == "y = 2\n"
+
+
+def test_the_current_folder_is_named_after_itself(tmp_path, monkeypatch):
+    (tmp_path / "dana").mkdir()
+    monkeypatch.chdir(tmp_path / "dana")
+    assert submission.submission_name(Path(".")) == "dana"

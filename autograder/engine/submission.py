@@ -77,7 +77,9 @@ def safe_name(raw: str) -> str:
 
 
 def submission_name(path: Path) -> str:
-    name = path.name
+    name = path.name or Path(path).resolve().name  # `.` is named after the folder it is
+    if name in (".", ".."):
+        name = Path(path).resolve().name
     for suffix in (".zip", ".ipynb", ".py"):
         if name.lower().endswith(suffix):
             name = name[: -len(suffix)]
@@ -207,6 +209,17 @@ def _pick_in_folder(sub: Submission, folder: Path, module: str, notebook: str, h
     by_name = {}
     for p in files:
         by_name.setdefault(p.name, p)
+    for wanted in (f"{module}.py", notebook):
+        # One at the top is the submission (a copy in a subfolder is a backup); several
+        # only in subfolders are several submissions (a class's folder, or a kit's zip).
+        found = [p for p in files if p.name == wanted]
+        top = [p for p in found if p.parent == folder]
+        if top:
+            by_name[wanted] = top[0]
+        elif len(found) > 1:
+            where = ", ".join(str(p.relative_to(folder)) for p in found[:3])
+            raise ValueError(f"it holds {len(found)} files named {wanted} in subfolders ({where}); "
+                             f"if each subfolder is a student's, grade them one by one (FOLDER/*)")
     if "conftest.py" in by_name:
         sub.notes.append("a conftest.py in the submission was ignored: only the graded file is loaded")
         sub.findings.append({"kind": "conftest", "detail": "submitted a conftest.py", "line": 0})
