@@ -82,7 +82,10 @@ def _warn_if_stale(a) -> None:
     # The full comparison re-renders the build (~0.15 s, a quarter of grading one
     # submission): only when a source is newer than the oldest built file.
     built = mtimes(a.solution_dir) + mtimes(a.template_dir)
-    if built and max(mtimes(a.root), default=0.0) <= min(built):
+    # The build's sources: this assignment's folder and those of the parts it requires
+    # (not the kit's whole tree: its .venv alone is tens of thousands of files).
+    sources = [f for folder in [a.folder, *(assignments.provider(r).folder for r in a.requires)] for f in mtimes(folder)]
+    if built and max(sources, default=0.0) <= min(built):
         return
     try:
         # Only files that differ: a kit unpacked from a Gradescope zip lacks most of the
