@@ -208,3 +208,24 @@ def provider(name: str, root: Path | None = None) -> Assignment:
     if len(found) != 1:
         raise ConfigError(f"'requires' names {name}, but {len(found)} assignments have a module of that name; exactly one must")
     return found[0]
+
+
+# Where `build` records a hash of what it was built from (solutions/<name>/BUILT_FROM).
+SOURCES_STAMP = "BUILT_FROM"
+
+
+def sources_digest(assignment: Assignment) -> str:
+    """A hash of everything the build reads: the assignment's folder and the modules it requires.
+
+    The build writes it beside the reference, so `grade` can tell in a millisecond
+    (and without importing the build) whether the built files may be stale.
+    """
+    import hashlib
+
+    digest = hashlib.sha256()
+    folders = [assignment.folder, *(provider(r, assignment.root).folder for r in assignment.requires)]
+    for folder in folders:
+        for path in sorted(folder.rglob("*")):
+            if path.is_file() and "__pycache__" not in path.parts and ".pytest_cache" not in path.parts:
+                digest.update(path.relative_to(folder).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()

@@ -23,6 +23,8 @@ are copied into the handout and turned into otter-grader check files.
 
 from __future__ import annotations
 
+from . import assignment as assignment_module
+
 import ast
 import re
 from pathlib import Path
@@ -257,6 +259,10 @@ PYTEST_INI = "[pytest]\ntestpaths = tests\naddopts = --tb=short\n"
 REQUIREMENTS = "numpy\npytest\n# for the notebook (cnn.ipynb): Jupyter, and otter-grader for its grader.check cells\nnotebook\notter-grader\n"
 
 
+SOURCES_STAMP = assignment_module.SOURCES_STAMP
+sources_digest = assignment_module.sources_digest
+
+
 def render(assignment: Assignment) -> dict[Path, bytes]:
     """Every built file, keyed by its path relative to the kit's root."""
     root, folder = assignment.root, assignment.folder
@@ -307,6 +313,7 @@ def render(assignment: Assignment) -> dict[Path, bytes]:
         )
         outputs[template_out / "pytest.ini"] = PYTEST_INI
     outputs[template_out / "requirements.txt"] = REQUIREMENTS
+    outputs[solution_out / SOURCES_STAMP] = sources_digest(assignment) + "\n"
 
     for example in sorted((folder / "examples").glob("*.py")):
         snippet = example.read_text(encoding="utf-8")
