@@ -142,13 +142,15 @@ def test_student_strings_are_escaped_and_lists_catch_timeouts_and_weak_isolation
     evil.name = '<script>alert("name")</script>'
     evil.status = 'graded; 1 test(s) timeout'
     failed = next(t for t in evil.tests if t.status != "passed" and t.kind == "fail")
-    failed.output += ' It matches what you get if you <img src=x onerror=alert(1)> & "quote".'
+    failed.mistake_phrase = '<img src=x onerror=alert(1)> & "quote"'  # the phrase travels as data
+    failed.output += f" It matches what you get if you {failed.mistake_phrase}."
     slow = copy.deepcopy(grades["reference"])
     slow.name = "slow & steady"
     for t in slow.tests[:2]:
         t.kind, t.status, t.output = "timeout", "failed", "the test took longer than 5 s"
     weak = _grade("weak<iso>", isolation="No sandbox: <b>careful</b>", isolation_level="none")
-    spoofed = _grade("spoof", status="cnn_layers.py could not be loaded: <script>x</script>", score=0.0)
+    spoofed = _grade("spoof", status="cnn_layers.py could not be loaded: <script>x</script>", score=0.0,
+                     state="not-loaded")
     path = classreport.write_report(tmp_path, [evil, slow, weak, spoofed], CNN)
     text = path.read_text(encoding="utf-8")
     _assert_self_contained(text)
@@ -176,7 +178,7 @@ def test_no_submissions_and_one_submission(tmp_path, graded):
     score = grades["flipped_kernel"].score
     assert f'<div class="v">{score:.1f}</div><div class="k">mean</div>' in text
     # A grade that never ran a test (a grader error) still reports.
-    broken = _grade("broken", score=0.0, status="grader error: RuntimeError: boom", by_item={})
+    broken = _grade("broken", score=0.0, status="grader error: RuntimeError: boom", state="grader-error", by_item={})
     text = classreport.write_report(tmp_path / "broken", [broken], CNN).read_text(encoding="utf-8")
     assert "grader error: RuntimeError: boom" in _sections(text)["crashes"]
 
