@@ -265,7 +265,8 @@ def test_a_signal_stops_the_batch_keeps_rows_and_kills_every_child(tmp_path, job
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=BASE_ENV, cwd=tmp_path,
                                start_new_session=True)
     deadline = time.monotonic() + 120
-    while not ((out / "a_done" / "grade.json").is_file() and len(rows(out)) == 1):
+    # A student's grade.json is written before the gradebook's row: wait for both.
+    while not ((out / "a_done" / "grade.json").is_file() and (out / "grades.csv").is_file() and len(rows(out)) == 1):
         assert process.poll() is None and time.monotonic() < deadline, process.communicate()
         time.sleep(0.2)
     time.sleep(1.0)  # the looping ones are in their tests now
