@@ -122,7 +122,9 @@ def test_a_notebook_is_compared_on_its_code_cells(tmp_path):
     assert not skipped
     assert "x = y + 1" not in codes[0].text and "def conv2d_forward" in codes[0].text
     pairs, _, _ = similarity.compare(codes, [], similarity.boilerplate(CNN), similarity.settings(CNN))
-    assert pairs[0].score > 0.95, pairs
+    # The same code as a module and as a notebook. copydetect fingerprints with Python's hash(),
+    # which changes between processes: measured 0.94-1.0 over runs; independent pairs stay <= 0.35.
+    assert pairs[0].score > 0.9, pairs
 
 
 def test_the_archive_is_read_once_from_a_zip_or_a_folder(planted, tmp_path):
