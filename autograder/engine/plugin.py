@@ -214,7 +214,7 @@ def run_suite(plugin: GradingPlugin, files: list[Path], rootdir: Path) -> None:
     """Run the suite files in this process; results land in plugin.outcomes."""
     args = [
         *map(str, files),
-        "-p", "no:cacheprovider", *([] if os.environ.get("AUTOGRADER_DEBUG_SUITE") else ["-p", "no:terminal"]), "-p", "no:stepwise", "-p", "no:warnings",
+        "-p", "no:cacheprovider", "-p", "no:terminal", "-p", "no:stepwise", "-p", "no:warnings",
         # Per-test log capture, and a full gc.collect() at the end of each run
         # (unraisableexception), cost time per submission and report nothing we grade.
         "-p", "no:logging", "-p", "no:unraisableexception", "-p", "no:threadexception",

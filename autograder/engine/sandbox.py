@@ -536,36 +536,12 @@ def become_subreaper() -> bool:
         return False
 
 
-def _children_of(pid: int) -> list[int]:
-    found = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat", "rb") as f:
-                    fields = f.read().rsplit(b")", 1)[1].split()
-                if int(fields[1]) == pid:
-                    found.append(int(entry))
-            except (OSError, IndexError, ValueError):
-                continue
-    return found
-
-
 def kill_strays(keep: set[int]) -> None:
     """Kill every descendant of this process except the workers in `keep` (and theirs)."""
-    me = os.getpid()
-    for child in _children_of(me):
+    for child in children(os.getpid()):
         if child in keep:
             continue
-        pending, family = [child], []
-        while pending:
-            pid = pending.pop()
-            family.append(pid)
-            pending.extend(_children_of(pid))
-        for pid in family:
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                pass
+        _kill_pids([child, *descendants(child)])
         try:
             os.waitpid(child, os.WNOHANG)
         except ChildProcessError:
