@@ -162,15 +162,15 @@ def _run(a, book, out, todo, prints, jobs, seed, public_only, quiet):
 def _refuse_exposed(a, paths: list[Path], out: Path) -> None:
     """Before any student code runs: at the unprivileged-uid level, no submission may be
     readable by others (a worker graded earlier would read a classmate's file)."""
-    from .engine import sandbox
+    from .engine import detection, sandbox
 
-    exposed = sandbox.exposed_paths(paths)
+    exposed = detection.exposed_paths(paths)
     if not exposed:
         return
     setup = sandbox.worker_setup(a.limits, a.banned_imports, a.banned_why, a.sandbox_packages)
     try:
-        iso = sandbox.detect_soon(a.private_paths + [out], setup)[0].result()
-        sandbox.require_hidden(iso, exposed)
+        iso = detection.detect_soon(a.private_paths + [out], setup)[0].result()
+        detection.require_hidden(iso, exposed)
     except sandbox.SandboxUnavailable as exc:
         raise UsageError(str(exc)) from None
 
@@ -202,9 +202,9 @@ def _probe_sandbox_early(a, protect=()) -> None:
     """Start the sandbox probe now: its worker (~0.2 s to start) comes up in another
     process while this one imports pytest and NumPy, then grades the first submission.
     `protect` must be what the Grader will be given, or the probe is not the one it uses."""
-    from .engine import sandbox
+    from .engine import detection, sandbox
 
-    sandbox.detect_soon(a.private_paths + [Path(p) for p in protect],
+    detection.detect_soon(a.private_paths + [Path(p) for p in protect],
                         sandbox.worker_setup(a.limits, a.banned_imports, a.banned_why, a.sandbox_packages))
 
 

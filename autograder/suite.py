@@ -188,7 +188,7 @@ def raises(kind: type[BaseException], call: Callable[[], object], what: str) -> 
     except kind:
         return
     except Exception as exc:  # noqa: BLE001
-        from .engine.session import StudentError
+        from .engine.errors import StudentError
 
         if isinstance(exc, StudentError) and not exc.type_name:
             raise  # not an exception of the student's code (it did not load, timed out, crashed): say that

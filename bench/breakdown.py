@@ -66,7 +66,7 @@ import json, os, sys
 from pathlib import Path
 import autograder.cli
 from autograder import assignment
-from autograder.engine import sandbox
+from autograder.engine import detection, sandbox
 spans = {}
 def timed(owner, name, key):
     original = getattr(owner, name)
@@ -80,8 +80,8 @@ def timed(owner, name, key):
 a = assignment.load("cnn")
 t["assignment"] = time.monotonic()
 # As the CLI does: the sandbox probe starts before the heavy imports, in a thread.
-timed(sandbox, "detect", "detect")
-sandbox.detect_soon(a.private_paths, sandbox.worker_setup(a.limits, a.banned_imports, a.banned_why))
+timed(detection, "detect", "detect")
+detection.detect_soon(a.private_paths, sandbox.worker_setup(a.limits, a.banned_imports, a.banned_why, a.sandbox_packages))
 t["probe_started"] = time.monotonic()
 from autograder.engine import grading, plugin, report, session, static, submission
 from autograder.integrations import classreport, exports, junit

@@ -406,10 +406,10 @@ def test_workers_started_in_the_background_live_until_used():
 
 
 def test_the_sandbox_probe_worker_serves_the_first_submission(monkeypatch):
-    from autograder.engine import sandbox
+    from autograder.engine import detection, sandbox
 
-    monkeypatch.setattr(sandbox, "_detected", {})  # detect afresh, as a new process does
-    monkeypatch.setattr(sandbox, "_soon", {})
+    monkeypatch.setattr(detection, "_detected", {})  # detect afresh, as a new process does
+    monkeypatch.setattr(detection, "_soon", {})
     spawned = []
     real_spawn = sandbox.spawn
     monkeypatch.setattr(sandbox, "spawn", lambda *args: spawned.append(args) or real_spawn(*args))

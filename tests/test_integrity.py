@@ -458,12 +458,12 @@ def _cpu_ticks(pid: int) -> int:
 def test_a_thread_left_spinning_is_stopped_between_calls():
     """Seen from outside: between two requests the worker is stopped and its spinning thread
     uses no CPU. Before, the thread ran between calls and slowed every classmate."""
-    from autograder.engine import sandbox
-    from autograder.engine.session import WorkerProcess
+    from autograder.engine import detection, sandbox
+    from autograder.engine.worker_process import WorkerProcess
 
     a = CNN
     setup = sandbox.worker_setup(a.limits, a.banned_imports, a.banned_why, a.sandbox_packages)
-    iso = sandbox.detect(a.private_paths, setup)
+    iso = detection.detect(a.private_paths, setup)
     worker = WorkerProcess(iso, setup)
     try:
         worker.start()

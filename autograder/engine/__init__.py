@@ -1,0 +1,23 @@
+"""The grading engine: knows nothing of CNNs; an assignment is data and suites plugged in.
+
+Trusted side, from one submission's grade down to the sandbox:
+
+    batch.py           a class: inputs, gradebook rows, shards, signals
+    grading.py         one submission: runs the suite, shares the points, builds the Grade
+    plugin.py          the pytest plugin: fixtures, per-test outcomes, dependencies between checks
+    session.py         the suite's proxies into the worker (StudentModule, Remote) and the loads
+    budget.py          how much time a test and a submission may still use
+    transcript.py      what was seen besides return values: events, cell errors, output
+    worker_process.py  one worker seen from here: start, request and reply within deadlines
+    detection.py       which isolation level this host allows (probed once per process)
+    sandbox.py         starting a worker at a level: bubblewrap, uids, /proc, disk
+    caps.py            per-submission cgroups
+    wire.py            the request/reply format (also used by the worker)
+    errors.py          what student code did to a call, as exceptions with a kind
+    kinds.py           the result's vocabularies: Event, Flag, State, test kinds
+    submission.py      reading what a student handed in (files, notebooks, zips, exports)
+    static.py          looking at the source before it runs
+    report.py          results.json, feedback.md and the gradebook, from the Grade
+
+Untrusted side: worker.py, which runs in the sandbox with the student's code.
+"""

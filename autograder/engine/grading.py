@@ -18,9 +18,10 @@ from pathlib import Path
 
 from .. import assignment as assignments
 from . import plugin as grading_plugin
-from . import sandbox, static, submission
+from . import detection, sandbox, static, submission
 from .kinds import State
-from .session import StudentError, StudentSession, StudentTimeout
+from .errors import StudentTimeout
+from .session import StudentSession
 
 
 @dataclass
@@ -141,8 +142,8 @@ class Grader:
         # Probing the sandbox starts a worker (~0.1-0.2 s), in a thread while pytest starts
         # and collects (or earlier: the CLI starts it first); that worker, left running,
         # then serves the first submission.
-        self._detection, self._ready = sandbox.detect_soon(
-            self.protected, sandbox.worker_setup(a.limits, a.banned_imports, a.banned_why)
+        self._detection, self._ready = detection.detect_soon(
+            self.protected, sandbox.worker_setup(a.limits, a.banned_imports, a.banned_why, a.sandbox_packages)
         )
 
     @property
@@ -170,14 +171,14 @@ class Grader:
         a = self.assignment
         handout = handout or (a.template_dir / f"{a.module}.py")
         # Outside a namespace sandbox, a classmate's worker could read this file: refuse instead.
-        sandbox.require_hidden(self.isolation, [path])
+        detection.require_hidden(self.isolation, [path])
         sub = submission.resolve(Path(path), a.module, a.notebook, handout, name, requires=a.requires)
         seed = self.seed(sub.name)
         session = StudentSession(sub, self._detection, a.limits, a.banned_imports, a.banned_why, seed,
                                  a.sandbox_packages)
         findings = list(sub.findings)
         if sub.problem:
-            session.load_error = StudentError(f"the submission could not be read: {sub.problem}")
+            session.refuse(f"the submission could not be read: {sub.problem}")
         else:
             findings += (static.scan_cells(sub.cells, a.banned_imports) if sub.kind == "notebook"
                          else static.scan(sub.source, a.banned_imports))
@@ -253,12 +254,11 @@ class Grader:
                   f"host disk, {a.limits.file_size_mb} MB per file, stopped past {a.limits.disk_mb} MB"},
             tests=tests,
             by_item={k: round(v, 2) for k, v in by_item.items()},
-            events=session.events + ([{"kind": "forged-bookkeeping", "detail": f"{session.events_dropped} more events not kept"}]
-                                     if session.events_dropped else []),
+            events=session.transcript.all_events(),
             notes=sub.notes,
-            cell_errors=session.cell_errors,
-            printed="\n".join(session.printed)[-20000:],
-            timing={k: [round(x, 4) for x in v] for k, v in session.timing.items()},
+            cell_errors=session.transcript.cell_errors,
+            printed="\n".join(session.transcript.printed)[-20000:],
+            timing={k: [round(x, 4) for x in v] for k, v in session.transcript.timing.items()},
             kind=sub.kind,
             measures={k: v for o in outcomes for k, v in o.measures.items()},
         )

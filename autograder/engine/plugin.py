@@ -18,7 +18,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from .session import StudentError, StudentModule, StudentSession
+from .errors import StudentError
+from .session import StudentModule, StudentSession
 
 
 @dataclass
@@ -171,7 +172,7 @@ class GradingPlugin:
         try:
             yield
         finally:
-            self.session.in_test = False
+            self.session.end_test_body()
 
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_makereport(self, item, call):

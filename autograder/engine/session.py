@@ -7,266 +7,30 @@ A suite never touches student objects. It calls proxies:
     layer.W.data = w                                  # sent to the worker
     dx = layer.backward(dout)
 
-Each call is bounded by the current test's deadline. A timeout, a dead
-worker or a malformed reply fails the call with a StudentError saying so;
-the worker is discarded and a fresh one (with the submission loaded again)
-serves the next test.
+Each call is bounded by the current test's deadline (budget.py). A
+timeout, a dead worker or a malformed reply fails the call with a
+StudentError saying so (errors.py); the worker (worker_process.py) is
+discarded and a fresh one, with the submission loaded again, serves the
+next test. What the workers reported and printed goes to a Transcript.
 """
 
 from __future__ import annotations
 
-import builtins
-import os
-import select
-import signal
 import threading
 import time
 
 import numpy as np
 
 from . import caps as caps_module
-from .kinds import Event, event
-from . import sandbox, wire
-
-OUTPUT_LIMIT = 64 * 1024
-
-
-class StudentError(Exception):
-    """Something the student's code did: raised, timed out, crashed or returned junk."""
-
-    kind = "error"
-
-    def __init__(self, message: str, type_name: str = "", where: str = ""):
-        super().__init__(message)
-        self.message = message
-        self.type_name = type_name
-        self.where = where
-
-    def __str__(self) -> str:
-        text = f"{self.type_name}: {self.message}" if self.type_name else self.message
-        return f"{text} (at {self.where})" if self.where else text
-
-
-class StudentTimeout(StudentError):
-    kind = "timeout"
-
-
-class WorkerDied(StudentError):
-    kind = "crash"
-
-
-class BadReply(StudentError):
-    kind = "protocol"
-
-
-class CellSkipped(Exception):
-    """A notebook cell ran out of time or killed its worker: load again without it."""
-
-
-class NotRun(StudentError):
-    """The grader did not call the code: it never returned before, or the submission's time is used up."""
-
-    kind = "notrun"
-
-
-class BadValue(StudentError):
-    """The call returned something that cannot be graded as data."""
-
-
-_remote_exception_classes: dict[str, type] = {}
-
-
-def remote_exception(type_name: str, builtin: bool, message: str, where: str, base_name: str = "") -> StudentError:
-    """An exception that is both a StudentError and the builtin it is (or derives from).
-
-    So `pytest.raises(ValueError)` in a suite works on a student's ValueError,
-    or on a student's subclass of it, while nothing from the worker is ever
-    instantiated here but strings.
-    """
-    base = getattr(builtins, type_name if builtin else base_name, None) if (builtin or base_name) else None
-    if isinstance(base, type) and issubclass(base, Exception) and not issubclass(base, StudentError):
-        key = (type_name, base.__name__)
-        cls = _remote_exception_classes.get(key)
-        if cls is None:
-            try:
-                cls = type(type_name, (StudentError, base), {"__module__": "student"})
-            except TypeError:  # builtin with an incompatible layout
-                cls = StudentError
-            _remote_exception_classes[key] = cls
-        error = cls.__new__(cls)
-        StudentError.__init__(error, message, type_name, where)
-        error.args = (message,)
-        return error
-    return StudentError(message, type_name, where)
-
-
-def _describe_exit(code: int | None) -> str:
-    if code is None:
-        return "the worker stopped answering"
-    if code < 0:
-        sig = -code
-        name = signal.Signals(sig).name if sig in signal.Signals._value2member_map_ else f"signal {sig}"
-        hint = {
-            signal.SIGKILL: " (the memory limit, or the grader stopping it)",
-            signal.SIGXCPU: " (the CPU time limit)",
-            signal.SIGXFSZ: " (the file size limit)",
-            signal.SIGSEGV: " (a crash in native code)",
-        }.get(sig, "")
-        return f"the worker was killed by {name}{hint}"
-    return f"the worker exited with code {code}"
-
-
-class WorkerProcess:
-    """One sandboxed worker: start, handshake, request/reply with deadlines."""
-
-    def __init__(self, iso: sandbox.Isolation, setup: dict, max_reply_bytes: int = 1 << 26, caps=None):
-        self.iso = iso
-        self.setup = setup
-        self.max_reply_bytes = max_reply_bytes
-        self.caps = caps
-        self.launch: sandbox.Launch | None = None
-        # Processes the submission left running after a call, killed (seen from outside).
-        self.strays_killed = 0
-        self.output = bytearray()
-        self.output_dropped = 0
-        self._fds: list[int] = []
-        self.broken: str | None = None
-        self.ready = False
-        self.started_at = 0.0
-
-    def start(self) -> None:
-        req_r, self.req_w = os.pipe()
-        self.rep_r, rep_w = os.pipe()
-        out_r, out_w = os.pipe()
-        for fd in (self.req_w, self.rep_r, out_r):
-            os.set_inheritable(fd, False)
-        self.started_at = time.monotonic()
-        try:
-            self.launch = sandbox.spawn(self.iso, req_r, rep_w, out_w, self.caps)
-        finally:
-            for fd in (req_r, rep_w, out_w):
-                os.close(fd)
-        self._fds = [self.req_w, self.rep_r]
-        self._drain = threading.Thread(target=self._collect_output, args=(out_r,), daemon=True)
-        self._drain.start()
-        setup = dict(self.setup)
-        if self.launch.uid is not None:
-            setup["uid"] = setup["gid"] = self.launch.uid
-        self._send(setup, deadline=time.monotonic() + 30)
-
-    def _collect_output(self, fd: int) -> None:
-        try:
-            while True:
-                chunk = os.read(fd, 65536)
-                if not chunk:
-                    break
-                room = OUTPUT_LIMIT - len(self.output)
-                self.output += chunk[: max(room, 0)]
-                self.output_dropped += max(len(chunk) - max(room, 0), 0)
-        finally:
-            os.close(fd)
-
-    def handshake(self, timeout: float) -> None:
-        """Wait for the worker's "ready" (once: a probed worker has said it already)."""
-        if self.ready:
-            return
-        header, _ = self._receive(time.monotonic() + timeout)
-        if not header.get("ok") or header.get("value", {}).get("v") != "ready":
-            raise BadReply("the worker did not start properly")
-        self.ready = True
-
-    def _send(self, header: dict, blobs=(), deadline: float = 0.0) -> None:
-        data = wire.pack(header, blobs)
-        view = memoryview(data)
-        while view:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise StudentTimeout("timed out while sending the input")
-            _, ready, _ = select.select([], [self.req_w], [], left)
-            if ready:
-                try:
-                    sent = os.write(self.req_w, view[: 1 << 16])
-                except BrokenPipeError:
-                    raise self._died() from None
-                view = view[sent:]
-
-    def _reader(self, deadline: float, budget: float):
-        # Outside a sandbox the worker writes to the host's disk: look at free space while waiting.
-        watch_disk = self.launch is not None and self.launch.level != "namespace"
-
-        def read(n: int) -> bytes:
-            while True:
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    raise StudentTimeout(f"timed out after {budget:g} s")
-                ready, _, _ = select.select([self.rep_r], [], [], min(left, 0.25) if watch_disk else left)
-                if ready:
-                    return os.read(self.rep_r, min(n, 1 << 20))
-                if watch_disk and self.launch.disk_exceeded():
-                    self.broken = "disk"
-                    self.launch.kill()
-                    raise WorkerDied(f"the worker wrote more than {self.launch.disk_mb} MB to disk and was stopped")
-
-        return read
-
-    def _receive(self, deadline: float) -> tuple[dict, list[bytes]]:
-        budget = max(deadline - time.monotonic(), 0)
-        try:
-            return wire.unpack(self._reader(deadline, round(budget, 1)), self.max_reply_bytes)
-        except EOFError:
-            raise self._died() from None
-        except wire.WireError as exc:
-            self.broken = "malformed reply"
-            raise BadReply(f"the worker sent a malformed reply ({exc}); did the code write to the grader's channel?") from None
-        except StudentTimeout:
-            self.broken = "timeout"
-            raise
-
-    def _died(self) -> WorkerDied:
-        self.broken = "died"
-        code = None
-        if self.launch is not None:
-            try:
-                code = self.launch.process.wait(timeout=2)
-            except Exception:  # noqa: BLE001
-                code = None
-        return WorkerDied(_describe_exit(code) + " during the call")
-
-    def request(self, header: dict, blobs=(), deadline: float = 0.0) -> tuple[dict, list[bytes]]:
-        if self.broken:
-            raise WorkerDied(f"the worker is unusable ({self.broken})")
-        self.launch.resume()
-        try:
-            self._send(header, blobs, deadline)
-            return self._receive(deadline)
-        finally:
-            if self.broken is None:
-                # Between calls nothing of the submission runs: the worker (with any
-                # thread it left) is stopped at once, then what it started is killed.
-                self.launch.pause()
-                self.strays_killed += self.launch.kill_strays()
-
-    @property
-    def alive(self) -> bool:
-        return self.broken is None and self.launch is not None and self.launch.process.poll() is None
-
-    def close(self) -> None:
-        if self.launch is not None:
-            self.launch.kill()
-        for fd in self._fds:
-            try:
-                os.close(fd)
-            except OSError:
-                pass
-        self._fds = []
-        if hasattr(self, "_drain"):
-            self._drain.join(timeout=2)
-
-    def printed(self) -> str:
-        text = self.output.decode("utf-8", "replace")
-        if self.output_dropped:
-            text += f"\n[... {self.output_dropped} more bytes not kept]"
-        return text
+from . import wire
+from .budget import Budget
+from .errors import (
+    BadReply, BadValue, CellSkipped, NotRun, StudentError, StudentTimeout, WorkerDied, remote_exception,
+)
+from .kinds import Event
+from .transcript import Transcript
+from .sandbox import worker_setup
+from .worker_process import WorkerProcess
 
 
 class Remote:
@@ -325,7 +89,7 @@ class _Decoder:
         if scalar:
             return array[()]
         if cls not in ("numpy.ndarray", "ndarray"):
-            self.session.note("subclass", f"returned {cls}, a subclass of numpy.ndarray; graded on its values")
+            self.session.transcript.note(Event.SUBCLASS, f"returned {cls}, a subclass of numpy.ndarray; graded on its values")
         return array
 
     @staticmethod
@@ -334,7 +98,13 @@ class _Decoder:
 
 
 class StudentSession:
-    """Everything the grader knows about one submission's running code."""
+    """One submission's running code, as the suite's checks reach it.
+
+    Owns the workers (one serving, one spare started ahead), loads the
+    submission into each, and turns proxy operations into requests within
+    the Budget. Outside code reads `budget`, `transcript`, `load_error` and
+    `incident`, and changes them only through the methods below.
+    """
 
     def __init__(self, submission, iso, limits, banned, banned_why: str, seed: int, packages=("numpy",)):
         """`iso` is an Isolation, or a Future of one (sandbox detection still running)."""
@@ -343,64 +113,33 @@ class StudentSession:
         self._starting: threading.Thread | None = None
         self.limits = limits
         self.seed = seed
-        self.setup = sandbox.worker_setup(limits, banned, banned_why, packages)
+        self.setup = worker_setup(limits, banned, banned_why, packages)
         self.max_reply_bytes = limits.reply_mb * 1024 * 1024
         # One cgroup for all of this submission's workers and what they start (where the host allows).
         self.caps = caps_module.SubmissionCaps(limits.memory_mb, limits.processes)
-        # Seconds of student time: per test (only time inside calls counts), and for the whole
-        # submission (worker starts, loads and calls: a submission that crashes its worker in
-        # every test pays for the restarts).
-        self.test_left = limits.test_seconds
-        self.spent = 0.0
+        self.budget = Budget(limits.test_seconds, limits.submission_seconds)
+        self.transcript = Transcript()
         self.worker: WorkerProcess | None = None
         self.spare: WorkerProcess | None = None
         self.generation = 0
-        self.in_test = False
-        self.budget = limits.test_seconds
-        self.events: list[dict] = []
-        self.events_dropped = 0
-        self.event_keys: set = set()
-        self.cell_errors: list[dict] = []
-        self._cells_recorded = False
         # Notebook cells that timed out or killed the worker: skipped in every later load.
         self.skipped_cells: dict[str, str] = {}
+        # Why the submission cannot be graded at all (unreadable, or its first load failed).
         self.load_error: StudentError | None = None
-        self.printed: list[str] = []
-        self.restarts = 0
-        self.timing = {"worker_start": [], "load": []}
+        # What stopped the current test's calls: raised again by every later call of the test.
         self.incident: StudentError | None = None
-        # Per callable label: calls that ran out of time, and whether one ever returned.
         self._module_names: dict[tuple[int, str], Remote] = {}
+        # Per callable label: calls that ran out of time, and whether one ever returned.
         self.timeouts: dict[str, int] = {}
         self.returned: set[str] = set()
         self._call_timed_out = False
 
-    # -- bookkeeping ---------------------------------------------------
-    MAX_EVENTS = 200
-
-    def note(self, kind: str, detail: str) -> None:
-        key = (kind, detail)
-        if key in self.event_keys:
-            return
-        if len(self.events) >= self.MAX_EVENTS:
-            # The worker's bookkeeping is the student's to forge: its volume is bounded here.
-            self.events_dropped += 1
-            return
-        self.event_keys.add(key)
-        self.events.append({"kind": kind, "detail": detail})
-
-    def _absorb(self, header: dict) -> None:
-        events = header.get("events")
-        if isinstance(events, list):
-            for e in events[:50]:
-                if isinstance(e, dict):
-                    raw = wire.clean(str(e.get("kind", "?"))[:40])
-                    kind = event(raw)
-                    detail = wire.clean(str(e.get("detail", ""))[:300])
-                    self.note(kind.value, detail if kind.value == raw else f"kind {raw!r}: {detail}")
+    def refuse(self, reason: str) -> None:
+        """Grade nothing of this submission: every check fails with `reason`."""
+        self.load_error = StudentError(reason)
 
     @property
-    def iso(self) -> sandbox.Isolation:
+    def iso(self):
         return self._iso.result() if hasattr(self._iso, "result") else self._iso
 
     # -- worker lifecycle ----------------------------------------------
@@ -422,21 +161,10 @@ class StudentSession:
             worker.max_reply_bytes = self.max_reply_bytes
             worker.caps = self.caps
             if self.caps.active and worker.launch is not None:
-                pids = [worker.launch.process.pid, *sandbox.descendants(worker.launch.process.pid)]
-                if not self.caps.adopt(pids):
+                if not self.caps.adopt(worker.launch.pids()):
                     worker.close()  # it cannot be capped like the others: start a fresh one
                     return None
         return worker
-
-    @property
-    def submission_left(self) -> float:
-        return self.limits.submission_seconds - self.spent
-
-    def _out_of_time(self) -> NotRun:
-        return NotRun(
-            f"not run: the submission used up its {self.limits.submission_seconds:g} s for the whole suite "
-            "(worker starts, loading and calls together)"
-        )
 
     def prestart(self, background: bool = False, ready=None) -> None:
         """Start a spare worker now so the next restart does not wait for Python and NumPy.
@@ -471,13 +199,13 @@ class StudentSession:
         """A loaded, healthy worker, started (and the submission loaded) if needed."""
         if self.worker is not None and self.worker.alive:
             return
-        if self.submission_left <= 0:
-            raise self._out_of_time()
+        if self.budget.submission_left <= 0:
+            raise self.budget.out_of_time()
         started = time.monotonic()
         self._join_prestart()
         if self.worker is not None:
             self._retire(self.worker)
-            self.restarts += 1
+            self.transcript.restarts += 1
         worker, self.spare = (self.spare or self._new_worker()), None
         self.worker = worker
         self.generation += 1
@@ -489,9 +217,9 @@ class StudentSession:
                     break
                 except CellSkipped:  # start over without that cell, on a fresh worker
                     self._retire(worker)
-                    self.spent += time.monotonic() - started
+                    self.budget.charge(time.monotonic() - started, call=False)
                     started = time.monotonic()
-                    if self.submission_left <= 0:
+                    if self.budget.submission_left <= 0:
                         raise StudentTimeout("its cells used up the submission's time") from None
                     worker = self.worker = self._new_worker()
         except StudentError as exc:
@@ -506,30 +234,24 @@ class StudentSession:
             self.worker = None
             raise self.load_error.with_traceback(None) from None
         finally:
-            self.spent += time.monotonic() - started
+            self.budget.charge(time.monotonic() - started, call=False)
 
     def _load(self, worker: WorkerProcess) -> None:
         worker.handshake(timeout=max(self.limits.import_seconds, 30))
-        self.timing["worker_start"].append(time.monotonic() - worker.started_at)
+        self.transcript.timing["worker_start"].append(time.monotonic() - worker.started_at)
         loaded = time.monotonic()
-        deadline = loaded + max(min(self.limits.import_seconds, self.submission_left), 0.0)
+        deadline = loaded + max(min(self.limits.import_seconds, self.budget.submission_left), 0.0)
         request = {**self.submission.load_request(), "seed": self.seed}
         notebook = self.submission.kind == "notebook"
         if notebook:
             request["cells"] = []  # the module only: cells follow one request each
         header, blobs = worker.request(request, deadline=deadline)
-        self._absorb(header)
+        self.transcript.absorb(header)
         if not header.get("ok"):
-            error = header.get("error") or {}
-            raise remote_exception(
-                wire.clean(str(error.get("type", "Error"))[:100]), False, wire.clean(str(error.get("message", ""))[:2000]),
-                wire.clean(str(error.get("where", ""))[:500])
-            )
+            raise _remote_error(header, builtin=False)
         errors = self._run_cells(worker, deadline) if notebook else []
-        self.timing["load"].append(time.monotonic() - loaded)
-        if not self._cells_recorded:
-            self._cells_recorded = True
-            self.cell_errors = errors[:50]
+        self.transcript.timing["load"].append(time.monotonic() - loaded)
+        self.transcript.cells_ran(errors)
 
     def _run_cells(self, worker: WorkerProcess, deadline: float) -> list[dict]:
         """Run a notebook's cells one request each, as Jupyter's "run all" that carries on.
@@ -551,7 +273,7 @@ class StudentSession:
                        if isinstance(exc, StudentTimeout) else str(exc))
                 self.skipped_cells[label] = f"{why}; the grader skipped this cell and graded what the others define"
                 raise CellSkipped(label) from None
-            self._absorb(header)
+            self.transcript.absorb(header)
             if not header.get("ok"):  # sys.exit() in a cell: Jupyter shows it and goes on, so do we
                 error = header.get("error") if isinstance(header.get("error"), dict) else {}
                 errors.append({"type": wire.clean(str(error.get("type", "Error")))[:100],
@@ -576,12 +298,8 @@ class StudentSession:
     def _retire(self, worker: WorkerProcess | None) -> None:
         if worker is None:
             return
-        if worker.strays_killed:
-            self.note(Event.LEFT_PROCESSES.value, f"{worker.strays_killed} process(es) still running after calls were killed")
         worker.close()
-        text = worker.printed()
-        if text:
-            self.printed.append(text)
+        self.transcript.worker_retired(worker.strays_killed, worker.printed())
 
     def close(self) -> None:
         self._join_prestart()
@@ -592,66 +310,66 @@ class StudentSession:
 
     # -- per test ------------------------------------------------------
     def begin_test(self, seconds: float) -> None:
+        """The test's body starts: its calls share `seconds`."""
         self.incident = None
-        self.budget = seconds
-        self.test_left = seconds
-        self.in_test = True
+        self.budget.begin_test(seconds)
+
+    def end_test_body(self) -> None:
+        """The test's body ended: calls from its teardown get a fresh allowance of their own."""
+        self.budget.end_test()
 
     def end_test(self) -> None:
-        self.in_test = False
+        """The test is over: a worker it broke is replaced now, before the next test's clock starts."""
+        self.budget.end_test()
         if self.worker is not None and not self.worker.alive:
             self._retire(self.worker)
             self.worker = None
-            self.restarts += 1
+            self.transcript.restarts += 1
             self.prestart()
+
+    def _stop(self, reason: StudentError):
+        """Record what stopped the test's calls (the first reason wins) and return it to raise."""
+        self.incident = self.incident or reason
+        return self.incident.with_traceback(None)
 
     # -- requests ------------------------------------------------------
     def _request(self, header: dict, blobs=()):
         if self.load_error is not None:
             # Raised once per test: drop the traceback gathered by earlier raises.
             raise self.load_error.with_traceback(None)
+        if self.incident is not None and self.budget.in_test:
+            # The test has failed already (timed out, crashed its worker): its
+            # later calls would not change that, so none is made, nor a restart.
+            raise self.incident.with_traceback(None)
+        # Only time inside student code counts against a test: the reference's work
+        # and numerical gradients between calls do not.
+        reason = self.budget.exhausted()
+        if reason is not None:
+            raise self._stop(reason)
         try:
             self.ensure_worker()
         except NotRun as exc:
-            self.incident = self.incident or exc
-            raise self.incident.with_traceback(None) from None
+            raise self._stop(exc) from None
         assert self.worker is not None
-        # Only time inside student code counts against a test: the reference's work
-        # and numerical gradients between calls do not. Outside a test's call
-        # (fixture set-up, say) a request still gets one test's budget.
-        left = self.test_left if self.in_test else self.budget
-        if self.submission_left <= 0:
-            self.incident = self.incident or self._out_of_time()
-            raise self.incident.with_traceback(None)
-        if left <= 0:
-            self.incident = self.incident or StudentTimeout(f"timed out after {self.budget:g} s")
-            raise self.incident.with_traceback(None)
+        reason = self.budget.exhausted()  # the restart may have used what was left
+        if reason is not None:
+            raise self._stop(reason)
+        allowed, by_test = self.budget.allowance()
         started = time.monotonic()
         try:
-            reply, reply_blobs = self.worker.request(header, blobs, started + min(left, self.submission_left))
+            reply, reply_blobs = self.worker.request(header, blobs, started + allowed)
         except StudentTimeout:
             self._call_timed_out = True
-            self.incident = StudentTimeout(f"timed out after {self.budget:g} s") if left <= self.submission_left \
-                else self._out_of_time()
+            self.incident = self.budget.stopped(by_test)
             raise self.incident from None
         except (WorkerDied, BadReply) as exc:
             self.incident = self.incident or exc
             raise
         finally:
-            elapsed = time.monotonic() - started
-            self.spent += elapsed
-            if self.in_test:
-                self.test_left -= elapsed
-        self._absorb(reply)
+            self.budget.charge(time.monotonic() - started)
+        self.transcript.absorb(reply)
         if not reply.get("ok"):
-            error = reply.get("error") if isinstance(reply.get("error"), dict) else {}
-            raise remote_exception(
-                wire.clean(str(error.get("type", "Error"))[:100]),
-                bool(error.get("builtin")),
-                wire.clean(str(error.get("message", ""))[:2000]),
-                wire.clean(str(error.get("where", ""))[:500]),
-                wire.clean(str(error.get("base", ""))[:100]),
-            )
+            raise _remote_error(reply, builtin=True)
         try:
             return wire.decode(reply.get("value", {"t": "none"}), reply_blobs, _Decoder(self, self.generation))
         except wire.WireError as exc:
@@ -671,7 +389,9 @@ class StudentSession:
         return encoder.encode(value)
 
     def _check_generation(self, remote: Remote) -> None:
-        if remote._generation != self.generation:
+        # The module (id 0) is in every worker; any other object only in the one that made it.
+        gone = remote._id != 0 and (self.worker is None or not self.worker.alive)
+        if remote._generation != self.generation or gone:
             raise WorkerDied("this object belonged to a worker that has since stopped")
 
     def keep(self, value) -> Remote:
@@ -721,11 +441,10 @@ class StudentSession:
         label = remote._label
         limit = self.limits.give_up_after_timeouts
         if limit and label not in self.returned and self.timeouts.get(label, 0) >= limit:
-            self.incident = self.incident or NotRun(
-                f"not run: {label} was stopped after {self.budget:g} s in {self.timeouts[label]} earlier "
-                f"test(s) and never returned, so the grader no longer calls it"
-            )
-            raise self.incident.with_traceback(None)
+            raise self._stop(NotRun(
+                f"not run: {label} was stopped after {self.budget.test_seconds:g} s in {self.timeouts[label]} "
+                f"earlier test(s) and never returned, so the grader no longer calls it"
+            ))
         self._call_timed_out = False
         try:
             value = self._call(remote, args, kwargs)
@@ -752,6 +471,18 @@ class StudentSession:
             "blobs": len(blobs),
         }
         return self._request(header, blobs)
+
+
+def _remote_error(header: dict, builtin: bool) -> StudentError:
+    """The exception a worker's error reply describes (strings only, bounded and cleaned)."""
+    error = header.get("error") if isinstance(header.get("error"), dict) else {}
+    return remote_exception(
+        wire.clean(str(error.get("type", "Error"))[:100]),
+        builtin and bool(error.get("builtin")),
+        wire.clean(str(error.get("message", ""))[:2000]),
+        wire.clean(str(error.get("where", ""))[:500]),
+        wire.clean(str(error.get("base", ""))[:100]) if builtin else "",
+    )
 
 
 class StudentModule:

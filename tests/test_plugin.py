@@ -1,0 +1,224 @@
+"""Unit tests of the pytest plugin: which checks earn points, how each outcome is explained, and
+how dependencies withhold points. Tiny suites run against a tiny submission through the
+in-process worker (tests/inprocess.py): no sandbox, no real time.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from autograder.assignment import Limits, Question
+from autograder.engine import plugin as grading_plugin
+from autograder.engine.session import StudentSession
+from autograder.engine.submission import Submission
+
+from inprocess import Clock, install
+
+STUDENT = '''
+def double(x):
+    return 2 * x
+
+def half(x):
+    return x / 3          # wrong
+
+def picky(x):
+    raise ValueError("no thanks")
+
+def nothing(x):
+    return None
+
+def slow(x):
+    return x
+'''
+
+QUESTIONS = [Question("double", "Double", 10), Question("half", "Half", 10)]
+
+
+class Reference:
+    @staticmethod
+    def double(x):
+        return 2 * x
+
+    @staticmethod
+    def half(x):
+        return x / 2
+
+
+def run(tmp_path: Path, monkeypatch, suite: str, public: str | None = None, cost=None, module=STUDENT, **limits):
+    """Grade `module` with the hidden `suite` (and a public test file for `double`): the plugin's outcomes."""
+    install(monkeypatch, Clock(), cost=cost)
+    hidden = tmp_path / "hidden"
+    hidden.mkdir()
+    # A file name of its own per test: pytest keeps suite modules imported by name (as it
+    # should while grading a class), so a second "test_suite.py" would be the first one again.
+    suite_file = hidden / f"test_{tmp_path.name}.py"
+    suite_file.write_text("from autograder.suite import check, fail, raises\n" + textwrap.dedent(suite))
+    public_dir = tmp_path / "public"
+    public_dir.mkdir()
+    files = [suite_file]
+    if public is not None:
+        (public_dir / "test_double.py").write_text(textwrap.dedent(public))
+        files.insert(0, public_dir / "test_double.py")
+    sub = Submission(name="s", origin=tmp_path / "s.py", kind="module", display="s.py",
+                     module_name=f"plugin_student_{tmp_path.name}", source=module)
+    session = StudentSession(sub, iso=None, limits=Limits(**limits), banned=(), banned_why="", seed=1)
+    plugin = grading_plugin.GradingPlugin(session, Reference, ["double", "half"], QUESTIONS, public_dir, 1, Limits(**limits))
+    try:
+        grading_plugin.run_suite(plugin, files, tmp_path)
+    finally:
+        session.close()
+    plugin.withhold_unmet()
+    return {o.function: o for o in plugin.outcomes.values()}
+
+
+def test_hidden_checks_carry_their_weight_and_public_ones_none(tmp_path, monkeypatch):
+    outcomes = run(tmp_path, monkeypatch, '''
+        @check("double", weight=3)
+        def test_doubles(student, reference):
+            assert student.double(4) == reference.double(4)
+        ''', public='''
+        def test_public_double(double):
+            assert double(1) == 2
+        ''')
+    assert outcomes["test_doubles"].weight == 3.0 and outcomes["test_doubles"].visibility == "after_published"
+    public = outcomes["test_public_double"]
+    assert public.weight == 0.0 and public.visibility == "visible" and public.passed
+    # Public checks come first within their question.
+    assert public.order < outcomes["test_doubles"].order
+
+
+def test_a_failed_assertion_shows_its_own_message(tmp_path, monkeypatch):
+    outcomes = run(tmp_path, monkeypatch, '''
+        @check("half")
+        def test_halves(student, reference):
+            got = student.half(4)
+            assert got == reference.half(4), f"half(4) gave {got}, expected 2"
+        ''')
+    o = outcomes["test_halves"]
+    # (Only the first line: under this outer pytest its assertion rewriting adds more.)
+    assert not o.passed and o.kind == "fail" and o.message.splitlines()[0] == "half(4) gave 1.3333333333333333, expected 2"
+
+
+def test_a_students_exception_is_named_with_its_type_and_message(tmp_path, monkeypatch):
+    outcomes = run(tmp_path, monkeypatch, '''
+        @check("double")
+        def test_picky(student):
+            assert student.picky(1) == 1
+        ''')
+    o = outcomes["test_picky"]
+    assert o.kind == "error" and o.message.startswith("your code raised ValueError: no thanks (at s.py, line")
+
+
+def test_a_suite_stumbling_over_a_returned_value_blames_the_value_not_the_suite(tmp_path, monkeypatch):
+    outcomes = run(tmp_path, monkeypatch, '''
+        @check("double")
+        def test_shape(student):
+            assert student.nothing(1).shape == (1,)
+        ''')
+    o = outcomes["test_shape"]
+    assert o.kind == "fail" and o.message.startswith("the result could not be checked (AttributeError:")
+    assert "hidden" not in o.message  # never the suite's source or path
+
+
+def test_a_timeout_is_the_reason_even_when_the_check_goes_on(tmp_path, monkeypatch):
+    outcomes = run(tmp_path, monkeypatch, '''
+        @check("double", seconds=2)
+        def test_slow(student):
+            try:
+                student.slow(1)
+            except Exception:
+                pass
+            assert False, "a later assertion"
+        ''', cost=lambda op, name: 3.0 if name == "slow" else 0.0)
+    o = outcomes["test_slow"]
+    assert o.kind == "timeout" and o.message == "timed out after 2 s"  # the check's own seconds
+
+
+def test_a_check_that_swallows_a_timeout_still_fails(tmp_path, monkeypatch):
+    outcomes = run(tmp_path, monkeypatch, '''
+        @check("double")
+        def test_swallows(student):
+            try:
+                student.slow(1)
+            except Exception:
+                pass
+        ''', cost=lambda op, name: 9.0 if name == "slow" else 0.0, test_seconds=1)
+    assert not outcomes["test_swallows"].passed and outcomes["test_swallows"].kind == "timeout"
+
+
+def test_points_wait_for_the_checks_they_depend_on(tmp_path, monkeypatch):
+    outcomes = run(tmp_path, monkeypatch, '''
+        @check("half")
+        def test_values(student, reference):
+            """half gives half"""
+            assert student.half(4) == reference.half(4)
+
+        @check("half", depends=[test_values])
+        def test_returns_a_number(student):
+            assert isinstance(student.half(4), float)
+
+        @check("half", depends=["test_returns_a_number"])
+        def test_chained(student):
+            assert student.half(0) == 0
+        ''')
+    assert not outcomes["test_values"].passed
+    for name in ("test_returns_a_number", "test_chained"):
+        o = outcomes[name]
+        assert not o.passed and o.kind == "unmet"
+    assert outcomes["test_returns_a_number"].message == "counts only once this check passes too: half gives half"
+
+
+def test_a_dependency_that_passes_withholds_nothing(tmp_path, monkeypatch):
+    outcomes = run(tmp_path, monkeypatch, '''
+        @check("double")
+        def test_values(student):
+            assert student.double(2) == 4
+
+        @check("double", depends=[test_values])
+        def test_error(student):
+            raises(ValueError, lambda: student.picky(1), "picky(1)")
+        ''')
+    assert outcomes["test_values"].passed and outcomes["test_error"].passed
+
+
+def test_a_check_without_a_question_stops_the_suite(tmp_path, monkeypatch):
+    with pytest.raises(RuntimeError, match="test_orphan has no @check"):
+        run(tmp_path, monkeypatch, '''
+            def test_orphan(student):
+                assert True
+            ''')
+
+
+def test_a_check_of_an_unknown_question_or_dependency_stops_the_suite(tmp_path, monkeypatch):
+    with pytest.raises(RuntimeError, match="grades 'triple', which is not a question"):
+        run(tmp_path, monkeypatch, '''
+            @check("triple")
+            def test_triple(student):
+                assert True
+            ''')
+
+
+def test_a_dependency_on_a_missing_check_stops_the_suite(tmp_path, monkeypatch):
+    with pytest.raises(RuntimeError, match="depends on 'test_gone', which is not a check of its file"):
+        run(tmp_path, monkeypatch, '''
+            @check("double", depends=["test_gone"])
+            def test_here(student):
+                assert True
+            ''')
+
+
+def test_a_mistake_travels_as_data(tmp_path, monkeypatch):
+    outcomes = run(tmp_path, monkeypatch, '''
+        from autograder.suite import Mistake
+
+        @check("half")
+        def test_halves(student):
+            if student.half(6) == 2:
+                fail("half(6) gave 2", Mistake("divide_by_three", "divide by three"))
+        ''')
+    o = outcomes["test_halves"]
+    assert (o.mistake, o.mistake_phrase) == ("divide_by_three", "divide by three")
+    assert o.message == "half(6) gave 2. It matches what you get if you divide by three."
