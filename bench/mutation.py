@@ -268,7 +268,7 @@ def grade(a, mutants: list[Mutant], jobs: int, seed: int, folder: Path) -> dict[
 def judge(a, mutant: Mutant, g) -> Outcome:
     """Killed, survived or broken, from one mutant's Grade."""
     points = {q.item: q.points for q in a.questions}
-    if not g.status.startswith("graded"):
+    if not g.graded:
         return Outcome("broken", note=g.status, seconds=g.execution_time)
     lost = [item for item, score in g.by_item.items() if score < points[item] - 1e-9]
     if mutant.item == HELPERS:
