@@ -4,12 +4,14 @@ A frame is a JSON header followed by binary blobs, each length-prefixed:
 
     u32 header length | header JSON | for each blob: u64 length | bytes
 
-Arrays travel as .npy blobs written and read with allow_pickle=False, so no
-object from the other side is ever unpickled. Values are tagged dicts:
+Arrays travel as raw bytes with their dtype (numbers, booleans, text, dates;
+never objects) and shape in the header, checked against the blob's length,
+so nothing from the other side is ever unpickled or evaluated. Values are
+tagged dicts:
 
     {"t": "none"} {"t": "bool", "v": true} {"t": "int", "v": "12"}
     {"t": "float", "v": 1.5} {"t": "str", "v": "..."}
-    {"t": "tuple"|"list", "items": [...]} {"t": "array", "blob": 0, "cls": "numpy.ndarray"}
+    {"t": "tuple"|"list", "items": [...]} {"t": "array", "blob": 0, "dtype": "<f8", "shape": [2, 3], "cls": "numpy.ndarray"}
     {"t": "ref", "id": 3, "cls": "Conv2d"}   an object that stays in the worker
     {"t": "bad", "cls": "...", "why": "..."}  a value that cannot be sent as data
 
@@ -17,9 +19,9 @@ This module runs on both sides and imports only the standard library and
 NumPy (the worker's sandbox has nothing else).
 """
 
-import io
 import json
 import math
+import re
 import struct
 
 import numpy as np
@@ -76,31 +78,40 @@ def unpack(read, max_blob_bytes, max_header=MAX_HEADER):
     return header, blobs
 
 
+# Plain data only: booleans, numbers, text, dates. No objects, no structured records.
+_DTYPE = re.compile(r"[<>|=]?[biufcSUmM][0-9]{1,5}(\[[0-9]{0,3}[a-zA-Z]{1,2}\])?")
+MAX_DIMS = 32
+
+
 def array_to_blob(array):
-    buffer = io.BytesIO()
-    np.save(buffer, array, allow_pickle=False)
-    return buffer.getvalue()
+    """An array as (its raw bytes in C order, its dtype string, its shape)."""
+    return array.tobytes(order="C"), array.dtype.str, list(array.shape)
 
 
-def blob_to_array(blob):
-    """The array in a .npy blob, allocating no more than the blob's own size."""
-    from numpy.lib import format as npy
+def blob_to_array(blob, dtype, shape):
+    """The array of `dtype` and `shape` whose raw bytes are `blob`, allocating no more than the blob.
 
+    Raw bytes plus a declared dtype and shape, checked against each other:
+    nothing of the other side's is parsed but a short dtype string and a
+    list of ints (a .npy header would be a Python literal to evaluate, on
+    every array).
+    """
     try:
-        stream = io.BytesIO(blob)
-        version = npy.read_magic(stream)
-        read_header = npy.read_array_header_1_0 if version == (1, 0) else npy.read_array_header_2_0
-        shape, _, dtype = read_header(stream)
-        declared = math.prod(shape) * dtype.itemsize
-        if dtype.hasobject or dtype.fields is not None or declared != len(blob) - stream.tell():
-            raise ValueError(f"it declares {declared} bytes of {dtype} but carries {len(blob) - stream.tell()}")
-        stream.seek(0)
-        array = np.load(stream, allow_pickle=False)
+        if not isinstance(dtype, str) or not _DTYPE.fullmatch(dtype):
+            raise ValueError(f"dtype {str(dtype)[:40]!r} is not plain data")
+        if not isinstance(shape, list) or len(shape) > MAX_DIMS or \
+                not all(type(n) is int and 0 <= n < 1 << 62 for n in shape):
+            raise ValueError("malformed shape")
+        kind = np.dtype(dtype)
+        if kind.itemsize == 0:
+            raise ValueError(f"dtype {dtype} is not plain data (it has no size)")
+        declared = math.prod(shape) * kind.itemsize
+        if declared != len(blob):
+            raise ValueError(f"it declares {declared} bytes of {kind} but carries {len(blob)}")
+        # A copy the receiver may write to, as an array it made itself.
+        return np.frombuffer(bytearray(blob), dtype=kind).reshape(shape)
     except Exception as exc:  # noqa: BLE001 - any malformed blob is the sender's fault
-        raise WireError(f"array blob is not a plain .npy array: {str(exc)[:200]}") from None
-    if type(array) is not np.ndarray:
-        raise WireError("array blob did not load as a plain ndarray")
-    return array
+        raise WireError(f"array blob is not a plain array: {str(exc)[:200]}") from None
 
 
 def qualname(obj):
@@ -149,10 +160,13 @@ class Encoder:
                 array = np.asarray(array).view(np.ndarray)
             if array.dtype.hasobject:
                 return {"t": "bad", "cls": qualname(value), "why": "an array of Python objects (dtype=object)"}
-            self.blobs.append(array_to_blob(array))
+            blob, dtype, shape = array_to_blob(array)
+            self.blobs.append(blob)
             return {
                 "t": "array",
                 "blob": len(self.blobs) - 1,
+                "dtype": dtype,
+                "shape": shape,
                 "cls": qualname(value),
                 "scalar": isinstance(value, np.generic),
             }
@@ -226,7 +240,7 @@ def decode(tagged, blobs, make_ref=None, depth=0, budget=None):
         if index in budget.used_blobs:
             raise WireError("one array blob is referred to twice")
         budget.used_blobs.add(index)
-        array = blob_to_array(blobs[index])
+        array = blob_to_array(blobs[index], tagged.get("dtype"), tagged.get("shape"))
         if make_ref is None:
             return array
         return make_ref.array(array, str(tagged.get("cls", "")), bool(tagged.get("scalar")))

@@ -2,7 +2,7 @@
 
 When maxpool_forward is called it writes its own frame straight to the
 grader's reply channel (the fd after worker.py in its command line): one
-48 MB .npy blob, and a value that is a list of that blob 30 times, then
+48 MB array blob (raw float64 bytes, as wire.py sends arrays), and a value that is a list of that blob 30 times, then
 exits. Decoded naively, that is 30 arrays of 48 MB in the grading process
 (1.4 GB); the grader must refuse it and stay small. Honest part:
 maxpool_forward is not written.
@@ -12,7 +12,6 @@ maxpool_forward is not written.
 def maxpool_forward(x, pool_size=2, stride=None):
     raise NotImplementedError("maxpool_forward is not written yet")
 # ==== HOSTILE ====
-import io as _io
 import json as _json
 import os as _os
 import struct as _struct
@@ -28,10 +27,9 @@ def _reply_fd():
 
 
 def _forge():
-    buffer = _io.BytesIO()
-    np.save(buffer, np.zeros(6 * 1024 * 1024), allow_pickle=False)  # 48 MB
-    blob = buffer.getvalue()
-    item = {"t": "array", "blob": 0, "cls": "numpy.ndarray", "scalar": False}
+    blob = np.zeros(6 * 1024 * 1024).tobytes()  # 48 MB
+    item = {"t": "array", "blob": 0, "dtype": "<f8", "shape": [6 * 1024 * 1024], "cls": "numpy.ndarray",
+            "scalar": False}
     header = _json.dumps({"ok": True, "value": {"t": "list", "items": [item] * _COPIES}, "blobs": 1, "events": []})
     data = header.encode()
     frame = _struct.pack("<I", len(data)) + data + _struct.pack("<Q", len(blob)) + blob
