@@ -164,6 +164,7 @@ class StudentSession:
                 if not self.caps.adopt(worker.launch.pids()):
                     worker.close()  # it cannot be capped like the others: start a fresh one
                     return None
+                worker.launch.join(self.caps)
         return worker
 
     def prestart(self, background: bool = False, ready=None) -> None:

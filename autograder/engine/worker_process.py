@@ -162,8 +162,7 @@ class WorkerProcess:
             if self.broken is None:
                 # Between calls nothing of the submission runs: the worker (with any
                 # thread it left) is stopped at once, then what it started is killed.
-                self.launch.pause()
-                self.strays_killed += self.launch.kill_strays()
+                self.strays_killed += self.launch.after_call()
 
     @property
     def alive(self) -> bool:
