@@ -44,6 +44,11 @@ def main() -> None:
         base = scratch / "base"
         subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", str(base), args.base],
                        check=True, capture_output=True)
+        # Bytecode for both, as ./kit writes it: otherwise, under PYTHONDONTWRITEBYTECODE,
+        # the earlier kit would compile its engine and suites on every run.
+        for kit in (ROOT, base):
+            subprocess.run([kit_python(), "-m", "compileall", "-q", "-x", "/examples/", "autograder", "assignments",
+                            "solutions"], cwd=kit, capture_output=True)
         try:
             kits = {"now": ROOT, "before": base}
             subs = {"notebook": REFERENCE_NOTEBOOK, "module": REFERENCE_MODULE}
