@@ -337,7 +337,12 @@ def cmd_gradescope_run(args) -> int:
 
 
 def demo_submissions(a, into: Path) -> list[Path]:
-    """Copies of the bundled submissions under names that say what they are."""
+    """Copies of the bundled submissions under names that say what they are.
+
+    Where the assignment builds on an earlier part (`requires`), each is a
+    folder holding the file and the reference's modules of that part, as a
+    student hands it in; a bundled example is such a folder already.
+    """
     import shutil
 
     into.mkdir(parents=True, exist_ok=True)
@@ -349,9 +354,21 @@ def demo_submissions(a, into: Path) -> list[Path]:
     ]
     paths = []
     for source, name in picks:
-        if source.is_file():
+        if not source.is_file():
+            continue
+        if a.requires:
+            folder = into / Path(name).stem
+            folder.mkdir()
+            shutil.copyfile(source, folder / source.name)
+            for module in a.requires:
+                shutil.copyfile(a.solution_dir / f"{module}.py", folder / f"{module}.py")
+            paths.append(folder)
+        else:
             shutil.copyfile(source, into / name)
             paths.append(into / name)
+    for example in sorted(p for p in (a.solution_dir / "examples").glob("*") if p.is_dir()):
+        shutil.copytree(example, into / example.name)
+        paths.append(into / example.name)
     if not paths:
         raise UsageError(f"nothing to grade: run `python -m autograder build` first to make solutions/{a.name}")
     return paths

@@ -275,3 +275,18 @@ def test_check_runs_the_public_checks_with_the_first_part_beside(tmp_path):
     result = run_kit("check", alone, "--assignment", "cnn_capstone")
     assert result.returncode == 1 and "No module named 'cnn_layers'" in result.stdout
     assert "no cnn_layers.py was submitted beside capstone.py" in result.stdout
+
+
+def test_the_demo_hands_in_each_bundled_submission_with_its_first_part(tmp_path):
+    """`./kit demo --assignment cnn_capstone`: each pick is a folder with the part-1 module beside
+    it, as a student hands it in (before, the bare capstone.py could not import cnn_layers)."""
+    paths = cli.demo_submissions(CAPSTONE, tmp_path)
+    names = {p.name for p in paths}
+    assert {"reference", "reference_notebook", "untouched_handout"} <= names
+    assert set(GRADED_EXAMPLES) <= names
+    for path in paths:
+        assert path.is_dir(), path
+        files = {p.name for p in path.iterdir()}
+        assert "cnn_layers.py" in files and files & {"capstone.py", "capstone.ipynb"}, (path.name, files)
+    handout = (tmp_path / "untouched_handout" / "capstone.py").read_text()
+    assert handout == (CAPSTONE.template_dir / "capstone.py").read_text()
