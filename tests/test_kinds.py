@@ -70,5 +70,5 @@ def test_a_grade_says_its_state_as_data():
         grader.close()
     assert (broken.state, broken.graded) == (kinds.State.NOT_LOADED.value, False)
     assert (fine.state, fine.graded) == (kinds.State.GRADED.value, True)
-    failed = grading.failed_grade(grader, Path("x.py"), "grader error: boom")
+    failed = grader.failed(Path("x.py"), "grader error: boom")
     assert failed.state == kinds.State.GRADER_ERROR.value and not failed.graded

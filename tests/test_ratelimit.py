@@ -197,7 +197,7 @@ def test_a_question_budget_keeps_that_questions_best_earlier_result(tmp_path):
 def test_a_grader_failure_costs_no_budget(tmp_path):
     site = Gradescope(tmp_path, limited(burst=1, refill_minutes=60))
     site.previous = [{"submission_time": minutes(0).isoformat(), "score": 0.0,
-                      "results": gradescope._failure("grader error: boom", "Ada", 0.0)}]
+                      "results": gradescope._failure(CNN, "grader error: boom", "Ada", 1, 0.0)}]
     assert site.submit(REFERENCE, minutes(1))["score"] == 100
 
 

@@ -15,7 +15,7 @@ Every command that grades more than one thing goes through here (`grade`,
    finishes, to the sinks: the student's folder, the gradebook (a row
    added or replaced, never another student's lost), a progress bar.
 
-A submission the grader cannot grade gets a failure grade (`failure`, the
+A submission the grader cannot grade gets a failure grade (grading.failed_grade, the
 one place they are made): 0 points with the reason, and the batch goes on.
 If no sandbox can start a worker, nothing can be graded: `BatchError`.
 SIGINT or SIGTERM stops the batch: every finished row is kept, every
@@ -39,7 +39,7 @@ from .. import assignment as assignments
 # grading and report import pytest and NumPy: imported where used, so the CLI starts the
 # sandbox probe before paying for them.
 from . import sandbox
-from .submission import IGNORED_PARTS, submission_name, unique_names
+from .submission import IGNORED_PARTS, unique_names
 
 SUBMISSION_SUFFIXES = (".py", ".ipynb", ".zip")
 
@@ -193,24 +193,9 @@ def plan(inputs: list[Input], book: report.Gradebook, *, shard: tuple[int, int] 
 
 
 # -- failures --------------------------------------------------------------
-def failure(a: assignments.Assignment, path: Path, reason: str, seed: int, isolation: str, name: str | None = None) -> grading.Grade:
-    """A grade of 0 with the reason, for a submission no Grader could even be made for
-    (Gradescope's run); with a Grader, grading.failed_grade adds its isolation."""
-    from . import grading
-    from .kinds import State
-
-    return grading.Grade(
-        name=name or submission_name(Path(path)), origin=str(path), score=0.0, max_score=a.total_points,
-        status=reason, state=State.GRADER_ERROR.value, seed=seed, isolation=isolation,
-        by_item={q.item: 0.0 for q in a.questions},
-    )
-
-
 def _grader_failure(grader: grading.Grader, path: Path, exc: BaseException, name: str) -> grading.Grade:
     """The grader itself failed on this submission: graded 0 with the error (grading.failed_grade)."""
-    from . import grading
-
-    return grading.failed_grade(grader, Path(path), f"grader error: {type(exc).__name__}: {exc}", name)
+    return grader.failed(Path(path), f"grader error: {type(exc).__name__}: {exc}", name)
 
 
 # -- stopping --------------------------------------------------------------

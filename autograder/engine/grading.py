@@ -166,6 +166,15 @@ class Grader:
     def seed(self, name: str) -> int:
         return self.fixed_seed if self.fixed_seed is not None else seed_for(self.assignment.name, name, self.secret)
 
+    def failed(self, path: Path, reason: str, name: str | None = None) -> Grade:
+        """failed_grade with this grader's seed and isolation (or why there is none)."""
+        name = name or submission.submission_name(path)
+        try:
+            summary, level = self.isolation.summary(), self.isolation.level
+        except Exception as exc:  # noqa: BLE001 - a failed grade must still be written
+            summary, level = f"none: {exc}", ""
+        return failed_grade(self.assignment, path, reason, self.seed(name), name, summary, level)
+
     def grade(self, path: Path, handout: Path | None = None, name: str | None = None) -> Grade:
         started = time.monotonic()
         a = self.assignment
@@ -281,30 +290,18 @@ def _job_grade(path: str, name: str | None = None) -> dict:
     except sandbox.SandboxUnavailable:
         raise  # nothing can be graded here: the batch stops with the reason
     except Exception as exc:  # noqa: BLE001 - the batch must go on; the reason is kept
-        return failed_grade(_job_grader, Path(path), f"grader error: {type(exc).__name__}: {exc}", name).to_dict()
+        return _job_grader.failed(Path(path), f"grader error: {type(exc).__name__}: {exc}", name).to_dict()
 
 
-def failed_grade(grader: Grader, path: Path, reason: str, name: str | None = None) -> Grade:
-    a = grader.assignment
-    name = name or submission.submission_name(path)
+def failed_grade(a: assignments.Assignment, path: Path, reason: str, seed: int, name: str | None = None,
+                 isolation: str = "", isolation_level: str = "") -> Grade:
+    """The one builder of a grade the grader failed to give: 0 with `reason`, state grader-error.
+
+    Every path that cannot grade a submission (a batch job's exception, a
+    Gradescope run that failed before or while grading) writes this Grade.
+    """
     return Grade(
-        name=name, origin=str(path), score=0.0, max_score=a.total_points,
-        status=reason, state=State.GRADER_ERROR.value, seed=grader.seed(name), isolation=_isolation_summary(grader),
-        isolation_level=_isolation_level(grader),
-        by_item={q.item: 0.0 for q in a.questions},
+        name=name or submission.submission_name(path), origin=str(path), score=0.0, max_score=a.total_points,
+        status=reason, state=State.GRADER_ERROR.value, seed=seed, isolation=isolation,
+        isolation_level=isolation_level, by_item={q.item: 0.0 for q in a.questions},
     )
-
-
-
-def _isolation_level(grader: Grader) -> str:
-    try:
-        return grader.isolation.level
-    except Exception:  # noqa: BLE001 - a failed grade must still be written
-        return ""
-
-
-def _isolation_summary(grader: Grader) -> str:
-    try:
-        return grader.isolation.summary()
-    except Exception as exc:  # noqa: BLE001 - a failed grade must still be written
-        return f"none: {exc}"

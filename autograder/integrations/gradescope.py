@@ -231,18 +231,17 @@ def _write_json(path: Path, data: dict) -> None:
     tmp.replace(path)
 
 
-def _failure(reason: str, name: str, started: float) -> dict:
-    return {
-        "score": 0.0,
-        "execution_time": round(time.monotonic() - started, 3),
-        "output": f"The autograder could not grade this submission: {reason}",
-        "output_format": "text",
-        "visibility": "visible",
-        "stdout_visibility": "hidden",
-        "tests": [],
-        # A submission the grader could not grade does not count against the student's budget.
-        "extra_data": {"submission": name, "status": reason, "rate_limit": {"graded": []}},
-    }
+def _failure(assignment, reason: str, name: str, seed: int, started: float) -> dict:
+    """results.json for a submission the grader could not grade (grading.failed_grade, as a batch writes it)."""
+    from ..engine import grading, report
+
+    grade = grading.failed_grade(assignment, Path("submission"), f"The autograder could not grade this submission: {reason}",
+                                 seed, name)
+    grade.execution_time = round(time.monotonic() - started, 3)
+    data = report.results_json(grade)
+    # A submission the grader could not grade does not count against the student's budget.
+    data["extra_data"]["rate_limit"] = {"graded": []}
+    return data
 
 
 def leaderboard(grade, assignment) -> list[dict]:
@@ -297,7 +296,8 @@ def run(assignment, root: Path) -> int:
     except Exception as exc:  # noqa: BLE001 - Gradescope must get a result whatever happened
         traceback.print_exc()
         reason = f"grader error: {type(exc).__name__}: {exc}"
-        _write_json(results / "results.json", _failure(reason, name, started))
+        seed = grading.seed_for(assignment.name, seed_name(root), os.environ.get("AUTOGRADER_SECRET", ""))
+        _write_json(results / "results.json", _failure(assignment, reason, name, seed, started))
         print(f"{name}: not graded ({reason})", file=sys.stderr)
     return 0
 
