@@ -72,3 +72,13 @@ def test_a_grade_says_its_state_as_data():
     assert (fine.state, fine.graded) == (kinds.State.GRADED.value, True)
     failed = grader.failed(Path("x.py"), "grader error: boom")
     assert failed.state == kinds.State.GRADER_ERROR.value and not failed.graded
+
+
+def test_isolation_levels_are_the_names_a_user_types():
+    from autograder.engine import sandbox
+    from autograder.engine.kinds import Level
+
+    assert sandbox.LEVELS == ("namespace", "user", "none")  # AUTOGRADER_ISOLATION's values, strongest first
+    assert [str(level) for level in Level] == list(sandbox.LEVELS)
+    assert f"{Level.USER}: refused" == "user: refused"  # as messages show it, not "Level.USER"
+    assert Level("namespace") is Level.NAMESPACE and Level.NAMESPACE == "namespace"  # as grade.json holds it

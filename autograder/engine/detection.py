@@ -14,6 +14,7 @@ import time
 from concurrent.futures import Future
 from pathlib import Path
 
+from .kinds import Level
 from .sandbox import (
     LEVELS, Isolation, SandboxUnavailable, _uid_lock, _under, become_subreaper, find_modules, python_layout,
     readable_by_others, system_library_folders, worker_python,
@@ -106,7 +107,7 @@ def exposed_paths(paths) -> list[str]:
 
 def require_hidden(iso: Isolation, paths) -> None:
     """At the user level, refuse (one line, with the fix) while any of `paths` is readable by others."""
-    if iso.level != "user":
+    if iso.level != Level.USER:
         return
     leaks = exposed_paths(paths)
     if leaks:
@@ -137,19 +138,19 @@ def detect(protected: list[Path] | None = None, setup: dict | None = None, ready
     disk_mb = int((setup.get("limits") or {}).get("disk_mb", 64))
     protected = [p.resolve() for p in (protected or [])]
     reasons = []
-    for level in ("namespace", "user") if forced == "auto" else (forced,):
-        if level == "user" and os.geteuid() != 0:
+    for level in (Level.NAMESPACE, Level.USER) if forced == "auto" else (Level(forced),):
+        if level == Level.USER and os.geteuid() != 0:
             reasons.append("user: needs root to switch to another uid")
             continue
         iso = Isolation(level=level, python=python, description="", disk_mb=disk_mb)
         try:
-            if level == "namespace":
+            if level == Level.NAMESPACE:
                 iso.layout = python_layout(python, packages)
                 shown = [iso.layout["executable"], *iso.layout["stdlib"], *iso.layout["packages"].values(),
                          *system_library_folders(iso.layout.get("multiarch", ""))]
                 # Paths of ours inside a folder the sandbox must show are masked with empty folders.
                 iso.hidden_paths = [str(p) for p in protected if p.is_dir() and _under(str(p), shown)]
-            elif level == "user":
+            elif level == Level.USER:
                 require_hidden(iso, protected)
                 banned = find_modules(python, tuple(setup.get("banned") or ()))
                 leaks = exposed_paths(banned.values())
@@ -162,14 +163,14 @@ def detect(protected: list[Path] | None = None, setup: dict | None = None, ready
         except Exposed as exc:
             if forced != "auto":
                 raise
-            reasons.append(f"{level}: {exc}")
+            reasons.append(f"{level.value}: {exc}")
             continue
         except (OSError, RuntimeError, ValueError, subprocess.SubprocessError) as exc:
-            reasons.append(f"{level}: {exc}")
+            reasons.append(f"{level.value}: {exc}")
             continue
         usable, why, worker = _probe(iso, setup or None)
         if why and (forced == "auto" or not usable):
-            reasons.append(f"{level}: {why}")
+            reasons.append(f"{level.value}: {why}")
             continue
         if worker is not None:
             if ready is not None:
@@ -178,10 +179,10 @@ def detect(protected: list[Path] | None = None, setup: dict | None = None, ready
                 worker.close()
         if why:  # forced by the instructor and it runs: go on, and say what is wrong
             iso.warnings.append(why + ".")
-        if level == "namespace":
+        if level == Level.NAMESPACE:
             iso.description = ("Namespace sandbox (bubblewrap): no network; sees only its Python, the allowed "
                                "packages and its own RAM folders, not the kit or other submissions.")
-        elif level == "user":
+        elif level == Level.USER:
             iso.description = ("Unprivileged user (namespaces unavailable here): no root; the kit, the submissions "
                                "and banned packages were checked unreadable to it.")
             if reasons:

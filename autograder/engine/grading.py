@@ -19,7 +19,7 @@ from pathlib import Path
 from .. import assignment as assignments
 from . import plugin as grading_plugin
 from . import detection, sandbox, static, submission
-from .kinds import State
+from .kinds import Level, State
 from .errors import StudentTimeout
 from .session import StudentSession
 
@@ -170,7 +170,7 @@ class Grader:
         """failed_grade with this grader's seed and isolation (or why there is none)."""
         name = name or submission.submission_name(path)
         try:
-            summary, level = self.isolation.summary(), self.isolation.level
+            summary, level = self.isolation.summary(), self.isolation.level.value
         except Exception as exc:  # noqa: BLE001 - a failed grade must still be written
             summary, level = f"none: {exc}", ""
         return failed_grade(self.assignment, path, reason, self.seed(name), name, summary, level)
@@ -257,9 +257,9 @@ class Grader:
             state=state.value,
             seed=seed,
             isolation=self.isolation.summary(),
-            isolation_level=self.isolation.level,
+            isolation_level=self.isolation.level.value,
             caps={**session.caps.levels, "disk": "RAM folders of {} MB each".format(a.limits.disk_mb)
-                  if self.isolation.level == "namespace" else
+                  if self.isolation.level == Level.NAMESPACE else
                   f"host disk, {a.limits.file_size_mb} MB per file, stopped past {a.limits.disk_mb} MB"},
             tests=tests,
             by_item={k: round(v, 2) for k, v in by_item.items()},

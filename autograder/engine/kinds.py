@@ -93,6 +93,19 @@ def event(kind: str) -> Event:
         return Event.FORGED
 
 
+class Level(str, Enum):
+    """How a worker is isolated (sandbox.py says what each guarantees), strongest first."""
+
+    NAMESPACE = "namespace"  # bubblewrap: an allow-listed file system, no network, a uid of its own
+    USER = "user"  # an unused uid on the host: it sees what any other user may read
+    NONE = "none"  # a plain subprocess, only when asked for by name
+
+    def __str__(self) -> str:  # in messages and paths, the name a user types (AUTOGRADER_ISOLATION=user)
+        return self.value
+
+    __format__ = str.__format__
+
+
 class State(str, Enum):
     """What became of a submission as a whole (its `status` is the sentence for people)."""
 

@@ -37,9 +37,11 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .kinds import Level
+
 ENGINE_DIR = Path(__file__).resolve().parent
 WORKER_FILES = ("worker.py", "wire.py")
-LEVELS = ("namespace", "user", "none")
+LEVELS = tuple(level.value for level in Level)
 # Uids for workers when we are root: far above any account a system creates.
 UID_BASE = 1_900_000_000
 # Where the worker's writable folder appears inside the namespace sandbox.
@@ -50,7 +52,7 @@ SANDBOX_SITE = "/grader/site"
 
 @dataclass
 class Isolation:
-    level: str
+    level: Level
     python: str
     description: str
     warnings: list[str] = field(default_factory=list)
@@ -386,7 +388,7 @@ class Launch:
     process: subprocess.Popen
     workdir: str | None
     uid: int | None
-    level: str
+    level: Level
     disk_mb: int = 64
     _worker_pid: int | None = None
     _paused: bool = False
@@ -399,7 +401,7 @@ class Launch:
     def worker_pid(self) -> int | None:
         """The host pid of the Python worker: bwrap's grandchild in the namespace sandbox."""
         if self._worker_pid is None:
-            if self.level != "namespace":
+            if self.level != Level.NAMESPACE:
                 self._worker_pid = self.process.pid
             else:
                 inner = children(self.process.pid)
@@ -470,7 +472,7 @@ class Launch:
 
     def own_tasks(self, threads: int) -> int:
         """Tasks of this launch that are not the submission's doing: bwrap's two, the worker's threads."""
-        return threads + (2 if self.level == "namespace" else 0)
+        return threads + (2 if self.level == Level.NAMESPACE else 0)
 
     def _only_workers_run(self, threads: int | None) -> bool:
         """True when the cgroups hold nothing but the workers: every task in them is ours.
@@ -499,7 +501,7 @@ class Launch:
         if worker is None:
             return 0
         strays = descendants(worker)
-        if self.level == "namespace":
+        if self.level == Level.NAMESPACE:
             # Everything in the sandbox descends from its init (bwrap, one thread), where
             # orphans land too: its other children, and theirs.
             for pid in _main_thread_children(self._inner_pid):
@@ -519,7 +521,7 @@ class Launch:
         once free space has dropped by the cap (then only this uid's files
         there count, so a classmate's worker is never blamed).
         """
-        if self.level == "namespace" or not self._free_at_start:
+        if self.level == Level.NAMESPACE or not self._free_at_start:
             return False
         cap = self.disk_mb * 1024 * 1024
         own = _bytes_under(self.workdir, cap) if self.workdir else 0
@@ -542,10 +544,10 @@ class Launch:
             self.process.wait(timeout=5)
         except subprocess.TimeoutExpired:
             pass
-        if self.uid is not None and self.level != "namespace":
+        if self.uid is not None and self.level != Level.NAMESPACE:
             kill_all_of_uid(self.uid)
             remove_files_of_uid(self.uid)
-        elif self.level != "namespace":
+        elif self.level != Level.NAMESPACE:
             kill_strays(keep=set(_live_workers) - {self.process.pid})
         _live_workers.discard(self.process.pid)
         if self._stat_fd is not None:
@@ -642,7 +644,7 @@ def spawn(iso: Isolation, request_fd: int, reply_fd: int, output_fd: int, caps=N
     as_root = os.geteuid() == 0
     # Student code never runs as root, whatever the level.
     uid = next_worker_uid() if as_root else None
-    if iso.level == "namespace":
+    if iso.level == Level.NAMESPACE:
         workdir = None  # its home is a RAM folder inside the sandbox
         cmd = bwrap_command(iso, as_root) + [str(request_fd), str(reply_fd), SANDBOX_SITE]
         home, cwd = SANDBOX_HOME, "/"

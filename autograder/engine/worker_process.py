@@ -15,6 +15,7 @@ import time
 
 from . import sandbox, wire
 from .errors import BadReply, StudentTimeout, WorkerDied
+from .kinds import Level
 
 OUTPUT_LIMIT = 64 * 1024
 
@@ -111,7 +112,7 @@ class WorkerProcess:
 
     def _reader(self, deadline: float, budget: float):
         # Outside a sandbox the worker writes to the host's disk: look at free space while waiting.
-        watch_disk = self.launch is not None and self.launch.level != "namespace"
+        watch_disk = self.launch is not None and self.launch.level != Level.NAMESPACE
 
         def read(n: int) -> bytes:
             while True:

@@ -21,10 +21,11 @@ from pathlib import Path
 from urllib.parse import quote
 
 from ..engine import report
+from ..engine.kinds import Level
 from ..engine.grading import Grade
 from ..engine.kinds import FLAG_OF_EVENT, Flag, State, event
 
-STRONG_ISOLATION = "namespace"  # the level (Grade.isolation_level) nothing weaker is reported against
+STRONG_ISOLATION = Level.NAMESPACE  # the level (Grade.isolation_level) nothing weaker is reported against
 DPI = 100  # figures are 1024 px wide: the page's content width, so the browser shows them 1:1
 FIG_WIDTH = 10.24
 LABEL_CHARS = 64  # longer test titles are shortened in the chart; the table below has them in full
