@@ -149,6 +149,23 @@ def test_a_check_that_swallows_a_timeout_still_fails(tmp_path, monkeypatch):
     assert not outcomes["test_swallows"].passed and outcomes["test_swallows"].kind == "timeout"
 
 
+def test_a_timeout_is_not_the_reason_the_next_checks_fixture_fails(tmp_path, monkeypatch):
+    # The next check's fixture runs before its clock starts: it fails for its own reason.
+    outcomes = run(tmp_path, monkeypatch, '''
+        @check("double", seconds=1)
+        def test_a_slow(student):
+            student.slow(1)
+
+        @check("half")
+        def test_b_half(half):
+            assert half(4) == 2
+        ''', cost=lambda op, name: 3.0 if name == "slow" else 0.0,
+        module="def double(x):\n    return 2 * x\ndef slow(x):\n    return x\n")
+    assert outcomes["test_a_slow"].kind == "timeout"
+    o = outcomes["test_b_half"]
+    assert not o.passed and o.kind == "error" and "s.py does not define half" in o.message
+
+
 def test_points_wait_for_the_checks_they_depend_on(tmp_path, monkeypatch):
     outcomes = run(tmp_path, monkeypatch, '''
         @check("half")

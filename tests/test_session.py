@@ -108,6 +108,19 @@ def test_the_next_test_gets_a_fresh_worker_and_a_full_budget(monkeypatch, clock)
     assert session.transcript.restarts == 1
 
 
+def test_a_tests_incident_ends_with_it(monkeypatch, clock):
+    install(monkeypatch, clock, cost=costing(slow=5))
+    session = session_for(module_submission())
+    student = StudentModule(session)
+    session.begin_test(1.0)
+    with pytest.raises(StudentTimeout):
+        student.slow(1)
+    session.end_test()
+    # The next test's fixtures run before begin_test: what they meet is theirs.
+    assert session.incident is None
+    assert student.double(3) == 6
+
+
 def test_a_submission_runs_out_of_its_own_time_before_its_tests_do(monkeypatch, clock):
     install(monkeypatch, clock, cost=costing(slow=0.6))
     session = session_for(module_submission(), submission_seconds=1.0)

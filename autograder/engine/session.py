@@ -322,6 +322,9 @@ class StudentSession:
     def end_test(self) -> None:
         """The test is over: a worker it broke is replaced now, before the next test's clock starts."""
         self.budget.end_test()
+        # Its incident is its own: left set, the next test's fixtures (which run before
+        # begin_test) would fail with it, and the plugin would explain them by it.
+        self.incident = None
         if self.worker is not None and not self.worker.alive:
             self._retire(self.worker)
             self.worker = None
