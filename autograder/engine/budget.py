@@ -16,8 +16,9 @@ from .errors import NotRun, StudentTimeout
 
 class Budget:
     def __init__(self, test_seconds: float, submission_seconds: float):
-        # The current test's allowance; outside a test (fixture set-up, loading)
-        # a single call gets this much again.
+        # The current test's allowance. Outside a test's body (fixture set-up and
+        # teardown) each call gets this much afresh: those calls are not the test's
+        # to pay for. Loads have their own limit (import_seconds, in the session).
         self.test_seconds = test_seconds
         self.submission_seconds = submission_seconds
         self.test_left = test_seconds

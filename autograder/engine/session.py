@@ -345,8 +345,7 @@ class StudentSession:
             # The test has failed already (timed out, crashed its worker): its
             # later calls would not change that, so none is made, nor a restart.
             raise self.incident.with_traceback(None)
-        # Only time inside student code counts against a test: the reference's work
-        # and numerical gradients between calls do not.
+        # Checked before a restart too: a test or submission out of time starts no worker.
         reason = self.budget.exhausted()
         if reason is not None:
             raise self._stop(reason)
