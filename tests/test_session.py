@@ -10,6 +10,7 @@ from __future__ import annotations
 import itertools
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from autograder.assignment import Limits
@@ -121,6 +122,17 @@ def test_a_tests_incident_ends_with_it(monkeypatch, clock):
     assert student.double(3) == 6
 
 
+def test_teardown_calls_get_an_allowance_of_their_own(monkeypatch, clock):
+    install(monkeypatch, clock, cost=costing(slow=0.6))
+    session = session_for(module_submission())
+    student = StudentModule(session)
+    session.begin_test(1.0)
+    assert student.slow(1) == 1  # 0.4 s of the test's second left
+    session.end_test_body()
+    assert student.slow(2) == 2  # a fixture's teardown: not the test's time
+    assert session.incident is None
+
+
 def test_a_submission_runs_out_of_its_own_time_before_its_tests_do(monkeypatch, clock):
     install(monkeypatch, clock, cost=costing(slow=0.6))
     session = session_for(module_submission(), submission_seconds=1.0)
@@ -225,6 +237,17 @@ def test_a_handle_from_a_replaced_worker_is_refused(monkeypatch, clock):
         box.get()
 
 
+def test_an_ndarray_subclass_is_graded_on_its_values_and_noted(monkeypatch, clock):
+    install(monkeypatch, clock)
+    session = session_for(module_submission("import numpy as np\nclass Tagged(np.ndarray):\n    pass\n"
+                                            "def make():\n    return np.arange(3.0).view(Tagged)\n"))
+    session.begin_test(1.0)
+    got = StudentModule(session).make()
+    assert type(got) is np.ndarray and got.tolist() == [0.0, 1.0, 2.0]
+    [noted] = session.transcript.events
+    assert noted["kind"] == Event.SUBCLASS.value and "Tagged" in noted["detail"]
+
+
 def test_a_malformed_error_reply_is_the_students_error_not_the_graders(monkeypatch, clock):
     def forge(header):
         return {**header, "ok": False, "error": "not a dict"} if header.get("ok") and header.get("value", {}).get("t") == "int" else header
@@ -250,6 +273,15 @@ def test_a_submission_that_cannot_load_fails_every_request_with_the_reason(monke
             StudentModule(session).double(1)
         session.end_test()
     assert len(workers) == 1  # not started again for every test
+
+
+def test_a_first_load_that_hangs_is_the_reason_nothing_is_graded(monkeypatch, clock):
+    workers = install(monkeypatch, clock, cost=lambda op, name: 99.0 if op == "load" else 0.0)
+    session = session_for(module_submission(), import_seconds=10)
+    assert isinstance(session.start(), StudentTimeout)
+    assert str(session.load_error) == "unit.py could not be loaded: loading timed out after 10 s"
+    assert workers[0].closed
+    assert session.budget.spent == pytest.approx(10.0)  # charged to the submission
 
 
 def test_a_refused_submission_starts_no_worker(monkeypatch, clock):
@@ -339,3 +371,13 @@ def test_transcript_keeps_the_first_loads_cell_errors_only():
     transcript.cells_ran([{"type": "NameError", "message": "x", "where": "code cell 1"}])
     transcript.cells_ran([])
     assert [e["type"] for e in transcript.cell_errors] == ["NameError"]
+
+
+def test_transcript_notes_strays_and_keeps_what_a_retired_worker_printed():
+    transcript = Transcript()
+    transcript.worker_retired(0, "")
+    assert transcript.events == [] and transcript.printed == []
+    transcript.worker_retired(2, "hello\n")
+    assert transcript.events == [{"kind": Event.LEFT_PROCESSES.value,
+                                  "detail": "2 process(es) still running after calls were killed"}]
+    assert transcript.printed == ["hello\n"]
