@@ -5,7 +5,7 @@ Requests and replies still go through the wire format both ways (packed here, un
 the worker's copy of wire.py, and back), so what the session sees is what a real worker
 would send; only the process, the sandbox and real time are left out. `cost(op, name)` says
 how many seconds a request takes (`name`: the function called, the attribute, the cell); one that would run past its deadline times out, as a real
-one would, and leaves the worker unusable.
+one would, and leaves the worker unusable. A call of a function named in `crash` kills the worker.
 """
 
 from __future__ import annotations
@@ -48,10 +48,11 @@ class Clock:
 
 
 class InProcessWorker:
-    def __init__(self, clock: Clock, setup: dict, cost=None, tamper=None):
+    def __init__(self, clock: Clock, setup: dict, cost=None, tamper=None, crash=()):
         self.clock = clock
         self.worker = worker_module.Worker(setup)
         self.cost = cost or (lambda op, name: 0.0)
+        self.crash = set(crash)
         # tamper(header) -> header: rewrite a reply as a hostile worker could.
         self.tamper = tamper
         self.requests: list[dict] = []
@@ -74,6 +75,9 @@ class InProcessWorker:
         sent = io.BytesIO(wire.pack(header, blobs))
         header, blobs = worker_module.wire.unpack(sent.read, 1 << 30, max_header=64 << 20)
         self.requests.append(header)
+        if header.get("op") == "call" and self._name(header) in self.crash:
+            self.broken = "died"
+            raise WorkerDied("the worker was killed by SIGKILL during the call")
         seconds = self.cost(header.get("op"), self._name(header))
         if self.clock.now + seconds > deadline:
             self.clock.now = max(self.clock.now, deadline)

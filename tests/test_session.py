@@ -133,6 +133,33 @@ def test_teardown_calls_get_an_allowance_of_their_own(monkeypatch, clock):
     assert session.incident is None
 
 
+def test_after_a_crash_the_test_calls_nothing_more_and_the_next_test_restarts(monkeypatch, clock):
+    workers = install(monkeypatch, clock, crash={"boom"})
+    session = session_for(module_submission(SOURCE + "\ndef boom():\n    pass\n"))
+    student = StudentModule(session)
+    session.begin_test(1.0)
+    with pytest.raises(WorkerDied) as crashed:
+        student.boom()
+    with pytest.raises(WorkerDied) as again:
+        student.double(1)  # the crash again, without a restart
+    assert again.value is crashed.value and len(workers) == 1
+    session.end_test()
+    assert session.transcript.restarts == 1
+    session.begin_test(1.0)
+    assert student.double(1) == 2
+    assert len(workers) == 2 and session.transcript.restarts == 1
+
+
+def test_a_worker_broken_outside_a_test_body_is_restarted_by_the_next_call(monkeypatch, clock):
+    workers = install(monkeypatch, clock, crash={"boom"})
+    session = session_for(module_submission(SOURCE + "\ndef boom():\n    pass\n"))
+    student = StudentModule(session)
+    with pytest.raises(WorkerDied):
+        student.boom()  # a fixture's set-up, say
+    assert student.double(1) == 2
+    assert len(workers) == 2 and session.transcript.restarts == 1
+
+
 def test_a_submission_runs_out_of_its_own_time_before_its_tests_do(monkeypatch, clock):
     install(monkeypatch, clock, cost=costing(slow=0.6))
     session = session_for(module_submission(), submission_seconds=1.0)
