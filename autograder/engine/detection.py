@@ -16,7 +16,7 @@ from pathlib import Path
 
 from .kinds import Level
 from .sandbox import (
-    LEVELS, Isolation, SandboxUnavailable, _uid_lock, _under, become_subreaper, find_modules, python_layout,
+    LEVELS, Isolation, SandboxUnavailable, _under, become_subreaper, find_modules, python_layout,
     readable_by_others, system_library_folders, worker_python,
 )
 
@@ -75,6 +75,7 @@ def background(function, *args) -> Future:
 
 
 _soon: dict[str, tuple[Future, list]] = {}
+_soon_lock = threading.Lock()  # two callers at once start one probe, not two
 
 
 def detect_soon(protected: list[Path], setup: dict) -> tuple[Future, list]:
@@ -86,7 +87,7 @@ def detect_soon(protected: list[Path], setup: dict) -> tuple[Future, list]:
     import json
 
     key = json.dumps([os.environ.get("AUTOGRADER_ISOLATION", ""), list(map(str, protected)), setup], sort_keys=True)
-    with _uid_lock:
+    with _soon_lock:
         if key not in _soon:
             ready: list = []
             _soon[key] = (background(detect, protected, setup, ready), ready)
