@@ -744,10 +744,10 @@ def test_regression_silenced_bookkeeping_hides_a_vars_patch(holes_ns):
 
 
 def test_regression_forged_bookkeeping_events_grow_without_bound(holes_ns):
-    """Was a hole (fixed): session._absorb keeps up to 50 events per reply, but nothing bounds their total:
+    """Was a hole (fixed): Transcript.absorb keeps up to 50 events per reply, but nothing bounded their total:
     a submission appending distinct events to its Bookkeeping before every reply got 18,900
     events and a 6.9 MB results.json for ~400 requests (measured), growing with every request.
-    Fix: cap StudentSession.events (say 200, then one "N more events dropped" entry)."""
+    Fix: Transcript.events is capped (transcript.MAX_EVENTS, then one "N more events not kept" entry)."""
     grade = holes_ns.grade("event_flood")
     assert_same_grade(grade, holes_ns.grade("honest"))
     size = (holes_ns.out / "event_flood" / "results.json").stat().st_size
