@@ -28,7 +28,8 @@ def test_every_event_maps_to_exactly_one_flag():
 
 
 def test_every_kind_the_engine_records_is_an_event():
-    recorded = _literal_kinds(ENGINE / "worker.py", {"note"}) | _literal_kinds(ENGINE / "session.py", {"note"})
+    # The grader's side (Transcript.note) takes Event members, so only the worker's literals need checking.
+    recorded = _literal_kinds(ENGINE / "worker.py", {"note"})
     recorded |= {kind for kind, _ in static.CALLS.values()} | {kind for kind, _ in static.MODULES.values()}
     recorded |= _literal_kinds(ENGINE / "static.py", {"add"})
     assert recorded, "found no recorded kinds: the scan of the sources is broken"

@@ -1,7 +1,7 @@
 """The vocabularies of a result: what was seen of a submission, and the flags it raises.
 
 An Event is one thing the grader found or saw: in the source before it ran
-(static.py), from outside the worker while it ran (session.py), or as the
+(static.py), from outside the worker while it ran (session.py, transcript.py), or as the
 worker's own bookkeeping (worker.py, which student code can switch off, so
 its events are hints). Every Event maps to exactly one Flag, the phrase an
 instructor reads in grades.csv and the class report; a test keeps the map
