@@ -11,11 +11,12 @@ from types import SimpleNamespace
 
 import pytest
 
+from autograder.engine.kinds import Level
 from autograder.engine.sandbox import Launch
 
 
 def launches(caps, *specs):
-    """One stub Launch per (level, threads) in `specs`, joined to `caps`; walks are counted."""
+    """One stub Launch per (Level, threads) in `specs`, joined to `caps`; walks are counted."""
     made = []
     for level, threads in specs:
         launch = Launch(process=SimpleNamespace(pid=0), workdir=None, uid=None, level=level)
@@ -33,12 +34,12 @@ def launches(caps, *specs):
 
 
 @pytest.mark.parametrize("specs, tasks, walked", [
-    ([("user", 1), ("user", 1)], 2, False),            # just the two workers
-    ([("user", 1), ("user", 1)], 3, True),             # one task more: a stray
-    ([("namespace", 1)], 3, False),                    # bwrap's two and the worker
-    ([("namespace", 1)], 4, True),
-    ([("user", 1), ("user", None)], 1, True),          # a spare still starting
-    ([("user", 1)], None, True),                       # no count (no pids controller)
+    ([(Level.USER, 1), (Level.USER, 1)], 2, False),         # just the two workers
+    ([(Level.USER, 1), (Level.USER, 1)], 3, True),          # one task more: a stray
+    ([(Level.NAMESPACE, 1)], 3, False),                     # bwrap's two and the worker
+    ([(Level.NAMESPACE, 1)], 4, True),
+    ([(Level.USER, 1), (Level.USER, None)], 1, True),       # a spare still starting
+    ([(Level.USER, 1)], None, True),                        # no count (no pids controller)
 ])
 def test_strays_are_looked_for_unless_the_count_is_exactly_the_workers(specs, tasks, walked):
     caps = SimpleNamespace(launches=[], tasks=lambda: tasks)
@@ -49,7 +50,7 @@ def test_strays_are_looked_for_unless_the_count_is_exactly_the_workers(specs, ta
 
 def test_a_worker_with_threads_is_stopped_and_looked_at_the_long_way(monkeypatch):
     caps = SimpleNamespace(launches=[], tasks=lambda: 3)  # what its three threads would count
-    [launch] = launches(caps, ("user", 3))
+    [launch] = launches(caps, (Level.USER, 3))
     monkeypatch.setattr(launch, "pause", lambda: 3)  # (stopping it would signal a real pid)
     launch.after_call()
     assert launch.walks == 1
