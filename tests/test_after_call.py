@@ -28,7 +28,7 @@ def launches(caps, *specs):
             return 0
 
         launch.kill_strays = walk
-        launch.join(caps)
+        launch.enlist(caps)
         made.append(launch)
     return made
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from .kinds import Level
 from .sandbox import (
-    LEVELS, Isolation, SandboxUnavailable, _under, become_subreaper, find_modules, python_layout,
+    LEVELS, Isolation, SandboxUnavailable, under, become_subreaper, find_modules, python_layout,
     readable_by_others, system_library_folders, worker_python,
 )
 
@@ -150,7 +150,7 @@ def detect(protected: list[Path] | None = None, setup: dict | None = None, ready
                 shown = [iso.layout["executable"], *iso.layout["stdlib"], *iso.layout["packages"].values(),
                          *system_library_folders(iso.layout.get("multiarch", ""))]
                 # Paths of ours inside a folder the sandbox must show are masked with empty folders.
-                iso.hidden_paths = [str(p) for p in protected if p.is_dir() and _under(str(p), shown)]
+                iso.hidden_paths = [str(p) for p in protected if p.is_dir() and under(str(p), shown)]
             elif level == Level.USER:
                 require_hidden(iso, protected)
                 banned = find_modules(python, tuple(setup.get("banned") or ()))

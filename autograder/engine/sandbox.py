@@ -204,7 +204,7 @@ def _clean_env(home: str) -> dict[str, str]:
     }
 
 
-def _under(path: str, folders) -> bool:
+def under(path: str, folders) -> bool:
     return any(path == f or path.startswith(f.rstrip("/") + "/") for f in folders)
 
 
@@ -236,7 +236,7 @@ def bwrap_command(iso: Isolation, as_root: bool) -> list[str]:
     for name in ("/etc/ld.so.cache", "/etc/localtime"):
         if os.path.exists(name):
             binds.append(name)
-    binds = [b for i, b in enumerate(binds) if b not in binds[:i] and not _under(b, binds[:i])]
+    binds = [b for i, b in enumerate(binds) if b not in binds[:i] and not under(b, binds[:i])]
     packages = {f"{SANDBOX_SITE}/{name}": path for name, path in sorted(layout["packages"].items())}
     links = [(os.readlink(top), top) for top in ("/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
              if os.path.islink(top)]
@@ -245,7 +245,7 @@ def bwrap_command(iso: Isolation, as_root: bool) -> list[str]:
     targets = [*binds, *packages, SANDBOX_HOME, "/tmp", "/grader/worker.py"]
     parents = sorted({str(q) for t in targets for q in Path(t).parents if str(q) != "/"}, key=len)
     for parent in parents:
-        if not _under(parent, binds) and parent not in (top for _, top in links):
+        if not under(parent, binds) and parent not in (top for _, top in links):
             cmd += ["--perms", "0755", "--dir", parent]
     for target, top in links:
         cmd += ["--symlink", target, top]
@@ -259,7 +259,7 @@ def bwrap_command(iso: Isolation, as_root: bool) -> list[str]:
             if os.path.isdir(os.path.join(folder, name)):
                 cmd += ["--tmpfs", os.path.join(folder, name)]
     for site in layout["site"]:
-        if _under(site, binds) and os.path.isdir(site):
+        if under(site, binds) and os.path.isdir(site):
             cmd += ["--tmpfs", site]
     for target, path in packages.items():
         cmd += ["--ro-bind", path, target]
@@ -410,7 +410,7 @@ class Launch:
                     self._inner_pid, self._worker_pid = inner[0], workers[0]
         return self._worker_pid
 
-    def join(self, caps) -> None:
+    def enlist(self, caps) -> None:
         """Count this launch among its submission's workers (see after_call)."""
         self.caps = caps
         caps.launches.append(self)
@@ -673,7 +673,7 @@ def spawn(iso: Isolation, request_fd: int, reply_fd: int, output_fd: int, caps=N
     _live_workers.add(process.pid)
     launch = Launch(process=process, workdir=workdir, uid=uid, level=iso.level, disk_mb=iso.disk_mb)
     if caps is not None and caps.active:
-        launch.join(caps)
+        launch.enlist(caps)
     if workdir:
         launch._free_at_start = free_bytes([workdir, "/tmp", "/dev/shm"])
     return launch

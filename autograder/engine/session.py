@@ -164,7 +164,7 @@ class StudentSession:
                 if not self.caps.adopt(worker.launch.pids()):
                     worker.close()  # it cannot be capped like the others: start a fresh one
                     return None
-                worker.launch.join(self.caps)
+                worker.launch.enlist(self.caps)
         return worker
 
     def prestart(self, background: bool = False, ready=None) -> None:
@@ -249,7 +249,7 @@ class StudentSession:
         header, blobs = worker.request(request, deadline=deadline)
         self.transcript.absorb(header)
         if not header.get("ok"):
-            raise _remote_error(header, builtin=False)
+            raise _remote_error(header, from_call=False)
         errors = self._run_cells(worker, deadline) if notebook else []
         self.transcript.timing["load"].append(time.monotonic() - loaded)
         self.transcript.cells_ran(errors)
@@ -372,7 +372,7 @@ class StudentSession:
             self.budget.charge(time.monotonic() - started)
         self.transcript.absorb(reply)
         if not reply.get("ok"):
-            raise _remote_error(reply, builtin=True)
+            raise _remote_error(reply, from_call=True)
         try:
             return wire.decode(reply.get("value", {"t": "none"}), reply_blobs, _Decoder(self, self.generation))
         except wire.WireError as exc:
@@ -476,15 +476,20 @@ class StudentSession:
         return self._request(header, blobs)
 
 
-def _remote_error(header: dict, builtin: bool) -> StudentError:
-    """The exception a worker's error reply describes (strings only, bounded and cleaned)."""
+def _remote_error(header: dict, from_call: bool) -> StudentError:
+    """The exception a worker's error reply describes (strings only, bounded and cleaned).
+
+    A call's error is also the builtin it derives from (so a check's
+    `raises(ValueError, ...)` sees a student's ValueError); a load's is only
+    reported, inside the reason the submission could not be loaded.
+    """
     error = header.get("error") if isinstance(header.get("error"), dict) else {}
     return remote_exception(
         wire.clean(str(error.get("type", "Error"))[:100]),
-        builtin and bool(error.get("builtin")),
+        from_call and bool(error.get("builtin")),
         wire.clean(str(error.get("message", ""))[:2000]),
         wire.clean(str(error.get("where", ""))[:500]),
-        wire.clean(str(error.get("base", ""))[:100]) if builtin else "",
+        wire.clean(str(error.get("base", ""))[:100]) if from_call else "",
     )
 
 

@@ -20,7 +20,7 @@ from .kinds import Level
 OUTPUT_LIMIT = 64 * 1024
 
 
-def describe_exit(code: int | None) -> str:
+def _describe_exit(code: int | None) -> str:
     if code is None:
         return "the worker stopped answering"
     if code < 0:
@@ -150,7 +150,7 @@ class WorkerProcess:
                 code = self.launch.process.wait(timeout=2)
             except Exception:  # noqa: BLE001
                 code = None
-        return WorkerDied(describe_exit(code) + " during the call")
+        return WorkerDied(_describe_exit(code) + " during the call")
 
     def request(self, header: dict, blobs=(), deadline: float = 0.0) -> tuple[dict, list[bytes]]:
         if self.broken:
