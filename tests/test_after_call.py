@@ -21,6 +21,7 @@ def launches(caps, *specs):
     for level, threads in specs:
         launch = Launch(process=SimpleNamespace(pid=0), workdir=None, uid=None, level=level)
         launch.threads = lambda n=threads: n
+        launch.pause = lambda n=threads: n  # stopping it would signal a real pid
         launch.walks = 0
 
         def walk(launch=launch):
@@ -48,9 +49,8 @@ def test_strays_are_looked_for_unless_the_count_is_exactly_the_workers(specs, ta
     assert (first.walks == 1) is walked
 
 
-def test_a_worker_with_threads_is_stopped_and_looked_at_the_long_way(monkeypatch):
+def test_a_worker_with_threads_is_looked_at_the_long_way():
     caps = SimpleNamespace(launches=[], tasks=lambda: 3)  # what its three threads would count
     [launch] = launches(caps, (Level.USER, 3))
-    monkeypatch.setattr(launch, "pause", lambda: 3)  # (stopping it would signal a real pid)
     launch.after_call()
     assert launch.walks == 1

@@ -486,6 +486,58 @@ def test_a_thread_left_spinning_is_stopped_between_calls():
         worker.close()
 
 
+def test_hole_a_worker_of_one_thread_woken_by_a_timer_is_stopped_between_calls():
+    """Was a hole (fixed): a worker of one thread was never stopped between calls (taken to be blocked
+    reading its next request), and with its cgroup's task count matching, /proc was not walked either.
+    timer_spin's functions arm a timer as they return: its handler, in the worker's one thread,
+    burned CPU and forked a spinning child after the grader's look, so the submission used a whole
+    CPU between every two calls (measured: ~30 of 30 clock ticks in each 0.3 s). Fix: every worker
+    is stopped after every call (Launch.pause), so even the first interval is quiet."""
+    from autograder.engine import caps as caps_module, detection, sandbox
+    from autograder.engine.worker_process import WorkerProcess
+    from test_hostile import case_parts
+
+    needs_bwrap()
+    if os.geteuid() != 0:
+        pytest.skip("a submission's cgroups need root")
+    a = CNN
+    setup = sandbox.worker_setup(a.limits, a.banned_imports, a.banned_why, a.sandbox_packages)
+    iso = detection.detect(a.private_paths, setup)
+    caps = caps_module.SubmissionCaps(a.limits.memory_mb, a.limits.processes)
+    worker = WorkerProcess(iso, setup, caps=caps)
+    honest, hostile = case_parts("timer_spin")
+    used = []
+    try:
+        worker.start()
+        worker.handshake(60)
+        header, _ = worker.request({"op": "load", "kind": "module", "name": "timer_spin", "filename": "timer_spin.py",
+                                    "source": reference_source() + honest + hostile},
+                                   deadline=time.monotonic() + 30)
+        assert header.get("ok"), header
+        header, _ = worker.request({"op": "getattr", "id": 0, "name": "conv_output_size"},
+                                   deadline=time.monotonic() + 30)
+        function = header["value"]["id"]
+        for _ in range(4):
+            header, _ = worker.request({"op": "call", "id": function, "kwargs": {},
+                                        "args": [{"t": "int", "v": "9"}, {"t": "int", "v": "3"}]},
+                                       deadline=time.monotonic() + 30)
+            assert header.get("ok") and header["value"] == {"t": "int", "v": "7"}, header
+            before = {pid: _cpu_ticks_or_0(pid) for pid in caps.procs()}
+            time.sleep(0.3)
+            used.append(sum(_cpu_ticks_or_0(pid) - before.get(pid, 0) for pid in caps.procs()))
+    finally:
+        worker.close()
+        caps.remove()
+    assert max(used) <= 2, f"clock ticks used between calls (of ~30 in each 0.3 s): {used}"
+
+
+def _cpu_ticks_or_0(pid: int) -> int:
+    try:
+        return _cpu_ticks(pid)
+    except (OSError, IndexError, ValueError):
+        return 0
+
+
 def test_a_chain_of_forks_does_not_outlive_a_call(ns):
     """Before: processes were killed only with the worker; the chain ran between calls."""
     grade = ns.grade("fork_chain")

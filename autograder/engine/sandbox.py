@@ -420,20 +420,24 @@ class Launch:
         return [self.process.pid, *descendants(self.process.pid)]
 
     def pause(self) -> int | None:
-        """Stop the worker between calls: a thread it left running burns no one's CPU.
+        """Stop the worker between calls, whatever it is doing; returns its thread count.
 
-        A worker of one thread is blocked reading its next request and needs no
-        stopping (and waking it costs each call ~0.1 ms): only one with more
-        threads than that is stopped.
+        Nothing of the submission may run between calls: a worker of one
+        thread is not necessarily blocked on its next request (a timer's
+        handler, or code that runs after its reply, can burn the CPU and start
+        processes once the grader has looked). Stopping and waking it costs
+        each call ~0.1 ms. A fork in flight when the stop arrives is undone
+        by the kernel, so no process is born after this returns.
         """
-        threads = self.threads()
-        if threads is not None and threads > 1:
-            try:
-                os.kill(self.worker_pid(), signal.SIGSTOP)
-                self._paused = True
-            except (ProcessLookupError, PermissionError):
-                pass
-        return threads
+        pid = self.worker_pid()
+        if pid is None or pid <= 0:  # (kill(0) would stop the grader's own process group)
+            return None
+        try:
+            os.kill(pid, signal.SIGSTOP)
+            self._paused = True
+        except (ProcessLookupError, PermissionError):
+            pass
+        return self.threads()
 
     def resume(self) -> None:
         pid = self.worker_pid()
@@ -477,10 +481,10 @@ class Launch:
     def _only_workers_run(self, threads: int | None) -> bool:
         """True when the cgroups hold nothing but the workers: every task in them is ours.
 
-        Only for workers of one thread: counted first, that count cannot drop
-        before the cgroup's is read (a worker keeps its one thread while it
-        lives), so a stray always shows as a task more. A worker with more
-        threads is stopped and looked at the long way.
+        Only for workers of one thread, counted first (after the stop was
+        sent): a worker keeps its one thread while it lives, so a stray always
+        shows as a task more. A worker with more threads is looked at the long
+        way, since one of its threads could exit between the two counts.
         """
         expected = 0
         for launch in list(self.caps.launches):
