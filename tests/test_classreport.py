@@ -280,3 +280,35 @@ def test_report_renders_in_a_headless_browser(graded, tmp_path):
     # Ink on most of the page (text, figures, tables), not a blank page with a title.
     dark_rows = int(((pixels[..., :3].min(axis=2) < 0.6).sum(axis=1) > 5).sum())
     assert dark_rows > 600, dark_rows
+
+
+def test_submissions_without_a_cgroup_of_their_own_are_named(tmp_path):
+    """Never degrade silently: a grade whose limits held only per process (no cgroups, as on
+    Gradescope) is named in the isolation section, with the limits that were loose; grades
+    capped per submission, or with no record of their caps (a grader error), are not."""
+    capped = {"memory": "submission", "processes": "submission", "cpu": "submission", "disk": "worker"}
+    full = _grade("full", cap_scopes=capped)
+    loose = _grade("loose", cap_scopes={**capped, "memory": "process", "processes": "uid", "cpu": "none"})
+    unknown = _grade("unknown", cap_scopes={})
+    text = classreport.write_report(tmp_path / "mixed", [full, loose, unknown], CNN).read_text(encoding="utf-8")
+    section = _sections(text)["isolation"]
+    assert "<strong>1 submission(s)</strong> ran without a cgroup of its own for memory, processes, cpu" in section
+    assert "loose" in section and ">full<" not in section and ">unknown<" not in section
+    text = classreport.write_report(tmp_path / "capped", [full, unknown], CNN).read_text(encoding="utf-8")
+    assert "without a cgroup" not in _sections(text)["isolation"]
+
+
+def test_a_grade_records_how_far_each_limit_reaches():
+    """The scopes are data (kinds.Scope values) beside the sentences people read."""
+    from autograder.engine.caps import SubmissionCaps
+    from autograder.engine.kinds import Scope
+
+    caps = SubmissionCaps(256, 8)
+    try:
+        assert set(caps.scopes) == set(caps.levels) == {"memory", "processes", "cpu"}
+        for limit, scope in caps.scopes.items():
+            assert isinstance(scope, Scope)
+            # The sentence says the same as the scope.
+            assert (scope == Scope.SUBMISSION) == ("per submission" in caps.levels[limit]), (limit, caps.levels)
+    finally:
+        caps.remove()

@@ -16,6 +16,8 @@ import signal
 import time
 from pathlib import Path
 
+from .kinds import Scope
+
 CGROUP_ROOT = Path(os.environ.get("AUTOGRADER_CGROUP_ROOT", "/sys/fs/cgroup"))
 V1_CONTROLLERS = ("memory", "pids", "cpu")
 _serial = itertools.count(1)
@@ -50,6 +52,8 @@ class SubmissionCaps:
         self._tasks_fd: int | None = None
         self.levels = {"memory": "per process (rlimit)", "processes": "per uid (rlimit)" if processes else "none",
                        "cpu": "none"}
+        # The same as data: how far each limit reaches.
+        self.scopes = {"memory": Scope.PROCESS, "processes": Scope.UID if processes else Scope.NONE, "cpu": Scope.NONE}
         if os.environ.get("AUTOGRADER_CGROUPS", "auto") == "off" or os.geteuid() != 0:
             return
         name = f"autograder/{os.getpid()}-{next(_serial)}"
@@ -62,6 +66,7 @@ class SubmissionCaps:
             self.remove()
             self.groups = []
             self.levels = {"memory": "per process (rlimit)", "processes": "per uid (rlimit)", "cpu": "none"}
+            self.scopes = {"memory": Scope.PROCESS, "processes": Scope.UID, "cpu": Scope.NONE}
 
     def _make_v1(self, name: str, memory_mb: int, processes: int, cpus: float) -> None:
         made = {}
@@ -78,13 +83,16 @@ class SubmissionCaps:
             if _write(made["memory"] / "memory.limit_in_bytes", limit):
                 _write(made["memory"] / "memory.memsw.limit_in_bytes", limit)  # no escape into swap
                 self.levels["memory"] = "per submission (cgroup v1, tmpfs included)"
+                self.scopes["memory"] = Scope.SUBMISSION
         if "pids" in made and processes and _write(made["pids"] / "pids.max", processes):
             self.levels["processes"] = "per submission (cgroup v1)"
+            self.scopes["processes"] = Scope.SUBMISSION
         if "pids" in made:
             self._tasks_fd = _open(made["pids"] / "pids.current")
         if "cpu" in made and _write(made["cpu"] / "cpu.cfs_quota_us", int(100_000 * cpus)):
             _write(made["cpu"] / "cpu.cfs_period_us", 100_000)
             self.levels["cpu"] = f"{cpus:g} CPU per submission (cgroup v1)"
+            self.scopes["cpu"] = Scope.SUBMISSION
         if not made:
             raise OSError("no cgroup v1 controller is mounted")
 
@@ -100,11 +108,14 @@ class SubmissionCaps:
         if _write(group / "memory.max", memory_mb * 1024 * 1024):
             _write(group / "memory.swap.max", 0)
             self.levels["memory"] = "per submission (cgroup v2, tmpfs included)"
+            self.scopes["memory"] = Scope.SUBMISSION
         if processes and _write(group / "pids.max", processes):
             self.levels["processes"] = "per submission (cgroup v2)"
+            self.scopes["processes"] = Scope.SUBMISSION
         self._tasks_fd = _open(group / "pids.current")
         if _write(group / "cpu.max", f"{int(100_000 * cpus)} 100000"):
             self.levels["cpu"] = f"{cpus:g} CPU per submission (cgroup v2)"
+            self.scopes["cpu"] = Scope.SUBMISSION
 
     @property
     def active(self) -> bool:

@@ -19,7 +19,7 @@ from pathlib import Path
 from .. import assignment as assignments
 from . import plugin as grading_plugin
 from . import detection, sandbox, static, submission
-from .kinds import Level, State
+from .kinds import Level, Scope, State
 from .errors import StudentTimeout
 from .session import StudentSession
 
@@ -63,6 +63,8 @@ class Grade:
     # how each per-submission cap held: {"memory": "per submission (cgroup v1, ...)", ...}.
     isolation_level: str = ""
     caps: dict = field(default_factory=dict)
+    # {limit: kinds.Scope value}: how far each of `caps` reaches, as data.
+    cap_scopes: dict = field(default_factory=dict)
     # Numbers the hidden suite measured (accuracy, speed...): reports show them; no points.
     measures: dict = field(default_factory=dict)
     # kinds.State's value: the status as data, for every output to branch on.
@@ -261,6 +263,7 @@ class Grader:
             caps={**session.caps.levels, "disk": "RAM folders of {} MB each".format(a.limits.disk_mb)
                   if self.isolation.level == Level.NAMESPACE else
                   f"host disk, {a.limits.file_size_mb} MB per file, stopped past {a.limits.disk_mb} MB"},
+            cap_scopes={**{k: v.value for k, v in session.caps.scopes.items()}, "disk": Scope.WORKER.value},
             tests=tests,
             by_item={k: round(v, 2) for k, v in by_item.items()},
             events=session.transcript.all_events(),

@@ -106,6 +106,21 @@ class Level(str, Enum):
     __format__ = str.__format__
 
 
+class Scope(str, Enum):
+    """How far one limit reaches (Grade.cap_scopes; Grade.caps says the same for people)."""
+
+    SUBMISSION = "submission"  # a cgroup holding all of a submission's workers and what they start
+    WORKER = "worker"  # each worker's own (its RAM folders; outside a sandbox, its disk use watched)
+    PROCESS = "process"  # an rlimit of each process: a submission with many processes gets more
+    UID = "uid"  # an rlimit counted for the worker's uid
+    NONE = "none"
+
+    def __str__(self) -> str:
+        return self.value
+
+    __format__ = str.__format__
+
+
 class State(str, Enum):
     """What became of a submission as a whole (its `status` is the sentence for people)."""
 

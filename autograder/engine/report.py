@@ -75,6 +75,7 @@ def results_json(grade: Grade) -> dict:
             "isolation": grade.isolation,
             "isolation_level": grade.isolation_level,
             "caps": grade.caps,
+            "cap_scopes": grade.cap_scopes,
             "flags": flags(grade),
             "static_findings": grade.findings,
             "runtime_events": grade.events,

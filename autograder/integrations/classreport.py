@@ -21,7 +21,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from ..engine import report
-from ..engine.kinds import Level
+from ..engine.kinds import Level, Scope
 from ..engine.grading import Grade
 from ..engine.kinds import FLAG_OF_EVENT, Flag, State, event
 
@@ -487,20 +487,40 @@ def _rates_table(rows: list[dict]) -> str:
             f'<th>question</th><th>test</th><th class="num">passed</th></tr></thead><tbody>{body}</tbody></table></details>')
 
 
+# Limits that hold for a whole submission only in its cgroup (Grade.cap_scopes); elsewhere per process or uid.
+SUBMISSION_LIMITS = ("memory", "processes", "cpu")
+
+
+def _caps_note(grades: list[Grade]) -> str:
+    """Which submissions ran without their own cgroup, and for which limits."""
+    loose = [g for g in grades if any(g.cap_scopes.get(limit, Scope.SUBMISSION) != Scope.SUBMISSION
+                                      for limit in SUBMISSION_LIMITS)]
+    if not loose:
+        return ""
+    limits = [limit for limit in SUBMISSION_LIMITS
+              if any(g.cap_scopes.get(limit, Scope.SUBMISSION) != Scope.SUBMISSION for g in loose)]
+    whom = "Every submission" if len(loose) == len(grades) else f"{len(loose)} submission(s)"
+    names = ", ".join(_link(g.name) for g in sorted(loose, key=lambda g: g.name))
+    return (f"<p><strong>{whom}</strong> ran without a cgroup of its own for {e(', '.join(limits))}: those "
+            "limits held per process or per uid only, so a submission that starts processes could use more "
+            "(cgroups need root and a writable /sys/fs/cgroup).</p>"
+            f"<details><summary>which</summary>{names}</details>")
+
+
 def _isolation_section(grades: list[Grade]) -> str:
     weak: dict[str, list[Grade]] = {}
     for g in grades:
         if g.isolation_level != STRONG_ISOLATION:
             weak.setdefault(g.isolation, []).append(g)
     if not weak:
-        return '<p class="none">Every submission ran in the namespace sandbox.</p>'
+        return '<p class="none">Every submission ran in the namespace sandbox.</p>' + _caps_note(grades)
     parts = []
     for iso, members in weak.items():
         names = ", ".join(_link(g.name) for g in sorted(members, key=lambda g: g.name))
         whom = "Every submission" if len(members) == len(grades) else f"{len(members)} submission(s)"
         parts.append(f"<p><strong>{whom}</strong> ran with: {e(iso or 'unknown isolation')}</p>"
                      f"<details><summary>which</summary>{names}</details>")
-    return "".join(parts)
+    return "".join(parts) + _caps_note(grades)
 
 
 def _similarity_section(result) -> str:
