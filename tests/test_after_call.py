@@ -54,3 +54,62 @@ def test_a_worker_with_threads_is_looked_at_the_long_way():
     [launch] = launches(caps, (Level.USER, 3))
     launch.after_call()
     assert launch.walks == 1
+
+
+def stub(threads=1, runtimes=()):
+    """A Launch whose worker has `threads` and whose main thread's CPU time reads `runtimes` in turn;
+    stopping it is recorded, not done."""
+    launch = Launch(process=SimpleNamespace(pid=0), workdir=None, uid=None, level=Level.USER)
+    launch.threads = lambda: threads
+    readings = iter(runtimes)
+    launch._runtime = lambda: next(readings)
+    launch.stops = 0
+
+    def stop():
+        launch.stops += 1
+        launch._paused = True
+
+    launch._stop = stop
+    return launch
+
+
+def test_a_worker_of_one_thread_that_waits_is_not_stopped():
+    launch = stub(runtimes=[1_000, 1_000 + 50_000])  # 50 us after its reply: an honest tail
+    launch.pause()
+    launch.resume()
+    assert launch.stops == 0 and not launch.restless
+
+
+def test_a_worker_that_runs_between_calls_is_stopped_after_every_later_call():
+    launch = stub(runtimes=[1_000, 1_000 + 4_000_000])  # 4 ms between two calls: a timer, a loop
+    launch.pause()
+    launch.resume()
+    assert launch.restless and launch.stops == 0  # found after that gap...
+    launch.pause()
+    assert launch.stops == 1  # ...and stopped from then on
+    launch.resume()
+    launch.pause()
+    assert launch.stops == 2
+
+
+def test_small_runs_between_calls_add_up():
+    gaps = 60  # 400 us each: under the one-gap limit, over the total after 50
+    runtimes = [value for i in range(gaps) for value in (i * 1_000_000, i * 1_000_000 + 400_000)]
+    launch = stub(runtimes=runtimes)
+    for _ in range(gaps):
+        launch.pause()
+        launch.resume()
+    assert launch.restless
+
+
+def test_a_worker_with_threads_is_always_stopped():
+    launch = stub(threads=2)
+    launch.pause()
+    assert launch.stops == 1
+
+
+def test_a_worker_that_left_processes_is_stopped_at_once_and_from_then_on():
+    launch = stub(runtimes=[1_000])
+    launch.kill_strays = lambda: 1
+    assert launch.after_call() == 1
+    assert launch.restless and launch.stops == 1

@@ -491,8 +491,10 @@ def test_hole_a_worker_of_one_thread_woken_by_a_timer_is_stopped_between_calls()
     reading its next request), and with its cgroup's task count matching, /proc was not walked either.
     timer_spin's functions arm a timer as they return: its handler, in the worker's one thread,
     burned CPU and forked a spinning child after the grader's look, so the submission used a whole
-    CPU between every two calls (measured: ~30 of 30 clock ticks in each 0.3 s). Fix: every worker
-    is stopped after every call (Launch.pause), so even the first interval is quiet."""
+    CPU between every two calls (measured: ~30 of 30 clock ticks in each 0.3 s). Fix: the worker's
+    CPU time between calls is measured (Launch.resume); one that ran, or left a process, is stopped
+    after every later call. Only the first gap can still be used (stopping every worker always
+    would cost each call ~0.1 ms)."""
     from autograder.engine import caps as caps_module, detection, sandbox
     from autograder.engine.worker_process import WorkerProcess
     from test_hostile import case_parts
@@ -528,7 +530,7 @@ def test_hole_a_worker_of_one_thread_woken_by_a_timer_is_stopped_between_calls()
     finally:
         worker.close()
         caps.remove()
-    assert max(used) <= 2, f"clock ticks used between calls (of ~30 in each 0.3 s): {used}"
+    assert max(used[1:]) <= 2, f"clock ticks used between calls (of ~30 in each 0.3 s): {used}"
 
 
 def _cpu_ticks_or_0(pid: int) -> int:

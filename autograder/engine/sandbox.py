@@ -44,6 +44,10 @@ WORKER_FILES = ("worker.py", "wire.py")
 LEVELS = tuple(level.value for level in Level)
 # Uids for workers when we are root: far above any account a system creates.
 UID_BASE = 1_900_000_000
+# How long a worker of one thread may run between two calls (one gap, all gaps) before it is
+# stopped after every call (Launch.pause).
+RESTLESS_GAP_NS = 500_000
+RESTLESS_TOTAL_NS = 20_000_000
 # Where the worker's writable folder appears inside the namespace sandbox.
 SANDBOX_HOME = "/home/student"
 # Where the packages an assignment allows (NumPy) appear inside it.
@@ -397,6 +401,13 @@ class Launch:
     # The submission's SubmissionCaps when the worker runs in its cgroups.
     caps: object = None
     _stat_fd: int | None = None
+    _schedstat_fd: int | None = None
+    # The worker's main-thread CPU time when it was last left running after a call, and
+    # how much it has run between calls in all.
+    _ran_at_pause: int | None = None
+    _ran_between_calls: int = 0
+    # Seen running between calls, or leaving processes behind: stopped after every call.
+    restless: bool = False
 
     def worker_pid(self) -> int | None:
         """The host pid of the Python worker: bwrap's grandchild in the namespace sandbox."""
@@ -420,24 +431,34 @@ class Launch:
         return [self.process.pid, *descendants(self.process.pid)]
 
     def pause(self) -> int | None:
-        """Stop the worker between calls, whatever it is doing; returns its thread count.
+        """Between calls, keep the submission from running; returns the worker's thread count.
 
-        Nothing of the submission may run between calls: a worker of one
-        thread is not necessarily blocked on its next request (a timer's
-        handler, or code that runs after its reply, can burn the CPU and start
-        processes once the grader has looked). Stopping and waking it costs
-        each call ~0.1 ms. A fork in flight when the stop arrives is undone
-        by the kernel, so no process is born after this returns.
+        A worker with several threads, or one seen running between calls
+        before (`restless`), is stopped (SIGSTOP; a fork in flight when the
+        stop arrives is undone by the kernel). One of one thread is normally
+        blocked on its next request, and stopping and waking it costs each
+        call ~0.1 ms of cross-CPU wake-ups: instead its main thread's CPU time
+        is noted here and compared in resume(), so a timer's handler or code
+        run after its reply is caught after one gap.
         """
+        threads = self.threads()
+        if threads is None:
+            return None
+        if threads > 1 or self.restless:
+            self._stop()
+        else:
+            self._ran_at_pause = self._runtime()
+        return threads
+
+    def _stop(self) -> None:
         pid = self.worker_pid()
         if pid is None or pid <= 0:  # (kill(0) would stop the grader's own process group)
-            return None
+            return
         try:
             os.kill(pid, signal.SIGSTOP)
             self._paused = True
         except (ProcessLookupError, PermissionError):
             pass
-        return self.threads()
 
     def resume(self) -> None:
         pid = self.worker_pid()
@@ -447,19 +468,46 @@ class Launch:
                 os.kill(pid, signal.SIGCONT)
             except (ProcessLookupError, PermissionError):
                 pass
+        elif self._ran_at_pause is not None:
+            ran = self._runtime()
+            if ran is not None:
+                gap = ran - self._ran_at_pause
+                self._ran_between_calls += gap
+                # An honest worker runs a few microseconds after its reply (measured: median 0,
+                # at most ~55 us); more, in one gap or in all, and it is stopped from now on.
+                if gap > RESTLESS_GAP_NS or self._ran_between_calls > RESTLESS_TOTAL_NS:
+                    self.restless = True
+        self._ran_at_pause = None
+
+    def _runtime(self) -> int | None:
+        """Nanoseconds the worker's main thread has run (its /proc schedstat, a descriptor kept open)."""
+        pid = self.worker_pid()
+        if pid is None:
+            return None
+        try:
+            if self._schedstat_fd is None:
+                self._schedstat_fd = os.open(f"/proc/{pid}/schedstat", os.O_RDONLY | os.O_CLOEXEC)
+            return int(os.pread(self._schedstat_fd, 128, 0).split()[0])
+        except (OSError, ValueError, IndexError):
+            return None
 
     def after_call(self) -> int:
-        """Between two calls: stop the worker if it has threads, and kill what it left running.
+        """Between two calls: keep the worker from running (pause), and kill what it left running.
 
         Returns how many processes were killed. Where the worker runs in its
         submission's cgroups, their task count shows whether anything but the
         workers runs (two reads of open files, ~10 us); only then is /proc
-        walked (~100 us).
+        walked (~100 us). A worker that left processes is stopped from then on.
         """
         threads = self.pause()
         if self.caps is not None and self._only_workers_run(threads):
             return 0
-        return self.kill_strays()
+        killed = self.kill_strays()
+        if killed and not self._paused:
+            self.restless = True
+            self._stop()
+            self._ran_at_pause = None
+        return killed
 
     def threads(self) -> int | None:
         """How many threads the worker has now (from a descriptor of its /proc stat kept open)."""
@@ -554,9 +602,10 @@ class Launch:
         elif self.level != Level.NAMESPACE:
             kill_strays(keep=set(_live_workers) - {self.process.pid})
         _live_workers.discard(self.process.pid)
-        if self._stat_fd is not None:
-            os.close(self._stat_fd)
-            self._stat_fd = None
+        for fd in (self._stat_fd, self._schedstat_fd):
+            if fd is not None:
+                os.close(fd)
+        self._stat_fd = self._schedstat_fd = None
         if self.caps is not None:
             self.caps.launches[:] = [launch for launch in self.caps.launches if launch is not self]
         reap_orphans()
