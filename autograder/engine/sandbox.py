@@ -400,8 +400,8 @@ class Launch:
     _free_at_start: dict = field(default_factory=dict)
     # The submission's SubmissionCaps when the worker runs in its cgroups.
     caps: object = None
-    _stat_fd: int | None = None
-    _schedstat_fd: int | None = None
+    # Descriptors of the worker's /proc files read after every call (see _read_proc).
+    _proc_fds: dict = field(default_factory=dict)
     # The worker's main-thread CPU time when it was last left running after a call, and
     # how much it has run between calls in all.
     _ran_at_pause: int | None = None
@@ -480,15 +480,24 @@ class Launch:
         self._ran_at_pause = None
 
     def _runtime(self) -> int | None:
-        """Nanoseconds the worker's main thread has run (its /proc schedstat, a descriptor kept open)."""
+        """Nanoseconds the worker's main thread has run."""
+        data = self._read_proc("schedstat")
+        try:
+            return int(data.split()[0]) if data else None
+        except (ValueError, IndexError):
+            return None
+
+    def _read_proc(self, name: str) -> bytes | None:
+        """/proc/<worker>/<name> as it is now, from a descriptor opened once (opening is what costs)."""
         pid = self.worker_pid()
         if pid is None:
             return None
         try:
-            if self._schedstat_fd is None:
-                self._schedstat_fd = os.open(f"/proc/{pid}/schedstat", os.O_RDONLY | os.O_CLOEXEC)
-            return int(os.pread(self._schedstat_fd, 128, 0).split()[0])
-        except (OSError, ValueError, IndexError):
+            fd = self._proc_fds.get(name)
+            if fd is None:
+                fd = self._proc_fds[name] = os.open(f"/proc/{pid}/{name}", os.O_RDONLY | os.O_CLOEXEC)
+            return os.pread(fd, 4096, 0)
+        except OSError:
             return None
 
     def after_call(self) -> int:
@@ -510,16 +519,11 @@ class Launch:
         return killed
 
     def threads(self) -> int | None:
-        """How many threads the worker has now (from a descriptor of its /proc stat kept open)."""
-        pid = self.worker_pid()
-        if pid is None:
-            return None
+        """How many threads the worker has now."""
+        data = self._read_proc("stat")
         try:
-            if self._stat_fd is None:
-                self._stat_fd = os.open(f"/proc/{pid}/stat", os.O_RDONLY | os.O_CLOEXEC)
-            fields = os.pread(self._stat_fd, 4096, 0).rsplit(b")", 1)[1].split()
-            return int(fields[17])  # num_threads, the 20th field
-        except (OSError, ValueError, IndexError):
+            return int(data.rsplit(b")", 1)[1].split()[17]) if data else None  # num_threads, the 20th field
+        except (ValueError, IndexError):
             return None
 
     def own_tasks(self, threads: int) -> int:
@@ -602,10 +606,9 @@ class Launch:
         elif self.level != Level.NAMESPACE:
             kill_strays(keep=set(_live_workers) - {self.process.pid})
         _live_workers.discard(self.process.pid)
-        for fd in (self._stat_fd, self._schedstat_fd):
-            if fd is not None:
-                os.close(fd)
-        self._stat_fd = self._schedstat_fd = None
+        for fd in self._proc_fds.values():
+            os.close(fd)
+        self._proc_fds.clear()
         if self.caps is not None:
             self.caps.launches[:] = [launch for launch in self.caps.launches if launch is not self]
         reap_orphans()
