@@ -43,14 +43,14 @@ def launches(caps, *specs):
     ([(Level.USER, 1)], None, True),                        # no count (no pids controller)
 ])
 def test_strays_are_looked_for_unless_the_count_is_exactly_the_workers(specs, tasks, walked):
-    caps = SimpleNamespace(launches=[], tasks=lambda: tasks)
+    caps = SimpleNamespace(launches=[], tasks=lambda: tasks, procs=set)
     first, *_ = launches(caps, *specs)
     first.after_call()
     assert (first.walks == 1) is walked
 
 
 def test_a_worker_with_threads_is_looked_at_the_long_way():
-    caps = SimpleNamespace(launches=[], tasks=lambda: 3)  # what its three threads would count
+    caps = SimpleNamespace(launches=[], tasks=lambda: 3, procs=set)  # what its three threads would count
     [launch] = launches(caps, (Level.USER, 3))
     launch.after_call()
     assert launch.walks == 1
@@ -113,3 +113,22 @@ def test_a_worker_that_left_processes_is_stopped_at_once_and_from_then_on():
     launch.kill_strays = lambda: 1
     assert launch.after_call() == 1
     assert launch.restless and launch.stops == 1
+
+
+def test_strays_are_killed_from_the_cgroup_until_only_the_workers_are_left(monkeypatch):
+    """A chain that forks and exits between a list and a kill is read again: each round kills what
+    the cgroup holds besides the workers, until nothing else is there."""
+    from autograder.engine import sandbox
+
+    rounds = [{10, 11, 12}, {10, 13}, {10}]  # the worker (10); a stray; the stray's child, born meanwhile
+    killed = []
+    monkeypatch.setattr(sandbox, "_kill_pids", lambda pids: killed.append(set(pids)))
+    caps = SimpleNamespace(launches=[], tasks=lambda: 99, procs=lambda: rounds.pop(0))
+    launch = Launch(process=SimpleNamespace(pid=10), workdir=None, uid=None, level=Level.USER)
+    launch.threads = lambda: 1
+    launch.pause = lambda: 1
+    launch._stop = lambda: None
+    launch.kill_strays = lambda: pytest.fail("walked /proc although the cgroup said what to kill")
+    launch.enlist(caps)
+    assert launch.after_call() == 3
+    assert killed == [{11, 12}, {13}] and launch.restless

@@ -511,7 +511,9 @@ class Launch:
         threads = self.pause()
         if self.caps is not None and self._only_workers_run(threads):
             return 0
-        killed = self.kill_strays()
+        killed = self._kill_others_in_cgroup()
+        if killed is None:
+            killed = self.kill_strays()
         if killed and not self._paused:
             self.restless = True
             self._stop()
@@ -525,6 +527,41 @@ class Launch:
             return int(data.rsplit(b")", 1)[1].split()[17]) if data else None  # num_threads, the 20th field
         except (ValueError, IndexError):
             return None
+
+    def own_pids(self) -> set[int] | None:
+        """The processes of this launch that are ours: bwrap's two and the worker (None while starting)."""
+        worker = self.worker_pid()
+        if worker is None:
+            return None
+        return {self.process.pid, worker} | ({self._inner_pid} if self.level == Level.NAMESPACE else set())
+
+    def _kill_others_in_cgroup(self, rounds: int = 50) -> int | None:
+        """Kill every process in the submission's cgroups that is not a worker's, until none is left.
+
+        A list of /proc taken, then killed, misses a chain that forks and exits
+        in between; the cgroup holds every descendant however it was born, so
+        this reads it again after each kill until it holds only the workers.
+        None when it cannot tell (no cgroup, a worker still starting): walk /proc.
+        """
+        if self.caps is None:
+            return None
+        known: set[int] = set()
+        for launch in list(self.caps.launches):
+            own = launch.own_pids()
+            if own is None:
+                return None
+            known |= own
+        killed: set[int] = set()
+        for _ in range(rounds):
+            members = self.caps.procs()
+            if not members:  # the workers at least are there: the groups could not be read
+                return None if not killed else len(killed)
+            others = members - known
+            if not others:
+                break
+            _kill_pids(others)
+            killed |= others
+        return len(killed)
 
     def own_tasks(self, threads: int) -> int:
         """Tasks of this launch that are not the submission's doing: bwrap's two, the worker's threads."""
