@@ -206,7 +206,6 @@ class StudentSession:
         self._join_prestart()
         if self.worker is not None:
             self._retire(self.worker)
-            self.transcript.restarts += 1
         worker, self.spare = (self.spare or self._new_worker()), None
         self.worker = worker
         self.generation += 1
@@ -328,7 +327,6 @@ class StudentSession:
         if self.worker is not None and not self.worker.alive:
             self._retire(self.worker)
             self.worker = None
-            self.transcript.restarts += 1
             self.prestart()
 
     def _stop(self, reason: StudentError):

@@ -26,7 +26,6 @@ class Transcript:
         self._cells_recorded = False
         self.printed: list[str] = []
         self.timing: dict[str, list[float]] = {"worker_start": [], "load": []}
-        self.restarts = 0
 
     def note(self, kind: Event, detail: str) -> None:
         key = (kind.value, detail)
