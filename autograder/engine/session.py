@@ -131,6 +131,7 @@ class StudentSession:
         self._module_names: dict[tuple[int, str], Remote] = {}
         # Per callable label: calls that ran out of time, and whether one ever returned.
         self.timeouts: dict[str, int] = {}
+        self.timeout_limits: dict[str, set[float]] = {}  # the test limits it ran out of
         self.returned: set[str] = set()
         self._call_timed_out = False
 
@@ -442,8 +443,9 @@ class StudentSession:
         label = remote._label
         limit = self.limits.give_up_after_timeouts
         if limit and label not in self.returned and self.timeouts.get(label, 0) >= limit:
+            stopped_after = " or ".join(f"{seconds:g} s" for seconds in sorted(self.timeout_limits[label]))
             raise self._stop(NotRun(
-                f"not run: {label} was stopped after {self.budget.test_seconds:g} s in {self.timeouts[label]} "
+                f"not run: {label} was stopped after {stopped_after} in {self.timeouts[label]} "
                 f"earlier test(s) and never returned, so the grader no longer calls it"
             ))
         self._call_timed_out = False
@@ -452,6 +454,7 @@ class StudentSession:
         except StudentTimeout:
             if self._call_timed_out:
                 self.timeouts[label] = self.timeouts.get(label, 0) + 1
+                self.timeout_limits.setdefault(label, set()).add(self.budget.test_seconds)
             raise
         except StudentError as exc:
             if exc.kind == "error":  # it ended by raising: it does return
