@@ -50,10 +50,10 @@ class SubmissionCaps:
         # The sandbox.Launch of every worker started or adopted into the groups, until killed.
         self.launches: list = []
         self._tasks_fd: int | None = None
-        self.levels = {"memory": "per process (rlimit)", "processes": "per uid (rlimit)" if processes else "none",
-                       "cpu": "none"}
-        # The same as data: how far each limit reaches.
-        self.scopes = {"memory": Scope.PROCESS, "processes": Scope.UID if processes else Scope.NONE, "cpu": Scope.NONE}
+        # How far each limit reaches: as data (scopes), and as people read it (levels).
+        self.scopes: dict[str, Scope] = {}
+        self.levels: dict[str, str] = {}
+        self._per_process(processes)
         if os.environ.get("AUTOGRADER_CGROUPS", "auto") == "off" or os.geteuid() != 0:
             return
         name = f"autograder/{os.getpid()}-{next(_serial)}"
@@ -65,8 +65,18 @@ class SubmissionCaps:
         except OSError:
             self.remove()
             self.groups = []
-            self.levels = {"memory": "per process (rlimit)", "processes": "per uid (rlimit)", "cpu": "none"}
-            self.scopes = {"memory": Scope.PROCESS, "processes": Scope.UID, "cpu": Scope.NONE}
+            self._per_process(processes)
+
+    def _per_process(self, processes: int) -> None:
+        """The limits without a cgroup: the worker's own rlimits."""
+        self.scopes = {"memory": Scope.PROCESS, "processes": Scope.UID if processes else Scope.NONE, "cpu": Scope.NONE}
+        self.levels = {"memory": "per process (rlimit)", "processes": "per uid (rlimit)" if processes else "none",
+                       "cpu": "none"}
+
+    def _held(self, limit: str, how: str) -> None:
+        """`limit` holds for the whole submission, in its cgroup: `how` says which and with what."""
+        self.scopes[limit] = Scope.SUBMISSION
+        self.levels[limit] = how
 
     def _make_v1(self, name: str, memory_mb: int, processes: int, cpus: float) -> None:
         made = {}
@@ -82,17 +92,14 @@ class SubmissionCaps:
             limit = memory_mb * 1024 * 1024
             if _write(made["memory"] / "memory.limit_in_bytes", limit):
                 _write(made["memory"] / "memory.memsw.limit_in_bytes", limit)  # no escape into swap
-                self.levels["memory"] = "per submission (cgroup v1, tmpfs included)"
-                self.scopes["memory"] = Scope.SUBMISSION
+                self._held("memory", "per submission (cgroup v1, tmpfs included)")
         if "pids" in made and processes and _write(made["pids"] / "pids.max", processes):
-            self.levels["processes"] = "per submission (cgroup v1)"
-            self.scopes["processes"] = Scope.SUBMISSION
+            self._held("processes", "per submission (cgroup v1)")
         if "pids" in made:
             self._tasks_fd = _open(made["pids"] / "pids.current")
         if "cpu" in made and _write(made["cpu"] / "cpu.cfs_quota_us", int(100_000 * cpus)):
             _write(made["cpu"] / "cpu.cfs_period_us", 100_000)
-            self.levels["cpu"] = f"{cpus:g} CPU per submission (cgroup v1)"
-            self.scopes["cpu"] = Scope.SUBMISSION
+            self._held("cpu", f"{cpus:g} CPU per submission (cgroup v1)")
         if not made:
             raise OSError("no cgroup v1 controller is mounted")
 
@@ -107,15 +114,12 @@ class SubmissionCaps:
         self.groups.append(group)
         if _write(group / "memory.max", memory_mb * 1024 * 1024):
             _write(group / "memory.swap.max", 0)
-            self.levels["memory"] = "per submission (cgroup v2, tmpfs included)"
-            self.scopes["memory"] = Scope.SUBMISSION
+            self._held("memory", "per submission (cgroup v2, tmpfs included)")
         if processes and _write(group / "pids.max", processes):
-            self.levels["processes"] = "per submission (cgroup v2)"
-            self.scopes["processes"] = Scope.SUBMISSION
+            self._held("processes", "per submission (cgroup v2)")
         self._tasks_fd = _open(group / "pids.current")
         if _write(group / "cpu.max", f"{int(100_000 * cpus)} 100000"):
-            self.levels["cpu"] = f"{cpus:g} CPU per submission (cgroup v2)"
-            self.scopes["cpu"] = Scope.SUBMISSION
+            self._held("cpu", f"{cpus:g} CPU per submission (cgroup v2)")
 
     @property
     def active(self) -> bool:
