@@ -18,8 +18,12 @@ from autograder.engine.sandbox import Launch
 def launches(caps, *specs):
     """One stub Launch per (Level, threads) in `specs`, joined to `caps`; walks are counted."""
     made = []
-    for level, threads in specs:
-        launch = Launch(process=SimpleNamespace(pid=0), workdir=None, uid=None, level=level)
+    for index, (level, threads) in enumerate(specs):
+        # A started launch: its processes are known (bwrap's two and the worker in the sandbox).
+        pid = 100 + 10 * index
+        launch = Launch(process=SimpleNamespace(pid=pid), workdir=None, uid=None, level=level)
+        if level == Level.NAMESPACE:
+            launch._inner_pid, launch._worker_pid = pid + 1, pid + 2
         launch.threads = lambda n=threads: n
         launch.pause = lambda n=threads: n  # stopping it would signal a real pid
         launch.walks = 0

@@ -563,10 +563,6 @@ class Launch:
             killed |= others
         return len(killed)
 
-    def own_tasks(self, threads: int) -> int:
-        """Tasks of this launch that are not the submission's doing: bwrap's two, the worker's threads."""
-        return threads + (2 if self.level == Level.NAMESPACE else 0)
-
     def _only_workers_run(self, threads: int | None) -> bool:
         """True when the cgroups hold nothing but the workers: every task in them is ours.
 
@@ -577,10 +573,10 @@ class Launch:
         """
         expected = 0
         for launch in list(self.caps.launches):
-            own = launch.threads() if launch is not self else threads
-            if own != 1:  # several threads, or one still starting
-                return False
-            expected += launch.own_tasks(1)
+            own = launch.own_pids()
+            if own is None or (launch.threads() if launch is not self else threads) != 1:
+                return False  # one still starting, or several threads
+            expected += len(own)  # one task each: bwrap's two (in the sandbox) and the worker's one thread
         return self.caps.tasks() == expected
 
     def kill_strays(self) -> int:
