@@ -201,10 +201,10 @@ def test_one_submission_gets_a_report_only_when_asked(tmp_path):
     _assert_self_contained((tmp_path / "asked" / "report.html").read_text(encoding="utf-8"))
 
 
-def test_four_hundred_submissions_are_quick_and_leave_no_pyplot_state(graded, tmp_path):
+def test_four_hundred_submissions_fit_in_one_page_and_leave_no_pyplot_state(graded, tmp_path):
     out, _ = graded
     script = f"""
-import json, sys, time
+import json, sys
 from pathlib import Path
 from autograder import assignment as assignments
 from autograder.engine.grading import Grade
@@ -212,16 +212,14 @@ from autograder.integrations import classreport
 a = assignments.load("cnn", Path({str(ROOT)!r}))
 base = [json.loads(p.read_text()) for p in sorted(Path({str(out)!r}).glob("*/grade.json"))]
 grades = [Grade.from_dict({{**base[i % len(base)], "name": f"student{{i:03d}}"}}) for i in range(400)]
-start = time.process_time()
 classreport.write_report(Path({str(tmp_path)!r}), grades, a)
-print(json.dumps({{"cpu": time.process_time() - start, "pyplot": "matplotlib.pyplot" in sys.modules}}))
+print(json.dumps({{"pyplot": "matplotlib.pyplot" in sys.modules}}))
 """
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT, timeout=300)
     assert result.returncode == 0, result.stderr
     measured = json.loads(result.stdout.strip().splitlines()[-1])
     assert not measured["pyplot"], "the report must draw with the object API, not pyplot"
-    # About 0.8 s of CPU on an idle 2-core machine, matplotlib's import included; generous for loaded CI.
-    assert measured["cpu"] < 4.0, measured
+    # What it costs is measured side by side with a grading in bench/classreport.py.
     assert (tmp_path / "report.html").stat().st_size < 3_000_000
 
 
