@@ -2,10 +2,14 @@
 
 On its first call, pad forks a child that forks again and exits, over and
 over (its pid keeps changing, so a kill aimed at the pids seen a moment ago
-can miss the newest one), each generation writing the time into
-/tmp/alive-<mark>. Every later call of a module function reads that file:
-were a generation left running after the previous call, the time it wrote
-is later than that call's end, and the call prints RAN-BETWEEN-CALLS.
+can miss the newest one), each generation writing a count into
+/tmp/alive-<mark>. The next calls of a module function (a few dozen: each
+costs a wait) read that file, wait 10 ms, and read it again: were a
+generation still running, the grader's clean-up after the previous call
+missed it, the count moves meanwhile, and the call prints RAN-BETWEEN-CALLS.
+(Comparing with the time the previous call returned would also count the
+moment between its reply and the grader's clean-up, when the chain may
+still legitimately run.)
 """
 # ==== HOSTILE ====
 import functools
@@ -13,14 +17,24 @@ import os
 import time
 
 _ALIVE = "/tmp/alive-@MARK@"
-_calls = {"started": False, "last_end": None}
+_calls = {"started": False, "checks_left": 30}
+
+
+def _read():
+    try:
+        with open(_ALIVE) as f:
+            return f.read()
+    except OSError:
+        return None
 
 
 def _chain():
+    count = 0
     while True:
+        count += 1
         try:
             with open(_ALIVE + ".tmp", "w") as f:
-                f.write(repr(time.monotonic()))
+                f.write(str(count))
             os.replace(_ALIVE + ".tmp", _ALIVE)
         except OSError:
             pass
@@ -38,18 +52,14 @@ def _watched(function):
             _calls["started"] = True
             if os.fork() == 0:
                 _chain()
-        elif _calls["last_end"] is not None:
-            try:
-                with open(_ALIVE) as f:
-                    written = float(f.read())
-                if written > _calls["last_end"] + 0.002:
-                    print(f"RAN-BETWEEN-CALLS {written - _calls['last_end']:.3f}")
-            except (OSError, ValueError):
-                pass
-        try:
-            return function(*args, **kwargs)
-        finally:
-            _calls["last_end"] = time.monotonic()
+        elif _calls["checks_left"] > 0:
+            _calls["checks_left"] -= 1
+            before = _read()
+            time.sleep(0.01)
+            after = _read()
+            if before != after:
+                print(f"RAN-BETWEEN-CALLS {before} -> {after}")
+        return function(*args, **kwargs)
 
     return watched
 
