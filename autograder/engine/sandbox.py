@@ -579,16 +579,28 @@ class Launch:
             expected += len(own)  # one task each: bwrap's two (in the sandbox) and the worker's one thread
         return self.caps.tasks() == expected
 
-    def kill_strays(self) -> int:
+    def kill_strays(self, rounds: int = 50) -> int:
         """Kill every process the submission started and left running; returns how many.
 
         Seen from outside: the worker's descendants, what was re-parented to
         the sandbox's init (a double fork), and, outside a sandbox, what was
-        re-parented to the grader (we are a subreaper).
+        re-parented to the grader (we are a subreaper). A chain that forks and
+        exits can be born between a walk and its kill, so the walk is repeated
+        until it finds nothing new (a killed process may linger as a zombie).
         """
+        killed: set[int] = set()
+        for _ in range(rounds):
+            fresh = set(self._strays()) - killed
+            if not fresh:
+                break
+            _kill_pids(fresh)
+            killed |= fresh
+        return len(killed)
+
+    def _strays(self) -> list[int]:
         worker = self.worker_pid()
         if worker is None:
-            return 0
+            return []
         strays = descendants(worker)
         if self.level == Level.NAMESPACE:
             # Everything in the sandbox descends from its init (bwrap, one thread), where
@@ -600,8 +612,7 @@ class Launch:
             orphans = [pid for pid in children(os.getpid()) if pid not in _live_workers]
             # Our own helpers (a worker being started by another thread) run as us, never as its uid.
             strays += [pid for pid in orphans if self.uid is None or _owner(pid) == self.uid]
-        _kill_pids(strays)
-        return len(strays)
+        return strays
 
     def disk_exceeded(self) -> bool:
         """Outside a sandbox the worker writes to the host's disk: has it written more than its cap?
