@@ -21,6 +21,7 @@ import time
 
 import numpy as np
 
+from . import affinity
 from . import caps as caps_module
 from . import wire
 from .budget import Budget
@@ -121,6 +122,7 @@ class StudentSession:
         self.transcript = Transcript()
         self.worker: WorkerProcess | None = None
         self.spare: WorkerProcess | None = None
+        self._unpinned_cpus: set[int] | None = None  # this thread's CPUs before it shared one with its worker
         self.generation = 0
         # Notebook cells that timed out or killed the worker: skipped in every later load.
         self.skipped_cells: dict[str, str] = {}
@@ -242,7 +244,11 @@ class StudentSession:
         self.transcript.timing["worker_start"].append(time.monotonic() - worker.started_at)
         loaded = time.monotonic()
         deadline = loaded + max(min(self.limits.import_seconds, self.budget.submission_left), 0.0)
-        request = {**self.submission.load_request(), "seed": self.seed}
+        # From here the worker and this thread take turns: one CPU for both (affinity.py).
+        cpu = affinity.home()
+        if self._unpinned_cpus is None:  # given back at close(): the caller's thread is not ours
+            self._unpinned_cpus = affinity.pin_here(cpu)
+        request = {**self.submission.load_request(), "seed": self.seed, "cpu": cpu}
         notebook = self.submission.kind == "notebook"
         if notebook:
             request["cells"] = []  # the module only: cells follow one request each
@@ -308,6 +314,8 @@ class StudentSession:
             self._retire(worker)
         self.worker = self.spare = None
         self.caps.remove()
+        affinity.restore(self._unpinned_cpus)
+        self._unpinned_cpus = None
 
     # -- per test ------------------------------------------------------
     def begin_test(self, seconds: float) -> None:

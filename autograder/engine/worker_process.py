@@ -13,7 +13,7 @@ import signal
 import threading
 import time
 
-from . import sandbox, wire
+from . import affinity, sandbox, wire
 from .errors import BadReply, StudentTimeout, WorkerDied
 from .kinds import Level
 
@@ -62,7 +62,8 @@ class WorkerProcess:
             os.set_inheritable(fd, False)
         self.started_at = time.monotonic()
         try:
-            self.launch = sandbox.spawn(self.iso, req_r, rep_w, out_w, self.caps)
+            with affinity.unpinned():  # Python and NumPy start beside the grader's own work
+                self.launch = sandbox.spawn(self.iso, req_r, rep_w, out_w, self.caps)
         finally:
             for fd in (req_r, rep_w, out_w):
                 os.close(fd)

@@ -1,0 +1,107 @@
+"""The grader's thread and its loaded worker share one CPU (engine/affinity.py); parallel jobs
+get different ones. Only speed depends on it (bench/defences.py measures it); these tests check
+that the pinning happens where it should, and is given back."""
+
+from __future__ import annotations
+
+import os
+import threading
+
+import pytest
+
+from autograder.engine import affinity
+from autograder.engine import session as session_module
+from autograder.engine.session import StudentModule
+
+from inprocess import Clock, install
+from test_session import module_submission, session_for
+
+
+@pytest.fixture
+def two_cpus(monkeypatch):
+    monkeypatch.setattr(affinity, "_allowed", frozenset({0, 1}))
+    monkeypatch.setattr(affinity, "_home", None)
+
+
+def test_parallel_jobs_get_different_cpus_round_the_allowed_ones(two_cpus):
+    assert affinity.spread(3) == [0, 1, 0]
+
+
+def test_without_known_cpus_no_job_gets_one(monkeypatch):
+    monkeypatch.setattr(affinity, "_allowed", frozenset())
+    assert affinity.spread(2) == [None, None]
+
+
+def test_home_is_the_claimed_cpu_else_the_one_running_now(two_cpus, monkeypatch):
+    monkeypatch.setattr(affinity, "_current_cpu", lambda: 1)
+    assert affinity.home() == 1
+    affinity.claim(0)
+    assert affinity.home() == 0
+    affinity.claim(None)  # a job that got no CPU keeps what it had
+    assert affinity.home() == 0
+
+
+def test_nothing_is_pinned_with_one_cpu_or_an_unknown_one(monkeypatch):
+    monkeypatch.setattr(affinity, "_home", None)
+    monkeypatch.setattr(affinity, "_allowed", frozenset({3}))
+    assert affinity.home() is None and affinity.pin_here(None) is None
+    monkeypatch.setattr(affinity, "_allowed", frozenset({0, 1}))
+    monkeypatch.setattr(affinity, "_current_cpu", lambda: None)  # /proc unreadable
+    assert affinity.home() == 0
+
+
+@pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="needs two CPUs")
+def test_a_pinned_thread_starts_workers_anywhere_and_is_given_its_cpus_back():
+    allowed = os.sched_getaffinity(0)
+    cpu = max(allowed)
+    seen = {}
+
+    def run():  # on a thread of its own: pytest's thread is left alone
+        before = affinity.pin_here(cpu)
+        seen["pinned"] = os.sched_getaffinity(0)
+        with affinity.unpinned():
+            seen["starting"] = os.sched_getaffinity(0)
+        seen["after start"] = os.sched_getaffinity(0)
+        affinity.restore(before)
+        seen["restored"] = os.sched_getaffinity(0)
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join()
+    assert seen == {"pinned": {cpu}, "starting": set(allowed), "after start": {cpu}, "restored": set(allowed)}
+
+
+def test_a_session_pins_its_thread_with_the_worker_it_loads_and_gives_it_back(monkeypatch, two_cpus):
+    workers = install(monkeypatch, Clock())
+    pins, restored = [], []
+    monkeypatch.setattr(session_module.affinity, "_current_cpu", lambda: 1)
+    monkeypatch.setattr(session_module.affinity, "pin_here", lambda cpu: pins.append(cpu) or {0, 1})
+    monkeypatch.setattr(session_module.affinity, "restore", restored.append)
+    session = session_for(module_submission())
+    session.begin_test(1.0)
+    assert StudentModule(session).double(2) == 4
+    load = next(r for r in workers[0].requests if r.get("op") == "load")
+    assert load["cpu"] == 1 and pins == [1]  # the worker is asked to pin itself to the CPU this thread took
+    session.close()
+    assert restored == [{0, 1}]
+
+
+def test_the_worker_pins_itself_where_the_load_asks(monkeypatch):
+    from inprocess import worker_module
+
+    pinned = []
+    monkeypatch.setattr(worker_module.os, "sched_setaffinity", lambda pid, cpus: pinned.append((pid, cpus)))
+    worker = worker_module.Worker({"banned": (), "banned_why": ""})
+    worker.load({"name": "unit_affinity_student", "filename": "unit.py", "kind": "module", "source": "x = 1", "cpu": 1})
+    worker.load({"name": "unit_affinity_student", "filename": "unit.py", "kind": "module", "source": "x = 1", "cpu": None})
+    assert pinned == [(0, {1})]
+
+
+def test_each_process_of_a_batch_claims_a_cpu_no_other_has(two_cpus, tmp_path):
+    homes = affinity.spread(3)
+    claimed = []
+    for _ in range(4):  # four pool processes; the fourth finds every slot taken and keeps its own
+        affinity._home = None
+        affinity.claim_slot(str(tmp_path), homes)
+        claimed.append(affinity._home)
+    assert claimed == [0, 1, 0, None]
