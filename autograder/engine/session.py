@@ -309,13 +309,13 @@ class StudentSession:
         self.transcript.worker_retired(worker.strays_killed, worker.printed())
 
     def close(self) -> None:
+        affinity.restore(self._unpinned_cpus)  # first: nothing below may keep the caller's thread pinned
+        self._unpinned_cpus = None
         self._join_prestart()
         for worker in (self.worker, self.spare):
             self._retire(worker)
         self.worker = self.spare = None
         self.caps.remove()
-        affinity.restore(self._unpinned_cpus)
-        self._unpinned_cpus = None
 
     # -- per test ------------------------------------------------------
     def begin_test(self, seconds: float) -> None:
