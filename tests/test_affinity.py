@@ -105,3 +105,23 @@ def test_each_process_of_a_batch_claims_a_cpu_no_other_has(two_cpus, tmp_path):
         affinity.claim_slot(str(tmp_path), homes)
         claimed.append(affinity._home)
     assert claimed == [0, 1, 0, None]
+
+
+def test_the_thread_gets_its_cpus_back_when_closing_is_interrupted(monkeypatch, two_cpus):
+    """A batch's Ctrl-C raises KeyboardInterrupt wherever its grading is, close() included (and
+    removing the cgroups or a worker's files can raise too): the thread still gets its CPUs back."""
+    install(monkeypatch, Clock())
+    restored = []
+    monkeypatch.setattr(session_module.affinity, "pin_here", lambda cpu: {0, 1})
+    monkeypatch.setattr(session_module.affinity, "restore", restored.append)
+    session = session_for(module_submission())
+    session.begin_test(1.0)
+    assert StudentModule(session).double(2) == 4
+
+    def interrupted():
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(session.caps, "remove", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        session.close()
+    assert restored == [{0, 1}]
