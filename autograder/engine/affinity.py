@@ -2,17 +2,22 @@
 
 A grading is ~1,000 round trips into the worker, and each side waits while
 the other works. On two CPUs every message wakes the other one (on a VM an
-inter-processor interrupt, tens of microseconds), which cost ~20% of a
-grading here (bench/per_submission.py and BENCHMARKS.md). So the grader's
-thread and its loaded worker share one CPU: the "home" CPU of this process,
-claimed per pool process in a batch so that parallel jobs use different
-CPUs. Starting a worker (Python and NumPy) still runs on any CPU, beside
-the grader's own work.
+inter-processor interrupt, tens of microseconds), which cost 10-20% of a
+grading here (bench/defences.py and BENCHMARKS.md). So the grader's thread
+and its loaded worker share one CPU: the "home" CPU of this process, the one
+its first grading ran on. Starting a worker (Python and NumPy) still runs on
+any CPU, beside the grader's own work.
 
 Only speed depends on this: the worker pins itself (no privilege needed),
 and a submission that unpins itself slows only its own grading, which its
 cgroup's one-CPU quota bounds anyway. Where affinity cannot be set, or only
 one CPU is allowed, nothing is pinned.
+
+Nor is anything pinned in the processes of a parallel batch (--jobs 2 and
+more): a job held on one CPU could not leave it, and a classmate's worker,
+free to pin itself anywhere, could spin on that CPU and take half of it for
+as long as its calls ran (time limits are wall time). Unpinned, the kernel
+moves a job away from a busy CPU, and pinning gained nothing there (0.97x).
 """
 
 from __future__ import annotations
@@ -32,43 +37,21 @@ def _read_allowed() -> frozenset[int]:
 # later is its own set, maybe one CPU already.
 _allowed: frozenset[int] = _read_allowed()
 _home: int | None = None
+# A process grading beside others of its batch (a pool process): never pinned (see above).
+_beside_others = False
 
 
-def claim(cpu: int | None) -> None:
-    """Make `cpu` this process's home (a batch gives each pool process its own; None: choose later)."""
-    global _home
-    if cpu is not None:
-        _home = cpu
-
-
-def spread(jobs: int) -> list[int | None]:
-    """The home CPUs of `jobs` parallel gradings: one each, round the allowed CPUs."""
-    cpus = sorted(_allowed)
-    return [cpus[i % len(cpus)] if cpus else None for i in range(jobs)]
-
-
-def claim_slot(folder: str, homes: list[int | None]) -> None:
-    """Claim the first of `homes` no other process of the batch has, by making its file in `folder`.
-
-    (Files, not a multiprocessing queue: a pool stopped by a signal would leave
-    its semaphores behind, and Python warns about them.)
-    """
-    for index, cpu in enumerate(homes):
-        try:
-            os.close(os.open(os.path.join(folder, str(index)), os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
-        except FileExistsError:
-            continue
-        except OSError:
-            return
-        claim(cpu)
-        return
+def stay_unpinned() -> None:
+    """This process grades beside other processes of a batch: pin nothing in it."""
+    global _beside_others
+    _beside_others = True
 
 
 def home() -> int | None:
     """This process's home CPU, chosen on first use (the one it runs on); None: do not pin."""
     global _home
     allowed = _allowed
-    if len(allowed) < 2:
+    if len(allowed) < 2 or _beside_others:
         return None
     if _home is None:
         _home = _current_cpu()
@@ -106,7 +89,11 @@ def restore(before: set[int] | None) -> None:
 
 @contextlib.contextmanager
 def unpinned():
-    """Let the calling thread (and what it starts) run anywhere for a while: a worker's start."""
+    """Let the calling thread (and what it starts) run anywhere for a while: a worker's start.
+
+    (sandbox.spawn starts workers from its own long-lived thread, which is made, by the first
+    spawn, with the mask of the thread that asks: this keeps that mask whole.)
+    """
     allowed = _allowed
     try:
         before = os.sched_getaffinity(0)

@@ -30,7 +30,6 @@ import os
 import shutil
 import signal
 import sys
-import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
@@ -39,7 +38,7 @@ from pathlib import Path
 from .. import assignment as assignments
 # grading and report import pytest and NumPy: imported where used, so the CLI starts the
 # sandbox probe before paying for them.
-from . import affinity, sandbox
+from . import sandbox
 from .submission import IGNORED_PARTS, unique_names
 
 SUBMISSION_SUFFIXES = (".py", ".ipynb", ".zip")
@@ -240,15 +239,15 @@ def _pool_stop(signum, frame):  # pragma: no cover - runs in a pool process
     os._exit(128 + signum)
 
 
-def _pool_init(slots: str, homes: list, *args) -> None:  # pragma: no cover - runs in a pool process
+def _pool_init(*args) -> None:
     from . import affinity, grading
 
     # Ctrl-C reaches the whole process group: the main process decides what
     # happens (it stops this process with SIGTERM), so no traceback here.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, _pool_stop)
-    # Parallel jobs on different CPUs: chosen by each, two could pick the same one.
-    affinity.claim_slot(slots, homes)
+    # Jobs side by side are not pinned to CPUs: a classmate's worker could crowd one's CPU (affinity.py).
+    affinity.stay_unpinned()
     grading._job_init(*args)
 
 
@@ -339,11 +338,9 @@ def _run_pool(a, todo, jobs, seed, public_only, protect, finish, stop: Stop) -> 
 
     from . import grading
 
-    workers = min(jobs, len(todo))
-    slots = tempfile.mkdtemp(prefix="autograder-cpus-")
     pool = ProcessPoolExecutor(
-        max_workers=workers, mp_context=multiprocessing.get_context("spawn"), initializer=_pool_init,
-        initargs=(slots, affinity.spread(workers), a.name, str(a.root), None, seed, public_only, [str(p) for p in protect]),
+        max_workers=min(jobs, len(todo)), mp_context=multiprocessing.get_context("spawn"),
+        initializer=_pool_init, initargs=(a.name, str(a.root), None, seed, public_only, [str(p) for p in protect]),
     )
     problem, clean = "", False
     try:
@@ -368,7 +365,6 @@ def _run_pool(a, todo, jobs, seed, public_only, protect, finish, stop: Stop) -> 
             pool.shutdown(wait=True)
         else:
             _stop_pool(pool)
-        shutil.rmtree(slots, ignore_errors=True)
     return problem
 
 

@@ -62,7 +62,7 @@ class WorkerProcess:
             os.set_inheritable(fd, False)
         self.started_at = time.monotonic()
         try:
-            with affinity.unpinned():  # Python and NumPy start beside the grader's own work
+            with affinity.unpinned():  # the spawner thread, if this makes it, gets every CPU (affinity.unpinned)
                 self.launch = sandbox.spawn(self.iso, req_r, rep_w, out_w, self.caps)
         finally:
             for fd in (req_r, rep_w, out_w):
