@@ -239,7 +239,7 @@ def _pool_stop(signum, frame):  # pragma: no cover - runs in a pool process
     os._exit(128 + signum)
 
 
-def _pool_init(*args) -> None:
+def _pool_init(*args) -> None:  # pragma: no cover - runs in a pool process
     from . import affinity, grading
 
     # Ctrl-C reaches the whole process group: the main process decides what
