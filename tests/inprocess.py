@@ -74,8 +74,7 @@ class InProcessWorker:
             raise WorkerDied(f"the worker is unusable ({self.broken})")
         sent = io.BytesIO(wire.pack(header, blobs))
         header, blobs = worker_module.wire.unpack(sent.read, 1 << 30, max_header=64 << 20)
-        self.requests.append(dict(header))
-        header.pop("cpu", None)  # the worker would pin the thread it runs on: here, the test's own
+        self.requests.append(header)
         if header.get("op") == "call" and self._name(header) in self.crash:
             self.broken = "died"
             raise WorkerDied("the worker was killed by SIGKILL during the call")
@@ -127,7 +126,7 @@ def install(monkeypatch, clock: Clock, **worker_options) -> list[InProcessWorker
 
     monkeypatch.setenv("AUTOGRADER_CGROUPS", "off")
     # A session pins the thread that loads its worker: here, pytest's own (test_affinity.py checks it).
-    monkeypatch.setattr(session_module.affinity, "pin_here", lambda cpu: None)
+    monkeypatch.setattr(session_module.affinity, "pin_here", lambda: None)
     monkeypatch.setattr(session_module, "WorkerProcess", make)
     monkeypatch.setattr(session_module, "time", clock)
     return started

@@ -9,7 +9,7 @@ Trusted side, from one submission's grade down to the sandbox:
     budget.py          how much time a test and a submission may still use
     transcript.py      what was seen besides return values: events, cell errors, output
     worker_process.py  one worker seen from here: start, request and reply within deadlines
-    affinity.py        the grader's thread and its loaded worker on one CPU (speed only)
+    affinity.py        the grader's thread kept on one CPU while it talks to its worker (speed only)
     detection.py       which isolation level this host allows (probed once per process)
     sandbox.py         starting a worker at a level: bubblewrap, uids, /proc, disk
     caps.py            per-submission cgroups

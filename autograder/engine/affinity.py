@@ -1,23 +1,20 @@
-"""One CPU shared by a grading and its worker, once the worker has started.
+"""A grading's thread kept on one CPU while it talks to its loaded worker.
 
 A grading is ~1,000 round trips into the worker, and each side waits while
-the other works. On two CPUs every message wakes the other one (on a VM an
-inter-processor interrupt, tens of microseconds), which cost 10-20% of a
-grading here (bench/defences.py and BENCHMARKS.md). So the grader's thread
-and its loaded worker share one CPU: the "home" CPU of this process, the one
-its first grading ran on. Starting a worker (Python and NumPy) still runs on
-any CPU, beside the grader's own work.
+the other works. Left to move, the grader's thread and the worker often sit
+on different CPUs, and every message then wakes the other one (on a VM an
+inter-processor interrupt). Held on the CPU it runs on when the worker is
+loaded, the grader's thread draws the worker it wakes to that CPU (the
+kernel's wake-affine placement): 3-12% off a grading here, measured side by
+side (BENCHMARKS.md §1; holding the worker too gained no more).
 
-Only speed depends on this: the worker pins itself (no privilege needed),
-and a submission that unpins itself slows only its own grading, which its
-cgroup's one-CPU quota bounds anyway. Where affinity cannot be set, or only
-one CPU is allowed, nothing is pinned.
-
+The worker itself is not pinned: the student's calls, the time that its
+limits count, stay free to move away from a CPU something else keeps busy.
 Nor is anything pinned in the processes of a parallel batch (--jobs 2 and
 more): a job held on one CPU could not leave it, and a classmate's worker,
-free to pin itself anywhere, could spin on that CPU and take half of it for
-as long as its calls ran (time limits are wall time). Unpinned, the kernel
-moves a job away from a busy CPU, and pinning gained nothing there (0.97x).
+free to pin itself anywhere without privilege, could spin there; pinning
+gained nothing there anyway (0.97x). Where affinity cannot be set, or only
+one CPU is allowed, nothing is pinned.
 """
 
 from __future__ import annotations
@@ -36,7 +33,6 @@ def _read_allowed() -> frozenset[int]:
 # Read once, at import, before any thread of this process is pinned: what a thread reads
 # later is its own set, maybe one CPU already.
 _allowed: frozenset[int] = _read_allowed()
-_home: int | None = None
 # A process grading beside others of its batch (a pool process): never pinned (see above).
 _beside_others = False
 
@@ -47,19 +43,6 @@ def stay_unpinned() -> None:
     _beside_others = True
 
 
-def home() -> int | None:
-    """This process's home CPU, chosen on first use (the one it runs on); None: do not pin."""
-    global _home
-    allowed = _allowed
-    if len(allowed) < 2 or _beside_others:
-        return None
-    if _home is None:
-        _home = _current_cpu()
-        if _home not in allowed:
-            _home = min(allowed)
-    return _home if _home in allowed else None
-
-
 def _current_cpu() -> int | None:
     try:
         with open("/proc/thread-self/stat", "rb") as f:
@@ -68,9 +51,13 @@ def _current_cpu() -> int | None:
         return None
 
 
-def pin_here(cpu: int | None) -> set[int] | None:
-    """Keep the calling thread on `cpu`; returns the CPUs it had, for restore() (None: nothing done)."""
-    if cpu is None:
+def pin_here() -> set[int] | None:
+    """Keep the calling thread on the CPU it runs on now; returns the CPUs it had, for restore()
+    (None: nothing was pinned). Chosen anew for each grading, wherever the kernel put it."""
+    if len(_allowed) < 2 or _beside_others:
+        return None
+    cpu = _current_cpu()
+    if cpu not in _allowed:
         return None
     try:
         before = os.sched_getaffinity(0)

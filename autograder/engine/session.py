@@ -122,7 +122,7 @@ class StudentSession:
         self.transcript = Transcript()
         self.worker: WorkerProcess | None = None
         self.spare: WorkerProcess | None = None
-        self._unpinned_cpus: set[int] | None = None  # this thread's CPUs before it shared one with its worker
+        self._unpinned_cpus: set[int] | None = None  # this thread's CPUs before it was kept on one
         self.generation = 0
         # Notebook cells that timed out or killed the worker: skipped in every later load.
         self.skipped_cells: dict[str, str] = {}
@@ -244,11 +244,10 @@ class StudentSession:
         self.transcript.timing["worker_start"].append(time.monotonic() - worker.started_at)
         loaded = time.monotonic()
         deadline = loaded + max(min(self.limits.import_seconds, self.budget.submission_left), 0.0)
-        # From here the worker and this thread take turns: one CPU for both (affinity.py).
-        cpu = affinity.home()
+        # From here the worker and this thread take turns: this thread stays on one CPU (affinity.py).
         if self._unpinned_cpus is None:  # given back at close(): the caller's thread is not ours
-            self._unpinned_cpus = affinity.pin_here(cpu)
-        request = {**self.submission.load_request(), "seed": self.seed, "cpu": cpu}
+            self._unpinned_cpus = affinity.pin_here()
+        request = {**self.submission.load_request(), "seed": self.seed}
         notebook = self.submission.kind == "notebook"
         if notebook:
             request["cells"] = []  # the module only: cells follow one request each
