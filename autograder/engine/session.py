@@ -132,8 +132,7 @@ class StudentSession:
         self.incident: StudentError | None = None
         self._module_names: dict[tuple[int, str], Remote] = {}
         # Per callable label: calls that ran out of time, and whether one ever returned.
-        self.timeouts: dict[str, int] = {}
-        self.timeout_limits: dict[str, set[float]] = {}  # the test limits it ran out of
+        self.timeouts: dict[str, list[float]] = {}  # the test limits each ran out of, one per timeout
         self.returned: set[str] = set()
         self._call_timed_out = False
 
@@ -449,10 +448,11 @@ class StudentSession:
         self._check_generation(remote)
         label = remote._label
         limit = self.limits.give_up_after_timeouts
-        if limit and label not in self.returned and self.timeouts.get(label, 0) >= limit:
-            stopped_after = " or ".join(f"{seconds:g} s" for seconds in sorted(self.timeout_limits[label]))
+        timed_out = self.timeouts.get(label, [])
+        if limit and label not in self.returned and len(timed_out) >= limit:
+            stopped_after = " or ".join(f"{seconds:g} s" for seconds in sorted(set(timed_out)))
             raise self._stop(NotRun(
-                f"not run: {label} was stopped after {stopped_after} in {self.timeouts[label]} "
+                f"not run: {label} was stopped after {stopped_after} in {len(timed_out)} "
                 f"earlier test(s) and never returned, so the grader no longer calls it"
             ))
         self._call_timed_out = False
@@ -460,8 +460,7 @@ class StudentSession:
             value = self._call(remote, args, kwargs)
         except StudentTimeout:
             if self._call_timed_out:
-                self.timeouts[label] = self.timeouts.get(label, 0) + 1
-                self.timeout_limits.setdefault(label, set()).add(self.budget.test_seconds)
+                self.timeouts.setdefault(label, []).append(self.budget.test_seconds)
             raise
         except StudentError as exc:
             if exc.kind == "error":  # it ended by raising: it does return
