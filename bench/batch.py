@@ -187,7 +187,7 @@ class TreeSampler(threading.Thread):
 
 
 def grade_batch(batch: list[dict], out: Path, jobs: int) -> dict:
-    cmd = [kit_python(), "-m", "autograder", "grade", *[str(s["path"]) for s in batch],
+    cmd = [kit_python(), "-I", "-m", "autograder", "grade", *[str(s["path"]) for s in batch],
            "--out", str(out), "--jobs", str(jobs), "--quiet"]
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, cwd=ROOT, env=benchlib.env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE)

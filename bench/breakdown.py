@@ -188,7 +188,7 @@ def run_driver(scratch: Path, index: int) -> dict:
 
 
 def run_cli(scratch: Path, index: int) -> dict:
-    wall, _ = timed_run([kit_python(), "-m", "autograder", "grade", str(REFERENCE_MODULE), "--out",
+    wall, _ = timed_run([kit_python(), "-I", "-m", "autograder", "grade", str(REFERENCE_MODULE), "--out",
                          str(scratch / f"cli-{index}"), "--quiet"], cwd=ROOT)
     return {"wall": wall}
 

@@ -84,7 +84,7 @@ def grade_four_loops(budget: float) -> dict:
         folder = Path(scratch) / "four_loops"
         shutil.copytree(SOLUTION / "examples" / "part1_four_loops", folder)
         out = Path(scratch) / "out"
-        seconds, _ = benchlib.timed_run([benchlib.kit_python(), "-m", "autograder", "grade", str(folder),
+        seconds, _ = benchlib.timed_run([benchlib.kit_python(), "-I", "-m", "autograder", "grade", str(folder),
                                          "--assignment", "cnn_capstone", "--out", str(out), "--no-report"], cwd=ROOT)
         grade = json.loads((out / "four_loops" / "grade.json").read_text())
     train = [t for t in grade["tests"] if t["item"] == "train"]

@@ -69,7 +69,7 @@ def main() -> None:
         for name in ("flipped_kernel.py", "syntax_error.py"):
             shutil.copyfile(EXAMPLES / name, subs / name)
         graded = scratch / "graded"
-        timed_run([kit_python(), "-m", "autograder", "grade", *sorted(map(str, subs.iterdir())), "--out", str(graded),
+        timed_run([kit_python(), "-I", "-m", "autograder", "grade", *sorted(map(str, subs.iterdir())), "--out", str(graded),
                    "--quiet", "--no-report"], cwd=ROOT)
 
         times = {"grade": [], "report4": [], "report400": []}
@@ -79,7 +79,7 @@ def main() -> None:
             for what in order:
                 out = scratch / f"{what}-{round_}"
                 if what == "grade":
-                    seconds, _ = timed_run([kit_python(), "-m", "autograder", "grade", str(REFERENCE_NOTEBOOK),
+                    seconds, _ = timed_run([kit_python(), "-I", "-m", "autograder", "grade", str(REFERENCE_NOTEBOOK),
                                             "--out", str(out), "--quiet", "--no-report"], cwd=ROOT)
                 else:
                     out.mkdir()

@@ -30,6 +30,8 @@ BASE = "d8d52c4"
 
 
 def grade_command(kit: Path, submission: Path, out: Path) -> list[str]:
+    # Not isolated (-I), unlike every other entry point: this bench imports each kit from the
+    # folder it runs in (PYTHONPATH and cwd are the kit's own checkout), to time two versions.
     return [kit_python(), "-m", "autograder", "grade", str(submission), "--out", str(out), "--quiet", "--no-report"]
 
 

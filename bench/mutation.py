@@ -330,7 +330,7 @@ def compare_runners(a, mutants: list[Mutant], count: int, seed: int) -> dict:
                 for index, m in enumerate(chosen):
                     paths.append(folder / f"m{index:04d}.py")
                     paths[-1].write_text(m.source, encoding="utf-8")
-                subprocess.run([sys.executable, "-m", "autograder", "grade", *map(str, paths), "--out",
+                subprocess.run([sys.executable, "-I", "-m", "autograder", "grade", *map(str, paths), "--out",
                                 str(folder / "out"), "--jobs", "2", "--quiet", "--no-report", "--seed", str(seed)],
                                cwd=ROOT, capture_output=True, check=False)
                 outcomes = {m.id: judge(a, m, Grade.from_dict(json.loads(

@@ -121,7 +121,7 @@ def build_otter_autograder(python: str, work: Path) -> tuple[Path, int, list[str
 # -- the three contenders ------------------------------------------------
 def run_kit(scratch: Path, index: int) -> dict:
     out = scratch / f"kit-{index}"
-    wall, _ = timed_run([kit_python(), "-m", "autograder", "grade", str(REFERENCE_NOTEBOOK), "--out", str(out), "--quiet"], cwd=ROOT)
+    wall, _ = timed_run([kit_python(), "-I", "-m", "autograder", "grade", str(REFERENCE_NOTEBOOK), "--out", str(out), "--quiet"], cwd=ROOT)
     name = REFERENCE_NOTEBOOK.stem
     results = json.loads((out / name / "results.json").read_text())
     grade = json.loads((out / name / "grade.json").read_text())
