@@ -6,16 +6,28 @@ worker, a notebook's cells in order, with the time limits and banned
 imports of the assignment. It then runs the public checks, prints one line
 per check (with the reason for a failure), and exits 0 when every public
 check passed, 1 otherwise. Nothing is written into the student's folder.
+
+`check` runs as whoever calls it and is never rate-limited. It once offered a
+limit on a shared machine, with students running it through sudo as a grading
+account; that made every path and folder a student could name a way into the
+grading account, and bought little: the public checks ship with the handout,
+and students run them freely on their own machines. Rate-limited feedback on
+the hidden checks belongs to a grading service (`serve`), where students
+upload a file and never run anything as the grader. So `check` refuses
+AUTOGRADER_CHECK_HISTORY, the variable that recipe set.
 """
 
 from __future__ import annotations
 
-import contextlib
-import shutil
+import os
 import sys
 import tempfile
-from datetime import datetime, timezone
 from pathlib import Path
+
+from ..engine.submission import MAX_CODE_BYTES, MAX_NOTEBOOK_BYTES, read_regular
+
+# Set by the sudo recipe of earlier versions (see above); refused now, never read.
+HISTORY_ENV = "AUTOGRADER_CHECK_HISTORY"
 
 
 def _usage(message: str) -> Exception:
@@ -52,7 +64,13 @@ def _target(assignment, path: Path, scratch: Path) -> Path:
     folder = scratch / path.resolve().name
     folder.mkdir()
     for source in found + required:
-        shutil.copyfile(source, folder / source.name)
+        # As the grader reads a folder: no link followed, the size checked before anything is copied.
+        limit = MAX_NOTEBOOK_BYTES if source.suffix == ".ipynb" else MAX_CODE_BYTES
+        try:
+            data = read_regular(source, limit)
+        except (ValueError, OSError) as exc:
+            raise _usage(str(exc)) from None
+        (folder / source.name).write_bytes(data)
     return folder
 
 
@@ -101,39 +119,14 @@ def report_lines(grade) -> list[str]:
 
 def run_check(assignment, path: Path) -> int:
     from ..engine.grading import Grader
-    from . import ratelimit
 
-    # On a shared machine that keeps a history of checks (AUTOGRADER_CHECK_HISTORY), the
-    # assignment's [rate_limit] budget applies to checks too; elsewhere checks are unlimited.
-    try:
-        ledger = ratelimit.check_ledger(assignment)
-    except ratelimit.RateLimitError as exc:
-        raise _usage(str(exc)) from None
-    decision = None
+    if os.environ.get(HISTORY_ENV):
+        raise _usage(f"{HISTORY_ENV} is set, but check is no longer rate-limited through sudo on a shared machine; "
+                     "unset it, and give students rate-limited feedback through the grading service (`serve`) instead")
     with tempfile.TemporaryDirectory(prefix="autograder-check-") as scratch:
-        target = _target(assignment, Path(path), Path(scratch))  # a wrong path costs no check
-        with ledger if ledger is not None else contextlib.nullcontext():
-            if ledger is not None:
-                now = datetime.now(timezone.utc).astimezone()
-                decision = ledger.decide(now)
-                if not decision.allowed:
-                    print("\n".join(ratelimit.check_refused_lines(decision, ledger, now)))
-                    return 1
-                # Recorded before the checks run, under the lock: two checks at once cannot both slip through.
-                ledger.record(now, 0, 0)
-            print(f"Checking {Path(path).name} with the public checks, run by the grader's sandboxed engine...", flush=True)
-            try:
-                grade = Grader(assignment, public_only=True).grade(target)
-            except BaseException:
-                if ledger is not None:  # the grader failed, not the student: the check costs nothing
-                    ledger.entries.pop()
-                    ledger.record(None, 0, 0)
-                raise
-            if ledger is not None:
-                ledger.entries.pop()
-                ledger.record(now, sum(1 for t in grade.tests if t.status == "passed"), len(grade.tests))
+        target = _target(assignment, Path(path), Path(scratch))
+        print(f"Checking {Path(path).name} with the public checks, run by the grader's sandboxed engine...", flush=True)
+        grade = Grader(assignment, public_only=True).grade(target)
     print("\n".join(report_lines(grade)))
-    if decision is not None:
-        print(ratelimit.allowed_line({ratelimit.WHOLE: decision}).replace("graded submissions", "checks"))
     passed = bool(grade.tests) and grade.graded and all(t.status == "passed" for t in grade.tests)
     return 0 if passed else 1

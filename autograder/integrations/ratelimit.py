@@ -10,10 +10,8 @@ can also be set for single questions ([rate_limit.questions]).
   (so a re-run of the autograder decides as the first run did). Each results.json records
   which buckets it used (extra_data.rate_limit.graded); a submission refused for the whole
   budget uses none, and one the grader could not grade uses none either.
-- With `check` on a shared machine, the history is a file per user in the folder named by
-  AUTOGRADER_CHECK_HISTORY, which must be writable only by the account `check` runs as
-  (see the README: students run it through sudo, so they can neither edit the history nor
-  unset the variable).
+- `check` is never limited: it runs only the public checks, which ship with the handout, as
+  the student who runs it (see check.py for why a shared machine gets no sudo recipe).
 
 When the whole budget is spent, the submission is not graded: the results of the student's
 best earlier graded submission stand, and the student is told when the next graded
@@ -26,7 +24,6 @@ from __future__ import annotations
 import copy
 import json
 import math
-import os
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -343,98 +340,3 @@ def gradescope_gate(assignment, metadata_path: Path) -> Gate | None:
         metadata = {}
     now, history = gradescope_history(metadata, rules)
     return Gate(rules, now, history, decide(rules, history, now))
-
-
-# -- check on a shared machine ---------------------------------------------------------------
-
-HISTORY_ENV = "AUTOGRADER_CHECK_HISTORY"
-
-
-class RateLimitError(Exception):
-    """The check history cannot be kept safely; the message says what to do."""
-
-
-def _invoker() -> str:
-    """Who asked for the check: the user sudo ran it for, else the real user."""
-    sudo_uid = os.environ.get("SUDO_UID", "")
-    if sudo_uid.isdigit() and int(sudo_uid) != os.geteuid():
-        return f"uid{int(sudo_uid)}"
-    return f"uid{os.getuid()}"
-
-
-class CheckLedger:
-    """Each user's checks, in HISTORY/<assignment>/<user>.json, locked while one decides and records."""
-
-    def __init__(self, folder: Path, assignment_name: str, rules: Policy):
-        folder = Path(folder)
-        try:
-            info = folder.stat()
-        except OSError:
-            raise RateLimitError(f"{HISTORY_ENV}={folder} does not exist; create it, owned by the account check "
-                                 "runs as, with chmod 700") from None
-        if not folder.is_dir() or info.st_uid != os.geteuid() or info.st_mode & 0o022:
-            raise RateLimitError(f"{HISTORY_ENV}={folder} must be a folder owned by the account check runs as and "
-                                 "writable by it alone (chown it to that account, chmod 700)")
-        self.rules = rules
-        self.path = folder / assignment_name / f"{_invoker()}.json"
-        self.path.parent.mkdir(mode=0o700, exist_ok=True)
-        self.handle = None
-        self.entries: list[dict] = []
-
-    def __enter__(self):
-        import fcntl
-
-        self.handle = open(self.path, "a+", encoding="utf-8")
-        fcntl.flock(self.handle, fcntl.LOCK_EX)
-        self.handle.seek(0)
-        try:
-            data = json.loads(self.handle.read() or "[]")
-            self.entries = [e for e in data if isinstance(e, dict)] if isinstance(data, list) else []
-        except ValueError:
-            self.entries = []
-        return self
-
-    def __exit__(self, *exc):
-        self.handle.close()  # releases the lock
-
-    def history(self) -> list[Past]:
-        out = []
-        for e in self.entries:
-            moment = parse_time(e.get("time"))
-            if moment is not None:
-                out.append(Past(moment, frozenset(e.get("graded", [WHOLE])), e.get("passed"), e))
-        return out
-
-    def decide(self, now: datetime) -> Decision:
-        whole = Policy({WHOLE: self.rules.whole}) if self.rules.whole else Policy({})
-        return decide(whole, self.history(), now).get(WHOLE)
-
-    def record(self, now: datetime | None, passed: int, total: int) -> None:
-        """Add a check at `now` and write the ledger (None: write it as it is)."""
-        if now is not None:
-            self.entries.append({"time": now.isoformat(), "graded": [WHOLE], "passed": passed, "total": total})
-        self.entries = self.entries[-1000:]
-        self.handle.seek(0)
-        self.handle.truncate()
-        self.handle.write(json.dumps(self.entries))
-        self.handle.flush()
-        os.fsync(self.handle.fileno())
-
-
-def check_ledger(assignment) -> CheckLedger | None:
-    """The ledger for `check`, when the machine keeps one (AUTOGRADER_CHECK_HISTORY) and a budget is set."""
-    folder = os.environ.get(HISTORY_ENV)
-    rules = policy(assignment)
-    if not folder or rules is None or rules.whole is None:
-        return None
-    return CheckLedger(Path(folder), assignment.name, rules)
-
-
-def check_refused_lines(d: Decision, ledger: CheckLedger, now: datetime) -> list[str]:
-    best = best_earlier(ledger.history())
-    lines = [f"Rate limit: not checked. This machine allows {d.bucket.describe('check').replace('graded ', '')}.",
-             f"Your next check runs from {when(d.next_at, now)}."]
-    if best is not None and best.results:
-        lines.append(f"Your best earlier check ({best.time.astimezone(now.tzinfo):%Y-%m-%d %H:%M}): "
-                     f"{best.results.get('passed')} of {best.results.get('total')} public checks passed.")
-    return lines
