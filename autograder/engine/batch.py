@@ -112,7 +112,16 @@ def class_files(folder: Path, a: assignments.Assignment) -> list[Path] | None:
     if any(p.name in (f"{a.module}.py", a.notebook) for p in top):
         return None
     files = [p for p in top if p.is_file() and p.suffix.lower() in SUBMISSION_SUFFIXES and p.name != "conftest.py"]
-    return files if len(files) >= 2 else None
+    if len(files) < 2:
+        return None
+    # A file of the class folder is found, not named: a link there is never followed (it could
+    # point the grader at the reference or at a classmate's file).
+    links = [p for p in files if p.is_symlink()]
+    if links:
+        _note(f"{folder}: not graded, links (the grader never follows a link it finds in a folder; "
+              f"copy the file in instead): {', '.join(p.name for p in links[:5])}"
+              + (f" and {len(links) - 5} more" if len(links) > 5 else ""))
+    return [p for p in files if not p.is_symlink()]
 
 
 def expand(raw: list[str], a: assignments.Assignment, scratch: Path) -> tuple[list[Input], dict]:

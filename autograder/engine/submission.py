@@ -9,8 +9,9 @@ exception, so one broken file never stops a batch.
 
 from __future__ import annotations
 
+import errno
 import json
-
+import os
 import re
 import shutil
 import stat
@@ -104,11 +105,39 @@ def unique_names(paths) -> dict[Path, str]:
     return names
 
 
-def _read_text(path: Path, limit: int = MAX_CODE_BYTES) -> str:
-    if path.stat().st_size > limit:
-        raise ValueError(f"{path.name} is larger than {limit // 1024} KB; submit only your code")
+def read_regular(path: Path, limit: int, *, follow: bool = False) -> bytes:
+    """A regular file's bytes, refused (ValueError, with the reason) before anything is read
+    when it is larger than `limit`, is not a regular file (a FIFO would block, a device never
+    ends), or, unless `follow`, is a symbolic link.
+
+    Files found inside a student's folder are read with follow=False: a link could point the
+    grader, which may run as root, at the reference or a classmate's file. The size is taken
+    from the open file, so the file read is the file checked.
+    """
+    flags = os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC | (0 if follow else os.O_NOFOLLOW)
     try:
-        return path.read_text(encoding="utf-8-sig")
+        fd = os.open(path, flags)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise ValueError(f"{path.name} is a symbolic link; the grader never follows links in a submission: "
+                             "submit the file itself") from None
+        raise
+    with os.fdopen(fd, "rb") as f:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise ValueError(f"{path.name} is not a regular file; submit your code as a plain file")
+        if info.st_size > limit:
+            raise ValueError(f"{path.name} is larger than {limit // 1024} KB; submit only your code")
+        data = f.read(limit + 1)
+    if len(data) > limit:  # it grew while we read
+        raise ValueError(f"{path.name} is larger than {limit // 1024} KB; submit only your code")
+    return data
+
+
+def _read_text(path: Path, limit: int = MAX_CODE_BYTES, *, follow: bool = False) -> str:
+    data = read_regular(path, limit, follow=follow)
+    try:
+        return data.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise ValueError(f"{path.name} is not UTF-8 text") from None
 
@@ -131,9 +160,9 @@ def cell_label(number: int, source: str) -> str:
     return f"code cell {number}" + (f" (defines {shown})" if names else "")
 
 
-def notebook_cells(path: Path) -> list[tuple[str, str]]:
+def notebook_cells(path: Path, *, follow: bool = False) -> list[tuple[str, str]]:
     """Code cells to run, as (label, source); a cell's number counts code cells only, as a student would."""
-    text = _read_text(path, MAX_NOTEBOOK_BYTES)
+    text = _read_text(path, MAX_NOTEBOOK_BYTES, follow=follow)
     try:
         notebook = json.loads(text)
         if not (isinstance(notebook, dict) and notebook.get("nbformat") == 4 and isinstance(notebook.get("cells"), list)):
@@ -166,13 +195,13 @@ def notebook_cells(path: Path) -> list[tuple[str, str]]:
     return cells
 
 
-def _load_file(sub: Submission, path: Path, module: str, notebook: str) -> None:
+def _load_file(sub: Submission, path: Path, module: str, notebook: str, follow: bool) -> None:
     if path.suffix == ".py":
         sub.kind, sub.display = "module", f"{module}.py"
-        sub.source = _read_text(path)
+        sub.source = _read_text(path, follow=follow)
     elif path.suffix == ".ipynb":
         sub.kind, sub.display = "notebook", notebook
-        sub.cells = notebook_cells(path)
+        sub.cells = notebook_cells(path, follow=follow)
         if not sub.cells:
             raise ValueError(f"{path.name} has no code to run (an empty or unsaved notebook?)")
         sub.source = "\n\n".join(cell for _, cell in sub.cells)
@@ -191,21 +220,43 @@ def _inside(path: Path, folder: Path) -> bool:
     return real == top or top in real.parents
 
 
-def _pick_in_folder(sub: Submission, folder: Path, module: str, notebook: str, handout: Path | None,
-                    requires: tuple[str, ...] = ()) -> Path:
-    files, links = [], []
+def folder_files(folder: Path) -> tuple[list[Path], list[str]]:
+    """The regular files of a student's folder, and the links among its entries (relative names).
+
+    A link is never followed: a symbolic link, and a hard link to a file with
+    names outside the folder (its link count is higher than the names found
+    here), could point the grader at the reference or a classmate's file.
+    """
+    files, links, names = [], [], {}
     for p in sorted(folder.rglob("*")):
         parts = p.relative_to(folder).parts
         if IGNORED_PARTS.intersection(parts) or any(part.startswith(".") for part in parts):
             continue
         if not _inside(p, folder):
-            # A link could point the trusted grader at the reference or another student's file.
             links.append(str(p.relative_to(folder)))
-        elif p.is_file():
-            files.append(p)
+            continue
+        try:
+            info = p.lstat()
+        except OSError:
+            continue
+        if stat.S_ISREG(info.st_mode):
+            files.append((p, info))
+            names[(info.st_dev, info.st_ino)] = names.get((info.st_dev, info.st_ino), 0) + 1
+    kept = []
+    for p, info in files:
+        if info.st_nlink > names[(info.st_dev, info.st_ino)]:
+            links.append(f"{p.relative_to(folder)} (a hard link to a file outside the folder)")
+        else:
+            kept.append(p)
+    return kept, links
+
+
+def _pick_in_folder(sub: Submission, folder: Path, module: str, notebook: str, handout: Path | None,
+                    requires: tuple[str, ...] = ()) -> Path:
+    files, links = folder_files(folder)
     if links:
-        sub.notes.append("symbolic links were ignored: " + ", ".join(links[:5]))
-        sub.findings.append({"kind": "symlink", "detail": "submitted symbolic links: " + ", ".join(links[:5]), "line": 0})
+        sub.notes.append("links were ignored (the grader never follows one): " + ", ".join(links[:5]))
+        sub.findings.append({"kind": "symlink", "detail": "submitted links: " + ", ".join(links[:5]), "line": 0})
     by_name = {}
     for p in files:
         by_name.setdefault(p.name, p)
@@ -229,7 +280,7 @@ def _pick_in_folder(sub: Submission, folder: Path, module: str, notebook: str, h
     files = [p for p in files if p.name not in {f"{name}.py" for name in requires}]
     py, nb = by_name.get(f"{module}.py"), by_name.get(notebook)
     if py and nb:
-        untouched = handout is not None and handout.is_file() and py.read_bytes() == handout.read_bytes()
+        untouched = handout is not None and handout.is_file() and read_regular(py, MAX_CODE_BYTES) == handout.read_bytes()
         chosen = nb if untouched else py
         other = py if untouched else nb
         why = "is the untouched handout" if untouched else "takes precedence"
@@ -304,6 +355,9 @@ def resolve(path: Path, module: str, notebook: str, handout: Path | None = None,
     scratch = None
     try:
         target = path
+        # The path named (by the instructor, or by the student running check) may be a link;
+        # everything found inside a folder is read without following links.
+        follow = True
         if path.is_file() and path.suffix.lower() == ".zip":
             scratch = Path(tempfile.mkdtemp(prefix="autograder-zip-"))
             skipped = safe_extract(path, scratch)
@@ -313,7 +367,8 @@ def resolve(path: Path, module: str, notebook: str, handout: Path | None = None,
             target = scratch
         if target.is_dir():
             target = _pick_in_folder(sub, target, module, notebook, handout, requires)
-        _load_file(sub, target, module, notebook)
+            follow = False
+        _load_file(sub, target, module, notebook, follow)
         missing = [f"{r}.py" for r in requires if r not in {m[0] for m in sub.modules}]
         if missing:
             # Not a problem by itself: a notebook may define everything it needs.
