@@ -623,7 +623,7 @@ def user(tmp_path_factory, public_python):
     if os.geteuid() != 0:
         pytest.skip("the user level needs root")
     tmp = tmp_path_factory.mktemp("integrity-user")
-    return run_batch(tmp, "user", ["look_around", "fill_host"], kit=private_kit(tmp),
+    return run_batch(tmp, "user", ["look_around", "fill_host", "fill_lock"], kit=private_kit(tmp),
                      extra_env={"AUTOGRADER_WORKER_PYTHON": public_python, "AUTOGRADER_SECRET": SECRET})
 
 
@@ -658,6 +658,18 @@ def test_user_level_disk_and_shm_fill_is_stopped_and_cleaned(user):
     assert user.grade("honest")["score"] == 100
     left = [p for folder in ("/tmp", "/dev/shm", "/var/tmp") for p in Path(folder).glob(f"*{user.mark}*")]
     assert not left, left
+
+
+def test_user_level_counts_and_cleans_every_world_writable_folder(user):
+    """Before: the disk cap and cleanup knew only /tmp, /var/tmp and /dev/shm; 375 MB went to /run/lock."""
+    if not os.access("/run/lock", os.W_OK):
+        pytest.skip("this host has no /run/lock")
+    grade = user.grade("fill_lock")
+    assert "NO-LOCK-FOLDER" not in grade["printed"]
+    assert grade["score"] == 0 and "MB to disk and was stopped" in grade["status"], grade["status"]
+    assert "FILLED-ALL" not in grade["printed"]
+    assert not list(Path("/run/lock").glob(f"*{user.mark}*"))
+    assert user.grade("honest")["score"] == 100
 
 
 def _grade_cmd(kit: Path, paths, out: Path, python: str, jobs: int = 1):

@@ -17,7 +17,7 @@ from pathlib import Path
 from .kinds import Level
 from .sandbox import (
     LEVELS, Isolation, SandboxUnavailable, under, become_subreaper, find_modules, python_layout,
-    readable_by_others, system_library_folders, worker_python,
+    readable_by_others, shared_writable_folders, system_library_folders, worker_python,
 )
 
 PROBE_MODULES = ["fractions", "statistics", "numpy.polynomial"]
@@ -169,6 +169,10 @@ def detect(protected: list[Path] | None = None, setup: dict | None = None, ready
         except (OSError, RuntimeError, ValueError, subprocess.SubprocessError) as exc:
             reasons.append(f"{level.value}: {exc}")
             continue
+        if level != Level.NAMESPACE:
+            # Outside a sandbox the worker's uid may write wherever any user may: the disk cap and
+            # cleanup must know every such folder (/run/lock too), not just /tmp.
+            iso.shared_folders = shared_writable_folders()
         usable, why, worker = _probe(iso, setup or None)
         if why and (forced == "auto" or not usable):
             reasons.append(f"{level.value}: {why}")

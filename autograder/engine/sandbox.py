@@ -64,6 +64,9 @@ class Isolation:
     hidden_paths: list[str] = field(default_factory=list)
     # Each of the worker's RAM folders (home, /tmp) holds at most this much.
     disk_mb: int = 64
+    # Outside a namespace sandbox: the host's world-writable folders, where a worker's uid
+    # can write besides its own folder (shared_writable_folders).
+    shared_folders: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
         return self.description + "".join(f" Warning: {w}" for w in self.warnings)
@@ -374,6 +377,64 @@ def _bytes_under(folder: str, cap: int, uid: int | None = None, max_entries: int
     return total
 
 
+# File systems with nothing a worker could fill: the kernel's views, not storage.
+_VIRTUAL_FS = {"proc", "sysfs", "cgroup", "cgroup2", "devpts", "debugfs", "tracefs", "securityfs", "bpf",
+               "configfs", "fusectl", "pstore", "binfmt_misc", "autofs", "efivarfs", "selinuxfs", "nsfs"}
+
+
+def _virtual_mounts() -> set[str]:
+    found = set()
+    try:
+        with open("/proc/self/mounts", encoding="utf-8", errors="replace") as f:
+            for line in f:
+                parts = line.split()
+                if len(parts) >= 3 and parts[2] in _VIRTUAL_FS:
+                    found.add(parts[1].replace("\\040", " "))
+    except OSError:
+        pass
+    return found
+
+
+_shared_folders: list[str] | None = None
+
+
+def shared_writable_folders() -> list[str]:
+    """Every folder on this host that any user may write to (/tmp, /var/tmp, /dev/shm, /run/lock, ...).
+
+    Outside a namespace sandbox, these (and folders the worker makes inside
+    them) are the only places a worker's uid can write besides its own
+    folder, so the disk cap counts its files there and cleanup removes them.
+    Found by walking the host's file systems once per process (~1 s for
+    450,000 entries here; only folders are stat'ed), in the detection thread.
+    Nested ones are covered by the outermost.
+    """
+    global _shared_folders
+    if _shared_folders is not None:
+        return _shared_folders
+    skip = _virtual_mounts()
+    found: list[str] = []
+    pending = ["/"]
+    while pending:
+        folder = pending.pop()
+        try:
+            entries = os.scandir(folder)
+        except OSError:
+            continue
+        with entries:
+            for entry in entries:
+                try:
+                    if not entry.is_dir(follow_symlinks=False) or entry.path in skip:
+                        continue
+                    if entry.stat(follow_symlinks=False).st_mode & stat.S_IWOTH:
+                        found.append(entry.path)
+                        continue  # what lies inside is walked by the disk check and cleanup
+                except OSError:
+                    continue
+                pending.append(entry.path)
+    _shared_folders = sorted(found)
+    return _shared_folders
+
+
 def free_bytes(folders) -> dict[str, int]:
     found = {}
     for folder in folders:
@@ -398,6 +459,8 @@ class Launch:
     _paused: bool = False
     _inner_pid: int | None = None
     _free_at_start: dict = field(default_factory=dict)
+    # The host's world-writable folders (Isolation.shared_folders), counted and cleaned for its uid.
+    shared_folders: list = field(default_factory=list)
     # The submission's SubmissionCaps when the worker runs in its cgroups.
     caps: object = None
     # Descriptors of the worker's /proc files read after every call (see _read_proc).
@@ -632,7 +695,7 @@ class Launch:
             return False
         if self.uid is None:
             return True  # no uid of its own: nothing to tell its files from others'
-        return own + sum(_bytes_under(f, cap, self.uid) for f in ("/tmp", "/var/tmp", "/dev/shm")) > cap
+        return own + sum(_bytes_under(f, cap, self.uid) for f in self.shared_folders or _SCRATCH) > cap
 
     def kill(self) -> None:
         if self.process.poll() is None:
@@ -646,7 +709,7 @@ class Launch:
             pass
         if self.uid is not None and self.level != Level.NAMESPACE:
             kill_all_of_uid(self.uid)
-            remove_files_of_uid(self.uid)
+            remove_files_of_uid(self.uid, self.shared_folders or _SCRATCH)
         elif self.level != Level.NAMESPACE:
             kill_strays(keep=set(_live_workers) - {self.process.pid})
         _live_workers.discard(self.process.pid)
@@ -675,9 +738,13 @@ def reap_orphans() -> None:
             continue
 
 
-def remove_files_of_uid(uid: int) -> None:
-    """What a worker's uid left in the host's shared scratch folders (a later worker may get the same uid)."""
-    for folder in ("/tmp", "/var/tmp", "/dev/shm"):
+# Where a worker may write when the host's world-writable folders are not known.
+_SCRATCH = ("/tmp", "/var/tmp", "/dev/shm")
+
+
+def remove_files_of_uid(uid: int, folders=_SCRATCH) -> None:
+    """What a worker's uid left in the host's world-writable folders (a later worker may get the same uid)."""
+    for folder in folders:
         if os.path.isdir(folder):
             subprocess.run(["find", folder, "-xdev", "-mindepth", "1", "-user", str(uid), "-delete"],
                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
@@ -771,11 +838,12 @@ def spawn(iso: Isolation, request_fd: int, reply_fd: int, output_fd: int, caps=N
         start_new_session=True,
     ).result()
     _live_workers.add(process.pid)
-    launch = Launch(process=process, workdir=workdir, uid=uid, level=iso.level, disk_mb=iso.disk_mb)
+    launch = Launch(process=process, workdir=workdir, uid=uid, level=iso.level, disk_mb=iso.disk_mb,
+                    shared_folders=list(iso.shared_folders))
     if caps is not None and caps.active:
         launch.enlist(caps)
     if workdir:
-        launch._free_at_start = free_bytes([workdir, "/tmp", "/dev/shm"])
+        launch._free_at_start = free_bytes([workdir, *(iso.shared_folders or _SCRATCH)])
     return launch
 
 
