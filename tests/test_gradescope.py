@@ -171,7 +171,7 @@ def test_zip_holds_scripts_engine_suites_and_reference_only(zip_path):
         assert zf.read("autograder/engine/worker.py") == (ROOT / "autograder/engine/worker.py").read_bytes()
     assert "apt-get install" in setup and "bubblewrap" in setup and "python3-venv" in setup
     assert "pip install" in setup and "venv" in setup
-    assert 'chmod -R go-rwx "$SOURCE"' in run_script and "gradescope-run --root" in run_script
+    assert 'chmod -R go-rwx "$entry"' in run_script and "gradescope-run --root" in run_script
 
 
 def test_zip_is_refused_when_the_built_files_are_stale(work):
@@ -335,6 +335,71 @@ def test_student_code_under_the_user_level_cannot_read_the_reference(work, zip_p
     assert per_test(results) == per_test(honest)
     assert "reads files" in results["extra_data"]["flags"]
     assert any(f["kind"] == "read-file" for f in results["extra_data"]["static_findings"])
+
+
+@needs_root
+def test_student_code_under_the_user_level_reads_nothing_gradescope_keeps(work, zip_path, fake_bwrap, public_python):
+    """Before: submission_metadata.json stayed readable, and with it earlier results' hidden checks."""
+    fallback = {"AUTOGRADER_BWRAP": str(fake_bwrap), "AUTOGRADER_WORKER_PYTHON": public_python}
+    root = emulate(work, zip_path, {}, name="Mallory")
+    meta = json.loads((root / "submission_metadata.json").read_text())
+    meta["previous_submissions"] = [{"submission_time": "2024-03-01T09:00:00-07:00", "score": 50.0,
+                                     "results": {"tests": [{"name": "hidden check", "output": "HIDDEN-FAILURE-TEXT"}]}}]
+    (root / "submission_metadata.json").write_text(json.dumps(meta))
+    (root / "submission_metadata.json").chmod(0o644)
+    # Every file Gradescope keeps beside the kit: the student's code may read none (it loses its
+    # conv_output_size the moment it reads one, so a leak shows in the score).
+    targets = [root / "submission_metadata.json", root / "run_autograder", root / "results"]
+    probe = f"""
+
+def _peek():
+    for path in {[str(t) for t in targets]!r}:
+        try:
+            with open(path, "rb") as f:
+                f.read(1)
+        except IsADirectoryError:
+            import os
+            try:
+                os.listdir(path)
+            except OSError:
+                continue
+        except OSError:
+            continue
+        print("READ", path, flush=True)
+        global conv_output_size
+        conv_output_size = lambda *a, **k: -1
+        return
+
+
+_peek()
+"""
+    (root / "submission" / "cnn_layers.py").write_bytes(REFERENCE.read_bytes() + probe.encode())
+    assert sandbox.readable_by_others([root / "submission_metadata.json"])  # the control: readable before
+    results = run_autograder(root, env=fallback)
+    assert results["extra_data"]["isolation"].startswith("Unprivileged user"), results["extra_data"]["isolation"]
+    assert results["score"] == 100, [t["output"] for t in results["tests"] if t["status"] != "passed"][:3]
+    assert not sandbox.readable_by_others([root / "submission_metadata.json"])
+
+
+def test_gradescope_refuses_the_user_level_while_its_metadata_is_readable(tmp_path, monkeypatch):
+    """run() protects every entry of /autograder but the venv: the grader refuses, not the student's grade."""
+    from autograder.engine import detection
+
+    root = tmp_path / "autograder"
+    (root / "submission").mkdir(parents=True)
+    (root / "venv").mkdir()
+    (root / "submission_metadata.json").write_text("{}")
+    seen = {}
+
+    class Spy(grading.Grader):
+        def __init__(self, assignment, **kw):
+            seen["protect"] = [Path(p) for p in kw.get("protect", [])]
+            raise RuntimeError("stop here")
+
+    monkeypatch.setattr(grading, "Grader", Spy)
+    gradescope.run(CNN, root)
+    assert root / "submission_metadata.json" in seen["protect"] and root / "submission" in seen["protect"]
+    assert root / "venv" not in seen["protect"]
 
 
 # -- trying the zip before uploading it ------------------------------------------------

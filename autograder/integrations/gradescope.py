@@ -44,6 +44,8 @@ set -euo pipefail
 SOURCE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="${AUTOGRADER_GRADESCOPE_ROOT:-/autograder}"
 export DEBIAN_FRONTEND=noninteractive
+# Every Python here runs in isolated mode (-I): nothing is imported from the
+# current folder, PYTHONPATH or the user's site-packages.
 # `./kit gradescope --try` runs this script on the instructor's machine: it
 # sets AUTOGRADER_SETUP_NO_APT and AUTOGRADER_SETUP_PYTHON, so the host's
 # packages are left alone and its Python builds the venv.
@@ -56,20 +58,20 @@ if [ -z "${AUTOGRADER_SETUP_NO_APT:-}" ]; then
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends python3 python3-venv python3-pip bubblewrap
 fi
-if ! "$PYTHON3" -c 'import sys; sys.exit(sys.version_info < (3, 10))'; then
-  echo "error: the grader needs Python 3.10 or newer, this image has $("$PYTHON3" --version 2>&1); choose the Ubuntu 22.04 base image" >&2
+if ! "$PYTHON3" -I -c 'import sys; sys.exit(sys.version_info < (3, 10))'; then
+  echo "error: the grader needs Python 3.10 or newer, this image has $("$PYTHON3" -I --version 2>&1); choose the Ubuntu 22.04 base image" >&2
   exit 1
 fi
-"$PYTHON3" -m venv "$ROOT/venv"
-"$ROOT/venv/bin/python" -m pip install --quiet --upgrade pip
+"$PYTHON3" -I -m venv "$ROOT/venv"
+"$ROOT/venv/bin/python" -I -m pip install --quiet --upgrade pip
 # Editable: the venv only points at this folder, which run_autograder makes
 # unreadable to other users. A regular install would copy the hidden suites
 # into the venv's site-packages, readable by everyone. No extras: the image
 # gets what grading imports (no otter-grader, no Jupyter).
-"$ROOT/venv/bin/python" -m pip install --quiet -e "$SOURCE"
+"$ROOT/venv/bin/python" -I -m pip install --quiet -e "$SOURCE"
 # Bytecode now, so no submission pays for compiling the engine and the suites.
-"$ROOT/venv/bin/python" -m compileall -q -x '/examples/' "$SOURCE/autograder" "$SOURCE/assignments" "$SOURCE/solutions" || true
-"$ROOT/venv/bin/python" -c "import numpy, pytest, nbformat; print('autograder environment ready')"
+"$ROOT/venv/bin/python" -I -m compileall -q -x '/examples/' "$SOURCE/autograder" "$SOURCE/assignments" "$SOURCE/solutions" || true
+"$ROOT/venv/bin/python" -I -c "import autograder, numpy, pytest, nbformat; print('autograder environment ready')"
 """
 
 RUN_AUTOGRADER = """\
@@ -82,25 +84,31 @@ SOURCE="$ROOT/source"
 RESULTS="$ROOT/results"
 
 # Student code may run as an unprivileged uid (when the container refuses
-# namespaces): it must not be able to read the reference, the hidden suites,
-# the submission's files (the grader sends their text itself) or the results.
-# The grader refuses to run student code as another uid until this holds.
+# namespaces): it must not be able to read anything Gradescope keeps here but
+# the venv its Python runs from. That is the reference and the hidden suites,
+# the submission's files (the grader sends their text itself), the results, and
+# submission_metadata.json, which holds the student's earlier results, hidden
+# checks and all. The grader refuses to run student code as another uid until
+# this holds.
 mkdir -p "$RESULTS"
-chmod -R go-rwx "$SOURCE" "$ROOT/submission" "$RESULTS"
+shopt -s dotglob nullglob
+for entry in "$ROOT"/*; do
+  [ "$entry" = "$ROOT/venv" ] || chmod -R go-rwx "$entry"
+done
+shopt -u dotglob nullglob
 # What the grader writes from now on (Python's __pycache__ among it) is ours alone too.
 umask 077
 
-PYTHON="${AUTOGRADER_PYTHON:-}"
-if [ -z "$PYTHON" ]; then
-  if [ -x "$ROOT/venv/bin/python" ]; then PYTHON="$ROOT/venv/bin/python"; else PYTHON="$(command -v python3)"; fi
-fi
+# The venv setup.sh made (NumPy, pytest, ...).
+PYTHON="${AUTOGRADER_PYTHON:-$ROOT/venv/bin/python}"
 
-mkdir -p "$RESULTS"
 rm -f "$RESULTS/results.json"
 cd "$SOURCE"
 export AUTOGRADER_ROOT="$SOURCE"
-export PYTHONPATH="$SOURCE${PYTHONPATH:+:$PYTHONPATH}"
-"$PYTHON" -m autograder gradescope-run --root "$ROOT"
+# Isolated mode (-I): nothing is imported from the current folder, PYTHONPATH or
+# the user's site-packages; the kit comes from $SOURCE, put first by hand.
+"$PYTHON" -I -c 'import runpy, sys; sys.path.insert(0, sys.argv.pop(1)); runpy.run_module("autograder", run_name="__main__", alter_sys=True)' \\
+  "$SOURCE" gradescope-run --root "$ROOT"
 status=$?
 
 # The grader writes results.json even when grading fails; if Python itself
@@ -216,7 +224,10 @@ def _target(folder: Path) -> Path:
     """What to grade in the submission folder: the folder, or the one zip uploaded alone."""
     if not folder.is_dir():
         return folder
-    files = [p for p in folder.rglob("*") if p.is_file() and not any(s.startswith(".") for s in p.relative_to(folder).parts)]
+    # A link is never followed (a zip linked to the reference would be unpacked as root); the
+    # folder's grading names every link it ignored.
+    files = [p for p in folder.rglob("*") if p.is_file() and not p.is_symlink()
+             and not any(s.startswith(".") for s in p.relative_to(folder).parts)]
     if not any(p.suffix in (".py", ".ipynb") for p in files):
         zips = [p for p in files if p.suffix.lower() == ".zip"]
         if len(zips) == 1:
@@ -279,7 +290,11 @@ def run(assignment, root: Path) -> int:
             (results / "feedback.md").write_text(data["output"].split("\n\n", 1)[0] + "\n", encoding="utf-8")
             print(f"{name}: not graded (rate limit); kept the best earlier score {data.get('score', 0):g}")
             return 0
-        grader = grading.Grader(assignment, protect=[results])
+        # At the user level the student's uid must read nothing Gradescope keeps here but the venv:
+        # submission_metadata.json holds earlier results, hidden checks included (run_autograder
+        # makes them private; the grader refuses to run student code while one is readable).
+        private = [p for p in sorted(root.iterdir()) if p.name != "venv"] if root.is_dir() else []
+        grader = grading.Grader(assignment, protect=[results, *private])
         # Inputs are seeded from the student's name, as `grade` seeds an export's students.
         grader.fixed_seed = grader.seed(seed_name(root))
         grade = grader.grade(_target(root / "submission"))
