@@ -15,6 +15,7 @@ from pathlib import Path
 
 from . import assignment as assignments
 from .engine.batch import BatchError
+from .engine.text import inert
 
 
 def _seed(text: str) -> int:
@@ -195,7 +196,7 @@ def print_gradebook(grades, a) -> None:
     width = max([len(g.name) for g in grades] + [10])
     print(f"{'submission':<{width}}  {'score':>7}  status")
     for g in grades:
-        print(f"{g.name:<{width}}  {g.score:>7g}  {g.status}")
+        print(f"{g.name:<{width}}  {g.score:>7g}  {inert(g.status, one_line=True)}")
 
 
 def _probe_sandbox_early(a, protect=()) -> None:
@@ -392,7 +393,7 @@ def demo_table(grades, columns: int) -> list[str]:
     wrap = max(40, columns - indent)
     lines = [f"{'submission':<{width}}  {'score':>6}  what the feedback names"]
     for g in grades:
-        said = g.status if not g.graded else _named_mistake(g)
+        said = inert(g.status if not g.graded else _named_mistake(g), one_line=True)
         parts = textwrap.wrap(said, wrap) or [""]
         lines.append(f"{g.name:<{width}}  {g.score:>6g}  {parts[0]}")
         lines += [" " * indent + part for part in parts[1:]]
@@ -501,7 +502,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.run(args)
     except (UsageError, BatchError, assignments.ConfigError) as exc:  # BuildError is a ConfigError
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {inert(exc, one_line=True)}", file=sys.stderr)
         return 2
     except Interrupted as stopped:
         return stopped.code

@@ -63,8 +63,8 @@ def test_untouched_handout_scores_zero_and_says_what_to_write(demo):
     for function in ("conv_output_size", "pad", "conv2d_forward", "conv2d_backward", "maxpool_forward", "maxpool_backward"):
         # Said once per function, with how many checks it costs, not once per check.
         assert feedback.count(f"NotImplementedError: {function}:") == 1, function
-        assert re.search(rf"\*\*{function}\*\*: \d+ checks \([\d.]+ points\) fail the same way: "
-                         rf"your code raised NotImplementedError: {function}:", feedback), function
+        assert re.search(rf"`{function}`: \d+ checks \([\d.]+ points\) fail the same way: "
+                         rf"`your code raised NotImplementedError: {function}:", feedback), function
     assert len(feedback.splitlines()) < 40
 
 

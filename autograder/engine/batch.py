@@ -40,6 +40,7 @@ from .. import assignment as assignments
 # sandbox probe before paying for them.
 from . import sandbox
 from .submission import IGNORED_PARTS, unique_names
+from .text import inert
 
 SUBMISSION_SUFFIXES = (".py", ".ipynb", ".zip")
 
@@ -49,7 +50,7 @@ class BatchError(Exception):
 
 
 def _note(message: str) -> None:
-    print(f"note: {message}", file=sys.stderr)
+    print(f"note: {inert(message, one_line=True)}", file=sys.stderr)  # it may name a student's files
 
 
 # -- fingerprints ---------------------------------------------------------

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from .grading import Grade
 from .kinds import FLAG_OF_EVENT, FLAG_OF_TEST_KIND, Flag, event
+from .text import inert, md_block, md_code
 
 # Each event kind's flag phrase (kinds.py holds the one map; kept here for readers of events).
 FLAG_KINDS = {e.value: f.value for e, f in FLAG_OF_EVENT.items()}
@@ -88,11 +89,13 @@ def results_json(grade: Grade) -> dict:
 
 
 def feedback_markdown(grade: Grade, title: str, show_hidden: bool = True) -> str:
+    # What a submission chose (its messages, file names, printed text) appears only in code spans
+    # and fenced blocks: no heading, link, image or HTML of its own is rendered.
     lines = [f"# {title}: feedback for {grade.name}", "", f"**Score: {grade.score:g} / {grade.max_score:g}**", ""]
     if not grade.graded:
-        lines += [f"> {grade.status}", ""]
+        lines += [*md_block(grade.status), ""]
     for note in grade.notes:
-        lines += [f"- Note: {note}"]
+        lines += [f"- Note: {md_code(note)}"]
     if grade.notes:
         lines.append("")
     lines += ["| Question | Points |", "| --- | ---: |"]
@@ -114,20 +117,25 @@ def feedback_markdown(grade: Grade, title: str, show_hidden: bool = True) -> str
             t = same[0]
             if len(same) == 1:
                 label = "public check" if t.visibility == "visible" else "hidden check"
-                lines.append(f"- **{t.name}** ({label}, {round(t.max_score, 2):g} points): {output}")
+                head = f"- {md_code(t.name)} ({label}, {round(t.max_score, 2):g} points):"
             else:
                 points = round(sum(x.max_score for x in same), 2)
-                lines.append(f"- **{item}**: {len(same)} checks ({points:g} points) fail the same way: {output}")
+                head = f"- {md_code(item)}: {len(same)} checks ({points:g} points) fail the same way:"
+            said = (output or "failed").strip()
+            if "\n" in said:  # several lines: a fenced block under the entry
+                lines += [head, "", *("  " + line for line in md_block(said)), ""]
+            else:
+                lines.append(f"{head} {md_code(said)}")
     elif grade.tests:
         lines.append("Every check passed.")
     if grade.cell_errors:
         lines += ["", "## Notebook cells that raised an error", ""]
         for e in grade.cell_errors[:20]:
-            lines.append(f"- {e.get('where') or 'a cell'}: {e.get('type')}: {e.get('message')}")
+            lines.append(f"- {md_code(str(e.get('where') or 'a cell') + ': ' + str(e.get('type')) + ': ' + str(e.get('message')))}")
     refused = [e["detail"] for e in grade.events if e.get("kind") == "refused-import"]
     banned = [f["detail"] for f in grade.findings if f.get("kind") == "banned-import"]
     if refused or banned:
-        lines += ["", "## Imports that are not allowed", "", *[f"- {x}" for x in dict.fromkeys(banned + refused)]]
+        lines += ["", "## Imports that are not allowed", "", *[f"- {md_code(x)}" for x in dict.fromkeys(banned + refused)]]
     lines += [
         "",
         "---",
@@ -140,8 +148,9 @@ def feedback_markdown(grade: Grade, title: str, show_hidden: bool = True) -> str
 
 
 def csv_cell(value) -> str:
-    """A value as a CSV cell no spreadsheet runs as a formula ('=', '+', '-', '@' lead with a quote)."""
-    text = str(value)
+    """A value as a CSV cell on one line, its control characters escaped, that no spreadsheet
+    runs as a formula ('=', '+', '-', '@' lead with a quote)."""
+    text = inert(value, one_line=True)
     if text[:1] in ("=", "+", "-", "@", "\t", "\r"):
         try:
             float(text)

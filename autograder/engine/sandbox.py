@@ -40,7 +40,7 @@ from pathlib import Path
 from .kinds import Level
 
 ENGINE_DIR = Path(__file__).resolve().parent
-WORKER_FILES = ("worker.py", "wire.py")
+WORKER_FILES = ("worker.py", "wire.py", "text.py")
 LEVELS = tuple(level.value for level in Level)
 # Uids for workers when we are root: far above any account a system creates.
 UID_BASE = 1_900_000_000

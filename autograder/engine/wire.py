@@ -26,6 +26,11 @@ import struct
 
 import numpy as np
 
+try:  # in the grader, a module of the engine package
+    from .text import inert
+except ImportError:  # in the worker, which imports wire.py and text.py from its own folder
+    from text import inert  # type: ignore[no-redef]
+
 MAX_HEADER = 1 << 20
 MAX_STR = 4000
 
@@ -181,8 +186,9 @@ MAX_ITEMS = 100_000
 
 
 def clean(text: str) -> str:
-    """`text` with lone surrogates (which no UTF-8 file can hold) replaced: safe to write anywhere."""
-    return text.encode("utf-8", "replace").decode("utf-8")
+    """Student text as it enters the grader: control characters and lone surrogates shown as
+    escapes (text.inert), so no writer raises or hands a terminal an escape sequence."""
+    return inert(text)
 
 
 class _Budget:
@@ -243,13 +249,13 @@ def decode(tagged, blobs, make_ref=None, depth=0, budget=None):
         array = blob_to_array(blobs[index], tagged.get("dtype"), tagged.get("shape"))
         if make_ref is None:
             return array
-        return make_ref.array(array, str(tagged.get("cls", "")), bool(tagged.get("scalar")))
+        return make_ref.array(array, clean(str(tagged.get("cls", ""))[:200]), bool(tagged.get("scalar")))
     if tag == "ref":
         if make_ref is None or not isinstance(tagged.get("id"), int):
             raise WireError("unexpected object reference")
-        return make_ref(tagged["id"], str(tagged.get("cls", "object"))[:200])
+        return make_ref(tagged["id"], clean(str(tagged.get("cls", "object"))[:200]))
     if tag == "bad":
         if make_ref is None:
             raise WireError("unexpected unsendable value")
-        return make_ref.bad(str(tagged.get("cls", "?"))[:200], str(tagged.get("why", ""))[:500])
+        return make_ref.bad(clean(str(tagged.get("cls", "?"))[:200]), clean(str(tagged.get("why", ""))[:500]))
     raise WireError(f"unknown value tag {tag!r}")

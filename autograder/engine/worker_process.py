@@ -183,7 +183,7 @@ class WorkerProcess:
             self._drain.join(timeout=2)
 
     def printed(self) -> str:
-        text = self.output.decode("utf-8", "replace")
+        text = wire.clean(self.output.decode("utf-8", "replace"))  # the student's bytes: inert from here on
         if self.output_dropped:
             text += f"\n[... {self.output_dropped} more bytes not kept]"
         return text

@@ -25,6 +25,7 @@ import tempfile
 from pathlib import Path
 
 from ..engine.submission import MAX_CODE_BYTES, MAX_NOTEBOOK_BYTES, read_regular
+from ..engine.text import inert
 
 # Set by the sudo recipe of earlier versions (see above); refused now, never read.
 HISTORY_ENV = "AUTOGRADER_CHECK_HISTORY"
@@ -87,11 +88,12 @@ def report_lines(grade) -> list[str]:
     ok, bad = _marks()
     lines = []
     if not grade.graded:
-        lines += [f"Problem: {grade.status}", ""]
+        lines += [f"Problem: {inert(grade.status, one_line=True)}", ""]
     for note in grade.notes:
-        lines.append(f"Note: {note}")
+        lines.append(f"Note: {inert(note, one_line=True)}")
     for error in grade.cell_errors[:5]:
-        lines.append(f"Note: {error.get('where') or 'a cell'} raised {error.get('type')}: {error.get('message')}")
+        said = f"{error.get('where') or 'a cell'} raised {error.get('type')}: {error.get('message')}"
+        lines.append(f"Note: {inert(said, one_line=True)}")
     for flag in flags(grade):
         lines.append(f"Warning: your code {flag}; the grader gives no points for that")
     if len(lines) and lines[-1] != "":
@@ -102,7 +104,7 @@ def report_lines(grade) -> list[str]:
             lines.append(f"  {ok} {t.name}")
         else:
             lines.append(f"  {bad} {t.name}")
-            reason = t.output or "failed"
+            reason = inert(t.output or "failed")
             lines.append(_indent("(the same reason)" if reason == previous else reason))
             previous = reason
     passed = sum(1 for t in grade.tests if t.status == "passed")

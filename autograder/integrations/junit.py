@@ -15,6 +15,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 from ..engine.report import flags
+from ..engine.text import inert, md_code
 
 # Characters XML 1.0 cannot hold; student output can contain them.
 _NOT_XML = re.compile("[^\u0009\u000a\u000d\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
@@ -22,7 +23,8 @@ MESSAGE_CHARS = 500
 
 
 def _xml(text) -> str:
-    return _NOT_XML.sub("\ufffd", str(text))
+    # Control characters as visible escapes first; what XML still cannot hold (U+FFFE) is replaced.
+    return _NOT_XML.sub("\ufffd", inert(text))
 
 
 def _message(text: str) -> str:
@@ -92,13 +94,14 @@ def write_junit(grades, path: Path, assignment) -> None:
 
 
 def _cell(text) -> str:
-    return " ".join(str(text).split()).replace("|", "\\|")
+    """A table cell of student text: a code span (nothing rendered), its pipes escaped (GFM splits on them)."""
+    return md_code(" ".join(str(text).split())).replace("|", "\\|")
 
 
 def step_summary(grades, assignment) -> str:
     items = [q.item for q in assignment.questions]
     lines = [
-        f"### {_cell(assignment.title)}: {len(grades)} submission{'s' if len(grades) != 1 else ''} graded",
+        f"### {inert(assignment.title, one_line=True)}: {len(grades)} submission{'s' if len(grades) != 1 else ''} graded",
         "",
         "| submission | score | " + " | ".join(f"`{i}`" for i in items) + " | status |",
         "| --- | ---: | " + " | ".join("---:" for _ in items) + " | --- |",
