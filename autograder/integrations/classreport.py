@@ -23,6 +23,7 @@ from urllib.parse import quote
 from ..engine import report
 from ..engine.kinds import Level, Scope
 from ..engine.grading import Grade
+from ..engine.text import inert
 from ..engine.kinds import FLAG_OF_EVENT, Flag, State, event
 
 STRONG_ISOLATION = Level.NAMESPACE  # the level (Grade.isolation_level) nothing weaker is reported against
@@ -94,8 +95,8 @@ footer { margin-top: 40px; color: var(--muted); font-size: 12px; }
 
 
 def e(value) -> str:
-    """Escaped text for HTML content and attributes."""
-    return html.escape(str(value), quote=True)
+    """Escaped text for HTML content and attributes, its control characters shown as escapes."""
+    return html.escape(inert(value), quote=True)
 
 
 def _fmt(x: float) -> str:
