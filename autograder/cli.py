@@ -169,10 +169,14 @@ def _refuse_exposed(a, paths: list[Path], out: Path) -> None:
     if not exposed:
         return
     setup = sandbox.worker_setup(a.limits, a.banned_imports, a.banned_why, a.sandbox_packages)
+    future, ready = detection.detect_soon(a.private_paths + [out], setup)
     try:
-        iso = detection.detect_soon(a.private_paths + [out], setup)[0].result()
-        detection.require_hidden(iso, exposed)
+        detection.require_hidden(future.result(), exposed)
     except sandbox.SandboxUnavailable as exc:
+        # The probe's worker, started for the first submission, has a folder of its own: a
+        # refusal leaves nothing behind.
+        while ready:
+            ready.pop().close()
         raise UsageError(str(exc)) from None
 
 

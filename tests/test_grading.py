@@ -478,3 +478,20 @@ def test_installed_pytest_plugins_do_not_touch_the_grade(tmp_path):
     assert result.returncode == 0, result.stderr
     grade = json.loads((out / "cnn_layers" / "grade.json").read_text())
     assert grade["score"] == 100 and len(grade["tests"]) > 60
+
+
+def test_a_property_a_trivial_dx_satisfies_earns_nothing_alone(tmp_path):
+    """Issue 16: 'sum(dx) equals sum(dout)' credited dx.flat[0] = dout.sum(); it depends on the value checks."""
+    path = tmp_path / "trivial_dx.py"
+    path.write_text(CNN.reference_module.read_text() + '''
+
+def maxpool_backward(dout, x, pool_size=2, stride=None):
+    dx = np.zeros(x.shape)
+    dx.flat[0] = dout.sum()
+    return dx
+''')
+    grade = grading.Grader(CNN).grade(path)
+    prop = [t for t in grade.tests if t.name.endswith("sum(dx) equals sum(dout)") or "sum_of_dx" in t.name
+            or "sum(dx)" in t.name]
+    assert prop and all(t.score == 0 for t in prop), [(t.name, t.status, t.score) for t in prop]
+    assert grade.by_item["maxpool_backward"] == 0, [(t.name, t.score) for t in grade.tests if t.item == "maxpool_backward" and t.score]

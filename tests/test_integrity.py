@@ -695,8 +695,11 @@ def test_user_level_refuses_while_something_is_readable_by_others(exposed, tmp_p
         if exposed == "out":
             out.mkdir(mode=0o755)  # an output folder kept from an earlier batch, readable by all
             out.chmod(0o755)
+        before = set(Path(tempfile.gettempdir()).glob("autograder-worker-*"))
         proc = _grade_cmd(kit, [sub], out, public_python)
         assert proc.returncode == 2, (proc.returncode, proc.stderr[-2000:])
+        # Issue 16: the probe's worker folder stayed behind after a refusal.
+        assert set(Path(tempfile.gettempdir()).glob("autograder-worker-*")) <= before
         lines = proc.stderr.strip().splitlines()
         assert len(lines) == 1 and "chmod" in lines[0] and str(out if exposed == "out" else sub) in lines[0], lines
         assert not (out / "honest" / "grade.json").exists()

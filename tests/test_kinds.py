@@ -83,3 +83,21 @@ def test_isolation_levels_are_the_names_a_user_types():
     assert [str(level) for level in Level] == list(sandbox.LEVELS)
     assert f"{Level.USER}: refused" == "user: refused"  # as messages show it, not "Level.USER"
     assert Level("namespace") is Level.NAMESPACE and Level.NAMESPACE == "namespace"  # as grade.json holds it
+
+
+def test_reaching_into_the_workers_ban_is_found_in_the_source():
+    """Issue 16: emptying the worker's import ban earned nothing, but nothing flagged it."""
+    from autograder.engine import static
+
+    for source in ("import gc\nfor o in gc.get_objects():\n    o.banned = ()\n",
+                   "import sys\nsys.modules['__main__'].books.banned = ()\n",
+                   "import __main__\n",
+                   "import gc\nx = gc.get_referrers(print)\n"):
+        kinds = {f["kind"] for f in static.scan(source, ())}
+        assert kinds & {"patch", "introspection"}, source
+    worker = [f for f in static.scan("import sys\nsys.modules['__main__'].books.banned = ()\n", ())
+              if "grader's worker" in f["detail"]]
+    assert worker and all(f["kind"] == "patch" for f in worker)
+    # An honest numerical module has none of these.
+    reference = (Path(__file__).resolve().parents[1] / "solutions" / "cnn" / "cnn_layers.py").read_text()
+    assert static.scan(reference, ()) == []

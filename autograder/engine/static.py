@@ -28,6 +28,8 @@ CALLS = {
     ("sys", "setprofile"): ("patch", "installs a profiler with sys.setprofile"),
     ("signal", "signal"): ("signal", "changes signal handlers"),
     ("gc", "get_objects"): ("introspection", "walks the interpreter's objects with gc.get_objects"),
+    ("gc", "get_referrers"): ("introspection", "walks the interpreter's objects with gc.get_referrers"),
+    ("gc", "get_referents"): ("introspection", "walks the interpreter's objects with gc.get_referents"),
     ("inspect", "stack"): ("introspection", "inspects the call stack"),
     ("sys", "_getframe"): ("introspection", "inspects the call stack"),
 }
@@ -42,7 +44,11 @@ MODULES = {
     "pytest": ("patch", "imports pytest (the grader does not run pytest in the sandbox)"),
     "unittest": ("patch", "imports unittest"),
     "importlib": ("introspection", "imports importlib"),
+    # The worker's own module: its bookkeeping (the import ban) is no business of a submission's.
+    "__main__": ("patch", "imports the grader's worker module (__main__)"),
 }
+# Attributes of the worker's bookkeeping (worker.py): reading or changing them is tampering with the ban.
+WORKER_INTERNALS = {"banned", "is_banned", "books", "banned_why"}
 RIGGED_METHODS = {"__eq__", "__ne__", "__array__", "__array_ufunc__", "__array_function__", "__bool__", "__float__"}
 
 
@@ -171,6 +177,11 @@ def scan(source: str, banned: tuple[str, ...]) -> list[dict]:
                     add("patch", f"replaces entries of {_dotted(target.value)}", node)
                 elif isinstance(target, ast.Subscript) and (owner := _namespace_of(target.value, resolve)):
                     add("patch", f"replaces entries of {owner}'s namespace", node)
+        elif isinstance(node, ast.Attribute) and node.attr in WORKER_INTERNALS:
+            add("patch", f"reaches into the grader's worker (.{node.attr}, its import ban)", node)
+        elif isinstance(node, ast.Subscript) and _dotted(node.value) == "sys.modules" \
+                and isinstance(node.slice, ast.Constant) and node.slice.value == "__main__":
+            add("patch", "reaches into the grader's worker module (sys.modules['__main__'])", node)
         elif isinstance(node, ast.ClassDef):
             for base in node.bases:
                 name = resolve(_dotted(base)) or ""
