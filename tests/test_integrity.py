@@ -37,6 +37,7 @@ import inspect
 import io
 import json
 import os
+import platform
 import shutil
 import subprocess
 import sys
@@ -342,7 +343,7 @@ def usr_src_kit(mark: str) -> Path:
 
 NAMESPACE_CASES = [
     "crash_every_call", "fork_chain", "fill_disk", "forged_many_refs", "unban_import",
-    "vars_patch", "look_around", "surrogate_message",
+    "vars_patch", "look_around", "surrogate_message", "kernel_state",
 ]
 
 
@@ -623,7 +624,7 @@ def user(tmp_path_factory, public_python):
     if os.geteuid() != 0:
         pytest.skip("the user level needs root")
     tmp = tmp_path_factory.mktemp("integrity-user")
-    return run_batch(tmp, "user", ["look_around", "fill_host", "fill_lock"], kit=private_kit(tmp),
+    return run_batch(tmp, "user", ["look_around", "fill_host", "fill_lock", "kernel_state"], kit=private_kit(tmp),
                      extra_env={"AUTOGRADER_WORKER_PYTHON": public_python, "AUTOGRADER_SECRET": SECRET})
 
 
@@ -658,6 +659,23 @@ def test_user_level_disk_and_shm_fill_is_stopped_and_cleaned(user):
     assert user.grade("honest")["score"] == 100
     left = [p for folder in ("/tmp", "/dev/shm", "/var/tmp") for p in Path(folder).glob(f"*{user.mark}*")]
     assert not left, left
+
+
+@pytest.mark.parametrize("level", ["ns", "user"])
+def test_kernel_state_and_calls_past_the_sandbox_are_denied(level, request):
+    """Issue 16: a keyring key outlived the batch; the seccomp filter denies it, at every level."""
+    batch = request.getfixturevalue(level)
+    grade = batch.grade("kernel_state")
+    printed = grade["printed"]
+    wanted = ["shmget", "unshare"] + (["add_key", "keyctl", "bpf", "ptrace"] if platform.machine() in
+                                      ("x86_64", "aarch64") else [])
+    for name in wanted:
+        assert f"DENIED-{name} " in printed, (name, printed[-2000:])
+    assert "MADE-" not in printed, printed[-2000:]
+    assert_same_grade(grade, batch.twin("kernel_state"))
+    scopes = batch.results("kernel_state")["extra_data"]["cap_scopes"]
+    assert scopes["syscalls"] == "process", batch.results("kernel_state")["extra_data"]["caps"]
+    assert batch.results("honest")["extra_data"]["cap_scopes"]["syscalls"] == "process"
 
 
 def test_user_level_counts_and_cleans_every_world_writable_folder(user):

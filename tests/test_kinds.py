@@ -101,3 +101,16 @@ def test_reaching_into_the_workers_ban_is_found_in_the_source():
     # An honest numerical module has none of these.
     reference = (Path(__file__).resolve().parents[1] / "solutions" / "cnn" / "cnn_layers.py").read_text()
     assert static.scan(reference, ()) == []
+
+
+def test_the_seccomp_program_is_built_with_libseccomp_and_read_back_from_proc():
+    from autograder.engine import syscalls
+
+    program, about = syscalls.program()
+    assert program is not None, about
+    assert len(program) % 8 == 0 and len(program) // 8 > len(syscalls.DENIED)  # sock_filter entries
+    assert "system calls denied" in about
+    assert syscalls.mode(b"Name:\tpython\nSeccomp:\t2\nSeccomp_filters:\t1\n") == syscalls.FILTER_MODE
+    assert syscalls.mode(b"Seccomp:\t0\n") == 0 and syscalls.mode(None) is None
+    with open("/proc/self/status", "rb") as f:
+        assert syscalls.mode(f.read()) in (0, 2)

@@ -14,6 +14,7 @@ import time
 from concurrent.futures import Future
 from pathlib import Path
 
+from . import syscalls
 from .kinds import Level
 from .sandbox import (
     LEVELS, Isolation, SandboxUnavailable, under, become_subreaper, find_modules, python_layout,
@@ -144,6 +145,7 @@ def detect(protected: list[Path] | None = None, setup: dict | None = None, ready
             reasons.append("user: needs root to switch to another uid")
             continue
         iso = Isolation(level=level, python=python, description="", disk_mb=disk_mb)
+        iso.seccomp, iso.seccomp_about = syscalls.program()
         try:
             if level == Level.NAMESPACE:
                 iso.layout = python_layout(python, packages)

@@ -250,6 +250,16 @@ class Grader:
                 if t.kind in PROBLEM_PHRASES:
                     problems[t.kind] = problems.get(t.kind, 0) + 1
             status = "graded" + "".join(f"; {n} test(s) {PROBLEM_PHRASES[k]}" for k, n in problems.items())
+        # Seen from outside, in each worker's /proc status: the filter held in every worker that ran.
+        ran = session.transcript.filtered
+        filtered = bool(ran) and all(ran)
+        if filtered:
+            syscall_cap = f"seccomp filter in every worker: {self.isolation.seccomp_about}"
+        elif self.isolation.seccomp is None:
+            syscall_cap = f"none: {self.isolation.seccomp_about}"
+        else:
+            syscall_cap = ("none: no worker ran" if not ran else
+                           f"none: the seccomp filter did not hold in {ran.count(False)} of {len(ran)} workers")
         return Grade(
             name=sub.name,
             origin=str(sub.origin),
@@ -262,8 +272,10 @@ class Grader:
             isolation_level=self.isolation.level.value,
             caps={**session.caps.levels, "disk": "RAM folders of {} MB each".format(a.limits.disk_mb)
                   if self.isolation.level == Level.NAMESPACE else
-                  f"host disk, {a.limits.file_size_mb} MB per file, stopped past {a.limits.disk_mb} MB"},
-            cap_scopes={**{k: v.value for k, v in session.caps.scopes.items()}, "disk": Scope.WORKER.value},
+                  f"host disk, {a.limits.file_size_mb} MB per file, stopped past {a.limits.disk_mb} MB",
+                  "syscalls": syscall_cap},
+            cap_scopes={**{k: v.value for k, v in session.caps.scopes.items()}, "disk": Scope.WORKER.value,
+                        "syscalls": (Scope.PROCESS if filtered else Scope.NONE).value},
             tests=tests,
             by_item={k: round(v, 2) for k, v in by_item.items()},
             events=session.transcript.all_events(),

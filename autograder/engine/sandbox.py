@@ -67,6 +67,9 @@ class Isolation:
     # Outside a namespace sandbox: the host's world-writable folders, where a worker's uid
     # can write besides its own folder (shared_writable_folders).
     shared_folders: list[str] = field(default_factory=list)
+    # The seccomp filter every worker runs under (syscalls.program), and what it denies or why it is missing.
+    seccomp: bytes | None = None
+    seccomp_about: str = ""
 
     def summary(self) -> str:
         return self.description + "".join(f" Warning: {w}" for w in self.warnings)
@@ -811,9 +814,16 @@ def spawn(iso: Isolation, request_fd: int, reply_fd: int, output_fd: int, caps=N
     as_root = os.geteuid() == 0
     # Student code never runs as root, whatever the level.
     uid = next_worker_uid() if as_root else None
+    filter_fd = None
     if iso.level == Level.NAMESPACE:
         workdir = None  # its home is a RAM folder inside the sandbox
         cmd = bwrap_command(iso, as_root) + [str(request_fd), str(reply_fd), SANDBOX_SITE]
+        if iso.seccomp:
+            # bubblewrap installs the filter just before it starts the worker (its options end at "--").
+            from .syscalls import program_fd
+
+            filter_fd = program_fd(iso.seccomp)
+            cmd[cmd.index("--"):cmd.index("--")] = ["--seccomp", str(filter_fd)]
         home, cwd = SANDBOX_HOME, "/"
     else:
         workdir = tempfile.mkdtemp(prefix="autograder-worker-")
@@ -826,17 +836,21 @@ def spawn(iso: Isolation, request_fd: int, reply_fd: int, output_fd: int, caps=N
     # Started from one long-lived thread: bwrap's --die-with-parent kills the
     # sandbox when the *thread* that started it ends, and workers are also
     # started from short-lived threads (sandbox detection, prestart).
-    process = _spawner().submit(
-        subprocess.Popen,
-        cmd,
-        stdin=subprocess.DEVNULL,
-        stdout=output_fd,
-        stderr=output_fd,
-        pass_fds=(request_fd, reply_fd),
-        cwd=cwd,
-        env=_clean_env(home),
-        start_new_session=True,
-    ).result()
+    try:
+        process = _spawner().submit(
+            subprocess.Popen,
+            cmd,
+            stdin=subprocess.DEVNULL,
+            stdout=output_fd,
+            stderr=output_fd,
+            pass_fds=(request_fd, reply_fd) + ((filter_fd,) if filter_fd is not None else ()),
+            cwd=cwd,
+            env=_clean_env(home),
+            start_new_session=True,
+        ).result()
+    finally:
+        if filter_fd is not None:
+            os.close(filter_fd)
     _live_workers.add(process.pid)
     launch = Launch(process=process, workdir=workdir, uid=uid, level=iso.level, disk_mb=iso.disk_mb,
                     shared_folders=list(iso.shared_folders))

@@ -304,7 +304,7 @@ class StudentSession:
         if worker is None:
             return
         worker.close()
-        self.transcript.worker_retired(worker.strays_killed, worker.printed())
+        self.transcript.worker_retired(worker.strays_killed, worker.printed(), worker.filtered)
 
     def close(self) -> None:
         affinity.restore(self._unpinned_cpus)  # first: nothing below may keep the caller's thread pinned

@@ -26,6 +26,8 @@ class Transcript:
         self._cells_recorded = False
         self.printed: list[str] = []
         self.timing: dict[str, list[float]] = {"worker_start": [], "load": []}
+        # Per worker that ran: whether its seccomp filter was seen holding (from its /proc status).
+        self.filtered: list[bool] = []
 
     def note(self, kind: Event, detail: str) -> None:
         key = (kind.value, detail)
@@ -55,7 +57,9 @@ class Transcript:
             self._cells_recorded = True
             self.cell_errors = errors[:MAX_CELL_ERRORS]
 
-    def worker_retired(self, strays_killed: int, printed: str) -> None:
+    def worker_retired(self, strays_killed: int, printed: str, filtered: bool | None = None) -> None:
+        if filtered is not None:
+            self.filtered.append(filtered)
         if strays_killed:
             self.note(Event.LEFT_PROCESSES, f"{strays_killed} process(es) still running after calls were killed")
         if printed:

@@ -13,7 +13,7 @@ import signal
 import threading
 import time
 
-from . import affinity, sandbox, wire
+from . import affinity, sandbox, syscalls, wire
 from .errors import BadReply, StudentTimeout, WorkerDied
 from .kinds import Level
 
@@ -53,6 +53,8 @@ class WorkerProcess:
         self.broken: str | None = None
         self.ready = False
         self.started_at = 0.0
+        # Whether the seccomp filter was seen holding, from outside, once it said "ready" (None: never ready).
+        self.filtered: bool | None = None
 
     def start(self) -> None:
         req_r, self.req_w = os.pipe()
@@ -73,6 +75,8 @@ class WorkerProcess:
         setup = dict(self.setup)
         if self.launch.uid is not None:
             setup["uid"] = setup["gid"] = self.launch.uid
+        if self.iso.seccomp and self.iso.level != Level.NAMESPACE:
+            setup["seccomp"] = self.iso.seccomp.hex()  # bubblewrap installs it at the namespace level
         self._send(setup, deadline=time.monotonic() + 30)
 
     def _collect_output(self, fd: int) -> None:
@@ -95,6 +99,7 @@ class WorkerProcess:
         if not header.get("ok") or header.get("value", {}).get("v") != "ready":
             raise BadReply("the worker did not start properly")
         self.ready = True
+        self.filtered = syscalls.mode(self.launch._read_proc("status")) == syscalls.FILTER_MODE
 
     def _send(self, header: dict, blobs=(), deadline: float = 0.0) -> None:
         data = wire.pack(header, blobs)

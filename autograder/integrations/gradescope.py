@@ -39,7 +39,8 @@ SETUP_SH = """\
 # Gradescope runs this once, as root, while it builds the autograder's image.
 # It installs Python and bubblewrap (the namespace sandbox, used when the
 # container allows namespaces; otherwise the engine falls back to an
-# unprivileged uid) and installs the kit, from this folder, into a venv.
+# unprivileged uid), libseccomp (the workers' system call filter, at every
+# level) and installs the kit, from this folder, into a venv.
 set -euo pipefail
 SOURCE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="${AUTOGRADER_GRADESCOPE_ROOT:-/autograder}"
@@ -56,7 +57,7 @@ if [ -z "${AUTOGRADER_SETUP_NO_APT:-}" ]; then
     exit 1
   fi
   apt-get update -qq
-  apt-get install -y -qq --no-install-recommends python3 python3-venv python3-pip bubblewrap
+  apt-get install -y -qq --no-install-recommends python3 python3-venv python3-pip bubblewrap libseccomp2
 fi
 if ! "$PYTHON3" -I -c 'import sys; sys.exit(sys.version_info < (3, 10))'; then
   echo "error: the grader needs Python 3.10 or newer, this image has $("$PYTHON3" -I --version 2>&1); choose the Ubuntu 22.04 base image" >&2
