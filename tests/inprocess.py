@@ -62,6 +62,7 @@ class InProcessWorker:
         self.strays_killed = 0
         self.broken: str | None = None
         self.closed = False
+        self.filtered = None  # no process of its own: no seccomp filter to see
 
     def start(self) -> None:
         pass

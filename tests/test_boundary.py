@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import struct
 import time
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +16,7 @@ from autograder.engine import report, sandbox, submission, wire
 from autograder.integrations import exports
 
 CNN = assignment.load("cnn")
+REFERENCE_SOURCE = (Path(__file__).resolve().parents[1] / "solutions" / "cnn" / "cnn_layers.py").read_text()
 
 
 # -- replies from the worker -------------------------------------------------------
@@ -187,3 +189,75 @@ def test_the_current_folder_is_named_after_itself(tmp_path, monkeypatch):
     (tmp_path / "dana").mkdir()
     monkeypatch.chdir(tmp_path / "dana")
     assert submission.submission_name(Path(".")) == "dana"
+
+
+# -- zips and folders: every reader is total and bounded (issue 25) -----------------------
+def _zip_bytes(entries: dict[str, bytes]) -> bytearray:
+    import io
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as zf:
+        for name, data in entries.items():
+            zf.writestr(name, data)
+    return bytearray(buffer.getvalue())
+
+
+def _central(data: bytearray, offset: int, value: int, size: int = 2) -> bytearray:
+    """Set a field of the (last) central directory entry."""
+    at = data.rfind(b"PK\x01\x02")
+    data[at + offset:at + offset + size] = value.to_bytes(size, "little")
+    return data
+
+
+def _broken_zips() -> dict[str, bytearray]:
+    code = REFERENCE_SOURCE.encode()
+    bad_name = _central(_zip_bytes({"cnn_layers.py": code}), 8, 0x800)  # says UTF-8...
+    bad_name[bad_name.rfind(b"PK\x01\x02") + 46] = 0xFF  # ...and is not
+    return {
+        "version_200": _central(_zip_bytes({"cnn_layers.py": code}), 6, 200),
+        "encrypted": _central(_zip_bytes({"cnn_layers.py": code}), 8, 0x1),
+        "bad_method": _central(_zip_bytes({"cnn_layers.py": code}), 10, 99),
+        "truncated": _zip_bytes({"cnn_layers.py": code})[:300],
+        "not_utf8_name": bad_name,
+        "deep": _zip_bytes({"/".join(["d"] * 1200) + "/cnn_layers.py": code}),
+    }
+
+
+@pytest.mark.parametrize("case", sorted(_broken_zips()))
+def test_a_broken_zip_is_that_submissions_problem_named(case, tmp_path):
+    path = tmp_path / f"{case}.zip"
+    path.write_bytes(bytes(_broken_zips()[case]))
+    sub = submission.resolve(path, CNN.module, CNN.notebook)
+    assert sub.problem and path.name in sub.problem, sub.problem
+    assert exports.export_kind(path, CNN) is None  # and never mistaken for, nor crashing, an export check
+    assert not list(tmp_path.glob("autograder-zip-*"))
+
+
+def test_a_zip_with_too_many_entries_is_refused_before_its_directory_is_read(tmp_path, monkeypatch):
+    path = tmp_path / "many.zip"
+    path.write_bytes(bytes(_zip_bytes({f"f{i}.py": b"" for i in range(30)})))
+    assert submission.zip_entry_count(path) == 30
+    read = []
+    monkeypatch.setattr(zipfile.ZipFile, "__init__", lambda *a, **k: read.append(1) or (_ for _ in ()).throw(AssertionError))
+    with pytest.raises(ValueError, match="holds 30 files; the limit is 20"):
+        submission.safe_extract(path, tmp_path / "out", max_files=20)
+    assert read == []
+
+
+def test_a_folder_too_deep_for_recursion_is_read_and_removed(tmp_path):
+    import os
+
+    folder = tmp_path / "deep"
+    folder.mkdir()
+    here = str(folder)
+    for _ in range(1200):  # one level at a time: Path.mkdir(parents=True) itself recurses
+        here = os.path.join(here, "d")
+        os.mkdir(here)
+    (folder / "cnn_layers.py").write_text(REFERENCE_SOURCE)
+    try:
+        sub = submission.resolve(folder, CNN.module, CNN.notebook)
+        assert sub.problem and "more than 32 deep" in sub.problem
+        assert exports.export_kind(folder, CNN) is None
+    finally:
+        sandbox.remove_tree(str(folder))
+    assert not folder.exists()

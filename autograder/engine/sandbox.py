@@ -337,7 +337,10 @@ def _kill_pids(pids) -> None:
 
 def remove_tree(path: str) -> None:
     """Remove a folder whatever it holds (a tree too deep for rmtree, files made read-only)."""
-    shutil.rmtree(path, ignore_errors=True)
+    try:
+        shutil.rmtree(path, ignore_errors=True)
+    except RecursionError:  # rmtree recurses per level; ignore_errors covers only OSError
+        pass
     if os.path.lexists(path):
         subprocess.run(["rm", "-rf", "--one-file-system", "--", path], stdin=subprocess.DEVNULL,
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=300, check=False)

@@ -15,10 +15,14 @@ import os
 import re
 import shutil
 import stat
+import struct
 import tempfile
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from .sandbox import remove_tree
 
 
 # A notebook file may carry megabytes of outputs (figures); the code the trusted side
@@ -220,6 +224,32 @@ def _inside(path: Path, folder: Path) -> bool:
     return real == top or top in real.parents
 
 
+FOLDER_MAX_DEPTH = 32
+FOLDER_MAX_ENTRIES = 20_000
+
+
+def walk(folder: Path, max_depth: int = FOLDER_MAX_DEPTH, max_entries: int = FOLDER_MAX_ENTRIES) -> list[Path]:
+    """Every entry under `folder`, sorted, without following links: iterative, so no tree is too
+    deep for it (Path.rglob recurses), and bounded: past `max_depth` or `max_entries` it raises
+    ValueError, since no submission is shaped like that."""
+    found, pending = [], [(folder, 0)]
+    while pending:
+        here, depth = pending.pop()
+        try:
+            entries = list(os.scandir(here))
+        except OSError:
+            continue
+        for entry in entries:
+            found.append(Path(entry.path))
+            if len(found) > max_entries:
+                raise ValueError(f"{folder.name} holds more than {max_entries} files and folders; submit only your code")
+            if entry.is_dir(follow_symlinks=False):
+                if depth + 1 >= max_depth:
+                    raise ValueError(f"{folder.name} holds folders more than {max_depth} deep; submit only your code")
+                pending.append((Path(entry.path), depth + 1))
+    return sorted(found)
+
+
 def folder_files(folder: Path) -> tuple[list[Path], list[str]]:
     """The regular files of a student's folder, and the links among its entries (relative names).
 
@@ -228,7 +258,7 @@ def folder_files(folder: Path) -> tuple[list[Path], list[str]]:
     here), could point the grader at the reference or a classmate's file.
     """
     files, links, names = [], [], {}
-    for p in sorted(folder.rglob("*")):
+    for p in walk(folder):
         parts = p.relative_to(folder).parts
         if IGNORED_PARTS.intersection(parts) or any(part.startswith(".") for part in parts):
             continue
@@ -298,8 +328,63 @@ def _pick_in_folder(sub: Submission, folder: Path, module: str, notebook: str, h
     )
 
 
+# Folders deeper than this in a zip are refused before extraction (deep trees break recursive walks).
+ZIP_MAX_DEPTH = 32
+_EOCD = b"PK\x05\x06"
+_EOCD64_LOCATOR = b"PK\x06\x07"
+
+
+def zip_entry_count(archive: Path) -> int:
+    """The entry count a zip's end-of-central-directory record states, read before zipfile parses
+    the central directory (which holds every entry in memory: 1M entries cost ~435 MB).
+
+    ValueError when there is no such record (not a zip).
+    """
+    with open(archive, "rb") as f:
+        f.seek(0, os.SEEK_END)
+        size = f.tell()
+        tail_size = min(size, 22 + 65535 + 20)  # the record, its comment, and zip64's locator before it
+        f.seek(size - tail_size)
+        tail = f.read(tail_size)
+    at = tail.rfind(_EOCD)
+    if at < 0 or len(tail) - at < 22:
+        raise ValueError(f"{archive.name} is not a valid zip file")
+    count = int.from_bytes(tail[at + 10:at + 12], "little")
+    if count == 0xFFFF and at >= 20 and tail[at - 20:at - 16] == _EOCD64_LOCATOR:
+        return 1 << 62  # a zip64 count: far more than any submission's limit, refused unread
+    return count
+
+
 def safe_extract(archive: Path, target: Path, max_files: int = ZIP_MAX_FILES, max_bytes: int = ZIP_MAX_BYTES) -> list[str]:
-    """Extract a zip without letting any entry leave `target`; returns what was skipped."""
+    """Extract a zip without letting any entry leave `target`; returns what was skipped.
+
+    Total: any way a zip can be broken (a bad header, an unknown compression
+    method or version, encryption, a name that is not what its flag says, a
+    truncated entry) is a ValueError naming the cause, for that submission
+    alone. Bounded before the work: the entry count from the end record, the
+    depth of every name before anything is written.
+    """
+    try:
+        count = zip_entry_count(archive)
+    except OSError as exc:
+        raise ValueError(f"{archive.name} could not be read ({exc.strerror or exc})") from None
+    if count > max_files:
+        raise ValueError(f"{archive.name} holds {count} files; the limit is {max_files}")
+    try:
+        return _extract(archive, target, max_files, max_bytes)
+    except UnicodeError:  # a ValueError too, but one that names no file
+        raise ValueError(f"{archive.name} could not be read as a zip (a file name in it is not what its "
+                         "encoding flag says)") from None
+    except ValueError:
+        raise
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, RuntimeError, UnicodeError, EOFError,
+            OverflowError, LookupError, RecursionError, MemoryError, TypeError, AttributeError, zlib.error,
+            struct.error) as exc:
+        cause = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+        raise ValueError(f"{archive.name} could not be read as a zip ({cause})") from None
+
+
+def _extract(archive: Path, target: Path, max_files: int, max_bytes: int) -> list[str]:
     skipped = []
     try:
         with zipfile.ZipFile(archive) as zf:
@@ -323,6 +408,11 @@ def safe_extract(archive: Path, target: Path, max_files: int = ZIP_MAX_FILES, ma
                 if stat.S_ISLNK(mode):
                     skipped.append(f"{entry.filename} (symbolic link)")
                     continue
+                if len([part for part in name.split("/") if part]) > ZIP_MAX_DEPTH:
+                    raise ValueError(f"{archive.name} holds folders more than {ZIP_MAX_DEPTH} deep; "
+                                     "zip only your own folder")
+                if entry.flag_bits & 0x1:
+                    raise ValueError(f"{archive.name} is encrypted; zip your files without a password")
                 if entry.is_dir():
                     destination.mkdir(parents=True, exist_ok=True)
                     continue
@@ -376,7 +466,9 @@ def resolve(path: Path, module: str, notebook: str, handout: Path | None = None,
                              "submit a folder or zip holding both if your code imports it")
     except (ValueError, OSError) as exc:
         sub.problem = str(exc)
+    except Exception as exc:  # noqa: BLE001 - every reader of student bytes is total: one submission's problem
+        sub.problem = f"it could not be read ({type(exc).__name__}: {str(exc)[:200]})"
     finally:
         if scratch is not None:
-            shutil.rmtree(scratch, ignore_errors=True)
+            remove_tree(str(scratch))  # whatever was extracted: a tree too deep for rmtree too
     return sub

@@ -35,7 +35,7 @@ from collections import defaultdict
 from pathlib import Path
 
 from ..engine.report import csv_row
-from ..engine.submission import IGNORED_PARTS, safe_extract
+from ..engine.submission import IGNORED_PARTS, safe_extract, walk, zip_entry_count
 
 # A whole class's export: far more files than one submission may hold.
 EXPORT_MAX_FILES = 200_000
@@ -87,20 +87,25 @@ def _strip_top(names: list[str]) -> list[str]:
 
 
 def _zip_names(path: Path) -> list[str] | None:
+    # Any zip that cannot be read is not an export: the grader reports it as that submission's
+    # problem (submission.safe_extract says why). The count is checked before zipfile reads them all.
     try:
+        if zip_entry_count(path) > EXPORT_MAX_FILES:
+            return None
         with zipfile.ZipFile(path) as zf:
             names = [i.filename.replace("\\", "/") for i in zf.infolist() if not i.is_dir()]
-    except (zipfile.BadZipFile, OSError):
-        return None  # not an export; the grader reports a broken zip as the submission's problem
+    except Exception:  # noqa: BLE001 - a broken zip in any way (a bad name encoding, a version, ...)
+        return None
     return _strip_top([n for n in names if _visible(n.split("/"))])
 
 
 def _folder_names(path: Path) -> list[str]:
-    return [
-        p.relative_to(path).as_posix()
-        for p in path.rglob("*")
-        if p.is_file() and _visible(p.relative_to(path).parts)
-    ]
+    try:
+        entries = walk(path, max_entries=EXPORT_MAX_FILES)
+    except ValueError:
+        return []  # too deep or too large for an export: a submission, whose reading says why
+    return [p.relative_to(path).as_posix() for p in entries
+            if p.is_file() and not p.is_symlink() and _visible(p.relative_to(path).parts)]
 
 
 def export_kind(path: Path, assignment) -> str | None:
