@@ -226,6 +226,8 @@ def cmd_grade(args) -> int:
     shard = batch.parse_shard(args.shard) if args.shard else None
     _warn_if_stale(a)
     out = Path(args.out)
+    if args.known and not Path(args.known).exists():  # said now, not after the class is graded
+        raise UsageError(f"--known {args.known} does not exist; pass a folder or .zip of known solutions")
     book = batch.open_gradebook(a, out)
     if args.jobs == 1:  # with --jobs N, each worker process of the pool probes for itself
         _probe_sandbox_early(a, [out])
@@ -243,7 +245,7 @@ def cmd_grade(args) -> int:
                   f"grading {len(plan.todo)}", file=sys.stderr)
         result = _run(a, book, out, plan.todo, prints, args.jobs, args.seed, False, args.quiet)
         _stop_if_interrupted(result, out, len(plan.todo))
-        similar = (_similarity(a, out, [i.path for i in plan.inputs], args)
+        similar = (_output("similarity", lambda: _similarity(a, out, [i.path for i in plan.inputs], args))
                    if args.similarity or args.known else None)
 
     from .integrations import classreport, exports, junit
@@ -251,15 +253,17 @@ def cmd_grade(args) -> int:
     everyone = batch.all_grades(out, book, result.graded)
     mine = {i.name for i in plan.inputs}
     grades = [g for g in everyone if g.name in mine]
-    exports.write_gradebooks(out, everyone, roster, a)
+    # Each output on its own: one that fails (on a student's bytes, say) leaves the others written.
+    _output("the LMS gradebooks", lambda: exports.write_gradebooks(out, everyone, roster, a))
     if args.junit:
-        junit.write_junit(grades, Path(args.junit), a)
+        _output(f"JUnit XML {args.junit}", lambda: junit.write_junit(grades, Path(args.junit), a))
     if os.environ.get("GITHUB_STEP_SUMMARY"):
-        junit.write_step_summary(grades, Path(os.environ["GITHUB_STEP_SUMMARY"]), a)
+        _output("the step summary", lambda: junit.write_step_summary(grades, Path(os.environ["GITHUB_STEP_SUMMARY"]), a))
     # A class report of one student says nothing its feedback does not, and
     # drawing its figures costs more than grading: by default only for classes.
     report = len(everyone) > 1 if args.report is None else args.report
-    report_path = classreport.write_report(out, everyone, a, similarity=similar) if report else None
+    report_path = (_output("the class report", lambda: classreport.write_report(out, everyone, a, similarity=similar))
+                   if report else None)
     if not args.quiet:
         print_gradebook(grades, a)
         others = len(everyone) - len(grades)
@@ -267,6 +271,18 @@ def cmd_grade(args) -> int:
               + (f" class report: {report_path};" if report_path else "")
               + f" per submission: results.json and feedback.md in {out}/<name>/")
     return 0
+
+
+def _output(what: str, write):
+    """write(), or, if it fails, a one-line warning (the grades and every other output stand)."""
+    try:
+        return write()
+    except KeyboardInterrupt:
+        raise
+    except Exception as exc:  # noqa: BLE001 - no output may lose the class's grades
+        print(f"warning: {what} was not written ({type(exc).__name__}: {inert(exc, one_line=True)[:300]}); "
+              "the grades and every other output were", file=sys.stderr)
+        return None
 
 
 def _similarity(a, out: Path, paths: list[Path], args):

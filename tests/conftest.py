@@ -42,6 +42,8 @@ SLOW_TESTS = {
     "test_feedback_names_the_students_problem_not_the_graders_classes",
     "test_grading_into_an_existing_out_adds_and_replaces_rows_and_keeps_the_others",
     "test_kit_takes_paths_relative_to_the_callers_folder",
+    "test_an_output_that_fails_leaves_the_others_written",
+    "test_a_missing_known_archive_is_refused_before_grading",
     "test_only_stale_and_resume_choose_what_is_graded_and_say_so",
     "test_public_checks_are_on_the_grades_one_scale",
     "test_rows_keep_the_order_submissions_were_given_in",

@@ -378,3 +378,22 @@ def test_demo_table_shows_each_message_in_full():
     lines = demo_table([grade], 80)
     assert len(lines) > 2 and all(len(line) <= 80 for line in lines)
     assert " ".join(line[len("syntax_error") + 10:].strip() for line in lines[1:]) == reason
+
+
+def test_an_output_that_fails_leaves_the_others_written(tmp_path):
+    """Issue 25: each output is written on its own; a failing one is a warning, not a lost class."""
+    subs = class_of(tmp_path / "subs", {"ann": EXAMPLES / "flipped_kernel.py", "bob": EXAMPLES / "missing_bias.py"})
+    out = tmp_path / "out"
+    done = kit("grade", *subs, "--out", out, "--quiet", "--report", "--junit", "/proc/no-such/results.xml")
+    assert done.returncode == 0, done.stderr
+    warnings = [line for line in done.stderr.splitlines() if line.startswith("warning: JUnit XML")]
+    assert len(warnings) == 1 and "every other output" in warnings[0], done.stderr
+    assert [r["name"] for r in rows(out)] == ["ann", "bob"]
+    assert (out / "report.html").is_file() and (out / "ann" / "feedback.md").is_file()
+
+
+def test_a_missing_known_archive_is_refused_before_grading(tmp_path):
+    subs = class_of(tmp_path / "subs", {"ann": EXAMPLES / "flipped_kernel.py"})
+    done = kit("grade", *subs, "--out", tmp_path / "out", "--quiet", "--known", tmp_path / "nope.zip")
+    assert done.returncode == 2 and "--known" in done.stderr and len(done.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "out" / "ann").exists()

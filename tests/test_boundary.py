@@ -261,3 +261,18 @@ def test_a_folder_too_deep_for_recursion_is_read_and_removed(tmp_path):
     finally:
         sandbox.remove_tree(str(folder))
     assert not folder.exists()
+
+
+def test_a_notebook_with_a_huge_cell_is_refused_before_any_cell_is_parsed(tmp_path, monkeypatch):
+    """Issue 25: a 9 MB notebook of one long cell peaked at 5.2 GB; its size is checked before parsing."""
+    import json as _json
+
+    path = tmp_path / "cnn.ipynb"
+    cell = {"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None,
+            "source": "x = 1\n" * (1_500_000)}
+    path.write_text(_json.dumps({"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [cell]}))
+    parsed = []
+    monkeypatch.setattr(submission, "cell_label", lambda *a: parsed.append(1) or "cell")
+    sub = submission.resolve(path, CNN.module, CNN.notebook)
+    assert sub.problem and "more than 512 KB of code" in sub.problem
+    assert parsed == []

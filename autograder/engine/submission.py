@@ -179,12 +179,19 @@ def notebook_cells(path: Path, *, follow: bool = False) -> list[tuple[str, str]]
         raise ValueError(f"{path.name} is not a readable notebook ({type(exc).__name__}: {str(exc)[:200]})") from None
     cells = []
     code_cells = [c for c in notebook.get("cells", []) if isinstance(c, dict) and c.get("cell_type") == "code"]
+    sources = []
     for number, cell in enumerate(code_cells, start=1):
         source = cell.get("source", "")
         if isinstance(source, list):
             source = "".join(part for part in source if isinstance(part, str))
         if not isinstance(source, str):
             raise ValueError(f"{path.name}: code cell {number} has no readable source")
+        sources.append(source)
+    # Bounded before any cell is parsed: a syntax tree costs ~600 bytes a statement (a 9 MB cell
+    # took 5 GB), so the code's size is checked first, not after the cells' labels are made.
+    if sum(len(source.encode("utf-8", "replace")) for source in sources) > MAX_CODE_BYTES:
+        raise ValueError(f"{path.name} holds more than {MAX_CODE_BYTES // 1024} KB of code")
+    for number, source in enumerate(sources, start=1):
         if source.lstrip().startswith("%%"):
             continue  # a cell magic (%%time, %%bash...) makes the whole cell non-Python
         lines = []
