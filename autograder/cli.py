@@ -233,7 +233,7 @@ def cmd_grade(args) -> int:
         _probe_sandbox_early(a, [out])
     with tempfile.TemporaryDirectory(prefix="autograder-export-") as scratch:
         # LMS and Gradescope exports become one submission per student, named after the student.
-        inputs, roster = batch.expand(args.submissions, a, Path(scratch))
+        inputs, roster = batch.expand(args.submissions, a, Path(scratch), args.export)
         book.extend_order(i.name for i in inputs)
         prints = _fingerprints(a, inputs, args.seed)
         plan = batch.plan(inputs, book, shard=shard, only=args.only, resume=args.resume, stale=args.stale,
@@ -299,7 +299,8 @@ def cmd_similarity(args) -> int:
 
     try:
         _, report = similarity.run_on_output(_one_assignment(args.assignment), Path(args.out),
-                                             [Path(p) for p in args.submissions], Path(args.known) if args.known else None)
+                                             [Path(p) for p in args.submissions], Path(args.known) if args.known else None,
+                                             args.export)
     except similarity.SimilarityError as exc:
         raise UsageError(str(exc)) from None
     print(f"similarity: {Path(args.out) / similarity.CSV_NAME}" + (f"; class report: {report}" if report else ""))
@@ -473,12 +474,17 @@ def parser() -> argparse.ArgumentParser:
                    help="write OUT/report.html, the class report (default: when more than one submission is graded)")
     p.add_argument("--similarity", action="store_true", help="also compare submissions for similarity (OUT/similarity.csv)")
     p.add_argument("--known", metavar="ARCHIVE", help="a folder or .zip of known solutions to compare with (implies --similarity)")
+    p.add_argument("--export", choices=("canvas", "gradescope"), action="append", default=[],
+                   help="read SUBMISSIONs laid out as this LMS's download as one submission per student "
+                        "(without it, every zip is one student's); may be given for both")
     p.set_defaults(run=cmd_grade)
 
     p = sub.add_parser("similarity", help="instructors: compare graded submissions for similarity, to review by hand")
     p.add_argument("out", metavar="OUT", help="the --out folder of an earlier grade")
     p.add_argument("submissions", nargs="*", metavar="SUBMISSION", help="the submissions again (default: where OUT graded them)")
     p.add_argument("--known", metavar="ARCHIVE", help="a folder or .zip of known solutions to compare with")
+    p.add_argument("--export", choices=("canvas", "gradescope"), action="append", default=[],
+                   help="the SUBMISSIONs hold this LMS's download, as given to grade")
     p.add_argument("--assignment", help="assignment name (default: the only one)")
     p.set_defaults(run=cmd_similarity)
 

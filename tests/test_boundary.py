@@ -124,7 +124,7 @@ def test_metadata_keys_name_only_submission_folders_of_the_export(tmp_path, caps
                      f"{reference}:\n  :submitters:\n  - :name: Mallory\n"
                      "submission_1:\n  :submitters:\n  - :name: Ann\n")
     assert exports.export_kind(folder, CNN) == "gradescope"
-    paths, roster = exports.expand([folder], CNN, tmp_path / "scratch")
+    paths, roster = exports.expand([folder], CNN, tmp_path / "scratch", "gradescope")
     assert list(roster) == ["ann"]
     assert all(reference not in p.parents and p != reference for p in paths)
     assert "not a submission_<id> entry" in capsys.readouterr().err
@@ -145,17 +145,17 @@ def test_an_unreadable_export_among_other_submissions_does_not_stop_the_batch(tm
     folder = _export(tmp_path / "export", "submission_1: [unclosed\n")
     other = tmp_path / "ann.py"
     other.write_text("x = 1\n")
-    paths, roster = exports.expand([other, folder], CNN, tmp_path / "scratch")
+    paths, roster = exports.expand([other, folder], CNN, tmp_path / "scratch", "gradescope")
     assert paths == [other, folder] and roster == {}
     with pytest.raises(exports.ExportError):
-        exports.expand([folder], CNN, tmp_path / "scratch2")  # alone, it is the instructor's error
+        exports.expand([folder], CNN, tmp_path / "scratch2", "gradescope")  # alone, it is the instructor's error
 
 
 def test_an_export_student_named_like_a_classmate_is_renamed_not_refused(tmp_path):
     folder = _export(tmp_path / "export", "submission_1:\n  :submitters:\n  - :name: Ann\n")
     classmate = tmp_path / "ann.py"
     classmate.write_text("x = 1\n")
-    paths, roster = exports.expand([classmate, folder], CNN, tmp_path / "scratch")
+    paths, roster = exports.expand([classmate, folder], CNN, tmp_path / "scratch", "gradescope")
     assert list(roster) == ["ann_2"] and paths[0] == classmate and paths[1].name == "ann_2"
 
 
@@ -276,3 +276,16 @@ def test_a_notebook_with_a_huge_cell_is_refused_before_any_cell_is_parsed(tmp_pa
     sub = submission.resolve(path, CNN.module, CNN.notebook)
     assert sub.problem and "more than 512 KB of code" in sub.problem
     assert parsed == []
+
+
+def test_an_export_is_an_export_only_when_the_instructor_says_so(tmp_path, capsys):
+    """Issue 25: a student's zip laid out like an export got the export's limits and wrote LMS rows."""
+    folder = _export(tmp_path / "export", "submission_1:\n  :submitters:\n  - :name: Ann\n")
+    paths, roster = exports.expand([folder], CNN, tmp_path / "scratch")
+    assert paths == [folder] and roster == {}  # one student's submission
+    note = capsys.readouterr().err
+    assert "laid out like a Gradescope download" in note and "--export gradescope" in note
+    paths, roster = exports.expand([folder], CNN, tmp_path / "scratch2", "canvas")  # not this kind: a submission
+    assert paths == [folder] and roster == {}
+    with pytest.raises(exports.ExportError, match="--export moodle"):
+        exports.expand([folder], CNN, tmp_path / "scratch3", "moodle")

@@ -188,7 +188,7 @@ def private_kit(tmp: Path) -> Path:
 
 
 def run_batch(tmp: Path, level: str, cases: list[str], extras: tuple[str, ...] = (), extra_env=None,
-              kit: Path = ROOT, build=None, measure_rss: bool = False) -> Batch:
+              kit: Path = ROOT, build=None, measure_rss: bool = False, args: tuple[str, ...] = ()) -> Batch:
     """Write the cases and their twins, grade them all in one command, collect the results.
 
     `build(subs, fill)` may add submissions of other shapes (notebooks, zips, exports):
@@ -276,7 +276,7 @@ def run_batch(tmp: Path, level: str, cases: list[str], extras: tuple[str, ...] =
     started = time.monotonic()
     try:
         proc = subprocess.run(
-            [*prefix, sys.executable, "-m", "autograder", "grade", *map(str, paths), "--out", str(out), "--jobs", "2", "--quiet"],
+            [*prefix, sys.executable, "-m", "autograder", "grade", *map(str, paths), "--out", str(out), "--jobs", "2", "--quiet", *args],
             cwd=run, env=env, capture_output=True, text=True, timeout=BATCH_TIMEOUT,
         )
     except subprocess.TimeoutExpired:

@@ -132,7 +132,7 @@ def canvas_zip(path: Path) -> Path:
 def canvas(tmp_path_factory):
     work = tmp_path_factory.mktemp("canvas")
     out = work / "out"
-    result = kit("grade", canvas_zip(work / "submissions.zip"), "--out", out, "--seed", SEED, "--jobs", "2", "--quiet")
+    result = kit("grade", canvas_zip(work / "submissions.zip"), "--out", out, "--seed", SEED, "--jobs", "2", "--quiet", "--export", "canvas")
     assert result.returncode == 0, result.stderr
     return out, result
 
@@ -199,7 +199,7 @@ def test_canvas_folder_is_expanded_like_the_zip(tmp_path):
     for name, source in CANVAS_FILES.items():
         shutil.copyfile(source, folder / name)
     (folder / "smith_anna_1001_5001_cnn.ipynb").write_bytes(NOTEBOOK.read_bytes())  # both kinds from one student
-    paths, roster = exports.expand([folder, REFERENCE], CNN, tmp_path / "scratch")
+    paths, roster = exports.expand([folder, REFERENCE], CNN, tmp_path / "scratch", "canvas")
     assert paths[-1] == REFERENCE  # a plain submission passes through
     by_name = {p.name: p for p in paths[:-1]}
     assert set(by_name) == set(CANVAS_EXPECTED) == set(roster)
@@ -215,7 +215,7 @@ def test_two_canvas_students_with_one_name_stay_apart(tmp_path):
     folder.mkdir()
     shutil.copyfile(REFERENCE, folder / "kim_li_2001_7001_cnn_layers.py")
     shutil.copyfile(HANDOUT, folder / "kim_li_2002_7002_cnn_layers.py")
-    paths, roster = exports.expand([folder], CNN, tmp_path / "scratch")
+    paths, roster = exports.expand([folder], CNN, tmp_path / "scratch", "canvas")
     assert {p.name for p in paths} == {"kim_li_2001", "kim_li_2002"}
     assert roster["kim_li_2002"]["canvas_user_id"] == "2002"
     assert (tmp_path / "scratch" / "export0" / "students" / "kim_li_2002" / "cnn_layers.py").read_bytes() == HANDOUT.read_bytes()
@@ -280,7 +280,7 @@ def gradescope(tmp_path_factory):
         for name, source in GRADESCOPE_FILES.items():
             zf.write(source, f"assignment_4242_export/{name}")
     out = work / "out"
-    result = kit("grade", export, "--out", out, "--seed", SEED, "--jobs", "2", "--quiet")
+    result = kit("grade", export, "--out", out, "--seed", SEED, "--jobs", "2", "--quiet", "--export", "gradescope")
     assert result.returncode == 0, result.stderr
     return out
 
@@ -322,7 +322,7 @@ def test_gradescope_export_folder_and_same_names(tmp_path):
         "submission_2:\n  :submitters:\n  - :name: Sam Park\n    :sid: '12'\n",
         encoding="utf-8",
     )
-    paths, roster = exports.expand([folder], CNN, tmp_path / "scratch")
+    paths, roster = exports.expand([folder], CNN, tmp_path / "scratch", "gradescope")
     assert {p.name for p in paths} == {"sam_park_11", "sam_park_12"}
     assert (tmp_path / "scratch" / "export0" / "students" / "sam_park_12" / "cnn_layers.py").read_bytes() == HANDOUT.read_bytes()
     assert roster["sam_park_11"]["source"] == "submission_1" and roster["sam_park_11"]["late"] is False
@@ -337,7 +337,7 @@ def test_unreadable_gradescope_metadata_is_a_one_line_usage_error(tmp_path, meta
     (folder / "submission_1").mkdir(parents=True)
     shutil.copyfile(REFERENCE, folder / "submission_1" / "cnn_layers.py")
     (folder / "submission_metadata.yml").write_text(metadata, encoding="utf-8")
-    result = kit("grade", folder, "--out", tmp_path / "out", "--quiet")
+    result = kit("grade", folder, "--out", tmp_path / "out", "--quiet", "--export", "gradescope")
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: ") and "submission_metadata.yml" in lines[0]

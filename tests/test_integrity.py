@@ -356,7 +356,7 @@ def ns(tmp_path_factory):
     try:
         yield run_batch(tmp_path_factory.mktemp("integrity-ns"), "namespace", NAMESPACE_CASES, kit=kit,
                         build=build_namespace_extras(kit), extra_env={"AUTOGRADER_SECRET": SECRET},
-                        measure_rss=True)
+                        measure_rss=True, args=("--export", "canvas"))
     finally:
         shutil.rmtree(kit.parent, ignore_errors=True)
 
@@ -374,18 +374,19 @@ def test_batch_finishes_and_the_honest_classmate_is_untouched(ns):
 
 # -- 1. student data parsed and trusted in the grading process ---------------------
 def test_student_zip_shaped_like_an_export_grades_no_reference(ns):
-    """A student's zip with submission_metadata.yml is read as an export (it has the layout); keys
-    that are paths to the reference are refused, the classmate it names keeps name and grade, and
-    the untouched handout inside scores 0. Before: a metadata key was joined to the export's folder,
-    and an absolute one pointed the grader at the reference, graded 100."""
+    """A student's zip with submission_metadata.yml, its keys paths to the reference and its one
+    entry claiming to be the classmate 'honest', is one student's submission: the batch was given
+    --export canvas only, so no Gradescope layout is read as an export (issue 25). Its untouched
+    handout scores 0 under its own name, and the classmate keeps name and grade. Before: a
+    metadata key was joined to the export's folder, and an absolute one pointed the grader at
+    the reference, graded 100."""
     rows = {r["name"]: r for r in ns.rows()}
     assert rows["honest"]["total"] == "100" and ns.grade("honest")["origin"].endswith("honest.py")
-    # The export's one real entry, named after the classmate it claims to be, is told apart.
-    assert rows["honest_2"]["total"] == "0", rows["honest_2"]
-    assert "student_export" not in rows
-    assert not [n for n in rows if n.startswith(("reference", "climber"))], sorted(rows)
+    assert rows["student_export"]["total"] == "0", rows["student_export"]
+    assert not [n for n in rows if n.startswith(("reference", "climber", "honest_"))], sorted(rows)
     roster = json.loads((ns.out / "roster.json").read_text(encoding="utf-8"))
-    assert {name for name, info in roster.items() if info["kind"] == "gradescope"} == {"honest_2"}, roster
+    assert not [name for name, info in roster.items() if info["kind"] == "gradescope"], roster
+    assert "student_export.zip is laid out like a Gradescope download" in ns.proc.stderr
 
 
 def test_reply_naming_one_array_many_times_keeps_the_grader_small(ns):
@@ -733,7 +734,10 @@ def _export_batch(tmp: Path, write, measure_rss: bool = False):
     def build(subs: Path, fill) -> dict:
         return {path: None for path in write(subs)}
 
-    return run_batch(tmp, "namespace", [], build=build, measure_rss=measure_rss)
+    # Both kinds named as exports: the flag trusts the instructor, so what stops a student's
+    # look-alike zip here is the refusal of an LMS id two exports claim.
+    return run_batch(tmp, "namespace", [], build=build, measure_rss=measure_rss,
+                     args=("--export", "canvas", "--export", "gradescope"))
 
 
 def _student_export(subs: Path, name: str, metadata: str) -> Path:

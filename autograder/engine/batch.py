@@ -125,7 +125,7 @@ def class_files(folder: Path, a: assignments.Assignment) -> list[Path] | None:
     return [p for p in files if not p.is_symlink()]
 
 
-def expand(raw: list[str], a: assignments.Assignment, scratch: Path) -> tuple[list[Input], dict]:
+def expand(raw: list[str], a: assignments.Assignment, scratch: Path, export=()) -> tuple[list[Input], dict]:
     """The SUBMISSION arguments as one input per student, and the roster of LMS exports."""
     from ..integrations import exports
 
@@ -135,7 +135,7 @@ def expand(raw: list[str], a: assignments.Assignment, scratch: Path) -> tuple[li
         if not path.exists():
             raise BatchError(f"{text} does not exist (relative paths start from {Path.cwd()}); "
                              "pass .py, .ipynb, .zip files or folders")
-        files = class_files(path, a) if exports.export_kind(path, a) is None else None
+        files = class_files(path, a) if not export or exports.export_kind(path, a) not in export else None
         if files:
             kinds = "/".join(sorted({p.suffix.lower() for p in files}))
             _note(f"{text} holds no {a.module}.py or {a.notebook} but {len(files)} {kinds} files: "
@@ -144,7 +144,8 @@ def expand(raw: list[str], a: assignments.Assignment, scratch: Path) -> tuple[li
         else:
             paths.append(path)
     try:
-        expanded, roster = exports.expand(paths, a, scratch)
+        # Only what was named on the command line can be an export, never a file of a class folder.
+        expanded, roster = exports.expand(paths, a, scratch, export, named={Path(text) for text in raw})
     except exports.ExportError as exc:
         raise BatchError(str(exc)) from None
     # Names are decided once, here: safe as folder names, collisions resolved (_2, _3).

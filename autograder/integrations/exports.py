@@ -365,8 +365,19 @@ def _canvas(path: Path, assignment, work: Path) -> list[tuple[Path, dict]]:
 
 
 # -- the command's entry points --------------------------------------------
-def expand(paths: list[Path], assignment, scratch: Path) -> tuple[list[Path], dict]:
+KINDS = ("canvas", "gradescope")
+
+
+def expand(paths: list[Path], assignment, scratch: Path, export=(), named=None) -> tuple[list[Path], dict]:
     """Paths to grade and a roster {submission name: student info}; plain submissions pass through.
+
+    A zip or folder is an export only when the instructor says so (`export`:
+    the kinds given with `grade --export canvas|gradescope`), it is laid out as
+    one, and it was named on the command line (`named`; None: every path was),
+    never found in a class folder. Otherwise every zip is one student's, with
+    a student's limits, wherever it sits: a crafted zip could otherwise write
+    LMS rows for classmates. A look-alike graded as one submission gets a
+    one-line note naming the flag.
 
     Names are unique across everything given: a student of an export whose
     name is taken already (by a plain submission or another export) is graded
@@ -374,7 +385,17 @@ def expand(paths: list[Path], assignment, scratch: Path) -> tuple[list[Path], di
     """
     from ..engine.submission import submission_name
 
-    kinds = [export_kind(path, assignment) for path in paths]
+    export = set([export] if isinstance(export, str) else export or ())
+    for kind in sorted(export - set(KINDS)):
+        raise ExportError(f"--export {kind}: give one of {', '.join(KINDS)}")
+    kinds = []
+    for path in paths:
+        kind = export_kind(path, assignment) if named is None or path in named else None
+        if kind is not None and kind not in export:
+            _note(f"{path.name} is laid out like a {kind.capitalize()} download; it is graded as one student's "
+                  f"submission (to grade each student in it, pass --export {kind})")
+            kind = None
+        kinds.append(kind)
     taken = {submission_name(path).lower() for path, kind in zip(paths, kinds) if kind is None}
     expanded: list[Path] = []
     roster: dict[str, dict] = {}

@@ -536,7 +536,8 @@ def grades_in(out: Path) -> list:
     return grades
 
 
-def run_on_output(assignment, out: Path, submissions: list[Path], known: Path | None) -> tuple[Result, Path | None]:
+def run_on_output(assignment, out: Path, submissions: list[Path], known: Path | None,
+                  export: str | None = None) -> tuple[Result, Path | None]:
     """`similarity OUT [SUBMISSION...]`: compare what OUT graded, rewrite report.html with the section.
 
     The submissions are read again from where they were graded (grade.json's origin), or from
@@ -550,7 +551,7 @@ def run_on_output(assignment, out: Path, submissions: list[Path], known: Path | 
     with tempfile.TemporaryDirectory(prefix="autograder-similarity-") as scratch:
         if submissions:
             try:
-                paths, _ = exports.expand([Path(p) for p in submissions], assignment, Path(scratch))
+                paths, _ = exports.expand([Path(p) for p in submissions], assignment, Path(scratch), export)
             except exports.ExportError as exc:
                 raise SimilarityError(str(exc)) from None
         else:
