@@ -89,9 +89,17 @@ def test_submission_names_are_safe_folder_names(file, name):
     assert submission.submission_name(Path("/subs") / file) == name
 
 
-def test_names_taken_twice_get_a_suffix_in_input_order():
-    paths = [Path("a/x.py"), Path("b/x.py"), Path("c/X.ipynb"), Path("x_2.py")]
-    assert list(submission.unique_names(paths).values()) == ["x", "x_2", "X_3", "x_2_2"]
+def test_a_name_two_submissions_make_is_kept_by_neither():
+    """Issue 25: `honest!.py` sorted first took `honest`, its row and its seed; the classmate became honest_2."""
+    said = []
+    paths = [Path("subs/honest!.py"), Path("subs/honest.py"), Path("subs/ann.py"), Path("b/X.ipynb"), Path("a/x.py")]
+    names = submission.unique_names(paths, warn=said.append)
+    assert names[Path("subs/ann.py")] == "ann"
+    assert len(set(names.values())) == 5 and not {"honest", "x", "X"} & set(names.values())
+    assert names[Path("subs/honest.py")].startswith("honest_") and names[Path("subs/honest!.py")].startswith("honest_")
+    # The same names whatever the order, and each file named in the warning.
+    assert submission.unique_names(list(reversed(paths))) == names
+    assert len(said) == 2 and "subs/honest!.py" in said[0] + said[1] and "a/x.py" in said[0] + said[1]
 
 
 @pytest.mark.parametrize("value, cell", [

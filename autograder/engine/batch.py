@@ -149,7 +149,7 @@ def expand(raw: list[str], a: assignments.Assignment, scratch: Path, export=()) 
     except exports.ExportError as exc:
         raise BatchError(str(exc)) from None
     # Names are decided once, here: safe as folder names, collisions resolved (_2, _3).
-    name_of = unique_names(list(dict.fromkeys(expanded)))
+    name_of = unique_names(list(dict.fromkeys(expanded)), warn=_note)
     inputs = [Input(name, path, position) for position, (path, name) in enumerate(name_of.items())]
     return inputs, roster
 

@@ -92,20 +92,38 @@ def submission_name(path: Path) -> str:
     return safe_name(name)
 
 
-def unique_names(paths) -> dict[Path, str]:
-    """Each path's submission name, in input order; a name taken already gets _2, _3, ..."""
-    names: dict[Path, str] = {}
-    taken: set[str] = set()
+def unique_names(paths, warn=None) -> dict[Path, str]:
+    """Each path's submission name, in input order, none taken from another.
+
+    When several paths make the same name (`honest.py` and `honest!.py`), none
+    keeps it: each gets a suffix from a hash of the path as given, the same in
+    every run whatever the order, and `warn` is told which files. Otherwise the
+    one sorted first would take a classmate's name, row and seed.
+    """
+    import hashlib
+
+    paths = list(dict.fromkeys(paths))
+    base = {path: submission_name(path) for path in paths}
+    groups: dict[str, list[Path]] = {}
     for path in paths:
-        if path in names:
+        groups.setdefault(base[path].lower(), []).append(path)
+    names: dict[Path, str] = {}
+    taken = {key for key, group in groups.items() if len(group) == 1}
+    for path in paths:
+        group = groups[base[path].lower()]
+        if len(group) == 1:
+            names[path] = base[path]
             continue
-        base = name = submission_name(path)
-        n = 1
-        while name.lower() in taken:
-            n += 1
-            name = f"{base}_{n}"
+        digest = hashlib.sha256(str(path).encode("utf-8", "surrogateescape")).hexdigest()
+        for width in range(6, 65, 2):  # longer only if two hashes share their start
+            name = f"{base[path]}_{digest[:width]}"
+            if name.lower() not in taken:
+                break
         taken.add(name.lower())
         names[path] = name
+        if warn is not None and path is group[-1]:
+            shown = ", ".join(f"{p} as '{names[p]}'" for p in group)
+            warn(f"{len(group)} submissions make the name '{base[path]}', so none keeps it: graded {shown}")
     return names
 
 
