@@ -44,6 +44,7 @@ from pathlib import Path
 
 from ..assignment import ConfigError
 from ..engine.submission import IGNORED_PARTS, notebook_cells, resolve, safe_extract, submission_name
+from . import normalise
 
 # What the trusted side reads of untrusted files: every file is size-limited before parsing.
 MAX_CODE_BYTES = 1024 * 1024  # a submission's or known file's code; larger ones are skipped
@@ -278,22 +279,38 @@ class TokenCache:
 
 
 class Fingerprinter:
-    """copydetect's CodeFingerprint of each file, with the handout's fingerprints removed."""
+    """copydetect's CodeFingerprint of each file's normalised code, with the handout's fingerprints removed.
 
-    def __init__(self, settings: Settings, boiler: list[str]):
+    Each file is first put in normalise.py's canonical form (no-ops and dead code dropped,
+    temporaries inlined, independent statements in one order), so mechanical edits of a copy do
+    not break its fingerprints. Code that cannot be normalised (it does not parse, or is too
+    large or deep) is fingerprinted as written. The handout's fingerprints are taken from it both
+    as written and normalised, so neither form of it counts.
+    """
+
+    def __init__(self, settings: Settings, boiler: list[str], normalised: bool = True):
         import numpy as np
 
         self.np = np
         self.copydetect, self.utils = _copydetect()
         self.k = settings.noise_threshold
         self.window = settings.guarantee_threshold - settings.noise_threshold + 1
+        self.normalised = normalised
+        # The entry points of the contract, as the handout defines them: what they never reach is dead.
+        self.entries = normalise.entry_points(boiler) if normalised else set()
+        forms = list(boiler)
+        if normalised:
+            forms += [n.text for n in map(self.normalise, boiler) if n is not None]
         # Every k-gram of the handout (window 1), as copydetect does for boilerplate files.
-        hashes = [self._fingerprint("handout", *self.lex(text), window=1, boiler=[]).hashes for text in boiler]
+        hashes = [self._fingerprint("handout", *self.lex(text), window=1, boiler=[]).hashes for text in forms]
         self.boiler = np.unique(np.array([h for hs in hashes for h in hs], dtype=np.int64))
 
     @property
     def library(self) -> str:
         return f"copydetect {self.copydetect.__version__}"
+
+    def normalise(self, text: str):
+        return normalise.normalise(text, self.entries) if self.normalised else None
 
     def lex(self, text: str) -> tuple[str, list]:
         filtered, offsets = self.utils.filter_code(text, "code.py", "python")
@@ -306,8 +323,15 @@ class Fingerprinter:
         return fp
 
     def fingerprint(self, code: Code, cache: TokenCache | None = None):
-        filtered, offsets = cache.tokens(code.text, self.lex) if cache else self.lex(code.text)
-        return self._fingerprint(code.name, filtered, offsets, self.window, self.boiler, raw=code.text)
+        """The fingerprint of the code's normalised form; `.original` is the code as written and
+        `.origin` each normalised line's lines in it (None when compared as written)."""
+        form = self.normalise(code.text)
+        text = form.text if form is not None else code.text
+        filtered, offsets = cache.tokens(text, self.lex) if cache else self.lex(text)
+        fp = self._fingerprint(code.name, filtered, offsets, self.window, self.boiler, raw=text)
+        fp.original = code.text
+        fp.origin = form.origin if form is not None else None
+        return fp
 
 
 # -- comparing -------------------------------------------------------------------
