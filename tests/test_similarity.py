@@ -141,9 +141,9 @@ def test_the_archive_is_read_once_from_a_zip_or_a_folder(planted, tmp_path):
         runs.append(similarity.run(CNN, out, list(paths.values()), archive, cache=cache, quiet=True))
     cached = list(cache.glob("*.json.gz"))
     assert len(cached) == 1
-    # The second run lexed nothing: every known file came from the cache.
+    # The second run normalised and lexed nothing: every known file's form and tokens came from the cache.
     token_cache = similarity.TokenCache(cached[0], f"copydetect {__import__('copydetect').__version__}")
-    assert len(token_cache.entries) == 3
+    assert len(token_cache.entries) == 2 * 3
     # Same scores from the zip as from the folder, and from the cache as without it.
     def scores(result):
         return [(p.kind, p.a, p.b.removeprefix("collected/"), round(p.score, 6)) for p in result.pairs]
@@ -161,14 +161,21 @@ def test_cache_hits_on_the_second_run(tmp_path):
         return real(text)
 
     printer.lex = counting
+    normalised = []
+    real_normalise = printer.normalise
+    printer.normalise = lambda text: normalised.append(1) or real_normalise(text)
     path = tmp_path / "c.json.gz"
     first = similarity.TokenCache(path, "lib")
     hashes = [printer.fingerprint(c, first).hashes for c in codes]
     first.save()
-    assert len(lex_calls) == 3 and first.misses == 3
+    # Each file's normalised form and its tokens: two entries a file.
+    assert len(lex_calls) == len(normalised) == 3 and first.misses == 2 * 3
     second = similarity.TokenCache(path, "lib")
-    again = [printer.fingerprint(c, second).hashes for c in codes]
-    assert len(lex_calls) == 3 and second.hits == 3 and again == hashes
+    again = [printer.fingerprint(c, second) for c in codes]
+    assert len(lex_calls) == len(normalised) == 3 and second.hits == 2 * 3
+    assert [fp.hashes for fp in again] == hashes
+    # The cached form keeps where each line came from (for the side-by-side view).
+    assert all(fp.origin and any(fp.origin) for fp in again)
     # Another library version does not trust the cache.
     assert similarity.TokenCache(path, "other").entries == {}
     path.write_bytes(b"not gzip")

@@ -43,7 +43,6 @@ _BUILTINS = frozenset(dir(builtins))
 _SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
 _BLOCK_FIELDS = ("body", "orelse", "finalbody")
 _JUMPS = (ast.Return, ast.Raise, ast.Continue, ast.Break)
-_EFFECTS = (ast.Call, ast.Await, ast.Yield, ast.YieldFrom, ast.NamedExpr)
 
 
 @dataclass
@@ -74,10 +73,12 @@ def normalise(source: str, entries: set[str] | frozenset[str] = frozenset()) -> 
     """The canonical form of `source`, or None when it cannot be had within the bounds."""
     try:
         tree = ast.parse(source)
-        if sum(1 for _ in ast.walk(tree)) > MAX_NODES:
+        size = sum(1 for _ in _walk(tree))
+        if size > MAX_NODES:
             return None
+        tree = _ComprehensionCalls().visit(tree)
+        _strip_annotations(tree)
         for _ in range(ROUNDS):
-            before = ast.dump(tree)
             _strip(tree)
             _prune_module(tree, entries)
             for scope in _functions(tree):
@@ -85,9 +86,11 @@ def normalise(source: str, entries: set[str] | frozenset[str] = frozenset()) -> 
                 _loops_to_comprehensions(scope)
                 _inline_single_use(scope)
             _strip(tree)
-            if ast.dump(tree) == before:
+            # Every pass only takes nodes away (or rewrites into fewer): a round that takes none changed nothing.
+            before, size = size, sum(1 for _ in _walk(tree))
+            if size == before:
                 break
-        _reorder(tree)
+        _reorder(tree, entries)
         ast.fix_missing_locations(tree)
         text = ast.unparse(tree) + "\n"
         return Normalised(text, _origin(tree, text))
@@ -96,6 +99,20 @@ def normalise(source: str, entries: set[str] | frozenset[str] = frozenset()) -> 
 
 
 # -- helpers ----------------------------------------------------------------------------
+
+def _walk(node):
+    """Every node under `node` (itself first), depth first: ast.walk's nodes, in less time."""
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        yield n
+        for name in n._fields:
+            value = getattr(n, name, None)
+            if isinstance(value, ast.AST):
+                stack.append(value)
+            elif isinstance(value, list):
+                stack.extend(v for v in value if isinstance(v, ast.AST))
+
 
 def _blocks(node):
     """The statement lists directly held by `node` (its body, orelse, ...; try handlers' bodies)."""
@@ -110,12 +127,18 @@ def _blocks(node):
 
 
 def _all_blocks(tree):
-    for node in ast.walk(tree):
-        yield from _blocks(node)
+    """Every statement list under `tree` (blocks hold statements, and only statements hold blocks)."""
+    stack = [tree]
+    while stack:
+        node = stack.pop()
+        for owner, name in _blocks(node):
+            yield owner, name
+            stack.extend(getattr(owner, name))
 
 
 def _functions(tree):
-    return [n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
+    return [s for owner, name in _all_blocks(tree) for s in getattr(owner, name)
+            if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef))]
 
 
 def _walk_scope(node):
@@ -137,10 +160,6 @@ def _own_nodes(stmt):
         todo.extend(c for c in ast.iter_child_nodes(child) if not isinstance(c, ast.stmt))
 
 
-def _has_effect(expr) -> bool:
-    return any(isinstance(n, _EFFECTS) for n in ast.walk(expr))
-
-
 def _truth(test):
     """True or False for a test whose value is a constant (`if False:`, `while 0:`), else None."""
     if isinstance(test, ast.Constant):
@@ -148,6 +167,20 @@ def _truth(test):
     if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
         inner = _truth(test.operand)
         return None if inner is None else not inner
+    if isinstance(test, ast.BoolOp):
+        values = [_truth(v) for v in test.values]
+        if isinstance(test.op, ast.And):
+            return False if False in values else (True if all(v is True for v in values) else None)
+        return True if True in values else (False if all(v is False for v in values) else None)
+    if (isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.left, ast.Constant)
+            and isinstance(test.comparators[0], ast.Constant)):
+        a, b = test.left.value, test.comparators[0].value
+        compare = {ast.Eq: lambda: a == b, ast.NotEq: lambda: a != b, ast.Lt: lambda: a < b, ast.LtE: lambda: a <= b,
+                   ast.Gt: lambda: a > b, ast.GtE: lambda: a >= b, ast.Is: lambda: a is b, ast.IsNot: lambda: a is not b}
+        try:
+            return bool(compare[type(test.ops[0])]())
+        except (KeyError, TypeError):
+            return None
     return None
 
 
@@ -160,15 +193,94 @@ def _strip(tree) -> None:
             getattr(owner, name).append(ast.Pass())
 
 
+# Calls that only compute a value: as a statement, their result dropped, they do nothing.
+_PURE_BUILTINS = frozenset({
+    "abs", "all", "any", "bool", "dict", "divmod", "enumerate", "filter", "float", "hash", "id", "int",
+    "isinstance", "len", "list", "map", "max", "min", "pow", "range", "repr", "reversed", "round", "set",
+    "sorted", "str", "sum", "tuple", "type", "zip",
+})
+_PURE_MODULES = frozenset({"np", "numpy", "math"})
+# numpy functions that change an argument or the library's state.
+_MUTATING = frozenset({"copyto", "put", "place", "putmask", "fill_diagonal", "seterr", "set_printoptions",
+                       "save", "savez", "savez_compressed", "savetxt", "put_along_axis"})
+
+
+def _pure(expr) -> bool:
+    for n in _walk(expr):
+        if isinstance(n, (ast.Await, ast.Yield, ast.YieldFrom, ast.NamedExpr)):
+            return False
+        if isinstance(n, ast.Call):
+            func = n.func
+            if isinstance(func, ast.Name) and func.id in _PURE_BUILTINS:
+                continue
+            if (isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name)
+                    and func.value.id in _PURE_MODULES and func.attr not in _MUTATING):
+                continue
+            return False
+    return True
+
+
+def _only_noops(block: list) -> bool:
+    return all(isinstance(s, ast.Pass) or isinstance(s, ast.Expr) and _pure(s.value) for s in block)
+
+
+def _same(a, b) -> bool:
+    return ast.dump(a).replace("Store()", "Load()") == ast.dump(b).replace("Store()", "Load()")
+
+
+def _parallel(stmt):
+    """`a, b = x, y` as `a = x` and `b = y` when no value reads a name the tuple assigns."""
+    if not (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1):
+        return None
+    target, value = stmt.targets[0], stmt.value
+    if not (isinstance(target, (ast.Tuple, ast.List)) and isinstance(value, (ast.Tuple, ast.List))
+            and len(target.elts) == len(value.elts)):
+        return None
+    if any(isinstance(e, ast.Starred) for e in [*target.elts, *value.elts]):
+        return None
+    stored = {n.id for n in _walk(target) if isinstance(n, ast.Name)}
+    if any(isinstance(n, ast.Name) and n.id in stored for n in _walk(value)):
+        return None
+    return [ast.copy_location(ast.Assign([t], v), stmt) for t, v in zip(target.elts, value.elts)]
+
+
+def _canonical_stmt(stmt):
+    """One spelling for statements written in several ways."""
+    # x = x + y  ->  x += y
+    if (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.value, ast.BinOp)
+            and isinstance(stmt.targets[0], (ast.Name, ast.Attribute, ast.Subscript)) and _same(stmt.targets[0], stmt.value.left)):
+        return ast.copy_location(ast.AugAssign(stmt.targets[0], stmt.value.op, stmt.value.right), stmt)
+    if isinstance(stmt, ast.If):
+        # if not c: A else: B  ->  if c: B else: A;  if c: pass else: B  ->  if not c: B
+        if isinstance(stmt.test, ast.UnaryOp) and isinstance(stmt.test.op, ast.Not) and stmt.orelse:
+            stmt.test, stmt.body, stmt.orelse = stmt.test.operand, stmt.orelse, stmt.body
+        elif stmt.orelse and _only_noops(stmt.body):
+            stmt.test, stmt.body, stmt.orelse = ast.UnaryOp(ast.Not(), stmt.test), stmt.orelse, []
+        # if c: x = a else: x = b  ->  x = a if c else b
+        if (len(stmt.body) == 1 and len(stmt.orelse) == 1 and all(isinstance(s, ast.Assign) and len(s.targets) == 1
+                                                                  for s in (stmt.body[0], stmt.orelse[0]))
+                and _same(stmt.body[0].targets[0], stmt.orelse[0].targets[0])):
+            return ast.copy_location(ast.Assign(stmt.body[0].targets, ast.IfExp(stmt.test, stmt.body[0].value,
+                                                                                 stmt.orelse[0].value)), stmt)
+    return stmt
+
+
 def _strip_block(block: list) -> list:
     out = []
     for stmt in block:
+        stmt = _canonical_stmt(stmt)
         if isinstance(stmt, ast.Pass):
             continue
-        if isinstance(stmt, ast.Expr) and not _has_effect(stmt.value):
-            continue  # docstrings, bare constants and names
+        if isinstance(stmt, ast.Expr) and _pure(stmt.value):
+            continue  # docstrings, bare constants and names, calls whose value is dropped
         if (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name)
                 and isinstance(stmt.value, ast.Name) and stmt.value.id == stmt.targets[0].id):
+            continue
+        if isinstance(stmt, ast.Assert) and _truth(stmt.test) is True:
+            continue
+        split = _parallel(stmt)
+        if split:
+            out.extend(split)
             continue
         if isinstance(stmt, (ast.If, ast.While)):
             truth = _truth(stmt.test)
@@ -178,10 +290,45 @@ def _strip_block(block: list) -> list:
             if truth is True and isinstance(stmt, ast.If):
                 out.extend(_strip_block(stmt.body))
                 continue
+            if not stmt.orelse and _only_noops(stmt.body) and _pure(stmt.test):
+                continue
+        if isinstance(stmt, ast.For):
+            if isinstance(stmt.iter, (ast.List, ast.Tuple, ast.Set)) and not stmt.iter.elts or _is_range_zero(stmt.iter):
+                out.extend(_strip_block(stmt.orelse))
+                continue
+            if not stmt.orelse and _only_noops(stmt.body) and _pure(stmt.iter):
+                continue
+        if (isinstance(stmt, ast.Try) and not stmt.orelse and not stmt.finalbody and stmt.handlers
+                and all(len(h.body) == 1 and isinstance(h.body[0], ast.Raise) and h.body[0].exc is None for h in stmt.handlers)):
+            out.extend(_strip_block(stmt.body))  # try: A except E: raise  is A
+            continue
         out.append(stmt)
         if isinstance(stmt, _JUMPS):
             break  # what follows never runs
     return out
+
+
+def _is_range_zero(node) -> bool:
+    return (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "range"
+            and len(node.args) == 1 and isinstance(node.args[0], ast.Constant) and node.args[0].value == 0)
+
+
+def _strip_annotations(tree) -> None:
+    """Type annotations say nothing about how the code computes."""
+    for owner, name in list(_all_blocks(tree)):
+        out = []
+        for stmt in getattr(owner, name):
+            if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                stmt.returns = None
+                for arg in _walk(stmt.args):
+                    if isinstance(arg, ast.arg):
+                        arg.annotation = None
+            if isinstance(stmt, ast.AnnAssign):
+                if stmt.value is None:
+                    continue
+                stmt = ast.copy_location(ast.Assign([stmt.target], stmt.value), stmt)
+            out.append(stmt)
+        setattr(owner, name, out)
 
 
 # -- dead definitions at module level -------------------------------------------------------
@@ -191,13 +338,13 @@ def _defined(stmt) -> set[str]:
         return {stmt.name}
     if isinstance(stmt, (ast.Import, ast.ImportFrom)):
         return {(a.asname or a.name).split(".")[0] for a in stmt.names}
-    return {n.id for n in ast.walk(stmt) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+    return {n.id for n in _walk(stmt) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
 
 
 def _used_names(node) -> set[str]:
     """Names and attribute names read anywhere in `node` (a method may be reached as self.name)."""
     used = set()
-    for n in ast.walk(node):
+    for n in _walk(node):
         if isinstance(n, ast.Name) and not isinstance(n.ctx, ast.Store):
             used.add(n.id)
         elif isinstance(n, ast.Attribute):
@@ -249,16 +396,17 @@ def _declared(func) -> set[str]:
     """Parameters, and names declared global or nonlocal: never dropped or inlined."""
     args = func.args
     names = {a.arg for a in [*args.posonlyargs, *args.args, *args.kwonlyargs, args.vararg, args.kwarg] if a}
-    for n in ast.walk(func):
-        if isinstance(n, (ast.Global, ast.Nonlocal)):
-            names.update(n.names)
+    for owner, name in _all_blocks(func):
+        for n in getattr(owner, name):
+            if isinstance(n, (ast.Global, ast.Nonlocal)):
+                names.update(n.names)
     return names
 
 
 def _loads(func) -> dict[str, int]:
     counts: dict[str, int] = {}
-    for n in ast.walk(func):
-        if isinstance(n, ast.Name) and not isinstance(n.ctx, ast.Store):
+    for n in _walk(func):
+        if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load):
             counts[n.id] = counts.get(n.id, 0) + 1
     return counts
 
@@ -284,6 +432,8 @@ def _drop_dead_locals(func) -> None:
             if isinstance(stmt, ast.Assign) and all(dead_target(t) for t in stmt.targets):
                 continue
             if isinstance(stmt, (ast.AugAssign, ast.AnnAssign)) and dead_target(stmt.target):
+                continue
+            if isinstance(stmt, ast.Delete) and all(dead_target(t) for t in stmt.targets):
                 continue
             if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) \
                     and stmt.name not in loads and stmt.name not in keep:
@@ -326,13 +476,13 @@ def _collect(loop, target: str, kind: str):
         if (isinstance(call.func, ast.Attribute) and call.func.attr == method and isinstance(call.func.value, ast.Name)
                 and call.func.value.id == target and len(call.args) == 1 and not call.keywords):
             element = call.args[0]
-            if target not in {n.id for n in ast.walk(element) if isinstance(n, ast.Name)}:
+            if target not in {n.id for n in _walk(element) if isinstance(n, ast.Name)}:
                 return generators, element
     if kind == "dict" and isinstance(node, ast.Assign) and len(node.targets) == 1:
         sub = node.targets[0]
         if isinstance(sub, ast.Subscript) and isinstance(sub.value, ast.Name) and sub.value.id == target:
-            used = {n.id for n in ast.walk(node.value) if isinstance(n, ast.Name)}
-            used |= {n.id for n in ast.walk(sub.slice) if isinstance(n, ast.Name)}
+            used = {n.id for n in _walk(node.value) if isinstance(n, ast.Name)}
+            used |= {n.id for n in _walk(sub.slice) if isinstance(n, ast.Name)}
             if target not in used:
                 return generators, (sub.slice, node.value)
     return None
@@ -359,7 +509,6 @@ def _loops_to_comprehensions(func) -> None:
                     continue
             out.append(stmt)
         setattr(owner, name, out)
-    _ComprehensionCalls().visit(func)
 
 
 class _ComprehensionCalls(ast.NodeTransformer):
@@ -381,7 +530,7 @@ def _inline_single_use(func) -> None:
     keep = _declared(func)
     stores: dict[str, int] = {}
     loads: dict[str, list] = {}
-    for n in ast.walk(func):
+    for n in _walk(func):
         if isinstance(n, ast.Name):
             if isinstance(n.ctx, ast.Load):
                 loads.setdefault(n.id, []).append(n)
@@ -409,7 +558,7 @@ def _inline_single_use(func) -> None:
                 continue
             use = loads[var][0]
             if any(n is use or isinstance(n, (ast.Yield, ast.YieldFrom, ast.Await, ast.NamedExpr, ast.Starred))
-                   for n in ast.walk(stmt.value)):
+                   for n in _walk(stmt.value)):
                 continue
             if (getattr(use, "lineno", 0), getattr(use, "col_offset", 0)) > (stmt.lineno, stmt.col_offset):
                 values[var] = stmt.value
@@ -467,7 +616,7 @@ def _access(stmt) -> tuple[set[str], set[str], bool]:
     while stack:
         n = stack.pop()
         if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)) and n is not stmt:
-            reads.update(x.id for x in ast.walk(n) if isinstance(x, ast.Name))  # a nested scope: its reads
+            reads.update(x.id for x in _walk(n) if isinstance(x, ast.Name))  # a nested scope: its reads
             if not isinstance(n, ast.Lambda):
                 writes.add(n.name)
             continue
@@ -522,7 +671,7 @@ def _overlap(a: set[str], b: set[str]) -> bool:
 def shape_key(node) -> str:
     """A statement's structure with names anonymised as copydetect does (builtins kept)."""
     parts = []
-    for n in ast.walk(node):
+    for n in _walk(node):
         kind = type(n).__name__
         if isinstance(n, ast.Name):
             parts.append(n.id if n.id in _BUILTINS else "V")
@@ -535,7 +684,13 @@ def shape_key(node) -> str:
     return " ".join(parts)
 
 
-def _canonical(block: list) -> list:
+def _canonical(block: list, fixed: dict[str, str] | None = None) -> list:
+    """The block in a topological order of its dependencies, the smallest key first among those ready.
+
+    `fixed` names definitions whose place is fixed by name (the handout's, in a module or class
+    body): they come in the order of their names, before the file's own definitions, so the code
+    between two of them is always the same and the handout's fingerprints match across it.
+    """
     if len(block) < 2 or len(block) > MAX_BLOCK:
         return block
     access = [_access(s) for s in block]
@@ -548,7 +703,9 @@ def _canonical(block: list) -> list:
                     or _overlap(writes_i, writes_j)):
                 after[i].add(j)
                 needs[j] += 1
-    keys = [shape_key(s) for s in block]
+    fixed = fixed or {}
+    keys = [("0 " + fixed[s.name]) if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+            and s.name in fixed else "1 " + shape_key(s) for s in block]
     ready = [(keys[i], i) for i in range(len(block)) if needs[i] == 0]
     heapq.heapify(ready)
     order = []
@@ -562,11 +719,16 @@ def _canonical(block: list) -> list:
     return order
 
 
-def _reorder(tree) -> None:
+def _reorder(tree, entries) -> None:
     # Inner blocks first: a block's key then holds its statements in their canonical order.
     blocks = list(_all_blocks(tree))
     for owner, name in reversed(blocks):
-        setattr(owner, name, _canonical(getattr(owner, name)))
+        fixed = None
+        if owner is tree:
+            fixed = {e: e for e in entries if "." not in e}
+        elif isinstance(owner, ast.ClassDef) and owner in tree.body:
+            fixed = {e.split(".", 1)[1]: e for e in entries if e.startswith(owner.name + ".")}
+        setattr(owner, name, _canonical(getattr(owner, name), fixed))
 
 
 # -- where each line came from ------------------------------------------------------------------
@@ -578,8 +740,8 @@ def _origin(tree, text: str) -> list[tuple[int, ...]]:
     `tree`'s, whose nodes keep the original code's positions (an inlined temporary keeps its own).
     """
     again = ast.parse(text)
-    old = [n for n in ast.walk(tree) if isinstance(n, ast.stmt)]
-    new = [n for n in ast.walk(again) if isinstance(n, ast.stmt)]
+    old = [n for n in _walk(tree) if isinstance(n, ast.stmt)]
+    new = [n for n in _walk(again) if isinstance(n, ast.stmt)]
     origin: list[set[int]] = [set() for _ in range(text.count("\n") + 1)]
     if len(old) != len(new):
         return [()] * len(origin)

@@ -50,7 +50,7 @@ from . import normalise
 MAX_CODE_BYTES = 1024 * 1024  # a submission's or known file's code; larger ones are skipped
 ARCHIVE_MAX_FILES = 100_000
 ARCHIVE_MAX_BYTES = 2 * 1024**3
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2
 CSV_NAME = "similarity.csv"
 # Not a name a submission gets from an export (slugs never start with "_").
 VIEWS_DIR = "_similarity"
@@ -238,10 +238,12 @@ def cache_dir() -> Path:
 
 
 class TokenCache:
-    """copydetect's tokenised form of files, by the hash of their text: a large archive is lexed once.
+    """Each file's normalised form and copydetect's tokens of it, by hash: a large archive is
+    normalised and lexed once.
 
-    Only the normalised code and its offsets are kept, not the fingerprints: copydetect hashes
-    k-grams with Python's hash(), which differs between processes.
+    Only the code and its offsets are kept, not the fingerprints: copydetect hashes k-grams with
+    Python's hash(), which differs between processes. A normalised form is keyed by the
+    normaliser's version and the entry points too, as it depends on both.
     """
 
     def __init__(self, path: Path | None, library: str):
@@ -267,6 +269,18 @@ class TokenCache:
         filtered, offsets = lex(text)
         self.entries[key] = [filtered, offsets]
         return filtered, offsets
+
+    def form(self, text: str, entries, compute):
+        """The normalised form of `text` (a normalise.Normalised, or None when it has none)."""
+        key = hashlib.sha256("\0".join([f"normalise {normalise.VERSION}", *sorted(entries), text]).encode("utf-8")).hexdigest()
+        if key in self.entries:
+            self.hits += 1
+            saved = self.entries[key]
+            return None if saved is None else normalise.Normalised(saved[0], [tuple(lines) for lines in saved[1]])
+        self.misses += 1
+        found = compute(text)
+        self.entries[key] = None if found is None else [found.text, [list(lines) for lines in found.origin]]
+        return found
 
     def save(self) -> None:
         if self.path is None or not self.misses:
@@ -325,7 +339,7 @@ class Fingerprinter:
     def fingerprint(self, code: Code, cache: TokenCache | None = None):
         """The fingerprint of the code's normalised form; `.original` is the code as written and
         `.origin` each normalised line's lines in it (None when compared as written)."""
-        form = self.normalise(code.text)
+        form = cache.form(code.text, self.entries, self.normalise) if cache and self.normalised else self.normalise(code.text)
         text = form.text if form is not None else code.text
         filtered, offsets = cache.tokens(text, self.lex) if cache else self.lex(text)
         fp = self._fingerprint(code.name, filtered, offsets, self.window, self.boiler, raw=text)
@@ -441,12 +455,38 @@ def _e(value) -> str:
     return html.escape(str(value), quote=True)
 
 
+def _marked_lines(fp, slices) -> set[int]:
+    """The lines of the code as written whose normalised statements are in `slices` (of the normalised text)."""
+    import bisect
+
+    starts, at = [0], 0
+    for line in fp.raw_code.splitlines(keepends=True):
+        at += len(line)
+        starts.append(at)
+    lines: set[int] = set()
+    for start, end in zip(slices[0], slices[1]):
+        first = bisect.bisect_right(starts, int(start))
+        last = bisect.bisect_right(starts, max(int(start), int(end) - 1))
+        for number in range(first, min(last, len(fp.origin)) + 1):
+            lines.update(fp.origin[number - 1])
+    return lines
+
+
 def view_html(pair: Pair, fp_a, fp_b, title: str, compare_files, highlight) -> str:
-    """A side-by-side page: each side's code with the regions the other also has marked."""
+    """A side-by-side page: each side's code as written, with what the other also has marked.
+
+    A side compared in its normalised form (normalise.py) shows its code as written with the
+    lines marked whose statements matched; a side compared as written (it did not parse) shows
+    copydetect's own marks."""
     _, _, (slices_a, slices_b) = compare_files(fp_a, fp_b)
 
     def marked(fp, slices) -> str:
-        if len(slices) == 0 or slices.shape[-1] == 0:
+        empty = len(slices) == 0 or slices.shape[-1] == 0
+        if getattr(fp, "origin", None) is not None:
+            lines = set() if empty else _marked_lines(fp, slices)
+            return "".join(f"<mark>{_e(line)}</mark>" if number in lines and line.strip() else _e(line)
+                           for number, line in enumerate(fp.original.splitlines(keepends=True), start=1))
+        if empty:
             return _e(fp.raw_code)
         # copydetect escapes the code itself (escape_html=True) and wraps the matches in our tags.
         text, _ = highlight(fp.raw_code, slices, "<mark>", "</mark>", escape_html=True)
@@ -459,9 +499,12 @@ def view_html(pair: Pair, fp_a, fp_b, title: str, compare_files, highlight) -> s
         f"<title>Similar, review by hand: {_e(pair.a)} and {_e(pair.b)}</title><style>{_VIEW_CSS}</style></head><body>"
         f"<header><h1>{_e(pair.a)} and {_e(pair.b)}: similar, review by hand</h1>"
         f"<p>{_e(title)}. Score {pair.score:.2f}: {pair.a_share:.0%} of {_e(pair.a)}'s own code and "
-        f"{pair.b_share:.0%} of {_e(pair.b)}'s ({what}) is marked as also found in the other "
-        "(names, strings and numbers normalised, so a docstring is marked when the code on both sides of it "
-        "matches; the handout's code excluded).</p>"
+        f"{pair.b_share:.0%} of {_e(pair.b)}'s ({what}) is also found in the other. "
+        "Each file was compared in a normalised form: comments, docstrings, no-op statements and code that never "
+        "runs or is never used dropped, single-use temporaries inlined, loops that build a list written as "
+        "comprehensions, independent statements in one order, and names, strings and numbers normalised; the "
+        "handout's code excluded. Each side shows its code as written, with the lines marked whose statements "
+        "matched (a file that could not be parsed was compared as written, its matching regions marked).</p>"
         "<p>Matching code is evidence to look at, not a finding: short exercises have common idioms, and "
         "students may have worked together as allowed. Read both before drawing any conclusion.</p></header>"
         f'<div class="sides"><div class="side"><h2>{_e(pair.a)}</h2><pre>{marked(fp_a, slices_a)}</pre></div>'
