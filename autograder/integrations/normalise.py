@@ -91,7 +91,8 @@ def normalise(source: str, entries: set[str] | frozenset[str] = frozenset()) -> 
             if size == before:
                 break
         _reorder(tree, entries)
-        ast.fix_missing_locations(tree)
+        # (No fix_missing_locations: a node made here would take its parent's lines, and the view
+        # would mark them all. unparse needs no positions.)
         text = ast.unparse(tree) + "\n"
         return Normalised(text, _origin(tree, text))
     except (SyntaxError, ValueError, TypeError, RecursionError, MemoryError, OverflowError):
@@ -747,13 +748,15 @@ def _origin(tree, text: str) -> list[tuple[int, ...]]:
         return [()] * len(origin)
     for before, after in zip(old, new):
         lines = set()
-        for n in [before, *_own_nodes(before)]:
+        # The statement's first line and its own expressions' lines, not its whole span: a
+        # statement made from several (an if/else turned into one assignment) spans lines whose
+        # code was dropped; a compound statement's body maps line by line.
+        if getattr(before, "lineno", None):
+            lines.add(before.lineno)
+        for n in _own_nodes(before):
             first, last = getattr(n, "lineno", None), getattr(n, "end_lineno", None)
-            if first is None:
-                continue
-            if isinstance(n, ast.stmt) and n is before and any(True for _ in _blocks(n)):
-                last = first  # a compound statement: its header line; its body maps line by line
-            lines.update(range(first, (last or first) + 1))
+            if first is not None:
+                lines.update(range(first, (last or first) + 1))
         header_end = after.end_lineno if not any(True for _ in _blocks(after)) else after.lineno
         for line in range(after.lineno, (header_end or after.lineno) + 1):
             origin[line - 1] |= lines
