@@ -158,18 +158,23 @@ def file_code(path: Path) -> str:
     return _read_limited(path)
 
 
-def class_code(assignment, paths: list[Path]) -> tuple[list[Code], list[tuple[str, str]]]:
-    """Each submission's code, read as the grader reads it (zips extracted safely, notebooks' code cells)."""
+def class_code(assignment, paths: list) -> tuple[list[Code], list[tuple[str, str]]]:
+    """Each submission's code, read as the grader reads it (zips extracted safely, notebooks' code cells).
+
+    `paths`: files, or (name, file) pairs where the gradebook's name is known (it may differ from
+    the file's: a name taken twice is graded as name_2)."""
     handout = assignment.template_dir / f"{assignment.module}.py"
     codes, skipped = [], []
-    for path in paths:
+    for item in paths:
+        name, path = item if isinstance(item, tuple) else (None, item)
         sub = resolve(Path(path), assignment.module, assignment.notebook, handout)
+        name = name or sub.name
         if sub.problem:
-            skipped.append((sub.name, f"not read: {sub.problem}"))
+            skipped.append((name, f"not read: {sub.problem}"))
         elif len(sub.source.encode("utf-8")) > MAX_CODE_BYTES:
-            skipped.append((sub.name, f"not compared: more than {MAX_CODE_BYTES // 1024} KB of code"))
+            skipped.append((name, f"not compared: more than {MAX_CODE_BYTES // 1024} KB of code"))
         else:
-            codes.append(Code(sub.name, "class", sub.source))
+            codes.append(Code(name, "class", sub.source))
     return codes, skipped
 
 
@@ -545,8 +550,11 @@ def write(out: Path, result: Result, prints: dict, title: str) -> Path:
 # -- the step ------------------------------------------------------------------------
 
 def run(assignment, out: Path, paths: list[Path], known: Path | None = None, cache: Path | None = None,
-        quiet: bool = False) -> Result:
-    """Compare the submissions at `paths` (and with `known`), write OUT/similarity.csv and the views."""
+        quiet: bool = False, missing: list[tuple[str, str]] = ()) -> Result:
+    """Compare the submissions at `paths` (and with `known`), write OUT/similarity.csv and the views.
+
+    `missing`: (name, why) of the gradebook's students whose files cannot be read again; the
+    report lists them as not compared, so the section still accounts for everyone."""
     started = time.perf_counter()
     s = settings(assignment)
     _copydetect()
@@ -561,7 +569,7 @@ def run(assignment, out: Path, paths: list[Path], known: Path | None = None, cac
     if token_cache is not None:
         token_cache.save()
     result = Result(pairs, s, compared=len(codes) - len(too_small), known_files=len(known_codes),
-                    skipped=skipped + too_small + [(f"known: {n}", why) for n, why in known_skipped],
+                    skipped=list(missing) + skipped + too_small + [(f"known: {n}", why) for n, why in known_skipped],
                     known_archive=str(known or ""))
     result.seconds = time.perf_counter() - started
     write(out, result, prints, assignment.title)
@@ -576,19 +584,38 @@ def run(assignment, out: Path, paths: list[Path], known: Path | None = None, cac
     return result
 
 
-def graded_paths(out: Path) -> tuple[list[Path], list[str]]:
-    """The files an earlier `grade --out OUT` read, from each OUT/<name>/grade.json: (found, missing names)."""
+def _origin(out: Path, name: str) -> Path | None:
+    """The file an earlier `grade --out OUT` read as `name` (OUT/<name>/grade.json's origin), if it is still there."""
+    try:
+        origin = json.loads((Path(out) / name / "grade.json").read_text(encoding="utf-8")).get("origin") or ""
+    except (OSError, ValueError, AttributeError):
+        origin = ""
+    if not origin or not Path(origin).exists():
+        return None
+    # The name is the file's, or that with _2, _3, ... where two files had one name.
+    own = submission_name(Path(origin))
+    if name == own or name.startswith(own + "_") and name[len(own) + 1:].isdigit():
+        return Path(origin)
+    return None
+
+
+def class_paths(out: Path, names: list[str], given: dict[str, Path]) -> tuple[list[tuple[str, Path]], list[str]]:
+    """Everyone in `names` (the gradebook's students): the file given for them in this run, else
+    the one they were graded from. ((name, path) found, names whose file is gone)."""
     found, missing = [], []
-    for saved in sorted(Path(out).glob("*/grade.json")):
-        try:
-            origin = json.loads(saved.read_text(encoding="utf-8")).get("origin") or ""
-        except (OSError, ValueError):
-            origin = ""
-        if origin and Path(origin).exists() and submission_name(Path(origin)) == saved.parent.name:
-            found.append(Path(origin))
+    for name in names:
+        path = given.get(name) or _origin(out, name)
+        if path is None:
+            missing.append(name)
         else:
-            missing.append(saved.parent.name)
+            found.append((name, Path(path)))
     return found, missing
+
+
+def gone(names: list[str], out: Path) -> list[tuple[str, str]]:
+    """`missing` entries for run(): why each was not compared, and what to do."""
+    return [(name, f"not compared: the file it was graded from is gone; to compare it, run "
+                   f"`similarity {out} SUBMISSION...` with it") for name in names]
 
 
 def grades_in(out: Path) -> list:
@@ -614,18 +641,28 @@ def run_on_output(assignment, out: Path, submissions: list[Path], known: Path | 
     out = Path(out)
     if not out.is_dir() or not any(out.glob("*/grade.json")):
         raise SimilarityError(f"{out} holds no graded submissions; run `grade ... --out {out}` first")
+    from ..engine import batch
+
+    try:
+        names = batch.open_gradebook(assignment, out).names()
+    except batch.BatchError as exc:
+        raise SimilarityError(str(exc)) from None
+    names = names or [saved.parent.name for saved in sorted(out.glob("*/grade.json"))]
     with tempfile.TemporaryDirectory(prefix="autograder-similarity-") as scratch:
+        given: dict[str, Path] = {}
         if submissions:
             try:
                 paths, _ = exports.expand([Path(p) for p in submissions], assignment, Path(scratch))
             except exports.ExportError as exc:
                 raise SimilarityError(str(exc)) from None
-        else:
-            paths, missing = graded_paths(out)
-            if missing:
-                shown = ", ".join(missing[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
-                raise SimilarityError(f"the files graded as {shown} are gone (an export or a temporary folder?); "
-                                      f"pass the submissions again: similarity {out} SUBMISSION...")
+            given = {submission_name(p): p for p in paths}
+        # Everyone in the gradebook: the submissions given here, the rest from where they were graded.
+        paths, missing = class_paths(out, names, given)
+        paths += [(name, p) for name, p in given.items() if name not in names]
+        if missing:
+            shown = ", ".join(missing[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
+            raise SimilarityError(f"the files graded as {shown} are gone (an export or a temporary folder?); "
+                                  f"pass the submissions again: similarity {out} SUBMISSION...")
         result = run(assignment, out, paths, known)
     grades = grades_in(out)
     report = classreport.write_report(out, grades, assignment, similarity=result) if grades else None
