@@ -11,10 +11,13 @@ They write:
 
 Nothing here reaches a student: results.json and feedback.md are never touched.
 
-The fingerprints are copydetect's (winnowing over pygments tokens, with names, strings and
-literals normalised, so renamed variables still match). We call its CodeFingerprint and
-compare_files and use its highlight_overlap for the views; this module only chooses what to
-compare and keeps its results. The handout's code (module and notebook: docstrings, stubs,
+Each file is first put in a canonical form (normalise.py: no-ops and dead code dropped,
+temporaries inlined, loops that append as comprehensions, independent statements in one order),
+so that mechanical edits of a copy do not hide it; code that does not parse is compared as
+written. The fingerprints of that form are copydetect's (winnowing over pygments tokens, with
+names, strings and literals normalised, so renamed variables still match). We call its
+CodeFingerprint and compare_files, and use its highlight_overlap for files compared as written;
+the views show each file as written, the lines of matched statements marked. The handout's code (module and notebook: docstrings, stubs,
 the given classes, the demo cells) is copydetect's "boilerplate": its fingerprints are removed
 from every file before comparing, so it can never make two submissions alike.
 
