@@ -245,7 +245,7 @@ def cmd_grade(args) -> int:
                   f"grading {len(plan.todo)}", file=sys.stderr)
         result = _run(a, book, out, plan.todo, prints, args.jobs, args.seed, False, args.quiet)
         _stop_if_interrupted(result, out, len(plan.todo))
-        similar = (_output("similarity", lambda: _similarity(a, out, [i.path for i in plan.inputs], args))
+        similar = (_output("similarity", lambda: _similarity(a, out, book, inputs, args))
                    if args.similarity or args.known else None)
 
     from .integrations import classreport, exports, junit
@@ -285,11 +285,15 @@ def _output(what: str, write):
         return None
 
 
-def _similarity(a, out: Path, paths: list[Path], args):
+def _similarity(a, out: Path, book, inputs, args):
+    """Similarity over everyone in the gradebook, not only this run's part of the class: this run's
+    files, and the earlier students' from where they were graded (or listed as not compared)."""
     from .integrations import similarity
 
+    paths, missing = similarity.class_paths(out, book.names(), {i.name: i.path for i in inputs})
     try:
-        return similarity.run(a, out, paths, Path(args.known) if args.known else None, quiet=args.quiet)
+        return similarity.run(a, out, paths, Path(args.known) if args.known else None, quiet=args.quiet,
+                              missing=similarity.gone(missing, out))
     except similarity.SimilarityError as exc:
         raise UsageError(str(exc)) from None
 

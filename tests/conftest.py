@@ -20,6 +20,7 @@ SLOW_FIXTURES = {"demo", "baseline", "canvas", "gradescope", "graded", "ns", "us
 SLOW_TESTS = {
     # test_similarity and test_ratelimit: a graded class, Gradescope runs, check through the CLI
     "test_grade_with_similarity_then_similarity_on_the_output",
+    "test_grade_with_similarity_on_part_of_a_class_covers_the_whole_gradebook",
     "test_a_question_budget_keeps_that_questions_best_earlier_result",
     "test_gradescope_burst_refusal_keeps_the_best_earlier_score_and_says_when_to_come_back",
     "test_a_grader_failure_costs_no_budget",

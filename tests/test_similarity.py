@@ -23,7 +23,7 @@ pytest.importorskip("copydetect", reason="the similarity extra is not installed:
 
 from autograder import assignment as assignments  # noqa: E402
 from autograder.assignment import ConfigError  # noqa: E402
-from autograder.integrations import similarity  # noqa: E402
+from autograder.integrations import normalise, similarity  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "tests" / "fixtures" / "similarity"
@@ -32,6 +32,7 @@ CNN = assignments.load("cnn", ROOT)
 HANDOUT = ROOT / "student_template" / "cnn"
 sys.path.insert(0, str(FIXTURES))
 import make_class  # noqa: E402
+import obfuscate  # noqa: E402
 
 PLANTED = {("class", "alice", "alice_copy"), ("known", "erin", "naive_layers.py")}
 
@@ -141,9 +142,9 @@ def test_the_archive_is_read_once_from_a_zip_or_a_folder(planted, tmp_path):
         runs.append(similarity.run(CNN, out, list(paths.values()), archive, cache=cache, quiet=True))
     cached = list(cache.glob("*.json.gz"))
     assert len(cached) == 1
-    # The second run lexed nothing: every known file came from the cache.
+    # The second run normalised and lexed nothing: every known file's form and tokens came from the cache.
     token_cache = similarity.TokenCache(cached[0], f"copydetect {__import__('copydetect').__version__}")
-    assert len(token_cache.entries) == 3
+    assert len(token_cache.entries) == 2 * 3
     # Same scores from the zip as from the folder, and from the cache as without it.
     def scores(result):
         return [(p.kind, p.a, p.b.removeprefix("collected/"), round(p.score, 6)) for p in result.pairs]
@@ -161,14 +162,21 @@ def test_cache_hits_on_the_second_run(tmp_path):
         return real(text)
 
     printer.lex = counting
+    normalised = []
+    real_normalise = printer.normalise
+    printer.normalise = lambda text: normalised.append(1) or real_normalise(text)
     path = tmp_path / "c.json.gz"
     first = similarity.TokenCache(path, "lib")
     hashes = [printer.fingerprint(c, first).hashes for c in codes]
     first.save()
-    assert len(lex_calls) == 3 and first.misses == 3
+    # Each file's normalised form and its tokens: two entries a file.
+    assert len(lex_calls) == len(normalised) == 3 and first.misses == 2 * 3
     second = similarity.TokenCache(path, "lib")
-    again = [printer.fingerprint(c, second).hashes for c in codes]
-    assert len(lex_calls) == 3 and second.hits == 3 and again == hashes
+    again = [printer.fingerprint(c, second) for c in codes]
+    assert len(lex_calls) == len(normalised) == 3 and second.hits == 2 * 3
+    assert [fp.hashes for fp in again] == hashes
+    # The cached form keeps where each line came from (for the side-by-side view).
+    assert all(fp.origin and any(fp.origin) for fp in again)
     # Another library version does not trust the cache.
     assert similarity.TokenCache(path, "other").entries == {}
     path.write_bytes(b"not gzip")
@@ -298,3 +306,191 @@ def test_grade_with_similarity_then_similarity_on_the_output(tmp_path):
     shutil.rmtree(tmp_path / "class")
     done = _cli("similarity", out, env=env)
     assert done.returncode == 2 and "pass the submissions again" in done.stderr
+
+
+# -- obfuscated copies (issue 16) -------------------------------------------------------------------
+#
+# Every independent implementation the kit holds (the class's students, erin's adaptation of a known
+# solution, the reference) is copied through obfuscate.py's mechanical edits, which keep what the code
+# computes (bench/obfuscation.py checks that, and measures the scores). Each copy must score at least
+# review_from against its source and above every independent pair.
+
+INDEPENDENT = ("alice", "bob", "carol", "dave", "erin", "reference")
+EDITS = {**{name: (name,) for name in obfuscate.TRANSFORMS}, **obfuscate.COMBINATIONS}
+
+
+def _protected() -> set[str]:
+    """What a copy must keep to earn its points: the handout's names and its classes' method names."""
+    names = normalise.entry_points(similarity.boilerplate(CNN))
+    return names | {name.split(".")[-1] for name in names}
+
+
+@pytest.fixture(scope="module")
+def independent():
+    """(fingerprinter, {name: code}, {name: fingerprint}, highest independent pair score)."""
+    handout = (HANDOUT / "cnn_layers.py").read_text()
+    codes = {n: make_class.fill_module(handout, (FIXTURES / f"{n}.py").read_text()) for n in INDEPENDENT[:-1]}
+    codes["reference"] = (ROOT / "solutions" / "cnn" / "cnn_layers.py").read_text()
+    s = similarity.settings(CNN)
+    known = [similarity.Code(p.name, "known", similarity.file_code(p)) for p in sorted(KNOWN.iterdir())]
+    pairs, _, skipped = similarity.compare([similarity.Code(n, "class", t) for n, t in codes.items()], known,
+                                           similarity.boilerplate(CNN), s)
+    assert not skipped
+    # erin adapted known/naive_layers.py: the one pair of them that is not independent.
+    top = max(p.score for p in pairs if (p.a, p.b) != ("erin", "naive_layers.py"))
+    printer = similarity.Fingerprinter(s, similarity.boilerplate(CNN))
+    return printer, codes, {n: printer.fingerprint(similarity.Code(n, "class", t)) for n, t in codes.items()}, top
+
+
+@pytest.mark.parametrize("edit", list(EDITS))
+def test_an_obfuscated_copy_scores_for_review_and_above_every_independent_pair(independent, edit):
+    import copydetect
+
+    printer, codes, prints, top = independent
+    review_from = similarity.settings(CNN).review_from
+    for name in INDEPENDENT:
+        copy = obfuscate.obfuscate(codes[name], EDITS[edit], _protected(), seed=len(name))
+        assert copy != codes[name]
+        fp = printer.fingerprint(similarity.Code(f"{name}_copy", "class", copy))
+        assert fp.origin is not None  # compared normalised, not as written
+        _, shares, _ = copydetect.compare_files(fp, prints[name])
+        score = max(shares)
+        assert score >= review_from and score > top, (edit, name, score, top)
+
+
+def test_an_obfuscated_copy_of_a_known_solution_is_listed_first(tmp_path):
+    """The reference as last year's solution in the archive; a student hands in a copy edited every way."""
+    (tmp_path / "archive").mkdir()
+    shutil.copyfile(ROOT / "solutions" / "cnn" / "cnn_layers.py", tmp_path / "archive" / "last_year.py")
+    for path in KNOWN.iterdir():
+        shutil.copyfile(path, tmp_path / "archive" / path.name)
+    paths = _build(tmp_path / "class")
+    del paths["reference"], paths["alice_copy"], paths["untouched"]
+    copied = tmp_path / "class" / "frank.py"
+    copied.write_text(obfuscate.obfuscate((ROOT / "solutions" / "cnn" / "cnn_layers.py").read_text(),
+                                          EDITS["all"], _protected(), seed=3))
+    out = tmp_path / "out"
+    out.mkdir()
+    result = similarity.run(CNN, out, [*paths.values(), copied], tmp_path / "archive", cache=tmp_path / "cache",
+                            quiet=True)
+    first = result.pairs[0]
+    assert (first.kind, first.a, first.b) == ("known", "frank", "last_year.py"), result.pairs[:3]
+    others = [p for p in result.pairs[1:] if (p.a, p.b) != ("erin", "naive_layers.py")]
+    assert first.score >= result.settings.review_from and first.score > max(p.score for p in others)
+    # The view shows frank's code as written (comments and dead code too), the matched lines marked.
+    page = (out / first.view).read_text()
+    assert "unused_" in page and "# " in page and page.count("<mark>") >= 20
+    marked = "".join(re.findall(r"<mark>(.*?)</mark>", page, re.S))
+    assert "def conv2d_forward" in marked and "unused_" not in marked
+
+
+PLAIN = '''import numpy as np
+def f(x, y):
+    a = np.sum(x)
+    b = np.max(y)
+    out = []
+    for i in range(3):
+        out.append(a * i + b)
+    return out
+class Layer:
+    def forward(self, x):
+        return f(x, x)
+'''
+
+EDITED = '''import numpy as np
+import os
+def unused_helper(z):
+    return z + 1
+class Layer:
+    def forward(self, x):
+        """Rewritten."""
+        result = f(x, x)
+        pass
+        return result
+        print('never')
+def f(x, y):
+    b = np.max(y)
+    b = b
+    ignored = b * 2
+    a = np.sum(x)
+    if False:
+        a = 0
+    return [a * i + b for i in range(3)]
+'''
+
+
+def test_normalised_forms():
+    entries = {"f", "Layer", "Layer.forward"}
+    a, b = normalise.normalise(PLAIN, entries), normalise.normalise(EDITED, entries)
+    assert a.text == b.text
+    assert "unused_helper" not in b.text and "os" not in b.text and "never" not in b.text
+    # Dependent statements keep their order, and the form still computes the same.
+    chain = "def f(x, y):\n    x = x + 1\n    x = x * 2\n    y.append(x)\n    return y\n"
+    form = normalise.normalise(chain, {"f"}).text
+    assert form.index("x += 1") < form.index("x *= 2") < form.index("y.append")
+    namespace = {}
+    exec(form, namespace)
+    assert namespace["f"](3, []) == [8]
+    # Each line of the form names the lines of the code as written that it stands for: here the
+    # return (line 19) with the two temporaries inlined into it (lines 13 and 16).
+    lines = dict(zip(b.text.splitlines(), b.origin))
+    assert lines["    return [np.sum(x) * i + np.max(y) for i in range(3)]"] == (13, 16, 19)
+    # Code that cannot be had within the bounds has no form: it is compared as written.
+    assert normalise.normalise("def f(:\n") is None
+    assert normalise.normalise("x = " + "+".join(["a"] * 100_000)) is None
+    assert normalise.normalise("x = 1\n" * (normalise.MAX_NODES // 3 + 1)) is None
+
+
+def test_a_file_that_does_not_parse_is_compared_as_written(tmp_path):
+    handout = (HANDOUT / "cnn_layers.py").read_text()
+    alice = make_class.fill_module(handout, (FIXTURES / "alice.py").read_text())
+    broken = alice + "\ndef unfinished(:\n    pass\n"
+    paths = {}
+    for name, text in {"alice": alice, "broken": broken, "broken_copy": broken.replace("result", "res"),
+                       "bob": make_class.fill_module(handout, (FIXTURES / "bob.py").read_text())}.items():
+        paths[name] = tmp_path / f"{name}.py"
+        paths[name].write_text(text)
+    out = tmp_path / "out"
+    out.mkdir()
+    result = similarity.run(CNN, out, list(paths.values()), None, quiet=True)
+    scores = {(p.a, p.b): p.score for p in result.pairs}
+    assert result.compared == 4 and not result.skipped
+    # Two unparsable files compare as before normalisation; one against a parsed file still scores.
+    assert scores[("broken", "broken_copy")] > 0.9
+    assert scores[("alice", "broken")] > max(score for pair, score in scores.items() if "bob" in pair)
+    page = (out / result.pairs[0].view).read_text()
+    assert "def unfinished(:" in page and "<mark>" in page
+
+
+def test_grade_with_similarity_on_part_of_a_class_covers_the_whole_gradebook(tmp_path):
+    import os
+
+    paths = _build(tmp_path / "class")
+    out = tmp_path / "out"
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "xdg")}
+    done = _cli("grade", paths["alice"], paths["bob"], "--out", out, "--quiet", "--similarity", env=env)
+    assert done.returncode == 0, done.stderr
+    # A later run grades one more student: the pairs are everyone's, not that run's alone.
+    done = _cli("grade", paths["alice_copy"], "--out", out, "--quiet", "--similarity", env=env)
+    assert done.returncode == 0, done.stderr
+    rows = list(csv.DictReader(open(out / "similarity.csv", newline="")))
+    assert {frozenset((r["a"], r["b"])) for r in rows} == {
+        frozenset(p) for p in (("alice", "alice_copy"), ("alice", "bob"), ("bob", "alice_copy"))}
+    assert {rows[0]["a"], rows[0]["b"]} == {"alice", "alice_copy"}
+    # A student whose file is gone is still accounted for: listed as not compared, with what to do.
+    paths["bob"].unlink()
+    done = _cli("grade", paths["carol"], "--out", out, "--quiet", "--similarity", env=env)
+    assert done.returncode == 0, done.stderr
+    rows = list(csv.DictReader(open(out / "similarity.csv", newline="")))
+    assert {n for r in rows for n in (r["a"], r["b"])} == {"alice", "alice_copy", "carol"}
+    section = (out / "report.html").read_text().split('<section id="similarity"', 1)[1].split("</section>", 1)[0]
+    assert "1 not compared" in section and "bob: not compared: the file it was graded from is gone" in section
+    # `similarity OUT` with bob's file given again covers all four.
+    (tmp_path / "again").mkdir()
+    bob_again = tmp_path / "again" / "bob.py"
+    bob_again.write_text(make_class.fill_module((HANDOUT / "cnn_layers.py").read_text(),
+                                                (FIXTURES / "bob.py").read_text()))
+    done = _cli("similarity", out, bob_again, env=env)
+    assert done.returncode == 0, done.stderr
+    rows = list(csv.DictReader(open(out / "similarity.csv", newline="")))
+    assert len(rows) == 6 and {n for r in rows for n in (r["a"], r["b"])} == {"alice", "alice_copy", "bob", "carol"}

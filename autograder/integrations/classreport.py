@@ -533,8 +533,9 @@ def _similarity_section(result) -> str:
     s = result.settings
     known = (f" and with {result.known_files} known solution file(s)" if result.known_files else "")
     parts = [f'<p class="note">{result.compared} submissions compared with each other{e(known)}, the handout&rsquo;s '
-             "code excluded. A score is the share of one side&rsquo;s own code that is also found in the other "
-             "(names, strings and numbers normalised). A high score means <strong>similar, review by hand</strong>: "
+             "code excluded. A score is the share of one side&rsquo;s own code that is also found in the other, "
+             "each normalised first (no-ops and dead code dropped, temporaries inlined, independent statements in "
+             "one order; names, strings and numbers normalised). A high score means <strong>similar, review by hand</strong>: "
              "short exercises share idioms, and collaboration may have been allowed. It is not a finding "
              "that anyone copied. Nothing of this is shown to students.</p>"]
     listed = result.listed

@@ -11,10 +11,13 @@ They write:
 
 Nothing here reaches a student: results.json and feedback.md are never touched.
 
-The fingerprints are copydetect's (winnowing over pygments tokens, with names, strings and
-literals normalised, so renamed variables still match). We call its CodeFingerprint and
-compare_files and use its highlight_overlap for the views; this module only chooses what to
-compare and keeps its results. The handout's code (module and notebook: docstrings, stubs,
+Each file is first put in a canonical form (normalise.py: no-ops and dead code dropped,
+temporaries inlined, loops that append as comprehensions, independent statements in one order),
+so that mechanical edits of a copy do not hide it; code that does not parse is compared as
+written. The fingerprints of that form are copydetect's (winnowing over pygments tokens, with
+names, strings and literals normalised, so renamed variables still match). We call its
+CodeFingerprint and compare_files, and use its highlight_overlap for files compared as written;
+the views show each file as written, the lines of matched statements marked. The handout's code (module and notebook: docstrings, stubs,
 the given classes, the demo cells) is copydetect's "boilerplate": its fingerprints are removed
 from every file before comparing, so it can never make two submissions alike.
 
@@ -43,13 +46,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..assignment import ConfigError
-from ..engine.submission import IGNORED_PARTS, notebook_cells, resolve, safe_extract, submission_name
+from ..engine.submission import IGNORED_PARTS, notebook_cells, resolve, safe_extract, submission_name, unique_names
+from . import normalise
 
 # What the trusted side reads of untrusted files: every file is size-limited before parsing.
 MAX_CODE_BYTES = 1024 * 1024  # a submission's or known file's code; larger ones are skipped
 ARCHIVE_MAX_FILES = 100_000
 ARCHIVE_MAX_BYTES = 2 * 1024**3
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2
 CSV_NAME = "similarity.csv"
 # Not a name a submission gets from an export (slugs never start with "_").
 VIEWS_DIR = "_similarity"
@@ -157,18 +161,23 @@ def file_code(path: Path) -> str:
     return _read_limited(path)
 
 
-def class_code(assignment, paths: list[Path]) -> tuple[list[Code], list[tuple[str, str]]]:
-    """Each submission's code, read as the grader reads it (zips extracted safely, notebooks' code cells)."""
+def class_code(assignment, paths: list) -> tuple[list[Code], list[tuple[str, str]]]:
+    """Each submission's code, read as the grader reads it (zips extracted safely, notebooks' code cells).
+
+    `paths`: files, or (name, file) pairs where the gradebook's name is known (it may differ from
+    the file's: a name taken twice is graded as name_2)."""
     handout = assignment.template_dir / f"{assignment.module}.py"
     codes, skipped = [], []
-    for path in paths:
+    for item in paths:
+        name, path = item if isinstance(item, tuple) else (None, item)
         sub = resolve(Path(path), assignment.module, assignment.notebook, handout)
+        name = name or sub.name
         if sub.problem:
-            skipped.append((sub.name, f"not read: {sub.problem}"))
+            skipped.append((name, f"not read: {sub.problem}"))
         elif len(sub.source.encode("utf-8")) > MAX_CODE_BYTES:
-            skipped.append((sub.name, f"not compared: more than {MAX_CODE_BYTES // 1024} KB of code"))
+            skipped.append((name, f"not compared: more than {MAX_CODE_BYTES // 1024} KB of code"))
         else:
-            codes.append(Code(sub.name, "class", sub.source))
+            codes.append(Code(name, "class", sub.source))
     return codes, skipped
 
 
@@ -237,10 +246,12 @@ def cache_dir() -> Path:
 
 
 class TokenCache:
-    """copydetect's tokenised form of files, by the hash of their text: a large archive is lexed once.
+    """Each file's normalised form and copydetect's tokens of it, by hash: a large archive is
+    normalised and lexed once.
 
-    Only the normalised code and its offsets are kept, not the fingerprints: copydetect hashes
-    k-grams with Python's hash(), which differs between processes.
+    Only the code and its offsets are kept, not the fingerprints: copydetect hashes k-grams with
+    Python's hash(), which differs between processes. A normalised form is keyed by the
+    normaliser's version and the entry points too, as it depends on both.
     """
 
     def __init__(self, path: Path | None, library: str):
@@ -267,6 +278,18 @@ class TokenCache:
         self.entries[key] = [filtered, offsets]
         return filtered, offsets
 
+    def form(self, text: str, entries, compute):
+        """The normalised form of `text` (a normalise.Normalised, or None when it has none)."""
+        key = hashlib.sha256("\0".join([f"normalise {normalise.VERSION}", *sorted(entries), text]).encode("utf-8")).hexdigest()
+        if key in self.entries:
+            self.hits += 1
+            saved = self.entries[key]
+            return None if saved is None else normalise.Normalised(saved[0], [tuple(lines) for lines in saved[1]])
+        self.misses += 1
+        found = compute(text)
+        self.entries[key] = None if found is None else [found.text, [list(lines) for lines in found.origin]]
+        return found
+
     def save(self) -> None:
         if self.path is None or not self.misses:
             return
@@ -278,22 +301,38 @@ class TokenCache:
 
 
 class Fingerprinter:
-    """copydetect's CodeFingerprint of each file, with the handout's fingerprints removed."""
+    """copydetect's CodeFingerprint of each file's normalised code, with the handout's fingerprints removed.
 
-    def __init__(self, settings: Settings, boiler: list[str]):
+    Each file is first put in normalise.py's canonical form (no-ops and dead code dropped,
+    temporaries inlined, independent statements in one order), so mechanical edits of a copy do
+    not break its fingerprints. Code that cannot be normalised (it does not parse, or is too
+    large or deep) is fingerprinted as written. The handout's fingerprints are taken from it both
+    as written and normalised, so neither form of it counts.
+    """
+
+    def __init__(self, settings: Settings, boiler: list[str], normalised: bool = True):
         import numpy as np
 
         self.np = np
         self.copydetect, self.utils = _copydetect()
         self.k = settings.noise_threshold
         self.window = settings.guarantee_threshold - settings.noise_threshold + 1
+        self.normalised = normalised
+        # The entry points of the contract, as the handout defines them: what they never reach is dead.
+        self.entries = normalise.entry_points(boiler) if normalised else set()
+        forms = list(boiler)
+        if normalised:
+            forms += [n.text for n in map(self.normalise, boiler) if n is not None]
         # Every k-gram of the handout (window 1), as copydetect does for boilerplate files.
-        hashes = [self._fingerprint("handout", *self.lex(text), window=1, boiler=[]).hashes for text in boiler]
+        hashes = [self._fingerprint("handout", *self.lex(text), window=1, boiler=[]).hashes for text in forms]
         self.boiler = np.unique(np.array([h for hs in hashes for h in hs], dtype=np.int64))
 
     @property
     def library(self) -> str:
         return f"copydetect {self.copydetect.__version__}"
+
+    def normalise(self, text: str):
+        return normalise.normalise(text, self.entries) if self.normalised else None
 
     def lex(self, text: str) -> tuple[str, list]:
         filtered, offsets = self.utils.filter_code(text, "code.py", "python")
@@ -306,8 +345,15 @@ class Fingerprinter:
         return fp
 
     def fingerprint(self, code: Code, cache: TokenCache | None = None):
-        filtered, offsets = cache.tokens(code.text, self.lex) if cache else self.lex(code.text)
-        return self._fingerprint(code.name, filtered, offsets, self.window, self.boiler, raw=code.text)
+        """The fingerprint of the code's normalised form; `.original` is the code as written and
+        `.origin` each normalised line's lines in it (None when compared as written)."""
+        form = cache.form(code.text, self.entries, self.normalise) if cache and self.normalised else self.normalise(code.text)
+        text = form.text if form is not None else code.text
+        filtered, offsets = cache.tokens(text, self.lex) if cache else self.lex(text)
+        fp = self._fingerprint(code.name, filtered, offsets, self.window, self.boiler, raw=text)
+        fp.original = code.text
+        fp.origin = form.origin if form is not None else None
+        return fp
 
 
 # -- comparing -------------------------------------------------------------------
@@ -417,12 +463,38 @@ def _e(value) -> str:
     return html.escape(str(value), quote=True)
 
 
+def _marked_lines(fp, slices) -> set[int]:
+    """The lines of the code as written whose normalised statements are in `slices` (of the normalised text)."""
+    import bisect
+
+    starts, at = [0], 0
+    for line in fp.raw_code.splitlines(keepends=True):
+        at += len(line)
+        starts.append(at)
+    lines: set[int] = set()
+    for start, end in zip(slices[0], slices[1]):
+        first = bisect.bisect_right(starts, int(start))
+        last = bisect.bisect_right(starts, max(int(start), int(end) - 1))
+        for number in range(first, min(last, len(fp.origin)) + 1):
+            lines.update(fp.origin[number - 1])
+    return lines
+
+
 def view_html(pair: Pair, fp_a, fp_b, title: str, compare_files, highlight) -> str:
-    """A side-by-side page: each side's code with the regions the other also has marked."""
+    """A side-by-side page: each side's code as written, with what the other also has marked.
+
+    A side compared in its normalised form (normalise.py) shows its code as written with the
+    lines marked whose statements matched; a side compared as written (it did not parse) shows
+    copydetect's own marks."""
     _, _, (slices_a, slices_b) = compare_files(fp_a, fp_b)
 
     def marked(fp, slices) -> str:
-        if len(slices) == 0 or slices.shape[-1] == 0:
+        empty = len(slices) == 0 or slices.shape[-1] == 0
+        if getattr(fp, "origin", None) is not None:
+            lines = set() if empty else _marked_lines(fp, slices)
+            return "".join(f"<mark>{_e(line)}</mark>" if number in lines and line.strip() else _e(line)
+                           for number, line in enumerate(fp.original.splitlines(keepends=True), start=1))
+        if empty:
             return _e(fp.raw_code)
         # copydetect escapes the code itself (escape_html=True) and wraps the matches in our tags.
         text, _ = highlight(fp.raw_code, slices, "<mark>", "</mark>", escape_html=True)
@@ -435,9 +507,12 @@ def view_html(pair: Pair, fp_a, fp_b, title: str, compare_files, highlight) -> s
         f"<title>Similar, review by hand: {_e(pair.a)} and {_e(pair.b)}</title><style>{_VIEW_CSS}</style></head><body>"
         f"<header><h1>{_e(pair.a)} and {_e(pair.b)}: similar, review by hand</h1>"
         f"<p>{_e(title)}. Score {pair.score:.2f}: {pair.a_share:.0%} of {_e(pair.a)}'s own code and "
-        f"{pair.b_share:.0%} of {_e(pair.b)}'s ({what}) is marked as also found in the other "
-        "(names, strings and numbers normalised, so a docstring is marked when the code on both sides of it "
-        "matches; the handout's code excluded).</p>"
+        f"{pair.b_share:.0%} of {_e(pair.b)}'s ({what}) is also found in the other. "
+        "Each file was compared in a normalised form: comments, docstrings, no-op statements and code that never "
+        "runs or is never used dropped, single-use temporaries inlined, loops that build a list written as "
+        "comprehensions, independent statements in one order, and names, strings and numbers normalised; the "
+        "handout's code excluded. Each side shows its code as written, with the lines marked whose statements "
+        "matched (a file that could not be parsed was compared as written, its matching regions marked).</p>"
         "<p>Matching code is evidence to look at, not a finding: short exercises have common idioms, and "
         "students may have worked together as allowed. Read both before drawing any conclusion.</p></header>"
         f'<div class="sides"><div class="side"><h2>{_e(pair.a)}</h2><pre>{marked(fp_a, slices_a)}</pre></div>'
@@ -478,8 +553,11 @@ def write(out: Path, result: Result, prints: dict, title: str) -> Path:
 # -- the step ------------------------------------------------------------------------
 
 def run(assignment, out: Path, paths: list[Path], known: Path | None = None, cache: Path | None = None,
-        quiet: bool = False) -> Result:
-    """Compare the submissions at `paths` (and with `known`), write OUT/similarity.csv and the views."""
+        quiet: bool = False, missing: list[tuple[str, str]] = ()) -> Result:
+    """Compare the submissions at `paths` (and with `known`), write OUT/similarity.csv and the views.
+
+    `missing`: (name, why) of the gradebook's students whose files cannot be read again; the
+    report lists them as not compared, so the section still accounts for everyone."""
     started = time.perf_counter()
     s = settings(assignment)
     _copydetect()
@@ -494,7 +572,7 @@ def run(assignment, out: Path, paths: list[Path], known: Path | None = None, cac
     if token_cache is not None:
         token_cache.save()
     result = Result(pairs, s, compared=len(codes) - len(too_small), known_files=len(known_codes),
-                    skipped=skipped + too_small + [(f"known: {n}", why) for n, why in known_skipped],
+                    skipped=list(missing) + skipped + too_small + [(f"known: {n}", why) for n, why in known_skipped],
                     known_archive=str(known or ""))
     result.seconds = time.perf_counter() - started
     write(out, result, prints, assignment.title)
@@ -509,19 +587,38 @@ def run(assignment, out: Path, paths: list[Path], known: Path | None = None, cac
     return result
 
 
-def graded_paths(out: Path) -> tuple[list[Path], list[str]]:
-    """The files an earlier `grade --out OUT` read, from each OUT/<name>/grade.json: (found, missing names)."""
+def _origin(out: Path, name: str) -> Path | None:
+    """The file an earlier `grade --out OUT` read as `name` (OUT/<name>/grade.json's origin), if it is still there."""
+    try:
+        origin = json.loads((Path(out) / name / "grade.json").read_text(encoding="utf-8")).get("origin") or ""
+    except (OSError, ValueError, AttributeError):
+        origin = ""
+    if not origin or not Path(origin).exists():
+        return None
+    # The name is the file's, or that with _2, _3, ... where two files had one name.
+    own = submission_name(Path(origin))
+    if name == own or name.startswith(own + "_") and name[len(own) + 1:].isdigit():
+        return Path(origin)
+    return None
+
+
+def class_paths(out: Path, names: list[str], given: dict[str, Path]) -> tuple[list[tuple[str, Path]], list[str]]:
+    """Everyone in `names` (the gradebook's students): the file given for them in this run, else
+    the one they were graded from. ((name, path) found, names whose file is gone)."""
     found, missing = [], []
-    for saved in sorted(Path(out).glob("*/grade.json")):
-        try:
-            origin = json.loads(saved.read_text(encoding="utf-8")).get("origin") or ""
-        except (OSError, ValueError):
-            origin = ""
-        if origin and Path(origin).exists() and submission_name(Path(origin)) == saved.parent.name:
-            found.append(Path(origin))
+    for name in names:
+        path = given.get(name) or _origin(out, name)
+        if path is None:
+            missing.append(name)
         else:
-            missing.append(saved.parent.name)
+            found.append((name, Path(path)))
     return found, missing
+
+
+def gone(names: list[str], out: Path) -> list[tuple[str, str]]:
+    """`missing` entries for run(): why each was not compared, and what to do."""
+    return [(name, f"not compared: the file it was graded from is gone; to compare it, run "
+                   f"`similarity {out} SUBMISSION...` with it") for name in names]
 
 
 def grades_in(out: Path) -> list:
@@ -548,18 +645,28 @@ def run_on_output(assignment, out: Path, submissions: list[Path], known: Path | 
     out = Path(out)
     if not out.is_dir() or not any(out.glob("*/grade.json")):
         raise SimilarityError(f"{out} holds no graded submissions; run `grade ... --out {out}` first")
+    from ..engine import batch
+
+    try:
+        names = batch.open_gradebook(assignment, out).names()
+    except batch.BatchError as exc:
+        raise SimilarityError(str(exc)) from None
+    names = names or [saved.parent.name for saved in sorted(out.glob("*/grade.json"))]
     with tempfile.TemporaryDirectory(prefix="autograder-similarity-") as scratch:
+        given: dict[str, Path] = {}
         if submissions:
             try:
                 paths, _ = exports.expand([Path(p) for p in submissions], assignment, Path(scratch), export)
             except exports.ExportError as exc:
                 raise SimilarityError(str(exc)) from None
-        else:
-            paths, missing = graded_paths(out)
-            if missing:
-                shown = ", ".join(missing[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
-                raise SimilarityError(f"the files graded as {shown} are gone (an export or a temporary folder?); "
-                                      f"pass the submissions again: similarity {out} SUBMISSION...")
+            given = {name: p for p, name in unique_names(paths).items()}  # named as grade names them
+        # Everyone in the gradebook: the submissions given here, the rest from where they were graded.
+        paths, missing = class_paths(out, names, given)
+        paths += [(name, p) for name, p in given.items() if name not in names]
+        if missing:
+            shown = ", ".join(missing[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
+            raise SimilarityError(f"the files graded as {shown} are gone (an export or a temporary folder?); "
+                                  f"pass the submissions again: similarity {out} SUBMISSION...")
         result = run(assignment, out, paths, known)
     grades = grades_in(out)
     report = classreport.write_report(out, grades, assignment, similarity=result) if grades else None
