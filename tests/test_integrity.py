@@ -625,7 +625,8 @@ def user(tmp_path_factory, public_python):
     if os.geteuid() != 0:
         pytest.skip("the user level needs root")
     tmp = tmp_path_factory.mktemp("integrity-user")
-    return run_batch(tmp, "user", ["look_around", "fill_host", "fill_lock", "kernel_state"], kit=private_kit(tmp),
+    return run_batch(tmp, "user", ["look_around", "fill_host", "fill_lock", "kernel_state",
+                                       "fill_per_call", "fill_unlinked", "fill_crowd"], kit=private_kit(tmp),
                      extra_env={"AUTOGRADER_WORKER_PYTHON": public_python, "AUTOGRADER_SECRET": SECRET})
 
 
@@ -668,7 +669,7 @@ def test_kernel_state_and_calls_past_the_sandbox_are_denied(level, request):
     batch = request.getfixturevalue(level)
     grade = batch.grade("kernel_state")
     printed = grade["printed"]
-    wanted = ["shmget", "unshare"] + (["add_key", "keyctl", "bpf", "ptrace"] if platform.machine() in
+    wanted = ["shmget", "mq_open", "unshare"] + (["add_key", "keyctl", "bpf", "ptrace"] if platform.machine() in
                                       ("x86_64", "aarch64") else [])
     for name in wanted:
         assert f"DENIED-{name} " in printed, (name, printed[-2000:])
@@ -677,6 +678,22 @@ def test_kernel_state_and_calls_past_the_sandbox_are_denied(level, request):
     scopes = batch.results("kernel_state")["extra_data"]["cap_scopes"]
     assert scopes["syscalls"] == "process", batch.results("kernel_state")["extra_data"]["caps"]
     assert batch.results("honest")["extra_data"]["cap_scopes"]["syscalls"] == "process"
+
+
+def test_user_level_disk_cap_holds_for_fast_calls_unlinked_files_and_crowded_folders(user):
+    """Red team (issue 26): writes in calls that return at once, files deleted but kept open, and a
+    folder crowded past the walk's entry bound each went past the cap unseen and scored 100."""
+    for case in ("fill_unlinked", "fill_crowd"):
+        grade = user.grade(case)
+        assert grade["score"] == 0 and "MB to disk and was stopped" in grade["status"], (case, grade["status"])
+        assert "HELD-ALL" not in grade["printed"] and "FILLED-ALL" not in grade["printed"], case
+    grade = user.grade("fill_per_call")
+    stopped = [t for t in grade["tests"] if "MB to disk and was stopped" in t["output"]]
+    assert stopped and grade["by_item"]["conv_output_size"] < user.grade("honest")["by_item"]["conv_output_size"]
+    left = [p for folder in ("/run/lock", "/var/lock", "/var/tmp", "/tmp") if os.path.isdir(folder)
+            for p in Path(folder).glob(f"*{user.mark}*")]
+    assert not left, left
+    assert user.grade("honest")["score"] == 100
 
 
 def test_user_level_counts_and_cleans_every_world_writable_folder(user):

@@ -353,10 +353,17 @@ def _owner(pid: int) -> int | None:
         return None
 
 
-def _bytes_under(folder: str, cap: int, uid: int | None = None, max_entries: int = 20_000) -> int:
-    """Disk space used under `folder` (by `uid`'s files only, if given); past `cap` or
-    `max_entries` entries it stops and answers more than the cap."""
-    total, seen, pending = 0, 0, [folder]
+def _bytes_under(folder: str, cap: int, uid: int | None = None, max_entries: int = 20_000,
+                 max_walked: int = 200_000) -> int:
+    """Disk space used under `folder` (by `uid`'s files only, if given); past `cap` it stops and
+    answers more than the cap.
+
+    Entries of `uid`'s own are counted: past `max_entries` of them the submission has made too
+    many files to look at, which is over its cap too (crowding a folder must not switch the
+    count off). Others' entries in a shared folder are skipped, and past `max_walked` in all the
+    walk stops (a busy host's /tmp is not the submission's doing).
+    """
+    total, own, walked, pending = 0, 0, 0, [folder]
     while pending:
         try:
             entries = os.scandir(pending.pop())
@@ -364,22 +371,46 @@ def _bytes_under(folder: str, cap: int, uid: int | None = None, max_entries: int
             continue
         with entries:
             for entry in entries:
-                seen += 1
-                if seen > max_entries:
-                    return cap + 1 if uid is None else total  # a crowded shared folder is not its fault
+                walked += 1
+                if walked > max_walked:
+                    return total if uid is not None else cap + 1
                 try:
                     st = entry.stat(follow_symlinks=False)
                 except OSError:
                     continue
+                mine = uid is None or st.st_uid == uid
+                if mine:
+                    own += 1
+                    if own > max_entries:
+                        return cap + 1
                 if entry.is_dir(follow_symlinks=False):
                     # It can write only into folders of its own (or world-writable ones, like
                     # the top folder itself): others' trees need no walking.
-                    if uid is None or st.st_uid == uid or st.st_mode & 0o002:
+                    if mine or st.st_mode & 0o002:
                         pending.append(entry.path)
-                elif uid is None or st.st_uid == uid:
+                elif mine:
                     total += st.st_blocks * 512
                     if total > cap:
                         return total
+    return total
+
+
+def _unlinked_bytes(pids) -> int:
+    """Space held by files these processes keep open after deleting them (no name to walk to)."""
+    total, seen = 0, set()
+    for pid in pids:
+        try:
+            fds = os.listdir(f"/proc/{pid}/fd")
+        except OSError:
+            continue
+        for fd in fds:
+            try:
+                st = os.stat(f"/proc/{pid}/fd/{fd}")  # the open file itself
+            except OSError:
+                continue
+            if stat.S_ISREG(st.st_mode) and st.st_nlink == 0 and (st.st_dev, st.st_ino) not in seen:
+                seen.add((st.st_dev, st.st_ino))
+                total += st.st_blocks * 512
     return total
 
 
@@ -701,7 +732,9 @@ class Launch:
             return False
         if self.uid is None:
             return True  # no uid of its own: nothing to tell its files from others'
-        return own + sum(_bytes_under(f, cap, self.uid) for f in self.shared_folders or _SCRATCH) > cap
+        named = own + sum(_bytes_under(f, cap, self.uid) for f in self.shared_folders or _SCRATCH)
+        # Files deleted but kept open have no name to walk to: count them from the processes' fds.
+        return named > cap or named + _unlinked_bytes(self.pids()) > cap
 
     def kill(self) -> None:
         if self.process.poll() is None:

@@ -39,9 +39,10 @@ DENIED = (
     "init_module", "finit_module", "delete_module", "create_module", "kexec_load", "kexec_file_load",
     "reboot", "settimeofday", "clock_settime", "clock_adjtime", "adjtimex", "syslog", "vhangup",
     "iopl", "ioperm", "uselib", "ustat", "sysfs", "_sysctl",
-    # SysV IPC: segments, semaphores and queues outlive their process
+    # SysV IPC and POSIX message queues: segments, semaphores and queues outlive their process
     "shmget", "shmat", "shmctl", "shmdt", "semget", "semop", "semtimedop", "semctl",
     "msgget", "msgsnd", "msgrcv", "msgctl",
+    "mq_open", "mq_unlink", "mq_timedsend", "mq_timedreceive", "mq_notify", "mq_getsetattr",
 )
 # clone's flags that make new namespaces (CLONE_NEWNS, NEWCGROUP, NEWUTS, NEWIPC, NEWUSER, NEWPID, NEWNET).
 NAMESPACE_FLAGS = (0x00020000, 0x02000000, 0x04000000, 0x08000000, 0x10000000, 0x20000000, 0x40000000)
@@ -83,7 +84,7 @@ def program() -> tuple[bytes | None, str]:
     except Exception as exc:  # noqa: BLE001 - any failure: grade without it, and say so
         return None, f"the seccomp filter could not be built ({type(exc).__name__}: {exc})"
     return data, (f"{denied} system calls denied (keyrings, ptrace, bpf, perf, mount, new namespaces, kernel "
-                  "modules, SysV IPC, ...)")
+                  "modules, SysV IPC, message queues, ...)")
 
 
 def program_fd(data: bytes) -> int:

@@ -129,9 +129,7 @@ class WorkerProcess:
                 if ready:
                     return os.read(self.rep_r, min(n, 1 << 20))
                 if watch_disk and self.launch.disk_exceeded():
-                    self.broken = "disk"
-                    self.launch.kill()
-                    raise WorkerDied(f"the worker wrote more than {self.launch.disk_mb} MB to disk and was stopped")
+                    self._stopped_for_disk()
 
         return read
 
@@ -164,12 +162,22 @@ class WorkerProcess:
         self.launch.resume()
         try:
             self._send(header, blobs, deadline)
-            return self._receive(deadline)
+            reply = self._receive(deadline)
         finally:
             if self.broken is None:
                 # Between calls nothing of the submission runs: the worker (with any
                 # thread it left) is stopped at once, then what it started is killed.
                 self.strays_killed += self.launch.after_call()
+        # Also after every call, not only while one is slow: a call that writes and returns at
+        # once would otherwise never be looked at (statvfs, then a walk only if space dropped).
+        if self.launch.level != Level.NAMESPACE and self.launch.disk_exceeded():
+            self._stopped_for_disk()
+        return reply
+
+    def _stopped_for_disk(self):
+        self.broken = "disk"
+        self.launch.kill()
+        raise WorkerDied(f"the worker wrote more than {self.launch.disk_mb} MB to disk and was stopped")
 
     @property
     def alive(self) -> bool:

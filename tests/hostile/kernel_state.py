@@ -1,7 +1,7 @@
 """The reference, plus calls that make kernel state outliving the worker, or reach past it, at import.
 
 A key added to the uid's keyring stayed after the batch and was seen by a
-later worker given the same uid; a SysV shared memory segment does the same;
+later worker given the same uid; a SysV shared memory segment or a POSIX message queue does the same;
 a new user namespace, ptrace and bpf reach past the sandbox. The seccomp
 filter must deny each (EPERM), at every level; each attempt prints
 DENIED-<name> or MADE-<name>. The grade must be its honest twin's.
@@ -27,4 +27,6 @@ if _NR:
     _try("bpf", _libc.syscall(_NR["bpf"], 0, 0, 0))
     _try("ptrace", _libc.syscall(_NR["ptrace"], 0, 0, 0, 0))  # PTRACE_TRACEME
 _try("shmget", _libc.shmget(0, 4096, 0o1600))  # IPC_PRIVATE | IPC_CREAT | 0600
+_libc.mq_open.restype = _ctypes.c_int
+_try("mq_open", _libc.mq_open(b"/q_@MARK@", 0o102, 0o600, None))  # O_CREAT | O_RDWR: a queue outlives us
 _try("unshare", _libc.unshare(0x10000000))  # CLONE_NEWUSER
