@@ -201,7 +201,7 @@ def test_a_folder_submission_never_reads_through_a_link(tmp_path, secret):
     (linked / "cnn_layers.py").symlink_to(secret)
     sub = submission.resolve(linked, CNN.module, CNN.notebook)
     assert sub.problem and SECRET_TEXT not in sub.source
-    assert any("links were ignored" in n and "cnn_layers.py" in n for n in sub.notes)
+    assert any("follows no link" in n and "cnn_layers.py (a symbolic link)" in n for n in sub.notes), sub.notes
     # A hard link to a file with a name outside the folder: ignored and named too.
     hard = tmp_path / "hard"
     hard.mkdir()
@@ -237,7 +237,7 @@ def test_a_linked_file_of_a_class_folder_is_named_and_not_graded(tmp_path, secre
     files = batch.class_files(folder, CNN)
     assert [p.name for p in files] == ["alice.py", "bob.py"]
     err = capsys.readouterr().err
-    assert "mallory.py" in err and "never follows a link" in err
+    assert "mallory.py" in err and "follows no link" in err
 
 
 def test_gradescope_never_unpacks_a_linked_zip(tmp_path):
@@ -250,3 +250,84 @@ def test_gradescope_never_unpacks_a_linked_zip(tmp_path):
     assert gradescope._target(folder) == folder
     sub = submission.resolve(gradescope._target(folder), CNN.module, CNN.notebook)
     assert sub.problem and any("hw.zip" in n for n in sub.notes)
+
+
+def test_a_hard_linked_or_special_file_of_a_class_folder_is_named_and_not_graded(tmp_path, secret, capsys):
+    """Red team: alice.py hard-linked to a private reference scored 100; a FIFO was dropped unnamed."""
+    folder = tmp_path / "class"
+    folder.mkdir()
+    shutil.copyfile(REFERENCE, folder / "bob.py")
+    shutil.copyfile(REFERENCE, folder / "carol.py")
+    os.link(secret, folder / "alice.py")
+    os.mkfifo(folder / "dave.py")
+    files = batch.class_files(folder, CNN)
+    assert [p.name for p in files] == ["bob.py", "carol.py"]
+    err = capsys.readouterr().err
+    assert "alice.py" in err and "dave.py" in err
+
+
+def test_a_named_path_that_is_a_link_is_refused(tmp_path, secret):
+    """Red team: `grade cls/*` named a student's link to a private folder, which scored 100."""
+    private = secret.parent
+    shutil.copyfile(REFERENCE, private / "cnn_layers.py")
+    (tmp_path / "mallory").symlink_to(private)
+    sub = submission.resolve(tmp_path / "mallory", CNN.module, CNN.notebook)
+    assert sub.problem and "symbolic link" in sub.problem and not sub.source
+    (tmp_path / "mallory.py").symlink_to(private / "cnn_layers.py")
+    sub = submission.resolve(tmp_path / "mallory.py", CNN.module, CNN.notebook)
+    assert sub.problem and "symbolic link" in sub.problem and not sub.source
+
+
+def test_a_huge_file_beside_the_code_is_never_read(tmp_path, monkeypatch):
+    """Red team: a 1 GiB sparse data.bin beside cnn_layers.py was read whole for its fingerprint."""
+    folder = tmp_path / "student"
+    folder.mkdir()
+    shutil.copyfile(REFERENCE, folder / "cnn_layers.py")
+    with open(folder / "data.bin", "wb") as f:
+        f.truncate(1 << 30)
+    with open(folder / "huge.py", "wb") as f:
+        f.truncate(1 << 30)
+    read = []
+    real_read = submission.read_regular
+    monkeypatch.setattr(batch, "read_regular", lambda path, *a, **k: read.append(Path(path).name) or real_read(path, *a, **k))
+    batch.submission_fingerprint(folder)
+    assert "data.bin" not in read
+    sub = submission.resolve(folder, CNN.module, CNN.notebook)
+    assert sub.problem is None and any("huge.py (too large" in n for n in sub.notes), sub.notes
+
+
+def test_a_folder_swapped_for_a_link_while_it_is_read_leads_nowhere(tmp_path, secret):
+    """Red team: swapping a subfolder and a link to a private folder (renameat2 RENAME_EXCHANGE)
+    while it was read made the grader read the reference. The snapshot walks descriptors: a
+    folder opened is read whatever its path comes to name, and a link is never opened."""
+    import ctypes
+    import threading
+
+    private = secret.parent
+    shutil.copyfile(REFERENCE, private / "cnn_layers.py")
+    student = tmp_path / "alice"
+    (student / "sub").mkdir(parents=True)
+    (student / "sub" / "cnn_layers.py").write_text("DECOY = 1\n")
+    (student / "evil").symlink_to(private)
+    libc = ctypes.CDLL(None, use_errno=True)
+    at_fdcwd, exchange = -100, 2
+    stop = threading.Event()
+
+    def swap():
+        a, b = str(student / "sub").encode(), str(student / "evil").encode()
+        while not stop.is_set():
+            libc.renameat2(at_fdcwd, a, at_fdcwd, b, exchange)
+
+    thread = threading.Thread(target=swap, daemon=True)
+    thread.start()
+    try:
+        for _ in range(200):
+            scratch = tmp_path / "snap"
+            shutil.rmtree(scratch, ignore_errors=True)
+            scratch.mkdir()
+            submission.snapshot(student, scratch)
+            for copied in scratch.rglob("*.py"):
+                assert "def conv2d_forward" not in copied.read_text(), "read through the swapped link"
+    finally:
+        stop.set()
+        thread.join()

@@ -29,6 +29,7 @@ import json
 import os
 import shutil
 import signal
+import stat
 import sys
 import threading
 import time
@@ -39,7 +40,7 @@ from .. import assignment as assignments
 # grading and report import pytest and NumPy: imported where used, so the CLI starts the
 # sandbox probe before paying for them.
 from . import sandbox
-from .submission import IGNORED_PARTS, unique_names
+from .submission import IGNORED_PARTS, SNAPSHOT_SUFFIXES, ZIP_MAX_BYTES, read_regular, unique_names, walk
 from .text import inert
 
 SUBMISSION_SUFFIXES = (".py", ".ipynb", ".zip")
@@ -57,19 +58,26 @@ def _note(message: str) -> None:
 def _digest_files(files: list[tuple[str, Path]]) -> str:
     h = hashlib.sha256()
     for name, path in sorted(files):
-        h.update(name.encode() + b"\0")
+        h.update(name.encode("utf-8", "surrogateescape") + b"\0")
         try:
-            h.update(hashlib.sha256(path.read_bytes()).digest())
-        except OSError:
-            h.update(b"unreadable")
+            # Read as the grader reads a submission: no link, no FIFO, the size checked first (a
+            # 1 GiB sparse file beside the code was read whole, for every grade).
+            h.update(hashlib.sha256(read_regular(path, ZIP_MAX_BYTES, links_ok=True)).digest())
+        except (OSError, ValueError) as exc:
+            h.update(b"unreadable: " + str(exc).encode("utf-8", "replace"))
     return h.hexdigest()[:16]
 
 
-def _tree(folder: Path, suffixes: tuple[str, ...] | None = None) -> list[tuple[str, Path]]:
+def _tree(folder: Path, suffixes: tuple[str, ...] | None = SNAPSHOT_SUFFIXES) -> list[tuple[str, Path]]:
+    """The files that make a submission (or, for the kit's own folders, of `suffixes`)."""
     if folder.is_file():
         return [("", folder)]  # a file: its bytes, whatever its name (the name is the student's)
     found = []
-    for p in sorted(folder.rglob("*")):
+    try:
+        entries = walk(folder)
+    except ValueError:
+        return [("too large", folder)]  # graded as its problem; fingerprinted by that
+    for p in entries:
         rel = p.relative_to(folder)
         if IGNORED_PARTS.intersection(rel.parts) or any(part.startswith(".") for part in rel.parts):
             continue
@@ -112,17 +120,27 @@ def class_files(folder: Path, a: assignments.Assignment) -> list[Path] | None:
     top = [p for p in sorted(folder.iterdir()) if not p.name.startswith(".") and p.name not in IGNORED_PARTS]
     if any(p.name in (f"{a.module}.py", a.notebook) for p in top):
         return None
-    files = [p for p in top if p.is_file() and p.suffix.lower() in SUBMISSION_SUFFIXES and p.name != "conftest.py"]
+    files = [p for p in top if (p.is_symlink() or not p.is_dir()) and p.suffix.lower() in SUBMISSION_SUFFIXES
+             and p.name != "conftest.py"]
     if len(files) < 2:
         return None
     # A file of the class folder is found, not named: a link there is never followed (it could
-    # point the grader at the reference or at a classmate's file).
-    links = [p for p in files if p.is_symlink()]
-    if links:
-        _note(f"{folder}: not graded, links (the grader never follows a link it finds in a folder; "
-              f"copy the file in instead): {', '.join(p.name for p in links[:5])}"
-              + (f" and {len(links) - 5} more" if len(links) > 5 else ""))
-    return [p for p in files if not p.is_symlink()]
+    # point the grader at the reference or at a classmate's file), nor a FIFO or device read.
+    odd = [p for p in files if not _plain_file(p)]
+    if odd:
+        _note(f"{folder}: not graded, links or special files (the grader follows no link and reads only "
+              f"regular files; copy the file in instead): {', '.join(p.name for p in odd[:5])}"
+              + (f" and {len(odd) - 5} more" if len(odd) > 5 else ""))
+    return [p for p in files if p not in odd]
+
+
+def _plain_file(path: Path) -> bool:
+    """A regular file with no other name (a hard link's other name may be the reference's)."""
+    try:
+        info = path.lstat()
+    except OSError:
+        return False
+    return stat.S_ISREG(info.st_mode) and info.st_nlink == 1
 
 
 def expand(raw: list[str], a: assignments.Assignment, scratch: Path, export=()) -> tuple[list[Input], dict]:

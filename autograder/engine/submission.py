@@ -127,10 +127,11 @@ def unique_names(paths, warn=None) -> dict[Path, str]:
     return names
 
 
-def read_regular(path: Path, limit: int, *, follow: bool = False) -> bytes:
+def read_regular(path: Path, limit: int, *, follow: bool = False, links_ok: bool = False) -> bytes:
     """A regular file's bytes, refused (ValueError, with the reason) before anything is read
     when it is larger than `limit`, is not a regular file (a FIFO would block, a device never
-    ends), or, unless `follow`, is a symbolic link.
+    ends), unless `follow` is a symbolic link, or unless `links_ok` has another name (a hard
+    link: the other name may be the reference's).
 
     Files found inside a student's folder are read with follow=False: a link could point the
     grader, which may run as root, at the reference or a classmate's file. The size is taken
@@ -148,6 +149,8 @@ def read_regular(path: Path, limit: int, *, follow: bool = False) -> bytes:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
             raise ValueError(f"{path.name} is not a regular file; submit your code as a plain file")
+        if info.st_nlink > 1 and not links_ok:
+            raise ValueError(f"{path.name} is a hard link (the file has other names); submit the file itself")
         if info.st_size > limit:
             raise ValueError(f"{path.name} is larger than {limit // 1024} KB; submit only your code")
         data = f.read(limit + 1)
@@ -273,6 +276,95 @@ def walk(folder: Path, max_depth: int = FOLDER_MAX_DEPTH, max_entries: int = FOL
                     raise ValueError(f"{folder.name} holds folders more than {max_depth} deep; submit only your code")
                 pending.append((Path(entry.path), depth + 1))
     return sorted(found)
+
+
+# What a snapshot of a student's folder copies: the files a submission is made of.
+SNAPSHOT_SUFFIXES = (".py", ".ipynb", ".zip")
+
+
+def snapshot(folder: Path, into: Path, suffixes=SNAPSHOT_SUFFIXES, total_limit: int = ZIP_MAX_BYTES) -> list[str]:
+    """Copy the regular files of a student's folder (of `suffixes`) into `into`, a folder of ours;
+    returns what was left out, each with its reason.
+
+    Walked through descriptors: every folder is opened relative to its parent's descriptor and
+    without following a link, so swapping a folder for a link while it is read leads nowhere
+    (a path, looked up again at each step, could be redirected between a check and an open).
+    Links (symbolic, or hard with a name outside the folder), FIFOs and devices are left out;
+    each file's size is checked on the open file before it is read, and so is the total.
+    Bounded like walk(): past FOLDER_MAX_DEPTH or FOLDER_MAX_ENTRIES it raises ValueError.
+    """
+    flags_dir = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+    flags_file = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+    try:
+        top = os.open(folder, flags_dir)
+    except OSError as exc:
+        if exc.errno in (errno.ELOOP, errno.ENOTDIR):
+            raise ValueError(f"{folder.name} is a symbolic link; the grader follows no link: pass the folder itself") from None
+        raise
+    left_out, copied, names, total, entries = [], [], {}, 0, 0
+    pending = [(top, Path("."), 0)]
+    try:
+        while pending:
+            fd, rel, depth = pending.pop()
+            try:
+                for entry in sorted(os.scandir(fd), key=lambda e: e.name):
+                    entries += 1
+                    if entries > FOLDER_MAX_ENTRIES:
+                        raise ValueError(f"{folder.name} holds more than {FOLDER_MAX_ENTRIES} files and folders; "
+                                         "submit only your code")
+                    name = rel / entry.name
+                    if IGNORED_PARTS.intersection(name.parts) or entry.name.startswith("."):
+                        continue
+                    if entry.is_symlink():
+                        left_out.append(f"{name} (a symbolic link)")
+                        continue
+                    if entry.is_dir(follow_symlinks=False):
+                        if depth + 1 >= FOLDER_MAX_DEPTH:
+                            raise ValueError(f"{folder.name} holds folders more than {FOLDER_MAX_DEPTH} deep; "
+                                             "submit only your code")
+                        try:
+                            pending.append((os.open(entry.name, flags_dir, dir_fd=fd), name, depth + 1))
+                        except OSError:
+                            left_out.append(f"{name} (a folder that could not be opened, or a link)")
+                        continue
+                    if not entry.name.lower().endswith(tuple(suffixes)):
+                        continue  # not part of a submission: never read (a data file may be huge)
+                    try:
+                        file_fd = os.open(entry.name, flags_file, dir_fd=fd)
+                    except OSError:
+                        left_out.append(f"{name} (a link, or unreadable)")
+                        continue
+                    with os.fdopen(file_fd, "rb") as f:
+                        info = os.fstat(file_fd)
+                        if not stat.S_ISREG(info.st_mode):
+                            left_out.append(f"{name} (not a regular file)")
+                            continue
+                        limit = MAX_NOTEBOOK_BYTES if not name.suffix.lower() == ".zip" else ZIP_MAX_BYTES
+                        if info.st_size > limit or total + info.st_size > total_limit:
+                            left_out.append(f"{name} (too large: {info.st_size // 1024} KB)")
+                            continue
+                        data = f.read(limit + 1)
+                    if len(data) > limit:
+                        left_out.append(f"{name} (too large)")
+                        continue
+                    total += len(data)
+                    key = (info.st_dev, info.st_ino)
+                    names[key] = names.get(key, 0) + 1
+                    copied.append((name, data, key, info.st_nlink))
+            finally:
+                os.close(fd)
+    except BaseException:
+        for fd, _, _ in pending:
+            os.close(fd)
+        raise
+    for name, data, key, nlink in copied:
+        if nlink > names[key]:
+            left_out.append(f"{name} (a hard link to a file outside the folder)")
+            continue
+        target = into / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+    return left_out
 
 
 def folder_files(folder: Path) -> tuple[list[Path], list[str]]:
@@ -470,20 +562,32 @@ def resolve(path: Path, module: str, notebook: str, handout: Path | None = None,
     scratch = None
     try:
         target = path
-        # The path named (by the instructor, or by the student running check) may be a link;
-        # everything found inside a folder is read without following links.
-        follow = True
+        # No link is followed, not even a path named on the command line: `grade FOLDER/*`
+        # names every entry of a folder, a student's link among them.
+        if path.is_symlink():
+            raise ValueError(f"{path.name} is a symbolic link; the grader follows no link (it could lead to "
+                             "the reference or a classmate's file): pass what it points to")
         if path.is_file() and path.suffix.lower() == ".zip":
             scratch = Path(tempfile.mkdtemp(prefix="autograder-zip-"))
+            read_regular(path, ZIP_MAX_BYTES, links_ok=False)  # no hard link, no FIFO, the size first
             skipped = safe_extract(path, scratch)
             if skipped:
                 sub.notes.append("zip entries not extracted: " + "; ".join(skipped[:5]))
                 sub.findings.append({"kind": "unsafe-zip", "detail": "; ".join(skipped[:5]), "line": 0})
             target = scratch
+        elif path.is_dir():
+            # A student's folder may change while it is read: what is graded is a private copy.
+            scratch = Path(tempfile.mkdtemp(prefix="autograder-folder-"))
+            left_out = snapshot(path, scratch)
+            if left_out:
+                sub.notes.append("not read (the grader follows no link and reads only regular files): "
+                                 + ", ".join(left_out[:5]) + (f" and {len(left_out) - 5} more" if len(left_out) > 5 else ""))
+                sub.findings.append({"kind": "symlink", "detail": "submitted links or special files: "
+                                     + ", ".join(left_out[:5]), "line": 0})
+            target = scratch
         if target.is_dir():
             target = _pick_in_folder(sub, target, module, notebook, handout, requires)
-            follow = False
-        _load_file(sub, target, module, notebook, follow)
+        _load_file(sub, target, module, notebook, follow=False)
         missing = [f"{r}.py" for r in requires if r not in {m[0] for m in sub.modules}]
         if missing:
             # Not a problem by itself: a notebook may define everything it needs.

@@ -27,7 +27,6 @@ from __future__ import annotations
 import csv
 import json
 import re
-import shutil
 import sys
 import unicodedata
 import zipfile
@@ -35,7 +34,9 @@ from collections import defaultdict
 from pathlib import Path
 
 from ..engine.report import csv_row
-from ..engine.submission import IGNORED_PARTS, safe_extract, walk, zip_entry_count
+from ..engine.submission import (
+    IGNORED_PARTS, MAX_NOTEBOOK_BYTES, ZIP_MAX_BYTES, read_regular, safe_extract, snapshot, walk, zip_entry_count,
+)
 
 # A whole class's export: far more files than one submission may hold.
 EXPORT_MAX_FILES = 200_000
@@ -153,17 +154,16 @@ def _export_root(path: Path, work: Path) -> Path:
 
 
 def _copy_files(source: Path, target: Path) -> None:
-    """Copy the regular files of a folder (never symbolic links) into `target`."""
+    """Copy a student's folder of an export into `target` as the grader reads any folder
+    (submission.snapshot: no link followed, regular files of a submission's kinds, sizes first)."""
     target.mkdir(parents=True, exist_ok=True)
-    for p in sorted(source.rglob("*")):
-        rel = p.relative_to(source)
-        if p.is_symlink() or not _visible(rel.parts):
-            continue
-        if p.is_dir():
-            (target / rel).mkdir(parents=True, exist_ok=True)
-        elif p.is_file():
-            (target / rel).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(p, target / rel)
+    try:
+        left_out = snapshot(source, target)
+    except ValueError as exc:
+        _note(f"{source.name}: {exc}")
+        return
+    if left_out:
+        _note(f"{source.name}: not copied: {', '.join(left_out[:5])}")
 
 
 def _unique(bases: dict[str, str], suffixes: dict[str, str]) -> dict[str, str]:
@@ -350,7 +350,11 @@ def _canvas(path: Path, assignment, work: Path) -> list[tuple[Path, dict]]:
                 except ValueError as exc:
                     _note(f"{f['original']}: {exc}")
             else:
-                shutil.copyfile(f["path"], target / f["name"])
+                try:  # as any file of a student's: no link, no FIFO, the size first
+                    limit = ZIP_MAX_BYTES if f["name"].lower().endswith(".zip") else MAX_NOTEBOOK_BYTES
+                    (target / f["name"]).write_bytes(read_regular(f["path"], limit))
+                except (ValueError, OSError) as exc:
+                    _note(f"{f['original']}: not copied ({exc})")
         info = {
             "kind": "canvas",
             "student": files[0]["student"] or names[user],  # anonymous grading: no name

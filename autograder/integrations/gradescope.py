@@ -332,14 +332,20 @@ def _unpack(zip_path: Path, source: Path) -> None:
 
 
 def _place_submission(submission: Path, folder: Path) -> None:
-    """The student's upload in /autograder/submission: the files of a folder, else the file itself."""
-    import shutil
+    """The student's upload in /autograder/submission: the files of a folder, else the file itself,
+    read as the grader reads any (no link followed, no FIFO, sizes first)."""
+    from ..engine.submission import ZIP_MAX_BYTES, read_regular, snapshot
 
     folder.mkdir(parents=True)
-    if submission.is_dir():
-        shutil.copytree(submission, folder, dirs_exist_ok=True, symlinks=True)
-    else:
-        shutil.copyfile(submission, folder / submission.name)
+    try:
+        if submission.is_dir() and not submission.is_symlink():
+            left_out = snapshot(submission, folder)
+            if left_out:
+                print(f"not copied: {', '.join(left_out[:5])}", file=sys.stderr)
+        else:
+            (folder / submission.name).write_bytes(read_regular(submission, ZIP_MAX_BYTES))
+    except ValueError as exc:
+        raise SystemExit(f"error: {exc}") from None
 
 
 def student_view(results: dict) -> list[str]:
