@@ -10,6 +10,11 @@ sys.path[:] = [p for p in sys.path if p not in ("", os.getcwd()) or os.path.absp
 from .cli import main  # noqa: E402
 
 code = main()
+# Workers that outlived their use (a spare never needed) are ended and their folders removed:
+# os._exit below runs no clean-up of its own.
+from .engine import sandbox  # noqa: E402
+
+sandbox.shutdown()
 # Everything is written and closed by now: skip the interpreter's teardown of
 # NumPy, pytest and matplotlib's modules, which costs a noticeable share of a
 # one-submission grade.

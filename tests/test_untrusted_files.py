@@ -331,3 +331,48 @@ def test_a_folder_swapped_for_a_link_while_it_is_read_leads_nowhere(tmp_path, se
     finally:
         stop.set()
         thread.join()
+
+
+def _plain_isolation():
+    from autograder.engine import sandbox
+    from autograder.engine.kinds import Level
+
+    return sandbox.Isolation(level=Level.NONE, python=sys.executable, description="")
+
+
+def test_a_worker_that_cannot_start_leaves_no_folder(tmp_path, monkeypatch):
+    """Red team: empty /tmp/autograder-worker-* folders stayed behind after user-level runs."""
+    from autograder.engine import sandbox
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+
+    def refuse(*args, **kwargs):
+        raise OSError(11, "Resource temporarily unavailable")  # a full process cap
+
+    monkeypatch.setattr(sandbox.subprocess, "Popen", refuse)
+    read, write = os.pipe()
+    try:
+        with pytest.raises(OSError):
+            sandbox.spawn(_plain_isolation(), read, write, write)
+    finally:
+        os.close(read)
+        os.close(write)
+    assert not list(tmp_path.glob("autograder-worker-*"))
+
+
+def test_workers_still_running_at_exit_are_ended_with_their_folders(tmp_path, monkeypatch):
+    """A spare worker started for a next submission that never came: the process leaves with
+    os._exit, which cleans nothing; sandbox.shutdown() (called first) ends it and its folder."""
+    from autograder.engine import sandbox
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    read, write = os.pipe()
+    try:
+        launch = sandbox.spawn(_plain_isolation(), read, write, write)
+    finally:
+        os.close(read)
+        os.close(write)
+    assert launch.workdir and Path(launch.workdir).is_dir()
+    sandbox.shutdown()
+    assert not Path(launch.workdir).exists() and launch.process.poll() is not None
+    assert launch.process.pid not in sandbox._live_launches

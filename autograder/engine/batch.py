@@ -265,6 +265,7 @@ def kill_sandbox_workers(strays: bool = False) -> None:
 
 def _pool_stop(signum, frame):  # pragma: no cover - runs in a pool process
     kill_sandbox_workers(strays=True)
+    sandbox.shutdown()  # their folders and files too
     os._exit(128 + signum)
 
 
@@ -277,6 +278,10 @@ def _pool_init(*args) -> None:  # pragma: no cover - runs in a pool process
     signal.signal(signal.SIGTERM, _pool_stop)
     # Jobs side by side are not pinned to CPUs: a classmate's worker could crowd one's CPU (affinity.py).
     affinity.stay_unpinned()
+    # When the pool ends this process normally, its spare worker and that worker's folder go too.
+    import multiprocessing.util
+
+    multiprocessing.util.Finalize(None, sandbox.shutdown, exitpriority=10)
     grading._job_init(*args)
 
 

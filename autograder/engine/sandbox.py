@@ -285,6 +285,19 @@ def bwrap_command(iso: Isolation, as_root: bool) -> list[str]:
 
 
 _live_workers: set[int] = set()
+# Every launch not yet killed: shutdown() ends them (their folders too) when the process exits.
+_live_launches: dict[int, "Launch"] = {}
+
+
+def shutdown() -> None:
+    """Kill every worker this process started and remove what each left (its folder, its uid's
+    files): a spare started for a next submission that never came, or the sandbox probe's, would
+    otherwise outlive a process that leaves with os._exit."""
+    for launch in list(_live_launches.values()):
+        try:
+            launch.kill()
+        except Exception:  # noqa: BLE001 - on the way out: do what can be done
+            continue
 
 
 class SandboxUnavailable(RuntimeError):
@@ -752,6 +765,7 @@ class Launch:
         elif self.level != Level.NAMESPACE:
             kill_strays(keep=set(_live_workers) - {self.process.pid})
         _live_workers.discard(self.process.pid)
+        _live_launches.pop(self.process.pid, None)
         for fd in self._proc_fds.values():
             os.close(fd)
         self._proc_fds.clear()
@@ -884,12 +898,17 @@ def spawn(iso: Isolation, request_fd: int, reply_fd: int, output_fd: int, caps=N
             env=_clean_env(home),
             start_new_session=True,
         ).result()
+    except BaseException:
+        if workdir:
+            remove_tree(workdir)  # a start that failed (a full process cap, say) leaves no folder
+        raise
     finally:
         if filter_fd is not None:
             os.close(filter_fd)
     _live_workers.add(process.pid)
     launch = Launch(process=process, workdir=workdir, uid=uid, level=iso.level, disk_mb=iso.disk_mb,
                     shared_folders=list(iso.shared_folders))
+    _live_launches[process.pid] = launch
     if caps is not None and caps.active:
         launch.enlist(caps)
     if workdir:
