@@ -207,7 +207,7 @@ def test_check_refuses_the_shared_machine_history_and_points_to_the_service(tmp_
     from autograder.cli import UsageError
 
     monkeypatch.setenv(check.HISTORY_ENV, str(tmp_path))
-    with pytest.raises(UsageError, match=r"AUTOGRADER_CHECK_HISTORY is set.*grading service \(`serve`\)"):
+    with pytest.raises(UsageError, match=r"AUTOGRADER_CHECK_HISTORY is set.*grading service \(`serve`, planned"):
         check.run_check(limited(burst=2, refill_minutes=60), REFERENCE)
     assert "Checking" not in capsys.readouterr().out and list(tmp_path.iterdir()) == []
 

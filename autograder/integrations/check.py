@@ -124,7 +124,8 @@ def run_check(assignment, path: Path) -> int:
 
     if os.environ.get(HISTORY_ENV):
         raise _usage(f"{HISTORY_ENV} is set, but check is no longer rate-limited through sudo on a shared machine; "
-                     "unset it, and give students rate-limited feedback through the grading service (`serve`) instead")
+                     "unset it: rate-limited feedback belongs to the grading service (`serve`, planned, not built "
+                     "yet; see the README's Rate limits)")
     with tempfile.TemporaryDirectory(prefix="autograder-check-") as scratch:
         target = _target(assignment, Path(path), Path(scratch))
         print(f"Checking {Path(path).name} with the public checks, run by the grader's sandboxed engine...", flush=True)
