@@ -247,7 +247,17 @@ def test_a_zip_with_too_many_entries_is_refused_before_its_directory_is_read(tmp
     assert submission.zip_entry_count(path) == 30
     read = []
     monkeypatch.setattr(zipfile.ZipFile, "__init__", lambda *a, **k: read.append(1) or (_ for _ in ()).throw(AssertionError))
-    with pytest.raises(ValueError, match="holds 30 files; the limit is 20"):
+    with pytest.raises(ValueError, match="holds more than 20 files"):
+        submission.safe_extract(path, tmp_path / "out", max_files=20)
+    assert read == []
+    # The end record's count can lie (red team: it said 1 over 2,000,000 records, and zipfile
+    # parsed them all, 843 MB): the records are counted.
+    data = bytearray(path.read_bytes())
+    end = data.rfind(b"PK\x05\x06")
+    data[end + 8:end + 12] = (1).to_bytes(2, "little") * 2
+    path.write_bytes(bytes(data))
+    assert submission.zip_entry_count(path) == 30
+    with pytest.raises(ValueError, match="holds more than 20 files"):
         submission.safe_extract(path, tmp_path / "out", max_files=20)
     assert read == []
 
@@ -297,3 +307,27 @@ def test_an_export_is_an_export_only_when_the_instructor_says_so(tmp_path, capsy
     assert paths == [folder] and roster == {}
     with pytest.raises(exports.ExportError, match="--export moodle"):
         exports.expand([folder], CNN, tmp_path / "scratch3", "moodle")
+
+
+def test_a_notebook_of_many_tiny_json_values_is_refused_before_parsing(tmp_path, monkeypatch):
+    """Red team: 20 MB of empty objects in a notebook's metadata took 577 MB to parse."""
+    import json as _json
+
+    path = tmp_path / "cnn.ipynb"
+    path.write_text('{"nbformat": 4, "nbformat_minor": 5, "cells": [], "metadata": [' + "{}," * 2_000_000 + '{}]}')
+    loads = []
+    monkeypatch.setattr(submission.json, "loads", lambda *a, **k: loads.append(1) or _json.loads(*a, **k))
+    sub = submission.resolve(path, CNN.module, CNN.notebook)
+    assert sub.problem and "JSON values" in sub.problem and loads == []
+
+
+def test_a_large_notebook_of_an_old_format_is_not_upgraded(tmp_path):
+    """Red team: nbformat's upgrade of a 20 MB v3 notebook took 675 MB and 45 s."""
+    import json as _json
+
+    cells = [{"cell_type": "markdown", "source": "x" * 100}] * 40_000
+    path = tmp_path / "cnn.ipynb"
+    path.write_text(_json.dumps({"nbformat": 3, "nbformat_minor": 0, "metadata": {},
+                                 "worksheets": [{"cells": cells}]}))
+    sub = submission.resolve(path, CNN.module, CNN.notebook)
+    assert sub.problem and "old notebook format" in sub.problem

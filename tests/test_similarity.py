@@ -29,6 +29,7 @@ ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "tests" / "fixtures" / "similarity"
 KNOWN = FIXTURES / "known"
 CNN = assignments.load("cnn", ROOT)
+REFERENCE = ROOT / "solutions" / "cnn" / "cnn_layers.py"
 HANDOUT = ROOT / "student_template" / "cnn"
 sys.path.insert(0, str(FIXTURES))
 import make_class  # noqa: E402
@@ -494,3 +495,29 @@ def test_grade_with_similarity_on_part_of_a_class_covers_the_whole_gradebook(tmp
     assert done.returncode == 0, done.stderr
     rows = list(csv.DictReader(open(out / "similarity.csv", newline="")))
     assert len(rows) == 6 and {n for r in rows for n in (r["a"], r["b"])} == {"alice", "alice_copy", "bob", "carol"}
+
+
+def test_names_a_collision_gave_are_read_again_and_a_surrogate_stops_nothing(tmp_path, capsys):
+    """Red team (issue 25): after honest.py and honest!.py were graded as honest_<hash>, a later
+    `similarity OUT` found neither; a lone surrogate in a notebook cell made similarity raise."""
+    import json as _json
+
+    from autograder.engine.submission import unique_names
+
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    files = [subs / "honest.py", subs / "honest!.py"]
+    for f in files:
+        f.write_text(REFERENCE.read_text())
+    out = tmp_path / "out"
+    for path, name in unique_names(files).items():
+        (out / name).mkdir(parents=True)
+        (out / name / "grade.json").write_text(_json.dumps({"origin": str(path)}))
+        assert similarity._origin(out, name) == path
+    notebook = tmp_path / "odd.ipynb"
+    cell = {"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None,
+            "source": REFERENCE.read_text() + "\nx = '\ud800'\n"}
+    notebook.write_text(_json.dumps({"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [cell]}))
+    codes, skipped = similarity.class_code(CNN, [notebook, files[0]])
+    assert len(codes) == 2 and not skipped
+    assert "\ud800" not in codes[0].text

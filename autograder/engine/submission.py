@@ -30,6 +30,10 @@ from .sandbox import remove_tree
 # ~600 bytes a statement. The reference is ~20 KB.
 MAX_NOTEBOOK_BYTES = 20 * 1024 * 1024
 MAX_CODE_BYTES = 512 * 1024
+# JSON values a notebook may hold (a notebook of 512 KB of code has ~50,000), and the size of a
+# notebook of an older format that nbformat is asked to upgrade.
+MAX_NOTEBOOK_VALUES = 1_000_000
+MAX_OLD_NOTEBOOK_BYTES = 2 * 1024 * 1024
 ZIP_MAX_FILES = 2000
 ZIP_MAX_BYTES = 100 * 1024 * 1024
 IGNORED_PARTS = {"__MACOSX", ".ipynb_checkpoints", "__pycache__", ".git"}
@@ -127,6 +131,29 @@ def unique_names(paths, warn=None) -> dict[Path, str]:
     return names
 
 
+def check_regular(path: Path, limit: int) -> None:
+    """read_regular's refusals (a link, a hard link, not a regular file, over `limit`) without
+    reading the file: for a zip, which zipfile then reads as it needs."""
+    flags = os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC | os.O_NOFOLLOW
+    try:
+        fd = os.open(path, flags)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise ValueError(f"{path.name} is a symbolic link; the grader never follows links in a submission: "
+                             "submit the file itself") from None
+        raise
+    try:
+        info = os.fstat(fd)
+    finally:
+        os.close(fd)
+    if not stat.S_ISREG(info.st_mode):
+        raise ValueError(f"{path.name} is not a regular file; submit your code as a plain file")
+    if info.st_nlink > 1:
+        raise ValueError(f"{path.name} is a hard link (the file has other names); submit the file itself")
+    if info.st_size > limit:
+        raise ValueError(f"{path.name} is larger than {limit // 1024 // 1024} MB; submit only your code")
+
+
 def read_regular(path: Path, limit: int, *, follow: bool = False, links_ok: bool = False) -> bytes:
     """A regular file's bytes, refused (ValueError, with the reason) before anything is read
     when it is larger than `limit`, is not a regular file (a FIFO would block, a device never
@@ -188,11 +215,23 @@ def cell_label(number: int, source: str) -> str:
 def notebook_cells(path: Path, *, follow: bool = False) -> list[tuple[str, str]]:
     """Code cells to run, as (label, source); a cell's number counts code cells only, as a student would."""
     text = _read_text(path, MAX_NOTEBOOK_BYTES, follow=follow)
+    # Bounded before parsing: every JSON value costs a Python object (~50 bytes and more), so a
+    # 20 MB notebook of empty objects or lists took 580 MB. Commas, braces and brackets bound
+    # the number of values from above.
+    values = text.count(",") + text.count("{") + text.count("[")
+    if values > MAX_NOTEBOOK_VALUES:
+        raise ValueError(f"{path.name} holds more than {MAX_NOTEBOOK_VALUES:,} JSON values; clear its outputs "
+                         "(Kernel > Restart & Clear Output) and save it again")
     try:
         notebook = json.loads(text)
         if not (isinstance(notebook, dict) and notebook.get("nbformat") == 4 and isinstance(notebook.get("cells"), list)):
             # Not today's format (v3, say): nbformat upgrades it. A v4 notebook is read as
             # nbformat would read it, without the import of its schema validator (~0.1 s).
+            # The upgrade parses and validates again (a 20 MB v3 notebook took 675 MB and 45 s):
+            # only for small ones.
+            if len(text) > MAX_OLD_NOTEBOOK_BYTES:
+                raise ValueError(f"{path.name} is in an old notebook format and larger than "
+                                 f"{MAX_OLD_NOTEBOOK_BYTES // 1024 // 1024} MB; open it in Jupyter and save it again")
             import nbformat
 
             notebook = nbformat.reads(text, as_version=4)
@@ -451,11 +490,13 @@ _EOCD = b"PK\x05\x06"
 _EOCD64_LOCATOR = b"PK\x06\x07"
 
 
-def zip_entry_count(archive: Path) -> int:
-    """The entry count a zip's end-of-central-directory record states, read before zipfile parses
-    the central directory (which holds every entry in memory: 1M entries cost ~435 MB).
+def zip_entry_count(archive: Path, stop_after: int = 1 << 62) -> int:
+    """How many entries a zip's central directory holds, counted record by record from the end
+    record's offset and size, before zipfile parses the directory (which builds an object per
+    record: 2M records took 843 MB). The end record's own count can lie, so the records are
+    counted, reading 46-byte headers and skipping names; past `stop_after` counting stops.
 
-    ValueError when there is no such record (not a zip).
+    ValueError when there is no end record (not a zip).
     """
     with open(archive, "rb") as f:
         f.seek(0, os.SEEK_END)
@@ -463,13 +504,30 @@ def zip_entry_count(archive: Path) -> int:
         tail_size = min(size, 22 + 65535 + 20)  # the record, its comment, and zip64's locator before it
         f.seek(size - tail_size)
         tail = f.read(tail_size)
-    at = tail.rfind(_EOCD)
-    if at < 0 or len(tail) - at < 22:
-        raise ValueError(f"{archive.name} is not a valid zip file")
-    count = int.from_bytes(tail[at + 10:at + 12], "little")
-    if count == 0xFFFF and at >= 20 and tail[at - 20:at - 16] == _EOCD64_LOCATOR:
-        return 1 << 62  # a zip64 count: far more than any submission's limit, refused unread
-    return count
+        at = tail.rfind(_EOCD)
+        if at < 0 or len(tail) - at < 22:
+            raise ValueError(f"{archive.name} is not a valid zip file")
+        stated = int.from_bytes(tail[at + 10:at + 12], "little")
+        cd_size = int.from_bytes(tail[at + 12:at + 16], "little")
+        cd_offset = int.from_bytes(tail[at + 16:at + 20], "little")
+        if (stated == 0xFFFF or cd_size == 0xFFFFFFFF or cd_offset == 0xFFFFFFFF) and at >= 20 \
+                and tail[at - 20:at - 16] == _EOCD64_LOCATOR:
+            return 1 << 62  # a zip64 directory: far more than any submission's limit, refused unread
+        # Where the directory really starts: zipfile allows data prepended to the archive.
+        start = size - tail_size + at - cd_size
+        if start < 0:
+            raise ValueError(f"{archive.name} is not a valid zip file")
+        f.seek(start)
+        count, left = 0, cd_size
+        while left >= 46 and count < stop_after:
+            header = f.read(46)
+            if len(header) < 46 or header[:4] != b"PK\x01\x02":
+                break
+            skip = sum(int.from_bytes(header[i:i + 2], "little") for i in (28, 30, 32))
+            f.seek(skip, os.SEEK_CUR)
+            left -= 46 + skip
+            count += 1
+    return max(count, stated if count == 0 else count)
 
 
 def safe_extract(archive: Path, target: Path, max_files: int = ZIP_MAX_FILES, max_bytes: int = ZIP_MAX_BYTES) -> list[str]:
@@ -482,11 +540,11 @@ def safe_extract(archive: Path, target: Path, max_files: int = ZIP_MAX_FILES, ma
     depth of every name before anything is written.
     """
     try:
-        count = zip_entry_count(archive)
+        count = zip_entry_count(archive, stop_after=max_files + 1)
     except OSError as exc:
         raise ValueError(f"{archive.name} could not be read ({exc.strerror or exc})") from None
     if count > max_files:
-        raise ValueError(f"{archive.name} holds {count} files; the limit is {max_files}")
+        raise ValueError(f"{archive.name} holds more than {max_files} files; zip only your own folder")
     try:
         return _extract(archive, target, max_files, max_bytes)
     except UnicodeError:  # a ValueError too, but one that names no file
@@ -569,7 +627,7 @@ def resolve(path: Path, module: str, notebook: str, handout: Path | None = None,
                              "the reference or a classmate's file): pass what it points to")
         if path.is_file() and path.suffix.lower() == ".zip":
             scratch = Path(tempfile.mkdtemp(prefix="autograder-zip-"))
-            read_regular(path, ZIP_MAX_BYTES, links_ok=False)  # no hard link, no FIFO, the size first
+            check_regular(path, ZIP_MAX_BYTES)  # no hard link, no FIFO, the size first (nothing read)
             skipped = safe_extract(path, scratch)
             if skipped:
                 sub.notes.append("zip entries not extracted: " + "; ".join(skipped[:5]))

@@ -34,6 +34,7 @@ from collections import defaultdict
 from pathlib import Path
 
 from ..engine.report import csv_row
+from ..engine.text import inert
 from ..engine.submission import (
     IGNORED_PARTS, MAX_NOTEBOOK_BYTES, ZIP_MAX_BYTES, read_regular, safe_extract, snapshot, walk, zip_entry_count,
 )
@@ -64,7 +65,7 @@ class ExportError(Exception):
 
 
 def _note(message: str) -> None:
-    print(f"note: {message}", file=sys.stderr)
+    print(f"note: {inert(message, one_line=True)}", file=sys.stderr)  # it may name a student's files
 
 
 def slug(text: str) -> str:
@@ -91,7 +92,7 @@ def _zip_names(path: Path) -> list[str] | None:
     # Any zip that cannot be read is not an export: the grader reports it as that submission's
     # problem (submission.safe_extract says why). The count is checked before zipfile reads them all.
     try:
-        if zip_entry_count(path) > EXPORT_MAX_FILES:
+        if zip_entry_count(path, stop_after=EXPORT_MAX_FILES + 1) > EXPORT_MAX_FILES:
             return None
         with zipfile.ZipFile(path) as zf:
             names = [i.filename.replace("\\", "/") for i in zf.infolist() if not i.is_dir()]

@@ -46,6 +46,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..assignment import ConfigError
+from ..engine.text import inert
 from ..engine.submission import IGNORED_PARTS, notebook_cells, resolve, safe_extract, submission_name, unique_names
 from . import normalise
 
@@ -149,12 +150,18 @@ def _read_limited(path: Path) -> str:
         raise ValueError("not UTF-8 text") from None
 
 
+def _whole(text: str) -> str:
+    """`text` with lone surrogates (a notebook's JSON may hold them) replaced: every encoder,
+    lexer and parser below takes it (one such cell stopped similarity for the class)."""
+    return text.encode("utf-8", "replace").decode("utf-8")
+
+
 def file_code(path: Path) -> str:
     """A .py file's text, or a notebook's code cells (magics and grader cells skipped), size-limited."""
     if path.suffix.lower() == ".ipynb":
         if path.stat().st_size > 5 * MAX_CODE_BYTES:
             raise ValueError(f"larger than {5 * MAX_CODE_BYTES // 1024 // 1024} MB")
-        text = "\n\n".join(cell for _, cell in notebook_cells(path))
+        text = _whole("\n\n".join(cell for _, cell in notebook_cells(path)))
         if len(text.encode("utf-8")) > MAX_CODE_BYTES:
             raise ValueError(f"its code cells hold more than {MAX_CODE_BYTES // 1024} KB")
         return text
@@ -172,6 +179,7 @@ def class_code(assignment, paths: list) -> tuple[list[Code], list[tuple[str, str
         name, path = item if isinstance(item, tuple) else (None, item)
         sub = resolve(Path(path), assignment.module, assignment.notebook, handout)
         name = name or sub.name
+        sub.source = _whole(sub.source)
         if sub.problem:
             skipped.append((name, f"not read: {sub.problem}"))
         elif len(sub.source.encode("utf-8")) > MAX_CODE_BYTES:
@@ -582,8 +590,8 @@ def run(assignment, out: Path, paths: list[Path], known: Path | None = None, cac
               + (f" with each other and with {result.known_files} known files" if known else " with each other")
               + f" in {result.seconds:.1f} s; {flagged} pair(s) at or above {s.review_from:g} to review by hand: "
               f"{Path(out) / CSV_NAME}", file=sys.stderr)
-        for name, why in result.skipped[:10]:
-            print(f"similarity: {name}: {why}", file=sys.stderr)
+        for name, why in result.skipped[:10]:  # `why` may name a student's files: inert
+            print(f"similarity: {inert(name, one_line=True)}: {inert(why, one_line=True)}", file=sys.stderr)
     return result
 
 
@@ -595,9 +603,11 @@ def _origin(out: Path, name: str) -> Path | None:
         origin = ""
     if not origin or not Path(origin).exists():
         return None
-    # The name is the file's, or that with _2, _3, ... where two files had one name.
+    # The name is the file's, or that with a suffix where several files made one name: _2, _3
+    # in an export, a hash of the path (hex) in a batch (submission.unique_names).
     own = submission_name(Path(origin))
-    if name == own or name.startswith(own + "_") and name[len(own) + 1:].isdigit():
+    suffix = name[len(own) + 1:] if name.startswith(own + "_") else ""
+    if name == own or suffix and all(c in "0123456789abcdef" for c in suffix):
         return Path(origin)
     return None
 
