@@ -45,6 +45,7 @@ SLOW_TESTS = {
     "test_kit_takes_paths_relative_to_the_callers_folder",
     "test_an_output_that_fails_leaves_the_others_written",
     "test_a_missing_known_archive_is_refused_before_grading",
+    "test_a_pool_process_killed_costs_no_classmate_their_grade",
     "test_only_stale_and_resume_choose_what_is_graded_and_say_so",
     "test_public_checks_are_on_the_grades_one_scale",
     "test_rows_keep_the_order_submissions_were_given_in",

@@ -397,3 +397,52 @@ def test_a_missing_known_archive_is_refused_before_grading(tmp_path):
     done = kit("grade", *subs, "--out", tmp_path / "out", "--quiet", "--known", tmp_path / "nope.zip")
     assert done.returncode == 2 and "--known" in done.stderr and len(done.stderr.strip().splitlines()) == 1
     assert not (tmp_path / "out" / "ann").exists()
+
+
+def test_a_pool_process_killed_costs_no_classmate_their_grade(tmp_path):
+    """Issue 25: a pool process killed (as by the OOM killer) stopped the batch; now the
+    submissions it held are graded again and every queued classmate is graded."""
+    import signal as _signal
+    import time as _time
+
+    names = [f"s{i}" for i in range(6)]
+    subs = class_of(tmp_path / "subs", {name: REFERENCE for name in names})
+    out = tmp_path / "out"
+    proc = subprocess.Popen([sys.executable, "-m", "autograder", "grade", *map(str, subs), "--out", str(out),
+                             "--jobs", "2", "--quiet", "--no-report"], cwd=ROOT, env=BASE_ENV,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    killed = None
+    deadline = _time.monotonic() + 120
+    while killed is None and _time.monotonic() < deadline and proc.poll() is None:
+        pool = []
+        for child in _children(proc.pid):
+            try:
+                cmdline = open(f"/proc/{child}/cmdline", "rb").read()
+            except OSError:
+                continue
+            if b"multiprocessing" in cmdline and b"spawn_main" in cmdline:
+                pool.append(child)
+        if pool and (out / "grades.csv").exists():
+            killed = pool[0]
+            os.kill(killed, _signal.SIGKILL)
+        _time.sleep(0.05)
+    stdout, stderr = proc.communicate(timeout=600)
+    assert killed is not None, "no pool process was seen while the batch ran"
+    assert proc.returncode == 0, stderr[-2000:]
+    assert "a grading process died" in stderr
+    graded = {r["name"]: r for r in rows(out)}
+    assert sorted(graded) == names and all(r["total"] == "100" for r in graded.values()), graded
+
+
+def _children(pid: int) -> list[int]:
+    found, pending = [], [pid]
+    while pending:
+        here = pending.pop()
+        try:
+            with open(f"/proc/{here}/task/{here}/children") as f:
+                kids = [int(c) for c in f.read().split()]
+        except OSError:
+            kids = []
+        found += kids
+        pending += kids
+    return found

@@ -366,6 +366,32 @@ def _run_here(a, todo, seed, public_only, protect, finish, stop: Stop) -> str:
 
 
 def _run_pool(a, todo, jobs, seed, public_only, protect, finish, stop: Stop) -> str:
+    """Grade `todo` in `jobs` processes. A process that dies (killed from outside, out of memory)
+    costs only the submission it was grading: the pool is made anew and what it held is graded
+    again, and one that kills its process when graded alone is graded 0 with the reason."""
+    from . import grading
+
+    # In flight when a process dies, every submission of the pool is lost with it, the cause
+    # among them: they are graded again side by side once, then one at a time.
+    lost = _pool_round(a, list(todo), jobs, seed, public_only, protect, finish, stop)
+    if lost:
+        lost = _pool_round(a, lost, jobs, seed, public_only, protect, finish, stop)
+    for item in lost:
+        if stop.signum is not None:
+            break
+        if _pool_round(a, [item], 1, seed, public_only, protect, finish, stop) and stop.signum is None:
+            finish(grading.failed_grade(a, item.path, "the grading process died while grading this submission "
+                                        "alone (out of memory, or killed from outside)",
+                                        grading.seed_for(a.name, item.name, _secret()), item.name))
+    return ""
+
+
+def _secret() -> str:
+    return os.environ.get("AUTOGRADER_SECRET", "")
+
+
+def _pool_round(a, todo, jobs, seed, public_only, protect, finish, stop: Stop) -> list:
+    """One pool over `todo`; returns the submissions not finished because a pool process died."""
     import multiprocessing
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
     from concurrent.futures.process import BrokenProcessPool
@@ -376,9 +402,10 @@ def _run_pool(a, todo, jobs, seed, public_only, protect, finish, stop: Stop) -> 
         max_workers=min(jobs, len(todo)), mp_context=multiprocessing.get_context("spawn"),
         initializer=_pool_init, initargs=(a.name, str(a.root), None, seed, public_only, [str(p) for p in protect]),
     )
-    problem, clean = "", False
+    lost, clean, finished = [], False, set()
     try:
-        pending = {pool.submit(_pool_grade, str(item.path), item.name) for item in todo}
+        item_of = {pool.submit(_pool_grade, str(item.path), item.name): item for item in todo}
+        pending = set(item_of)
         while pending and stop.signum is None:
             done, pending = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
             for future in done:
@@ -388,18 +415,29 @@ def _run_pool(a, todo, jobs, seed, public_only, protect, finish, stop: Stop) -> 
                     raise _sandbox_error(exc) from None
                 except BrokenProcessPool:
                     time.sleep(0.3)  # a SIGTERM to the process group reaches the pool first
-                    if stop.signum is None:
-                        problem = "a grading process died (killed from outside, or out of memory)"
+                    wait(pending, timeout=5)  # the pool fails every future it holds
+                    for f, item in item_of.items():
+                        if f in finished:
+                            continue
+                        if f.done() and not f.cancelled() and f.exception() is None:
+                            finished.add(f)
+                            finish(grading.Grade.from_dict(f.result()))
+                        else:
+                            lost.append(item)
                     pending = set()
                     break
+                finished.add(future)
                 finish(grading.Grade.from_dict(data))
-        clean = not pending and stop.signum is None and not problem
+        clean = not pending and stop.signum is None and not lost
     finally:
         if clean:
             pool.shutdown(wait=True)
         else:
             _stop_pool(pool)
-    return problem
+    if lost and stop.signum is None:
+        _note(f"a grading process died (out of memory, or killed from outside); grading again "
+              f"the {len(lost)} submission(s) the pool held")
+    return [] if stop.signum is not None else lost
 
 
 def _stop_pool(pool) -> None:
