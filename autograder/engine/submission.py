@@ -131,10 +131,9 @@ def unique_names(paths, warn=None) -> dict[Path, str]:
     return names
 
 
-def check_regular(path: Path, limit: int) -> None:
-    """read_regular's refusals (a link, a hard link, not a regular file, over `limit`) without
-    reading the file: for a zip, which zipfile then reads as it needs."""
-    flags = os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC | os.O_NOFOLLOW
+def _open_regular(path: Path, limit: int, follow: bool, links_ok: bool) -> int:
+    """A descriptor of `path`, open for reading, after the refusals read_regular documents."""
+    flags = os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC | (0 if follow else os.O_NOFOLLOW)
     try:
         fd = os.open(path, flags)
     except OSError as exc:
@@ -144,14 +143,26 @@ def check_regular(path: Path, limit: int) -> None:
         raise
     try:
         info = os.fstat(fd)
-    finally:
+        if not stat.S_ISREG(info.st_mode):
+            raise ValueError(f"{path.name} is not a regular file; submit your code as a plain file")
+        if info.st_nlink > 1 and not links_ok:
+            raise ValueError(f"{path.name} is a hard link (the file has other names); submit the file itself")
+        if info.st_size > limit:
+            raise ValueError(f"{path.name} is larger than {_size(limit)}; submit only your code")
+    except BaseException:
         os.close(fd)
-    if not stat.S_ISREG(info.st_mode):
-        raise ValueError(f"{path.name} is not a regular file; submit your code as a plain file")
-    if info.st_nlink > 1:
-        raise ValueError(f"{path.name} is a hard link (the file has other names); submit the file itself")
-    if info.st_size > limit:
-        raise ValueError(f"{path.name} is larger than {limit // 1024 // 1024} MB; submit only your code")
+        raise
+    return fd
+
+
+def _size(limit: int) -> str:
+    return f"{limit // 1024 // 1024} MB" if limit >= 1024 * 1024 else f"{limit // 1024} KB"
+
+
+def check_regular(path: Path, limit: int) -> None:
+    """read_regular's refusals (a link, a hard link, not a regular file, over `limit`) without
+    reading the file: for a zip, which zipfile then reads as it needs."""
+    os.close(_open_regular(path, limit, follow=False, links_ok=False))
 
 
 def read_regular(path: Path, limit: int, *, follow: bool = False, links_ok: bool = False) -> bytes:
@@ -164,25 +175,10 @@ def read_regular(path: Path, limit: int, *, follow: bool = False, links_ok: bool
     grader, which may run as root, at the reference or a classmate's file. The size is taken
     from the open file, so the file read is the file checked.
     """
-    flags = os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC | (0 if follow else os.O_NOFOLLOW)
-    try:
-        fd = os.open(path, flags)
-    except OSError as exc:
-        if exc.errno == errno.ELOOP:
-            raise ValueError(f"{path.name} is a symbolic link; the grader never follows links in a submission: "
-                             "submit the file itself") from None
-        raise
-    with os.fdopen(fd, "rb") as f:
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode):
-            raise ValueError(f"{path.name} is not a regular file; submit your code as a plain file")
-        if info.st_nlink > 1 and not links_ok:
-            raise ValueError(f"{path.name} is a hard link (the file has other names); submit the file itself")
-        if info.st_size > limit:
-            raise ValueError(f"{path.name} is larger than {limit // 1024} KB; submit only your code")
+    with os.fdopen(_open_regular(path, limit, follow, links_ok), "rb") as f:
         data = f.read(limit + 1)
     if len(data) > limit:  # it grew while we read
-        raise ValueError(f"{path.name} is larger than {limit // 1024} KB; submit only your code")
+        raise ValueError(f"{path.name} is larger than {_size(limit)}; submit only your code")
     return data
 
 
