@@ -223,6 +223,15 @@ def test_a_check_of_another_file_withholds_points_and_is_named_with_its_question
         @check("double", depends=["test_halves_{tmp_path.name}.py::test_type"])
         def test_other_whole(student):
             assert student.double(1) == 2
+
+        @check("double")
+        def test_doubles_zero_to_one(student):
+            """double(0) is 1"""
+            assert student.double(0) == 1
+
+        @check("double", depends=["test_halves_{tmp_path.name}.py::test_values", "test_doubles_zero_to_one"])
+        def test_both(student):
+            assert student.double(2) == 4
         ''', others={"halves": '''
         @check("half")
         def test_values(student, reference):
@@ -239,6 +248,7 @@ def test_a_check_of_another_file_withholds_points_and_is_named_with_its_question
     whole = outcomes["test_whole"]
     assert not whole.passed and whole.kind == "unmet"
     assert whole.message == "counts only once this check passes too: half: half gives half"
+    assert outcomes["test_both"].message == "counts only once these checks pass too: half: half gives half; double(0) is 1"
 
 
 def test_a_dependency_on_a_missing_check_of_another_file_stops_the_suite(tmp_path, monkeypatch):

@@ -155,8 +155,10 @@ class GradingPlugin:
                 if unmet:
                     # It passed, but what it checks (an error raised, a shape) a stub could do too.
                     outcome.passed, outcome.kind, changed = False, "unmet", True
-                    outcome.message = "counts only once this check passes too: " + "; ".join(
-                        dict.fromkeys(u.title if u.item == outcome.item else f"{u.item}: {u.title}" for u in unmet))
+                    titles = list(dict.fromkeys(u.title if u.item == outcome.item else f"{u.item}: {u.title}"
+                                                for u in unmet))
+                    these = "this check passes" if len(titles) == 1 else "these checks pass"
+                    outcome.message = f"counts only once {these} too: " + "; ".join(titles)
 
     def measures(self) -> dict:
         """What the checks recorded (suite.record), from those that earned their points only, their
