@@ -207,14 +207,19 @@ def _train_student(student, reference, seed: int) -> dict:
     return run
 
 
-def parameter_gaps(run: dict, ours: dict) -> list[float]:
-    """The largest difference of each trained parameter from the reference's (inf where not finite)."""
-    gaps = []
-    for mine, theirs in zip(run["parameters"], ours["parameters"]):
-        with np.errstate(all="ignore"):
-            gap = np.abs(mine - theirs)
-        gaps.append(float(gap.max()) if np.isfinite(gap).all() else float("inf"))
-    return gaps
+def distance_from(run: dict, ours: dict) -> tuple[float, int]:
+    """How far the trained parameters ended from the reference's, as a fraction of how far training
+    moved the reference's from the same start (the whole network's Euclidean norms): 0 is the
+    same network, about 1 a network trained on other batches or data; inf where not finite. Also
+    the index of the parameter whose own such fraction is largest, to name it."""
+    start = initial_weights(SHAPES, np.random.default_rng([run["seed"], 1]))
+    with np.errstate(all="ignore"):
+        apart = [float(((mine - theirs) ** 2).sum()) for mine, theirs in zip(run["parameters"], ours["parameters"])]
+        travel = [float(((theirs - w) ** 2).sum()) for theirs, w in zip(ours["parameters"], start)]
+    if not all(np.isfinite(apart)):
+        return float("inf"), next(i for i, a in enumerate(apart) if not np.isfinite(a))
+    worst = int(np.argmax([a / t if t else a for a, t in zip(apart, travel)]))
+    return float(np.sqrt(sum(apart) / sum(travel))), worst
 
 
 def unchanged_by_training(run: dict) -> bool:

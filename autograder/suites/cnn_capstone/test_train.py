@@ -9,7 +9,8 @@ parameters come back as arrays, and every number graded is computed here:
   weights on the same batches, says where correct layers end (to about
   1e-14, bench/capstone.py); a network that did not come out of this
   training (weights trained elsewhere, a train() that ignores its data or
-  does nothing) is not there, and earns no training point;
+  does nothing) ends far from there (a third to twice the way training
+  moves the parameters), and earns no training point;
 - the test accuracy is that of the reference network holding the student's
   parameters, on test images that never leave the grader;
 - the student's forward and predict() are checked on strips the grader
@@ -45,26 +46,27 @@ def test_trains_to_the_references_parameters(student, reference, rng):
     """Trained from the grader's initial weights on the batches it sent, DigitCNN ends at the reference's parameters"""
     run = harness.student_run(student, reference, rng)
     ours = harness.reference_run(reference, run["seed"])
-    gaps = harness.parameter_gaps(run, ours)
+    distance, worst = harness.distance_from(run, ours)
     tolerance = float(_SETTINGS["parameter_tolerance"])
-    if max(gaps) <= tolerance:
+    if distance <= tolerance:
         return
-    worst = int(np.argmax(gaps))
     losses = run["losses"]
     if harness.unchanged_by_training(run):
         why = (" train() changed none of them: Adam.step() should update the data of the Parameters that "
                "model.parameters() lists.")
-    elif gaps[worst] == float("inf") or (losses and not all(v == v for v in losses)):
+    elif distance == float("inf") or (losses and not all(v == v for v in losses)):
         why = " Some became nan or infinite: look for an overflow (softmax) or a division by zero."
     elif len(losses) >= 100 and sum(losses[-50:]) / 50 > 0.9 * sum(losses[:50]) / 50:
         why = " The training loss hardly went down: check the gradients of each layer and Adam's update."
     else:
         why = (" Where your layers differ from the reference, their own checks say so; train() and predict() "
                "are given: keep them as the handout has them.")
+    apart = "infinitely far" if distance == float("inf") else f"{100 * distance:.3g}% of the way training moved them"
     raise AssertionError(
-        f"after train() from the grader's initial weights, your DigitCNN's {harness.NAMES[worst]} differs from the "
-        f"reference's, trained from the same weights on the same batches, by up to {gaps[worst]:.3g} (up to "
-        f"{tolerance:g} counts as the same; correct layers end where the reference does, to about 1e-14).{why}"
+        f"after train() from the grader's initial weights, your DigitCNN's parameters end {apart} away from the "
+        f"reference's, trained from the same weights on the same batches (up to {100 * tolerance:g}% counts as the "
+        f"same network; correct layers end where the reference does, to about 1e-14), most of all in "
+        f"{harness.NAMES[worst]}.{why}"
     )
 
 
