@@ -1029,8 +1029,9 @@ def test_capstone_convolution_answering_repeated_inputs_from_a_cache_is_timed_as
     assert_same_grade(grade, twin)
     honest = capstone.grade("honest")["measures"]
     for measure in ("conv2d_forward_ms", "conv2d_backward_ms"):
-        # No input repeats, so the cache never answers: as slow as the four loops it wraps.
-        assert grade["measures"][measure] > 0.5 * twin["measures"][measure], (measure, grade["measures"], twin["measures"])
+        # No input repeats, so the cache never answers: as slow as the four loops it wraps (loosely:
+        # the two run at the same time as other work; the cache, when it answered, was 500x faster).
+        assert grade["measures"][measure] > 0.2 * twin["measures"][measure], (measure, grade["measures"], twin["measures"])
         assert grade["measures"][measure] > 5 * honest[measure]
 
 
