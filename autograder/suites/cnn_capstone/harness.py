@@ -163,8 +163,8 @@ def scores(predictions: np.ndarray, data: dict) -> dict:
 def trusted_scores(reference, parameters, data: dict) -> dict:
     """The scores of the reference network holding these parameters, run here on the test images.
 
-    The student's own forward and predict are checked elsewhere, on inputs the grader makes: a
-    network whose predictions the grader cannot compute itself is graded on nothing it controls.
+    The student's own forward and predict are checked elsewhere, on inputs the grader makes: code
+    the student controls never sees a test image, so it cannot answer from anything but the network.
     """
     with np.errstate(all="ignore"):  # parameters that became nan score as they score, silently
         return scores(reference.predict(reference_model(reference, parameters), data["x_test"]), data)
