@@ -33,6 +33,9 @@ def check(item: str, weight: float = 1.0, seconds: float | None = None, depends=
     whose passing this one's points wait for, as check50's dependencies do:
     a check of an error path or of a shape alone proves nothing a stub could
     not, so it earns its points only together with a check of real values.
+    A check of another file of the suite is named "test_file.py::test_name":
+    a question graded on what several others build (a whole network trained
+    from its layers) then earns nothing while one of them is wrong.
     """
     names = tuple(d if isinstance(d, str) else d.__name__ for d in depends)
     return pytest.mark.grade(item=item, weight=float(weight), seconds=seconds, depends=names)

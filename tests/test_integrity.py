@@ -21,7 +21,11 @@ not move, and, where there is one, beside the hostile case's honest twin:
 5. bad data: a lone surrogate, file names made for CSV formulas or for the
    grader's own files, a Canvas export with such names;
 6. points without work: the public checks' answers looked up, stubs of the
-   right shape or raising ValueError elsewhere.
+   right shape or raising ValueError elsewhere;
+7. the capstone (issue 16): a network without layers whose predict looks the
+   test strips up, weights trained elsewhere, a train that ignores its data,
+   and a leaderboard convolution that answers from a cache, beside an honest
+   vectorised and an honest four-loop classmate.
 
 The cases are in tests/hostile/ (see its README). Run:
     .venv/bin/python -m pytest tests/test_integrity.py -q   (about 3 minutes)
@@ -55,6 +59,8 @@ CNN = _assignment.load("cnn")
 
 from test_hostile import (  # noqa: E402
     ROOT,
+    Batch,
+    case_parts,
     assert_full,
     assert_not_above,
     assert_same_grade,
@@ -938,3 +944,156 @@ def test_regression_a_large_source_exhausts_the_grading_process(tmp_path):
     batch = _export_batch(tmp_path, write, measure_rss=True)
     assert batch.grade("honest")["score"] == 100
     assert batch.extra["maxrss_mb"] < 800, f"a process of the batch peaked at {batch.extra['maxrss_mb']:.0f} MB"
+
+
+# -- 7. the capstone: every graded number is computed by the grader (issue 16) -------------------
+CAPSTONE = _assignment.load("cnn_capstone")
+CAPSTONE_SOLUTION = ROOT / "solutions" / "cnn_capstone"
+CAPSTONE_CASES = [
+    "capstone_lookup_digits", "capstone_nearest_strip", "capstone_embedded_weights", "capstone_ignores_data",
+    "capstone_cache_last_answer", "capstone_cache_by_input",
+]
+CAPSTONE_ITEMS = [q.item for q in CAPSTONE.questions]
+
+
+def weights_trained_elsewhere() -> str:
+    """An .npz (base64) of DigitCNN's parameters trained by the reference on all 1,797 digits at
+    every offset, from a start of its own: a better network than the grader's training gives."""
+    from autograder.engine.grading import load_reference
+    from autograder.suites.cnn_capstone import harness
+
+    reference = load_reference(CAPSTONE)
+    images, labels = harness.digits(reference)
+    model = harness.reference_model(reference, harness.initial_weights(harness.SHAPES, np.random.default_rng(16)))
+    reference.train(model, reference.place_on_strip(images, np.arange(len(images)) % 5), labels, 3, 8, 0.01, 16)
+    buffer = io.BytesIO()
+    np.savez(buffer, **{f"p{i}": p.data for i, p in enumerate(model.parameters())})
+    return base64.b64encode(buffer.getvalue()).decode()
+
+
+def capstone_batch(tmp: Path) -> Batch:
+    """The capstone's hostile cases (tests/hostile/capstone_*.py, appended to the reference capstone.py)
+    and their honest twins, graded in one namespace batch beside two honest classmates: the
+    reference (vectorised) and the bundled four-loop first part."""
+    from autograder.engine.submission import submission_name
+
+    subs, out, run = tmp / "subs", tmp / "out", tmp / "run"
+    for folder in (subs, run, tmp / "T"):
+        folder.mkdir()
+    capstone = (CAPSTONE_SOLUTION / "capstone.py").read_text(encoding="utf-8")
+    layers = CAPSTONE_SOLUTION / "cnn_layers.py"
+    digits = base64.b64encode((CAPSTONE.folder / "handout_files" / "digits.csv.gz").read_bytes()).decode()
+    fill = {"@DIGITS@": digits, "@WEIGHTS@": weights_trained_elsewhere()}
+    paths: list[Path] = []
+    by_source: dict[str, str] = {}
+
+    def add(name: str, source: str, first_part: Path = layers) -> str:
+        folder = subs / name
+        folder.mkdir()
+        (folder / "capstone.py").write_text(source, encoding="utf-8")
+        shutil.copyfile(first_part, folder / "cnn_layers.py")
+        paths.append(folder)
+        by_source.setdefault(source, name)
+        return name
+
+    add("honest", capstone)
+    add("four_loops", capstone, CAPSTONE_SOLUTION / "examples" / "part1_four_loops" / "cnn_layers.py")
+    twins = {}
+    for case in CAPSTONE_CASES:
+        honest, hostile = case_parts(case)
+        for key, value in fill.items():
+            hostile = hostile.replace(key, value)
+        twin_source = capstone + "\n\n" + honest if honest.strip() else capstone
+        twins[case] = by_source.get(twin_source) or add(f"twin_{case}", twin_source)
+        add(case, twin_source + "\n\n" + hostile)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AUTOGRADER_", "PYTEST_"))}
+    env.update({"AUTOGRADER_ISOLATION": "namespace", "PYTHONPATH": str(ROOT), "TMPDIR": str(tmp / "T")})
+    started = time.monotonic()
+    proc = subprocess.run([sys.executable, "-m", "autograder", "grade", *map(str, paths), "--assignment", "cnn_capstone",
+                           "--out", str(out), "--jobs", "2", "--quiet"],
+                          cwd=run, env=env, capture_output=True, text=True, timeout=900)
+    assert proc.returncode == 0, f"grading failed ({proc.returncode}): {proc.stderr[-3000:]}"
+    return Batch("namespace", tmp, subs, out, "", twins, proc, time.monotonic() - started,
+                 [submission_name(p) for p in paths])
+
+
+@pytest.fixture(scope="module")
+def capstone(tmp_path_factory):
+    needs_bwrap()
+    return capstone_batch(tmp_path_factory.mktemp("integrity-capstone"))
+
+
+def _train_checks(grade: dict) -> dict[str, dict]:
+    return {t["name"].split(": ", 1)[1]: t for t in checks_of(grade, "train")}
+
+
+def test_capstone_honest_classmates_keep_full_marks_their_own_times_and_no_flags(capstone):
+    honest, loops = capstone.grade("honest"), capstone.grade("four_loops")
+    for name, grade in (("honest", honest), ("four_loops", loops)):
+        assert grade["score"] == 100 and grade["status"] == "graded", [t for t in grade["tests"] if t["status"] != "passed"]
+        assert capstone.flags(name) == []
+        assert grade["measures"]["accuracy"] == grade["measures"]["reference_accuracy"]
+    # Each time is its own code's: four loops are far slower than the vectorised reference in the same batch.
+    for measure in ("conv2d_forward_ms", "conv2d_backward_ms"):
+        assert loops["measures"][measure] > 5 * honest["measures"][measure], (measure, loops["measures"], honest["measures"])
+    assert sorted(os.listdir(capstone.root / "T")) == []
+
+
+@pytest.mark.parametrize("case", ["capstone_lookup_digits", "capstone_nearest_strip"])
+def test_capstone_without_layers_earns_no_training_point_from_its_own_predict(capstone, case):
+    """Before: the grader asked the student's predict for the test strips: a lookup in the digits
+    file scored 100 %, the nearest training strip 97.7 %, and both earned the training question."""
+    grade, twin = capstone.grade(case), capstone.twin(case)
+    assert grade["by_item"]["train"] == 0 and twin["by_item"]["train"] == 0
+    assert_not_above(grade, twin)
+    assert "accuracy" not in grade["measures"] and "filters" not in grade["measures"]
+    trained = _train_checks(grade)
+    assert any("train() changed none of them" in t["output"] for t in trained.values()), trained
+    predict = [t for t in checks_of(grade, "DigitCNN") if "predict(model, x)" in t["name"]]
+    assert predict and predict[0]["status"] == "failed"
+
+
+@pytest.mark.parametrize("case", ["capstone_embedded_weights", "capstone_ignores_data"])
+def test_capstone_network_not_trained_from_the_graders_start_earns_no_training_point(capstone, case):
+    """Correct layers, but the network is not what training them from the grader's weights on its
+    batches gives: weights trained elsewhere (on the test digits too), or training on other data."""
+    grade, twin = capstone.grade(case), capstone.twin(case)
+    assert twin["by_item"]["train"] == 30
+    assert grade["by_item"]["train"] == 0
+    assert_full(grade, [i for i in CAPSTONE_ITEMS if i != "train"])
+    trained = _train_checks(grade)
+    failed = [t for t in trained.values() if t["kind"] == "fail"]
+    assert failed and "away from the reference's" in failed[0]["output"], trained
+    assert all(t["kind"] == "unmet" for t in trained.values() if t is not failed[0])
+    assert "accuracy" not in grade["measures"] and "filters" not in grade["measures"]
+
+
+def test_capstone_convolution_remembering_its_last_answer_records_no_time(capstone):
+    """Before: the timed calls repeated the first call's input; this ranked first with under 4 ms."""
+    grade, twin = capstone.grade("capstone_cache_last_answer"), capstone.twin("capstone_cache_last_answer")
+    assert grade["by_item"] == twin["by_item"] and grade["score"] == twin["score"] == 100
+    speed = checks_of(grade, "conv2d_forward")[0]
+    assert speed["status"] == "failed" and "wrong values" in speed["output"], speed
+    assert not [m for m in grade["measures"] if m.endswith("_ms")], grade["measures"]
+    assert twin["measures"]["conv2d_forward_ms"] > 0
+
+
+def test_capstone_convolution_answering_repeated_inputs_from_a_cache_is_timed_as_its_own_work(capstone):
+    grade, twin = capstone.grade("capstone_cache_by_input"), capstone.twin("capstone_cache_by_input")
+    assert_same_grade(grade, twin)
+    honest = capstone.grade("honest")["measures"]
+    for measure in ("conv2d_forward_ms", "conv2d_backward_ms"):
+        # No input repeats, so the cache never answers: as slow as the four loops it wraps (loosely:
+        # the two run at the same time as other work; the cache, when it answered, was 500x faster).
+        assert grade["measures"][measure] > 0.2 * twin["measures"][measure], (measure, grade["measures"], twin["measures"])
+        assert grade["measures"][measure] > 5 * honest[measure]
+
+
+def test_capstone_class_report_draws_a_network_that_earned_its_points(capstone):
+    html = (capstone.out / "report.html").read_text(encoding="utf-8")
+    caption = html.split("Learned conv1 filters of the most accurate network: ", 1)[1].split("</figcaption>", 1)[0]
+    best = caption.split(">", 1)[1].split("<", 1)[0]
+    assert capstone.grade(best)["by_item"]["train"] == 30, best
+    assert not best.startswith("capstone_"), best
+    for case in CAPSTONE_CASES[:4]:
+        assert "accuracy" not in capstone.grade(case)["measures"], case

@@ -49,16 +49,28 @@ class Reference:
 
 def run(tmp_path: Path, monkeypatch, suite: str, public: str | None = None, cost=None, module=STUDENT, **limits):
     """Grade `module` with the hidden `suite` (and a public test file for `double`): the plugin's outcomes."""
+    plugin = run_plugin(tmp_path, monkeypatch, suite, public, cost, module, **limits)
+    return {o.function: o for o in plugin.outcomes.values()}
+
+
+def run_plugin(tmp_path: Path, monkeypatch, suite: str, public: str | None = None, cost=None, module=STUDENT,
+               others: dict[str, str] | None = None, **limits):
+    """As run, returning the plugin; `others` maps more hidden files' name stems to their source
+    (run before `suite`, as a suite's files run in its questions' order)."""
     install(monkeypatch, Clock(), cost=cost)
     hidden = tmp_path / "hidden"
     hidden.mkdir()
     # A file name of its own per test: pytest keeps suite modules imported by name (as it
     # should while grading a class), so a second "test_suite.py" would be the first one again.
     suite_file = hidden / f"test_{tmp_path.name}.py"
-    suite_file.write_text("from autograder.suite import check, fail, raises\n" + textwrap.dedent(suite))
+    suite_file.write_text("from autograder.suite import check, fail, raises, record\n" + textwrap.dedent(suite))
     public_dir = tmp_path / "public"
     public_dir.mkdir()
-    files = [suite_file]
+    files = []
+    for stem, source in (others or {}).items():
+        files.append(hidden / f"test_{stem}_{tmp_path.name}.py")
+        files[-1].write_text("from autograder.suite import check\n" + textwrap.dedent(source))
+    files.append(suite_file)
     if public is not None:
         (public_dir / "test_double.py").write_text(textwrap.dedent(public))
         files.insert(0, public_dir / "test_double.py")
@@ -71,7 +83,7 @@ def run(tmp_path: Path, monkeypatch, suite: str, public: str | None = None, cost
     finally:
         session.close()
     plugin.withhold_unmet()
-    return {o.function: o for o in plugin.outcomes.values()}
+    return plugin
 
 
 def test_hidden_checks_carry_their_weight_and_public_ones_none(tmp_path, monkeypatch):
@@ -199,6 +211,77 @@ def test_a_dependency_that_passes_withholds_nothing(tmp_path, monkeypatch):
             raises(ValueError, lambda: student.picky(1), "picky(1)")
         ''')
     assert outcomes["test_values"].passed and outcomes["test_error"].passed
+
+
+def test_a_check_of_another_file_withholds_points_and_is_named_with_its_question(tmp_path, monkeypatch):
+    # The halves file runs first; the "whole" check of the other file waits for its value check.
+    plugin = run_plugin(tmp_path, monkeypatch, f'''
+        @check("double", depends=["test_halves_{tmp_path.name}.py::test_values"])
+        def test_whole(student):
+            assert student.double(3) == 6
+
+        @check("double", depends=["test_halves_{tmp_path.name}.py::test_type"])
+        def test_other_whole(student):
+            assert student.double(1) == 2
+
+        @check("double")
+        def test_doubles_zero_to_one(student):
+            """double(0) is 1"""
+            assert student.double(0) == 1
+
+        @check("double", depends=["test_halves_{tmp_path.name}.py::test_values", "test_doubles_zero_to_one"])
+        def test_both(student):
+            assert student.double(2) == 4
+        ''', others={"halves": '''
+        @check("half")
+        def test_values(student, reference):
+            """half gives half"""
+            assert student.half(4) == reference.half(4)
+
+        @check("half")
+        def test_type(student):
+            assert isinstance(student.half(4), float)
+        '''})
+    outcomes = {o.function: o for o in plugin.outcomes.values()}
+    assert outcomes["test_type"].passed and not outcomes["test_values"].passed
+    assert outcomes["test_other_whole"].passed
+    whole = outcomes["test_whole"]
+    assert not whole.passed and whole.kind == "unmet"
+    assert whole.message == "counts only once this check passes too: half: half gives half"
+    assert outcomes["test_both"].message == "counts only once these checks pass too: half: half gives half; double(0) is 1"
+
+
+def test_a_dependency_on_a_missing_check_of_another_file_stops_the_suite(tmp_path, monkeypatch):
+    with pytest.raises(RuntimeError, match="depends on 'test_nowhere.py::test_values', which is not a check of the suite"):
+        run(tmp_path, monkeypatch, '''
+            @check("double", depends=["test_nowhere.py::test_values"])
+            def test_here(student):
+                assert True
+            ''')
+
+
+def test_measures_come_only_from_checks_that_earned_their_points(tmp_path, monkeypatch):
+    plugin = run_plugin(tmp_path, monkeypatch, '''
+        @check("half")
+        def test_values(student, reference):
+            assert student.half(4) == reference.half(4)
+
+        @check("half", depends=[test_values])
+        def test_measured_then_withheld(student, request):
+            record(request, "withheld", 1.0)
+
+        @check("double")
+        def test_measured_then_failed(student, request):
+            record(request, "failed", 2.0)
+            assert student.double(2) == 5
+
+        @check("double")
+        def test_measured(student, request):
+            record(request, "kept", student.double(2))
+        ''')
+    outcomes = {o.function: o for o in plugin.outcomes.values()}
+    assert outcomes["test_measured_then_withheld"].measures == {"withheld": 1.0}  # recorded, then withheld
+    assert plugin.measures() == {"kept": 4}
 
 
 def test_a_check_without_a_question_stops_the_suite(tmp_path, monkeypatch):

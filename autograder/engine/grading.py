@@ -284,7 +284,7 @@ class Grader:
             printed="\n".join(session.transcript.printed)[-20000:],
             timing={k: [round(x, 4) for x in v] for k, v in session.transcript.timing.items()},
             kind=sub.kind,
-            measures={k: v for o in outcomes for k, v in o.measures.items()},
+            measures=plugin.measures(),
         )
 
 

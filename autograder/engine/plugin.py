@@ -132,10 +132,15 @@ class GradingPlugin:
         for outcome in self.outcomes.values():
             for name in outcome.depends:
                 if not self._checks_named(outcome.file, name):
-                    self.problems.append(f"{outcome.nodeid} depends on '{name}', which is not a check of its file")
+                    where = "the suite" if "::" in name else "its file"
+                    self.problems.append(f"{outcome.nodeid} depends on '{name}', which is not a check of {where}")
 
     def _checks_named(self, file: str, name: str) -> list[TestOutcome]:
-        """Every outcome of the check function `name` in `file` (several when it is parametrized)."""
+        """Every outcome of the check function `name` in `file` (several when it is parametrized);
+        "test_other.py::name" names a check of another file in the same folder."""
+        if "::" in name:
+            other, name = name.split("::", 1)
+            file = str(Path(file).parent / other)
         return [o for o in self.outcomes.values() if o.file == file and o.function == name]
 
     def withhold_unmet(self) -> None:
@@ -150,8 +155,17 @@ class GradingPlugin:
                 if unmet:
                     # It passed, but what it checks (an error raised, a shape) a stub could do too.
                     outcome.passed, outcome.kind, changed = False, "unmet", True
-                    outcome.message = "counts only once this check passes too: " + "; ".join(
-                        dict.fromkeys(u.title for u in unmet))
+                    titles = list(dict.fromkeys(u.title if u.item == outcome.item else f"{u.item}: {u.title}"
+                                                for u in unmet))
+                    these = "this check passes" if len(titles) == 1 else "these checks pass"
+                    outcome.message = f"counts only once {these} too: " + "; ".join(titles)
+
+    def measures(self) -> dict:
+        """What the checks recorded (suite.record), from those that earned their points only, their
+        dependencies included (call withhold_unmet first): a report then ranks or draws no number of
+        work that earned nothing, such as a time of wrong answers or a model the check did not accept."""
+        return {k: v for o in sorted(self.outcomes.values(), key=lambda o: o.order) if o.passed
+                for k, v in o.measures.items()}
 
     # -- running -------------------------------------------------------
     def _seconds(self, item) -> float:

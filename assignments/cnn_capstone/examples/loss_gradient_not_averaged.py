@@ -1,5 +1,5 @@
 """softmax_cross_entropy's gradient is not divided by the batch size."""
-# affects: softmax_cross_entropy
+# affects: softmax_cross_entropy train
 # feedback names: forget to divide the gradient by the batch size
 
 

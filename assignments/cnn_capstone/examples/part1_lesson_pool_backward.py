@@ -1,6 +1,6 @@
 """A first part with the lesson's max-pool backward (a global mask: every tied maximum gets the gradient)."""
 # module: cnn_layers
-# affects: DigitCNN
+# affects: DigitCNN train
 # feedback names: every tied maximum
 
 

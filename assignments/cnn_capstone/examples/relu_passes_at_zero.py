@@ -1,5 +1,5 @@
-"""ReLU.backward lets the gradient through at x == 0 (x >= 0): wrong by the contract; harmless in training?"""
-# affects: ReLU
+"""ReLU.backward lets the gradient through at x == 0 (x >= 0): wrong by the contract, and training ends elsewhere."""
+# affects: ReLU train
 # feedback names: pass the gradient where x == 0 too
 
 

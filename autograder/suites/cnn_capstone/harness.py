@@ -2,7 +2,11 @@
 
 Everything here runs in the trusted grading process. The digits are read from
 the assignment's folder, which the sandbox never shows; the worker receives
-training images and labels, and test images without their labels.
+the training images and labels only. What training made comes back as
+arrays (the network's parameters), and every number graded is computed
+here from them: the reference network holding them classifies the test
+images, and the reference's own training from the same start says where
+correct layers end.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from autograder.suite import kind_of, numeric_array
 NAME = "cnn_capstone"
 # DigitCNN's parameters: conv1.W, conv1.b, conv2.W, conv2.b, fc.W, fc.b.
 SHAPES = [(8, 1, 3, 3), (8,), (32, 8, 3, 3), (32,), (32, 10), (10,)]
+NAMES = ("conv1.W", "conv1.b", "conv2.W", "conv2.b", "fc.W", "fc.b")
 
 
 @functools.lru_cache(maxsize=1)
@@ -25,7 +30,7 @@ def config() -> dict:
     """The [training] table of the assignment's config, every setting present."""
     a = assignments.load(NAME)
     table = a.extra.get("training", {})
-    wanted = ("epochs", "batch_size", "lr", "seconds", "margin", "gap_over_mlp", "speed_seconds")
+    wanted = ("epochs", "batch_size", "lr", "seconds", "parameter_tolerance", "margin", "gap_over_mlp", "speed_seconds")
     missing = [k for k in wanted if not isinstance(table.get(k), (int, float)) or isinstance(table.get(k), bool)]
     if missing:
         raise assignments.ConfigError(f"{a.folder / 'assignment.toml'}: [training] needs numbers for {missing}")
@@ -50,6 +55,26 @@ def initial_weights(shapes, rng) -> list[np.ndarray]:
     return weights
 
 
+def digit_strips(rng, n: int = 4) -> np.ndarray:
+    """Digit-like inputs the grader makes (nothing of the test set): an 8x8 patch of ink at
+    offset 0..4, blank elsewhere. Blank columns make equal values in a pooling window (the
+    bias, after ReLU), as real digits do."""
+    x = np.zeros((n, 1, 8, 12))
+    for i, offset in enumerate(rng.integers(0, 5, n)):
+        x[i, 0, :, offset:offset + 8] = rng.random((8, 8)) * (rng.random((8, 8)) < 0.6)
+    return x
+
+
+def graders_model(student, rng):
+    """A student's DigitCNN holding weights the grader drew: (model, its parameter handles, the weights)."""
+    model = student.DigitCNN()
+    params = expect_architecture(model)
+    weights = initial_weights(SHAPES, rng)
+    weights = [w + 0.1 * rng.standard_normal(w.shape) for w in weights]  # non-zero biases too
+    set_weights(params, weights)
+    return model, params, weights
+
+
 def parameters_of(model, made: str) -> list:
     """model.parameters() of a student's model: a list of Parameter handles."""
     params = model.parameters()
@@ -72,12 +97,15 @@ ARCHITECTURE_MISTAKES = {
 def expect_architecture(model, made: str = "DigitCNN()") -> list:
     """The model's parameter handles, after checking they have DigitCNN's shapes in order."""
     params = parameters_of(model, made)
-    shapes = shapes_of(params, made)
+    expect_shapes(shapes_of(params, made), made)
+    return params
+
+
+def expect_shapes(shapes: list, made: str) -> None:
     if shapes != SHAPES:
         hint = next((f" It matches what you get if you {p}." for p, s in ARCHITECTURE_MISTAKES.items() if s == shapes), "")
         raise AssertionError(f"{made}.parameters() has shapes {shapes}; expected {SHAPES} "
                              f"(conv1.W, conv1.b, conv2.W, conv2.b, fc.W, fc.b).{hint}")
-    return params
 
 
 def set_weights(params, weights) -> None:
@@ -101,13 +129,22 @@ def split(reference, seed: int) -> dict:
 
 @functools.lru_cache(maxsize=8)
 def reference_run(reference, seed: int, kind: str = "DigitCNN") -> dict:
-    """The reference network trained in this process exactly as the student's is in the worker."""
+    """The reference network trained in this process exactly as the student's is in the worker:
+    its scores, and its trained parameters (read-only arrays)."""
     data, settings = split(reference, seed), config()
     model = reference_model(reference, initial_weights([p.data.shape for p in getattr(reference, kind)().parameters()],
                                                        np.random.default_rng([seed, 1])), kind)
     reference.train(model, data["x_train"], data["y_train"], int(settings["epochs"]), int(settings["batch_size"]),
                     float(settings["lr"]), seed)
-    return scores(reference.predict(model, data["x_test"]), data)
+    run = scores(reference.predict(model, data["x_test"]), data)
+    run["parameters"] = tuple(_frozen(p.data) for p in model.parameters())
+    return run
+
+
+def _frozen(array) -> np.ndarray:
+    array = np.array(array, dtype=np.float64)
+    array.flags.writeable = False  # shared by every check of this seed: none may change it
+    return array
 
 
 def scores(predictions: np.ndarray, data: dict) -> dict:
@@ -123,12 +160,22 @@ def scores(predictions: np.ndarray, data: dict) -> dict:
     }
 
 
+def trusted_scores(reference, parameters, data: dict) -> dict:
+    """The scores of the reference network holding these parameters, run here on the test images.
+
+    The student's own forward and predict are checked elsewhere, on inputs the grader makes: code
+    the student controls never sees a test image, so it cannot answer from anything but the network.
+    """
+    with np.errstate(all="ignore"):  # parameters that became nan score as they score, silently
+        return scores(reference.predict(reference_model(reference, parameters), data["x_test"]), data)
+
+
 # One training per submission, shared by the checks that grade it (or the failure it met).
 _runs: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 
 
 def student_run(student, reference, rng) -> dict:
-    """Train the student's DigitCNN in the worker (once per submission) and score its predictions here."""
+    """Train the student's DigitCNN in the worker (once per submission); its parameters come back."""
     if student in _runs:
         outcome = _runs[student]
         if isinstance(outcome, BaseException):
@@ -149,12 +196,33 @@ def _train_student(student, reference, seed: int) -> dict:
     set_weights(params, initial_weights(SHAPES, np.random.default_rng([seed, 1])))
     losses = student.train(model, data["x_train"], data["y_train"], int(settings["epochs"]),
                            int(settings["batch_size"]), float(settings["lr"]), seed)
-    predictions = numeric_array(student.predict(model, data["x_test"]), "predict(model, x_test)")
-    if predictions.shape != data["y_test"].shape:
-        raise AssertionError(f"predict(model, x_test) returned shape {predictions.shape}; expected {data['y_test'].shape}")
-    run = scores(predictions, data)
-    run["seed"] = seed
+    # What the network holds now, as arrays: asked again, as train() may have replaced a Parameter.
+    made = "DigitCNN() after train()"
+    trained = [numeric_array(p.data, f"{made}.parameters()[{i}].data") for i, p in enumerate(parameters_of(model, made))]
+    expect_shapes([t.shape for t in trained], made)
+    run = {"seed": seed, "parameters": [np.array(t, dtype=np.float64) for t in trained]}
+    run["scores"] = trusted_scores(reference, run["parameters"], data)
     run["losses"] = [float(v) for v in losses] if isinstance(losses, (list, tuple)) else []
-    filters = numeric_array(params[0].data, "conv1.W.data after training")
-    run["filters"] = np.round(filters.reshape(-1, 3, 3), 4).tolist() if filters.size == 72 else []
+    run["filters"] = np.round(run["parameters"][0].reshape(-1, 3, 3), 4).tolist()
     return run
+
+
+def distance_from(run: dict, ours: dict) -> tuple[float, int]:
+    """How far the trained parameters ended from the reference's, as a fraction of how far training
+    moved the reference's from the same start (the whole network's Euclidean norms): 0 is the
+    same network, about 1 a network trained on other batches or data; inf where not finite. Also
+    the index of the parameter whose own such fraction is largest, to name it."""
+    start = initial_weights(SHAPES, np.random.default_rng([run["seed"], 1]))
+    with np.errstate(all="ignore"):
+        apart = [float(((mine - theirs) ** 2).sum()) for mine, theirs in zip(run["parameters"], ours["parameters"])]
+        travel = [float(((theirs - w) ** 2).sum()) for theirs, w in zip(ours["parameters"], start)]
+    if not all(np.isfinite(apart)):
+        return float("inf"), next(i for i, a in enumerate(apart) if not np.isfinite(a))
+    worst = int(np.argmax([a / t if t else a for a, t in zip(apart, travel)]))
+    return float(np.sqrt(sum(apart) / sum(travel))), worst
+
+
+def unchanged_by_training(run: dict) -> bool:
+    """The trained parameters are exactly the grader's initial weights: train() changed nothing."""
+    start = initial_weights(SHAPES, np.random.default_rng([run["seed"], 1]))
+    return all(np.array_equal(mine, w) for mine, w in zip(run["parameters"], start))

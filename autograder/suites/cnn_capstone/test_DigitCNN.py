@@ -2,6 +2,8 @@
 
 These run the student's whole stack, their part-one Conv2d and MaxPool2d
 included, so a mistake there shows here (and is named when it is a known one).
+The handout's predict() is checked here, on strips the grader makes: the
+training checks never ask it (they score the trained parameters themselves).
 """
 
 import numpy as np
@@ -10,24 +12,6 @@ from autograder.suite import check, same
 from autograder.suites.cnn.gradients import batch_numerical_gradient, check_gradient
 
 from . import harness
-
-
-def _model(student, rng):
-    model = student.DigitCNN()
-    params = harness.expect_architecture(model)
-    weights = harness.initial_weights(harness.SHAPES, rng)
-    weights = [w + 0.1 * rng.standard_normal(w.shape) for w in weights]  # non-zero biases too
-    harness.set_weights(params, weights)
-    return model, params, weights
-
-
-def _strips(rng, n=4):
-    """Digit-like inputs: an 8x8 patch of ink at offset 0..4, blank elsewhere. Blank columns
-    make equal values in a pooling window (the bias, after ReLU), as real digits do."""
-    x = np.zeros((n, 1, 8, 12))
-    for i, offset in enumerate(rng.integers(0, 5, n)):
-        x[i, 0, :, offset:offset + 8] = rng.random((8, 8)) * (rng.random((8, 8)) < 0.6)
-    return x
 
 
 def _lesson_mask(model):
@@ -82,8 +66,8 @@ def test_architecture(student, reference, rng):
 @check("DigitCNN", weight=4, depends=["test_architecture"])
 def test_forward(student, reference, rng):
     """forward computes the reference network's logits from the same weights"""
-    model, params, weights = _model(student, rng)
-    x = _strips(rng)
+    model, params, weights = harness.graders_model(student, rng)
+    x = harness.digit_strips(rng)
     same(model.forward(x), harness.reference_model(reference, weights).forward(x),
          "DigitCNN.forward(x) with x of shape (4, 1, 8, 12) and the grader's weights",
          mistakes=_variants(reference, weights, x))
@@ -92,8 +76,8 @@ def test_forward(student, reference, rng):
 @check("DigitCNN", weight=5, depends=["test_architecture"])
 def test_backward(student, reference, rng):
     """backward returns dx and fills every parameter's grad as the reference network does"""
-    model, params, weights = _model(student, rng)
-    x, dlogits = _strips(rng), rng.standard_normal((4, 10))
+    model, params, weights = harness.graders_model(student, rng)
+    x, dlogits = harness.digit_strips(rng), rng.standard_normal((4, 10))
 
     def gradients(change=None):
         net = harness.reference_model(reference, weights)
@@ -116,7 +100,7 @@ def test_backward(student, reference, rng):
 @check("DigitCNN", weight=2, depends=["test_forward"])
 def test_backward_numerically(student, reference, rng):
     """dx agrees with the numerical gradient of sum(dlogits * forward(x))"""
-    model, params, weights = _model(student, rng)
+    model, params, weights = harness.graders_model(student, rng)
     x, dlogits = rng.random((2, 1, 8, 12)), rng.standard_normal((2, 10))  # no blank cells: no ties, smooth
     model.forward(x)
     dx = model.backward(dlogits)
@@ -124,3 +108,12 @@ def test_backward_numerically(student, reference, rng):
     numeric = batch_numerical_gradient(
         lambda xs: np.einsum("knm,nm->k", net.forward(xs.reshape(-1, 1, 8, 12)).reshape(len(xs), 2, 10), dlogits), x)
     check_gradient(dx, numeric, "DigitCNN.backward(dlogits)", tolerance=1e-6)
+
+
+@check("DigitCNN", weight=1)
+def test_predict(student, reference, rng):
+    """predict(model, x) gives the class of the highest score, for strips and weights the grader makes"""
+    model, _, weights = harness.graders_model(student, rng)
+    x = harness.digit_strips(rng, 150)  # more than predict's batches of 100
+    same(student.predict(model, x), reference.predict(harness.reference_model(reference, weights), x),
+         "predict(model, x) with x of shape (150, 1, 8, 12) and the grader's weights")

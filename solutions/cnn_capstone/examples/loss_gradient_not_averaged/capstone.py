@@ -456,7 +456,7 @@ def predict(model, x, batch_size=100):
 _reference_softmax_cross_entropy = softmax_cross_entropy
 
 """softmax_cross_entropy's gradient is not divided by the batch size."""
-# affects: softmax_cross_entropy
+# affects: softmax_cross_entropy train
 # feedback names: forget to divide the gradient by the batch size
 
 

@@ -455,8 +455,8 @@ def predict(model, x, batch_size=100):
 # ---- The mistake (from assignments/cnn_capstone/examples/relu_passes_at_zero.py) ----
 _reference_ReLU = ReLU
 
-"""ReLU.backward lets the gradient through at x == 0 (x >= 0): wrong by the contract; harmless in training?"""
-# affects: ReLU
+"""ReLU.backward lets the gradient through at x == 0 (x >= 0): wrong by the contract, and training ends elsewhere."""
+# affects: ReLU train
 # feedback names: pass the gradient where x == 0 too
 
 
