@@ -87,6 +87,7 @@ SLOW_TESTS = {
     "test_check_agrees_with_grade_on_the_public_tests",
     "test_check_on_the_untouched_handout_names_each_missing_function",
     "test_unreadable_gradescope_metadata_is_a_one_line_usage_error",
+    "test_a_regrade_reproduces_and_a_change_draws_new_inputs",
 }
 
 

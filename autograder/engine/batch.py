@@ -310,9 +310,10 @@ def _sandbox_error(exc: BaseException) -> BatchError:
 
 
 def run(a: assignments.Assignment, todo: list[Input], *, sinks, jobs: int = 1, seed: int | None = None,
-        public_only: bool = False, protect=()) -> Result:
+        secret: str | None = None, public_only: bool = False, protect=()) -> Result:
     """Grade `todo`, giving each grade to every sink (`sink(grade)`) as it finishes.
 
+    `secret`: the course's secret the seeds are drawn with (None: the kit's, if any).
     `protect`: folders student code must not see besides the assignment's (the output).
     """
     stop = Stop()
@@ -326,19 +327,19 @@ def run(a: assignments.Assignment, todo: list[Input], *, sinks, jobs: int = 1, s
 
     try:
         if jobs <= 1 or len(todo) <= 1:
-            problem = _run_here(a, todo, seed, public_only, protect, finish, stop)
+            problem = _run_here(a, todo, seed, secret, public_only, protect, finish, stop)
         else:
-            problem = _run_pool(a, todo, jobs, seed, public_only, protect, finish, stop)
+            problem = _run_pool(a, todo, jobs, seed, secret, public_only, protect, finish, stop)
     finally:
         for s, handler in previous.items():
             signal.signal(s, handler)
     return Result(graded, stop.signum, problem)
 
 
-def _run_here(a, todo, seed, public_only, protect, finish, stop: Stop) -> str:
+def _run_here(a, todo, seed, secret, public_only, protect, finish, stop: Stop) -> str:
     from . import grading
 
-    grader = grading.Grader(a, seed=seed, public_only=public_only, protect=protect)
+    grader = grading.Grader(a, secret=secret, seed=seed, public_only=public_only, protect=protect)
     try:
         for item in todo:
             if stop.signum is not None:
@@ -365,7 +366,7 @@ def _run_here(a, todo, seed, public_only, protect, finish, stop: Stop) -> str:
     return ""
 
 
-def _run_pool(a, todo, jobs, seed, public_only, protect, finish, stop: Stop) -> str:
+def _run_pool(a, todo, jobs, seed, secret, public_only, protect, finish, stop: Stop) -> str:
     import multiprocessing
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
     from concurrent.futures.process import BrokenProcessPool
@@ -374,7 +375,7 @@ def _run_pool(a, todo, jobs, seed, public_only, protect, finish, stop: Stop) -> 
 
     pool = ProcessPoolExecutor(
         max_workers=min(jobs, len(todo)), mp_context=multiprocessing.get_context("spawn"),
-        initializer=_pool_init, initargs=(a.name, str(a.root), None, seed, public_only, [str(p) for p in protect]),
+        initializer=_pool_init, initargs=(a.name, str(a.root), secret, seed, public_only, [str(p) for p in protect]),
     )
     problem, clean = "", False
     try:
