@@ -89,6 +89,7 @@ SLOW_TESTS = {
     "test_unreadable_gradescope_metadata_is_a_one_line_usage_error",
     "test_a_regrade_reproduces_and_a_change_draws_new_inputs",
     "test_hard_coding_every_revealed_case_gains_nothing",
+    "test_two_fresh_kits_reveal_different_hidden_cases_for_the_same_submission",
 }
 
 

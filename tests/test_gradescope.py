@@ -295,6 +295,37 @@ def test_inputs_are_seeded_as_in_a_regrade_of_the_export(work, zip_path):
     assert per_test(regraded) == per_test(results)
 
 
+def test_two_fresh_kits_reveal_different_hidden_cases_for_the_same_submission(work):
+    """Each kit checkout makes its own course secret on its first `gradescope`, and its zip grades with
+    it: nobody holding another copy of the kit can predict the cases its feedback reveals."""
+    rounds_up = (REFERENCE.read_text() + (
+        "\n\ndef conv_output_size(size, kernel, stride=1, padding=0):\n"
+        "    import math\n"
+        "    if kernel < 1 or stride < 1 or padding < 0 or size + 2 * padding < kernel:\n"
+        "        raise ValueError('does not fit')\n"
+        "    return math.ceil((size + 2 * padding - kernel) / stride) + 1\n")).encode()
+    revealed, secrets = [], []
+    for n in (1, 2):
+        copy = work / f"fresh-kit-{n}"
+        for rel in ("assignments", "autograder", "solutions", "student_template"):
+            shutil.copytree(ROOT / rel, copy / rel, ignore=shutil.ignore_patterns("__pycache__"))
+        for rel in ("pyproject.toml", "README.md"):
+            shutil.copy(ROOT / rel, copy / rel)
+        made = kit("gradescope", "--out", copy / "autograder.zip", env={"AUTOGRADER_ROOT": str(copy)})
+        assert made.returncode == 0, made.stderr
+        assert "made the course secret" in made.stderr
+        secrets.append(course_secret.value(copy))
+        results = run_autograder(emulate(work, copy / "autograder.zip", {"cnn_layers.py": rounds_up}, name="Ada"))
+        # The failing cases the hidden feedback names (a check whose points wait on others names none;
+        # the public checks' cases are fixed, they ship with the handout).
+        revealed.append([t["output"] for t in results["tests"] if t["name"].startswith("conv_output_size")
+                         and t["visibility"] != "visible" and t["status"] == "failed"
+                         and "conv_output_size(" in t["output"]])
+    assert secrets[0] != secrets[1] and course_secret.value(ROOT) not in secrets
+    assert len(revealed[0]) >= 3 and len(revealed[1]) >= 3, revealed
+    assert not set(revealed[0]) & set(revealed[1]), revealed
+
+
 def test_the_kit_runs_from_the_unpacked_source_and_a_dead_python_still_gives_a_result(work, zip_path):
     # Remove the runner from the unpacked kit: if run_autograder imported the kit from
     # anywhere but source/ (this checkout is installed in the venv), grading would succeed.
