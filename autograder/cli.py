@@ -14,6 +14,7 @@ import tempfile
 from pathlib import Path
 
 from . import assignment as assignments
+from . import course_secret
 from .engine.batch import BatchError
 from .engine.text import inert
 
@@ -96,18 +97,37 @@ def _warn_if_stale(a) -> None:
               f"with the built reference: run `./kit build` if you changed assignments/{a.name}", file=sys.stderr)
 
 
-def _fingerprints(a, inputs, seed):
+def _fingerprints(a, inputs, seed, secret: str):
+    """What produced each grade, for gradebook.json and --stale: the seed follows the submission's bytes."""
     from .engine import batch, grading
 
     suite, reference = batch.suite_fingerprint(a), batch.reference_fingerprint(a)
-    secret = os.environ.get("AUTOGRADER_SECRET", "")
-    return {
-        i.name: {
-            "suite": suite, "reference": reference, "submission": batch.submission_fingerprint(i.path),
-            "seed": seed if seed is not None else grading.seed_for(a.name, i.name, secret),
+    prints = {}
+    for i in inputs:
+        code = batch.submission_fingerprint(i.path)
+        prints[i.name] = {
+            "suite": suite, "reference": reference, "submission": code,
+            "secret": course_secret.fingerprint(secret),  # a short hash, never the secret
+            "seed": seed if seed is not None else grading.seed_for(a.name, i.name, code, secret),
         }
-        for i in inputs
-    }
+    return prints
+
+
+def _settle_secret(book, out: Path, make: bool = True) -> str:
+    """The course secret to grade with (made now if there is none and `make`), after a warning
+    when the gradebook's earlier grades were drawn with another secret or one that is gone."""
+    used = {fp["secret"] for name in book.names()
+            if isinstance(fp := book.fingerprint(name), dict) and fp.get("secret")}
+    secret, where = course_secret.current()
+    mine = course_secret.fingerprint(secret)
+    if used and mine not in used:
+        ids = ", ".join(sorted(used)[:3])
+        found = (f"this one (id {mine}, from {where})" if secret else
+                 f"none here (no {course_secret.ENV}, no {course_secret.path()})")
+        print(f"warning: earlier grades in {out} were drawn with a course secret of id {ids}, and there is {found}: "
+              f"students graded now get other hidden inputs than their earlier grade. To reproduce those grades, "
+              f"put that secret back in {course_secret.path()} or {course_secret.ENV}", file=sys.stderr)
+    return course_secret.ensure() if make else secret
 
 
 def grade_batch(a, paths: list[Path], out: Path, jobs: int, resume: bool, seed, public_only=False, quiet=False):
@@ -123,9 +143,11 @@ def grade_batch(a, paths: list[Path], out: Path, jobs: int, resume: bool, seed, 
             inputs, _ = batch.expand([str(p) for p in paths], a, Path(scratch))
             book = batch.open_gradebook(a, out)
             book.extend_order(i.name for i in inputs)
-            prints = _fingerprints(a, inputs, seed)
+            # The demo grades the bundled examples, not students: it uses a secret but makes none.
+            secret = _settle_secret(book, out, make=False)
+            prints = _fingerprints(a, inputs, seed, secret)
             todo = batch.plan(inputs, book, resume=resume).todo
-            result = _run(a, book, out, todo, prints, jobs, seed, public_only, quiet)
+            result = _run(a, book, out, todo, prints, jobs, seed, secret, public_only, quiet)
         except batch.BatchError as exc:
             raise UsageError(str(exc)) from None
     _stop_if_interrupted(result, out, len(todo))
@@ -133,7 +155,7 @@ def grade_batch(a, paths: list[Path], out: Path, jobs: int, resume: bool, seed, 
     return [g for g in batch.all_grades(out, book, result.graded) if g.name in names]
 
 
-def _run(a, book, out, todo, prints, jobs, seed, public_only, quiet):
+def _run(a, book, out, todo, prints, jobs, seed, secret, public_only, quiet):
     from tqdm import tqdm
 
     from .engine import batch
@@ -152,7 +174,7 @@ def _run(a, book, out, todo, prints, jobs, seed, public_only, quiet):
         bar.update()
 
     try:
-        return batch.run(a, todo, jobs=jobs, seed=seed, public_only=public_only, protect=[out], sinks=[
+        return batch.run(a, todo, jobs=jobs, seed=seed, secret=secret, public_only=public_only, protect=[out], sinks=[
             batch.Folder(out, a.title), lambda grade: book.add(grade, prints.get(grade.name)), progress,
         ])
     finally:
@@ -235,7 +257,8 @@ def cmd_grade(args) -> int:
         # LMS and Gradescope exports become one submission per student, named after the student.
         inputs, roster = batch.expand(args.submissions, a, Path(scratch), args.export)
         book.extend_order(i.name for i in inputs)
-        prints = _fingerprints(a, inputs, args.seed)
+        secret = _settle_secret(book, out)
+        prints = _fingerprints(a, inputs, args.seed, secret)
         plan = batch.plan(inputs, book, shard=shard, only=args.only, resume=args.resume, stale=args.stale,
                           fingerprint=lambda i: prints[i.name])
         if shard:
@@ -243,7 +266,7 @@ def cmd_grade(args) -> int:
         if plan.skipped:
             print(f"skipped {_plural(len(plan.skipped), 'submission')} {plan.why_skipped} in {out / 'grades.csv'}; "
                   f"grading {len(plan.todo)}", file=sys.stderr)
-        result = _run(a, book, out, plan.todo, prints, args.jobs, args.seed, False, args.quiet)
+        result = _run(a, book, out, plan.todo, prints, args.jobs, args.seed, secret, False, args.quiet)
         _stop_if_interrupted(result, out, len(plan.todo))
         similar = (_output("similarity", lambda: _similarity(a, out, book, inputs, args))
                    if args.similarity or args.known else None)
@@ -346,7 +369,8 @@ def cmd_gradescope(args) -> int:
     submission = Path(args.try_submission) if args.try_submission else None
     if submission is not None and not submission.exists():
         raise UsageError(f"--try {submission}: no such file or folder; pass a submission (.py, .ipynb, folder or .zip)")
-    path = gradescope.build_zip(a, Path(args.out))
+    # The zip grades with the course's secret (made now if this is the first command to need it).
+    path = gradescope.build_zip(a, Path(args.out), course_secret.ensure())
     print(f"wrote {path}: upload it as the autograder of a Gradescope programming assignment")
     if submission is None:
         return 0
@@ -360,6 +384,18 @@ def cmd_gradescope_run(args) -> int:
     a = _one_assignment(args.assignment)
     _probe_sandbox_early(a, [root / "results"])  # as gradescope.run's Grader protects it
     return gradescope.run(a, root)
+
+
+def cmd_doctor(args) -> int:
+    """What this kit grades with; for now, whether a course secret exists (never the secret itself)."""
+    secret, where = course_secret.current()
+    if secret:
+        print(f"course secret: yes, from {where} (id {course_secret.fingerprint(secret)}; gradebook.json records "
+              "this id with each grade)")
+    else:
+        print(f"course secret: none yet; the first `grade` or `gradescope` makes one in {course_secret.path()} "
+              f"(or set {course_secret.ENV})")
+    return 0
 
 
 def demo_submissions(a, into: Path) -> list[Path]:
@@ -517,6 +553,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--report", action=argparse.BooleanOptionalAction, default=None,
                    help="write OUT/report.html (default: when the gradebook has more than one student)")
     p.set_defaults(run=cmd_merge)
+
+    p = sub.add_parser("doctor", help="instructors: say whether a course secret exists (without printing it)")
+    p.set_defaults(run=cmd_doctor)
 
     p = sub.add_parser("demo", help="grade the bundled examples (reference, untouched handout, typical mistakes)")
     p.add_argument("--out", default="out/demo", help="where to write the results (default out/demo)")

@@ -88,7 +88,8 @@ def test_grading_into_an_existing_out_adds_and_replaces_rows_and_keeps_the_other
     record = json.loads((out / "gradebook.json").read_text(encoding="utf-8"))
     assert record["assignment"] == "cnn" and set(record["grades"]) == {"ann", "bob", "cy"}
     fingerprint = record["grades"]["bob"]["fingerprint"]
-    assert set(fingerprint) == {"suite", "reference", "submission", "seed"}
+    assert set(fingerprint) == {"suite", "reference", "submission", "secret", "seed"}
+    assert fingerprint["seed"] == json.loads((out / "bob" / "grade.json").read_text())["seed"]
     assert fingerprint["submission"] == record["grades"]["ann"]["fingerprint"]["submission"]  # same bytes
 
 

@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 
 from autograder import assignment as assignments
+from autograder import course_secret
 from autograder.engine import grading, sandbox
 from autograder.integrations import gradescope
 
@@ -98,6 +99,11 @@ def emulate(work: Path, zip_path: Path, files: dict[str, Path | bytes], name: st
     return root
 
 
+def gradescope_seed(root: Path, name: str) -> int:
+    """The seed `grade` draws for this student's submission folder, with the kit's secret (the zip's)."""
+    return grading.seed_for("cnn", name, grading.code_fingerprint(root / "submission"), course_secret.value(ROOT))
+
+
 def run_autograder(root: Path, env=None) -> dict:
     result = subprocess.run(
         [str(root / "run_autograder")], capture_output=True, text=True, timeout=300, cwd=root,
@@ -162,7 +168,10 @@ def test_zip_holds_scripts_engine_suites_and_reference_only(zip_path):
     assert expected <= names, sorted(expected - names)
     tops = {n.split("/")[0] for n in names}
     assert tops == {"setup.sh", "run_autograder", "pyproject.toml", "README.md", "autograder", "assignments",
-                    "solutions", "student_template"}
+                    "solutions", "student_template", ".course-secret"}
+    # The course's secret, which the kit made on the first command that needed it, so the zip grades with it.
+    with zipfile.ZipFile(zip_path) as zf:
+        assert zf.read(".course-secret").decode().strip() == course_secret.value(ROOT) != ""
     assert not [n for n in names if "__pycache__" in n or n.endswith(".pyc") or ".venv" in n or n.startswith("tests/")]
     assert [n for n in names if n.startswith("student_template/")] == ["student_template/cnn/cnn_layers.py"]
     # The zip's copies are the kit's files, byte for byte.
@@ -194,9 +203,9 @@ def test_reference_scores_full_marks_and_the_kit_is_hidden(work, zip_path):
     results = run_autograder(root)
     assert results["score"] == 100, [t for t in results["tests"] if t["status"] != "passed"]
     assert len(results["tests"]) > 20 and all(t["status"] == "passed" for t in results["tests"])
-    # No metadata: named "submission", seeded from that name.
+    # No metadata: named "submission", seeded from that name, the folder's files and the zip's secret.
     assert results["extra_data"]["submission"] == "submission"
-    assert results["extra_data"]["seed"] == grading.seed_for("cnn", "submission")
+    assert results["extra_data"]["seed"] == gradescope_seed(root, "submission")
     # The text shown at once counts only the public checks: the total includes hidden ones.
     public = [t for t in results["tests"] if t["visibility"] == "visible"]
     assert public and f"Public checks: {len(public)} of {len(public)} passed" in results["output"]
@@ -216,15 +225,17 @@ def test_untouched_handout_scores_zero_with_exit_code_zero(work, zip_path):
 
 def test_mistake_gets_the_same_per_test_scores_as_the_grade_command(work, zip_path):
     student = "Ada Lovelace"
-    results = run_autograder(emulate(work, zip_path, {"cnn_layers.py": FLIPPED}, name=student))
+    root = emulate(work, zip_path, {"cnn_layers.py": FLIPPED}, name=student)
+    results = run_autograder(root)
     assert results["extra_data"]["submission"] == student
-    assert results["extra_data"]["seed"] == grading.seed_for("cnn", "ada_lovelace")
-    # The same file under the name `grade` gives her in an export, graded by `python -m autograder grade`.
-    local = work / "local"
-    local.mkdir()
-    shutil.copy(FLIPPED, local / "ada_lovelace.py")
+    assert results["extra_data"]["seed"] == gradescope_seed(root, "ada_lovelace")
+    # The same files under the name `grade` gives her in an export (a folder of what she handed
+    # in), graded by `python -m autograder grade`.
+    local = work / "local" / "ada_lovelace"
+    local.mkdir(parents=True)
+    shutil.copy(FLIPPED, local / "cnn_layers.py")
     out = work / "local-out"
-    graded = kit("grade", local / "ada_lovelace.py", "--out", out, "--quiet")
+    graded = kit("grade", local, "--out", out, "--quiet")
     assert graded.returncode == 0, graded.stderr
     expected = json.loads((out / "ada_lovelace" / "results.json").read_text())
     assert expected["extra_data"]["seed"] == results["extra_data"]["seed"]
@@ -266,10 +277,53 @@ def test_a_grader_crash_still_gives_gradescope_a_result(work, zip_path):
 
 
 def test_inputs_are_seeded_as_in_a_regrade_of_the_export(work, zip_path):
-    # grade names an export's student by the slug of their name (exports.py): same seed here.
-    results = run_autograder(emulate(work, zip_path, {"cnn_layers.py": REFERENCE}, name="Grace B. Hopper"))
+    # grade names an export's student by the slug of their name (exports.py) and seeds them from the
+    # files of their submission folder, as Gradescope's run does: the same seed in both.
+    files = {"hw3/cnn_layers.py": REFERENCE, "hw3/notes.txt": b"not code"}
+    results = run_autograder(emulate(work, zip_path, files, name="Grace B. Hopper"))
     assert results["extra_data"]["submission"] == "Grace B. Hopper"
-    assert results["extra_data"]["seed"] == grading.seed_for("cnn", "grace_b_hopper")
+    export = work / "export"
+    for rel, source in files.items():
+        (export / "submission_7" / rel).parent.mkdir(parents=True, exist_ok=True)
+        (export / "submission_7" / rel).write_bytes(source if isinstance(source, bytes) else source.read_bytes())
+    (export / "submission_metadata.yml").write_text("submission_7:\n  :submitters:\n  - :name: Grace B. Hopper\n")
+    out = work / "export-out"
+    graded = kit("grade", export, "--export", "gradescope", "--out", out, "--quiet")
+    assert graded.returncode == 0, graded.stderr
+    regraded = json.loads((out / "grace_b_hopper" / "results.json").read_text())
+    assert regraded["extra_data"]["seed"] == results["extra_data"]["seed"]
+    assert per_test(regraded) == per_test(results)
+
+
+def test_two_fresh_kits_reveal_different_hidden_cases_for_the_same_submission(work):
+    """Each kit checkout makes its own course secret on its first `gradescope`, and its zip grades with
+    it: nobody holding another copy of the kit can predict the cases its feedback reveals."""
+    rounds_up = (REFERENCE.read_text() + (
+        "\n\ndef conv_output_size(size, kernel, stride=1, padding=0):\n"
+        "    import math\n"
+        "    if kernel < 1 or stride < 1 or padding < 0 or size + 2 * padding < kernel:\n"
+        "        raise ValueError('does not fit')\n"
+        "    return math.ceil((size + 2 * padding - kernel) / stride) + 1\n")).encode()
+    revealed, secrets = [], []
+    for n in (1, 2):
+        copy = work / f"fresh-kit-{n}"
+        for rel in ("assignments", "autograder", "solutions", "student_template"):
+            shutil.copytree(ROOT / rel, copy / rel, ignore=shutil.ignore_patterns("__pycache__"))
+        for rel in ("pyproject.toml", "README.md"):
+            shutil.copy(ROOT / rel, copy / rel)
+        made = kit("gradescope", "--out", copy / "autograder.zip", env={"AUTOGRADER_ROOT": str(copy)})
+        assert made.returncode == 0, made.stderr
+        assert "made the course secret" in made.stderr
+        secrets.append(course_secret.value(copy))
+        results = run_autograder(emulate(work, copy / "autograder.zip", {"cnn_layers.py": rounds_up}, name="Ada"))
+        # The failing cases the hidden feedback names (a check whose points wait on others names none;
+        # the public checks' cases are fixed, they ship with the handout).
+        revealed.append([t["output"] for t in results["tests"] if t["name"].startswith("conv_output_size")
+                         and t["visibility"] != "visible" and t["status"] == "failed"
+                         and "conv_output_size(" in t["output"]])
+    assert secrets[0] != secrets[1] and course_secret.value(ROOT) not in secrets
+    assert len(revealed[0]) >= 3 and len(revealed[1]) >= 3, revealed
+    assert not set(revealed[0]) & set(revealed[1]), revealed
 
 
 def test_the_kit_runs_from_the_unpacked_source_and_a_dead_python_still_gives_a_result(work, zip_path):
@@ -407,8 +461,12 @@ def test_try_runs_setup_and_run_autograder_and_shows_what_the_student_sees(tmp_p
     student = tmp_path / "student"
     student.mkdir()
     shutil.copyfile(FLIPPED, student / "cnn_layers.py")
-    # --try names its student "Trial Student": inputs seeded as Gradescope would seed them.
-    seed = grading.seed_for("cnn", "trial_student")
+    # --try names its student "Trial Student" and puts the file in its submission folder: inputs
+    # seeded as Gradescope would seed them, with the secret the zip carries (the kit's).
+    placed = tmp_path / "placed"
+    placed.mkdir()
+    shutil.copyfile(FLIPPED, placed / "cnn_layers.py")
+    seed = grading.seed_for("cnn", "trial_student", grading.code_fingerprint(placed), course_secret.ensure(ROOT))
     direct = kit("grade", student / "cnn_layers.py", "--out", tmp_path / "direct", "--quiet", "--seed", seed)
     assert direct.returncode == 0, direct.stderr
     expected = json.loads((tmp_path / "direct" / "cnn_layers" / "results.json").read_text())["score"]

@@ -239,10 +239,11 @@ def test_bad_arguments_exit_2_with_one_line(tmp_path, args, message):
     assert message in result.stderr and len(result.stderr.strip().splitlines()) == 1
 
 
-def test_seed_depends_on_name_and_secret():
-    a = grading.seed_for("cnn", "alice")
-    assert a == grading.seed_for("cnn", "alice") != grading.seed_for("cnn", "bob")
-    assert grading.seed_for("cnn", "alice", secret="s3cret") != a
+def test_seed_depends_on_the_name_the_code_and_the_secret():
+    a = grading.seed_for("cnn", "alice", "c0de")
+    assert a == grading.seed_for("cnn", "alice", "c0de") != grading.seed_for("cnn", "bob", "c0de")
+    assert grading.seed_for("cnn", "alice", "c0de", secret="s3cret") != a
+    assert grading.seed_for("cnn", "alice", "c0dd") != a
 
 
 @pytest.mark.parametrize("level", ["auto", "none"])

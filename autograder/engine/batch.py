@@ -310,9 +310,10 @@ def _sandbox_error(exc: BaseException) -> BatchError:
 
 
 def run(a: assignments.Assignment, todo: list[Input], *, sinks, jobs: int = 1, seed: int | None = None,
-        public_only: bool = False, protect=()) -> Result:
+        secret: str | None = None, public_only: bool = False, protect=()) -> Result:
     """Grade `todo`, giving each grade to every sink (`sink(grade)`) as it finishes.
 
+    `secret`: the course's secret the seeds are drawn with (None: the kit's, if any).
     `protect`: folders student code must not see besides the assignment's (the output).
     """
     stop = Stop()
@@ -326,19 +327,19 @@ def run(a: assignments.Assignment, todo: list[Input], *, sinks, jobs: int = 1, s
 
     try:
         if jobs <= 1 or len(todo) <= 1:
-            problem = _run_here(a, todo, seed, public_only, protect, finish, stop)
+            problem = _run_here(a, todo, seed, secret, public_only, protect, finish, stop)
         else:
-            problem = _run_pool(a, todo, jobs, seed, public_only, protect, finish, stop)
+            problem = _run_pool(a, todo, jobs, seed, secret, public_only, protect, finish, stop)
     finally:
         for s, handler in previous.items():
             signal.signal(s, handler)
     return Result(graded, stop.signum, problem)
 
 
-def _run_here(a, todo, seed, public_only, protect, finish, stop: Stop) -> str:
+def _run_here(a, todo, seed, secret, public_only, protect, finish, stop: Stop) -> str:
     from . import grading
 
-    grader = grading.Grader(a, seed=seed, public_only=public_only, protect=protect)
+    grader = grading.Grader(a, secret=secret, seed=seed, public_only=public_only, protect=protect)
     try:
         for item in todo:
             if stop.signum is not None:
@@ -365,7 +366,7 @@ def _run_here(a, todo, seed, public_only, protect, finish, stop: Stop) -> str:
     return ""
 
 
-def _run_pool(a, todo, jobs, seed, public_only, protect, finish, stop: Stop) -> str:
+def _run_pool(a, todo, jobs, seed, secret, public_only, protect, finish, stop: Stop) -> str:
     """Grade `todo` in `jobs` processes. A process that dies (killed from outside, out of memory)
     costs only the submission it was grading: the pool is made anew and what it held is graded
     again, and one that kills its process when graded alone is graded 0 with the reason."""
@@ -373,24 +374,23 @@ def _run_pool(a, todo, jobs, seed, public_only, protect, finish, stop: Stop) -> 
 
     # In flight when a process dies, every submission of the pool is lost with it, the cause
     # among them: they are graded again side by side once, then one at a time.
-    lost = _pool_round(a, list(todo), jobs, seed, public_only, protect, finish, stop)
+    lost = _pool_round(a, list(todo), jobs, seed, secret, public_only, protect, finish, stop)
     if lost:
-        lost = _pool_round(a, lost, jobs, seed, public_only, protect, finish, stop)
+        lost = _pool_round(a, lost, jobs, seed, secret, public_only, protect, finish, stop)
     for item in lost:
         if stop.signum is not None:
             break
-        if _pool_round(a, [item], 1, seed, public_only, protect, finish, stop) and stop.signum is None:
-            finish(grading.failed_grade(a, item.path, "the grading process died while grading this submission "
-                                        "alone (out of memory, or killed from outside)",
-                                        grading.seed_for(a.name, item.name, _secret()), item.name))
+        if _pool_round(a, [item], 1, seed, secret, public_only, protect, finish, stop) and stop.signum is None:
+            grader = grading.Grader(a, secret=secret, seed=seed, public_only=public_only, protect=protect)
+            try:
+                finish(grader.failed(item.path, "the grading process died while grading this submission alone "
+                                     "(out of memory, or killed from outside)", item.name))
+            finally:
+                grader.close()
     return ""
 
 
-def _secret() -> str:
-    return os.environ.get("AUTOGRADER_SECRET", "")
-
-
-def _pool_round(a, todo, jobs, seed, public_only, protect, finish, stop: Stop) -> list:
+def _pool_round(a, todo, jobs, seed, secret, public_only, protect, finish, stop: Stop) -> list:
     """One pool over `todo`; returns the submissions not finished because a pool process died."""
     import multiprocessing
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
@@ -400,7 +400,7 @@ def _pool_round(a, todo, jobs, seed, public_only, protect, finish, stop: Stop) -
 
     pool = ProcessPoolExecutor(
         max_workers=min(jobs, len(todo)), mp_context=multiprocessing.get_context("spawn"),
-        initializer=_pool_init, initargs=(a.name, str(a.root), None, seed, public_only, [str(p) for p in protect]),
+        initializer=_pool_init, initargs=(a.name, str(a.root), secret, seed, public_only, [str(p) for p in protect]),
     )
     lost, clean, finished = [], False, set()
     try:

@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from .. import assignment as assignments
+from .. import course_secret
 from . import plugin as grading_plugin
 from . import detection, sandbox, static, submission
 from .kinds import Level, Scope, State
@@ -91,10 +92,24 @@ class Grade:
 PROBLEM_PHRASES = {"timeout": "timeout", "notrun": "not run", "crash": "crash", "protocol": "protocol"}
 
 
-def seed_for(assignment_name: str, submission_name: str, secret: str = "") -> int:
-    """Inputs depend on the submission's name (and the instructor's secret, if set)."""
-    digest = hashlib.sha256(f"{secret}\0{assignment_name}\0{submission_name}".encode()).hexdigest()
+def seed_for(assignment_name: str, submission_name: str, code: str, secret: str = "") -> int:
+    """The seed of a submission's hidden inputs, from the course's secret, the student and their code.
+
+    `code` is the submission's fingerprint (batch.submission_fingerprint: the
+    bytes handed in). The same file always draws the same inputs, so a regrade
+    reproduces its grade; any change to the code draws new ones, so hard-coding
+    the cases one grade's feedback revealed gains nothing on the next. The
+    secret makes the draw unpredictable to anyone who holds the kit.
+    """
+    digest = hashlib.sha256(f"{secret}\0{assignment_name}\0{submission_name}\0{code}".encode()).hexdigest()
     return int(digest[:12], 16)
+
+
+def code_fingerprint(path: Path) -> str:
+    """What a submission's seed follows: the bytes of the file, or of the folder's files, handed in."""
+    from .batch import submission_fingerprint
+
+    return submission_fingerprint(path)
 
 
 def load_reference(a: assignments.Assignment):
@@ -129,7 +144,8 @@ class Grader:
     def __init__(self, a: assignments.Assignment, secret: str | None = None, seed: int | None = None,
                  public_only: bool = False, protect=()):
         self.assignment = a
-        self.secret = os.environ.get("AUTOGRADER_SECRET", "") if secret is None else secret
+        # The CLI passes the secret it settled on; without one (check, Gradescope's run), the kit's own.
+        self.secret = course_secret.value(a.root) if secret is None else secret
         self.fixed_seed = seed
         self.reference = load_reference(a)
         public = sorted(a.public_tests_dir.glob("test_*.py"))
@@ -165,8 +181,11 @@ class Grader:
             while (worker := self._take_ready()) is not None:
                 worker.close()
 
-    def seed(self, name: str) -> int:
-        return self.fixed_seed if self.fixed_seed is not None else seed_for(self.assignment.name, name, self.secret)
+    def seed(self, name: str, path: Path) -> int:
+        """`--seed` when given, else the seed of this student's code at `path`."""
+        if self.fixed_seed is not None:
+            return self.fixed_seed
+        return seed_for(self.assignment.name, name, code_fingerprint(path), self.secret)
 
     def failed(self, path: Path, reason: str, name: str | None = None) -> Grade:
         """failed_grade with this grader's seed and isolation (or why there is none)."""
@@ -175,7 +194,7 @@ class Grader:
             summary, level = self.isolation.summary(), self.isolation.level.value
         except Exception as exc:  # noqa: BLE001 - a failed grade must still be written
             summary, level = f"none: {exc}", ""
-        return failed_grade(self.assignment, path, reason, self.seed(name), name, summary, level)
+        return failed_grade(self.assignment, path, reason, self.seed(name, path), name, summary, level)
 
     def grade(self, path: Path, handout: Path | None = None, name: str | None = None) -> Grade:
         started = time.monotonic()
@@ -184,7 +203,7 @@ class Grader:
         # Outside a namespace sandbox, a classmate's worker could read this file: refuse instead.
         detection.require_hidden(self.isolation, [path])
         sub = submission.resolve(Path(path), a.module, a.notebook, handout, name, requires=a.requires)
-        seed = self.seed(sub.name)
+        seed = self.seed(sub.name, path)
         session = StudentSession(sub, self._detection, a.limits, a.banned_imports, a.banned_why, seed,
                                  a.sandbox_packages)
         findings = list(sub.findings)

@@ -139,7 +139,8 @@ def feedback_markdown(grade: Grade, title: str, show_hidden: bool = True) -> str
     lines += [
         "",
         "---",
-        f"Inputs were random with seed {grade.seed} (derived from your submission's name), so a rerun gives the same result.",
+        f"Hidden inputs were random with seed {grade.seed}, drawn from your code: the same file always gets the same "
+        "inputs and grade, and any change to it draws new ones.",
         f"Isolation: {grade.isolation}",
         *([f"Limits: " + "; ".join(f"{k}: {v}" for k, v in grade.caps.items())] if grade.caps else []),
         "",

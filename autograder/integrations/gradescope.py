@@ -13,6 +13,11 @@ read the reference and the hidden suites) and calls `gradescope-run`, which is
 `run()` below: the same Grader as `python -m autograder grade`, so a
 submission gets the same grade in both places.
 
+The zip carries the course's secret (course_secret.py) at its top, where the
+unpacked kit looks for it: Gradescope draws a submission's hidden inputs as
+`grade` does with this kit, from the secret, the student's name and the files
+handed in, so a regrade of the course's export reproduces every grade.
+
 The /autograder folder can be moved with AUTOGRADER_GRADESCOPE_ROOT and the
 Python that runs the kit chosen with AUTOGRADER_PYTHON, so the kit's tests
 can emulate Gradescope in a temporary folder.
@@ -156,8 +161,12 @@ def _add(zf: zipfile.ZipFile, name: str, data: bytes, mode: int) -> None:
     zf.writestr(info, data)
 
 
-def build_zip(assignment, out: Path) -> Path:
-    """Write the autograder zip for `assignment` to `out`; returns its path."""
+def build_zip(assignment, out: Path, secret: str | None = None) -> Path:
+    """Write the autograder zip for `assignment` to `out`; returns its path.
+
+    The zip carries the course's `secret` (None: the kit's, made if there is none yet), so
+    Gradescope draws the inputs a regrade with this kit draws, and nobody without it can.
+    """
     from .. import build
 
     problems = build.stale(assignment)
@@ -172,6 +181,9 @@ def build_zip(assignment, out: Path) -> Path:
     from . import ratelimit
 
     ratelimit.policy(assignment)  # a [rate_limit] typo is an error now, not a failure for every student
+    from .. import course_secret
+
+    secret = course_secret.ensure(assignment.root) if secret is None else secret
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(out.name + ".tmp")
@@ -182,6 +194,9 @@ def build_zip(assignment, out: Path) -> Path:
         _add(zf, "run_autograder", run.encode(), 0o755)
         for name, path in _kit_files(assignment):
             _add(zf, name, path.read_bytes(), 0o755 if os.access(path, os.X_OK) else 0o644)
+        # Where the unpacked kit (AUTOGRADER_ROOT, /autograder/source) looks for it; run_autograder
+        # makes it unreadable to the student's uid with the rest of the kit.
+        _add(zf, course_secret.FILE_NAME, (secret + "\n").encode(), 0o600)
     tmp.replace(out)
     return out
 
@@ -256,6 +271,18 @@ def _failure(assignment, reason: str, name: str, seed: int, started: float) -> d
     return data
 
 
+def _seed_anyway(assignment, root: Path) -> int:
+    """The seed a failed grade records: the grader's, or 0 if even the secret could not be read."""
+    from .. import course_secret
+    from ..engine import grading
+
+    try:
+        return grading.seed_for(assignment.name, seed_name(root), grading.code_fingerprint(root / "submission"),
+                                course_secret.value(assignment.root))
+    except Exception:  # noqa: BLE001 - the failure's results.json must still be written
+        return 0
+
+
 def leaderboard(grade, assignment) -> list[dict]:
     """Gradescope's leaderboard entries: the measures the assignment's [measures] table gives an order.
 
@@ -296,8 +323,9 @@ def run(assignment, root: Path) -> int:
         # makes them private; the grader refuses to run student code while one is readable).
         private = [p for p in sorted(root.iterdir()) if p.name != "venv"] if root.is_dir() else []
         grader = grading.Grader(assignment, protect=[results, *private])
-        # Inputs are seeded from the student's name, as `grade` seeds an export's students.
-        grader.fixed_seed = grader.seed(seed_name(root))
+        # Seeded as `grade` seeds this student in a regrade of the course's export: their name there,
+        # and the submission folder's files (the export holds that folder's files as they are).
+        grader.fixed_seed = grader.seed(seed_name(root), root / "submission")
         grade = grader.grade(_target(root / "submission"))
         grade.name = name
         data = report.results_json(grade)
@@ -312,7 +340,7 @@ def run(assignment, root: Path) -> int:
     except Exception as exc:  # noqa: BLE001 - Gradescope must get a result whatever happened
         traceback.print_exc()
         reason = f"grader error: {type(exc).__name__}: {exc}"
-        seed = grading.seed_for(assignment.name, seed_name(root), os.environ.get("AUTOGRADER_SECRET", ""))
+        seed = _seed_anyway(assignment, root)
         _write_json(results / "results.json", _failure(assignment, reason, name, seed, started))
         print(f"{name}: not graded ({reason})", file=sys.stderr)
     return 0

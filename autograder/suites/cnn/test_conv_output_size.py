@@ -1,19 +1,21 @@
 """Hidden checks of conv_output_size.
 
-Each case's (size + 2 * padding - kernel) / stride is chosen so that the
-floor differs from the wrong roundings: remainders of 2/3 (round and ceil
-go up) and of 1/2 after an odd whole part (Python's round goes to the even
-neighbour, up).
+Each check draws its cases from the submission's rng (size_cases.py): the
+feedback names a failing case, and a case revealed once should not be met
+again after a change to the code. Each family keeps what the fixed cases
+were chosen for: (size + 2 * padding - kernel) / stride leaves remainders
+over a half (round and ceil go up) and of 1/2 after an odd whole part
+(Python's round goes to the even neighbour, up), and every draw tells apart
+from the floor the same wrong roundings, so a draw never changes a verdict.
 """
 
 import numpy as np
 
 from autograder.suite import check, fail, raises
 
-from . import mistakes
+from . import mistakes, size_cases
+from .cases import OMIT as _OMIT
 from .mistakes import known
-
-_OMIT = object()
 
 
 def _is_int(value):
@@ -49,50 +51,59 @@ def _cases(student, reference, cases):
 @check("conv_output_size")
 def test_defaults(student, reference, rng):
     """stride and padding left out, or passed as 1 and 0: size - kernel + 1"""
-    _cases(student, reference, [(28, 5), (13, 4), (9, 3, 1, 0), (12, 7, 1, _OMIT), (10, 6, _OMIT, 0)])
+    _cases(student, reference, size_cases.defaults(rng))
 
 
 @check("conv_output_size", weight=2)
 def test_stride(student, reference, rng):
     """a stride alone, where the division leaves a remainder of 1/3, 2/3 or 1/2"""
-    _cases(student, reference, [(13, 5, 3), (12, 5, 2), (10, 3, 3), (11, 2, 2), (16, 3, 4, _OMIT)])
+    _cases(student, reference, size_cases.stride(rng))
 
 
 @check("conv_output_size")
 def test_padding(student, reference, rng):
     """a padding alone adds to both ends of the axis"""
-    _cases(student, reference, [(32, 3, _OMIT, 1), (7, 5, 1, 2), (6, 4, _OMIT, 3)])
+    _cases(student, reference, size_cases.padding(rng))
 
 
 @check("conv_output_size", weight=2)
 def test_stride_and_padding(student, reference, rng):
     """stride and padding together, with remainders"""
-    _cases(student, reference, [(11, 3, 2, 1), (9, 2, 4, 2), (13, 5, 3, 1), (10, 4, 3, 2), (8, 3, 2, 3)])
+    _cases(student, reference, size_cases.stride_and_padding(rng))
 
 
 @check("conv_output_size")
 def test_edges(student, reference, rng):
     """a kernel of 1, a single position, and a kernel larger than the input that fits thanks to padding"""
-    _cases(student, reference, [(7, 1), (9, 1, 4), (7, 7, 5), (5, 3, 4), (2, 4, 1, 1), (3, 6, 2, 2)])
+    _cases(student, reference, size_cases.edges(rng))
 
 
 @check("conv_output_size", depends=[test_defaults, test_stride, test_padding])
 def test_keyword_arguments(student, reference, rng):
     """accepts size, kernel, stride and padding as keywords, in any order"""
-    got = student.conv_output_size(padding=2, stride=3, kernel=4, size=14)
-    if not _is_int(got) or got != 5:
-        fail(f"conv_output_size(padding=2, stride=3, kernel=4, size=14) returned {got!r}; expected 5")
+    size, kernel, stride, padding = size_cases.keywords(rng)
+    call = f"conv_output_size(padding={padding}, stride={stride}, kernel={kernel}, size={size})"
+    got = student.conv_output_size(padding=padding, stride=stride, kernel=kernel, size=size)
+    want = reference.conv_output_size(size, kernel, stride, padding)
+    if not _is_int(got) or got != want:
+        fail(f"{call} returned {got!r}; expected {want}")
 
 
 @check("conv_output_size", depends=[test_defaults, test_stride, test_padding])
 def test_no_position_raises(student, reference, rng):
     """raises ValueError when even padding leaves no room (also when the stride would hide it), and for a negative padding"""
-    raises(ValueError, lambda: student.conv_output_size(3, 6, 1, 1), "conv_output_size(3, 6, stride=1, padding=1)")
-    # (3 - 4) / 2 = -0.5: int() turns it into 0 and 1 position appears; the floor gives -1, so none.
-    call = "conv_output_size(3, 4, stride=2)"
+    cases = size_cases.no_position(rng)
+
+    def shown(case):
+        size, kernel, stride, padding = case
+        return f"conv_output_size({size}, {kernel}, stride={stride}" + (f", padding={padding})" if padding else ")")
+
+    raises(ValueError, lambda: student.conv_output_size(*cases["no room"]), shown(cases["no room"]))
+    # (size - kernel) / stride between -1 and 0: int() turns it into 0 and 1 position appears; the
+    # floor gives -1, so none.
     try:
-        raises(ValueError, lambda: student.conv_output_size(3, 4, 2, 0), call)
+        raises(ValueError, lambda: student.conv_output_size(*cases["truncated"]), shown(cases["truncated"]))
     except AssertionError as failure:
         fail(str(failure), known.int_truncation if "returned 1;" in str(failure) else None)
-    raises(ValueError, lambda: student.conv_output_size(8, 3, 2, -2), "conv_output_size(8, 3, stride=2, padding=-2)")
-    raises(ValueError, lambda: student.conv_output_size(8, 3, -1, 0), "conv_output_size(8, 3, stride=-1)")
+    for kind in ("negative padding", "negative stride"):
+        raises(ValueError, lambda: student.conv_output_size(*cases[kind]), shown(cases[kind]))
