@@ -461,7 +461,10 @@ def test_a_file_that_does_not_parse_is_compared_as_written(tmp_path):
     assert scores[("alice", "broken")] > max(score for pair, score in scores.items() if "bob" in pair)
     pair = next(p for p in result.pairs if {p.a, p.b} == {"broken", "broken_copy"})  # not pairs[0]: ties
     page = (out / pair.view).read_text()
-    assert "def unfinished(:" in page and "<mark>" in page
+    import re as _re
+
+    # The code as written (marks may cut a line where a matched region ends), with matches marked.
+    assert "def unfinished(:" in _re.sub(r"</?mark>", "", page) and "<mark>" in page
 
 
 def test_grade_with_similarity_on_part_of_a_class_covers_the_whole_gradebook(tmp_path):
