@@ -31,8 +31,8 @@ ROOT = Path(__file__).resolve().parents[1]
 CNN = assignments.load("cnn", ROOT)
 REFERENCE = ROOT / "solutions" / "cnn" / "cnn_layers.py"
 ROUNDS_UP = ROOT / "solutions" / "cnn" / "examples" / "lesson_output_size.py"  # a conv_output_size mistake
-OURS = ("AUTOGRADER_ISOLATION", "AUTOGRADER_ROOT", "AUTOGRADER_SECRET")
-BASE_ENV = {k: v for k, v in os.environ.items() if k not in OURS}
+OURS = ("AUTOGRADER_ISOLATION", "AUTOGRADER_ROOT")
+BASE_ENV = {k: v for k, v in os.environ.items() if k not in OURS}  # AUTOGRADER_SECRET: conftest's
 
 
 def kit(*args, env=None):
@@ -169,7 +169,7 @@ def test_the_handout_never_holds_the_secret(tmp_path, no_env_secret):
     assert not [p for p in files if secret.encode() in p.read_bytes()]
 
 
-def test_the_gradescope_zip_carries_the_secret(tmp_path):
+def test_the_gradescope_zip_carries_the_secret(tmp_path, no_env_secret):
     path = gradescope.build_zip(CNN, tmp_path / "autograder.zip", secret="the-course-secret")
     with zipfile.ZipFile(path) as zf:
         info = zf.getinfo(course_secret.FILE_NAME)
@@ -223,3 +223,4 @@ def test_commands_started_at_once_share_one_secret(tmp_path, no_env_secret):
         made = list(pool.map(lambda _: course_secret.ensure(tmp_path), range(32)))
     assert len(set(made)) == 1 and made[0] == course_secret.value(tmp_path)
     assert [p.name for p in tmp_path.iterdir()] == [course_secret.FILE_NAME]  # no temporary file left
+
