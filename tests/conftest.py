@@ -96,6 +96,7 @@ SLOW_TESTS = {
     "test_a_regrade_reproduces_and_a_change_draws_new_inputs",
     "test_hard_coding_every_revealed_case_gains_nothing",
     "test_two_fresh_kits_reveal_different_hidden_cases_for_the_same_submission",
+    "test_the_capstones_training_follows_the_student_not_the_code",
 }
 
 

@@ -224,3 +224,25 @@ def test_commands_started_at_once_share_one_secret(tmp_path, no_env_secret):
     assert len(set(made)) == 1 and made[0] == course_secret.value(tmp_path)
     assert [p.name for p in tmp_path.iterdir()] == [course_secret.FILE_NAME]  # no temporary file left
 
+
+def test_the_capstones_training_follows_the_student_not_the_code(tmp_path):
+    """A resubmission draws new cases but trains from the same split and weights: a network that trains
+    erratically (Adam without bias correction reaches anything from the reference's accuracy to chance,
+    depending on the draw) cannot be resubmitted until a lucky draw."""
+    example = ROOT / "solutions" / "cnn_capstone" / "examples" / "adam_without_bias_correction"
+    graded = {}
+    for n, comment in enumerate(("", "\n# a cosmetic change\n")):
+        folder = tmp_path / f"try{n}" / "ada"
+        shutil.copytree(example, folder)
+        with open(folder / "capstone.py", "a") as f:
+            f.write(comment)
+        out = tmp_path / f"out{n}"
+        result = kit("grade", folder, "--assignment", "cnn_capstone", "--out", out, "--quiet")
+        assert result.returncode == 0, result.stderr
+        graded[n] = json.loads((out / "ada" / "grade.json").read_text())
+    assert graded[0]["seed"] != graded[1]["seed"]  # other cases for every other check
+    for measure in ("accuracy", "reference_accuracy", "unseen_accuracy"):
+        assert graded[0]["measures"][measure] == graded[1]["measures"][measure], measure
+    assert graded[0]["by_item"]["train"] == graded[1]["by_item"]["train"]
+    assert grading.student_seed_for("cnn_capstone", "ada", "s") == grading.student_seed_for("cnn_capstone", "ada", "s")
+    assert grading.student_seed_for("cnn_capstone", "ada", "s") != grading.student_seed_for("cnn_capstone", "bob", "s")

@@ -456,8 +456,12 @@ def predict(model, x, batch_size=100):
 _reference_Adam = Adam
 
 """Adam without the bias correction of m and v."""
-# affects: Adam train
+# affects: Adam
+# on some draws: train
 # feedback names: leave out the bias correction
+# Training with it lands anywhere from the reference's accuracy to chance, depending on the draw
+# (below the training question's margin on 22 of 40 seeds, BENCHMARKS.md section 10): which draw a
+# student gets follows them, not their code, so resubmitting does not redraw it.
 
 
 
