@@ -99,9 +99,20 @@ def emulate(work: Path, zip_path: Path, files: dict[str, Path | bytes], name: st
     return root
 
 
+def kit_secret() -> str:
+    """The secret of this checkout's kit commands run here without AUTOGRADER_SECRET (BASE_ENV): its file."""
+    saved = os.environ.pop(course_secret.ENV, None)
+    try:
+        return course_secret.ensure(ROOT)
+    finally:
+        if saved is not None:
+            os.environ[course_secret.ENV] = saved
+
+
 def gradescope_seed(root: Path, name: str) -> int:
-    """The seed `grade` draws for this student's submission folder, with the kit's secret (the zip's)."""
-    return grading.seed_for("cnn", name, grading.code_fingerprint(root / "submission"), course_secret.value(ROOT))
+    """The seed `grade` draws for this student's submission folder, with the secret the zip carries."""
+    secret = (root / "source" / course_secret.FILE_NAME).read_text().strip()
+    return grading.seed_for("cnn", name, grading.code_fingerprint(root / "submission"), secret)
 
 
 def run_autograder(root: Path, env=None) -> dict:
@@ -171,7 +182,7 @@ def test_zip_holds_scripts_engine_suites_and_reference_only(zip_path):
                     "solutions", "student_template", ".course-secret"}
     # The course's secret, which the kit made on the first command that needed it, so the zip grades with it.
     with zipfile.ZipFile(zip_path) as zf:
-        assert zf.read(".course-secret").decode().strip() == course_secret.value(ROOT) != ""
+        assert zf.read(".course-secret").decode().strip() == kit_secret() != ""
     assert not [n for n in names if "__pycache__" in n or n.endswith(".pyc") or ".venv" in n or n.startswith("tests/")]
     assert [n for n in names if n.startswith("student_template/")] == ["student_template/cnn/cnn_layers.py"]
     # The zip's copies are the kit's files, byte for byte.
@@ -314,14 +325,14 @@ def test_two_fresh_kits_reveal_different_hidden_cases_for_the_same_submission(wo
         made = kit("gradescope", "--out", copy / "autograder.zip", env={"AUTOGRADER_ROOT": str(copy)})
         assert made.returncode == 0, made.stderr
         assert "made the course secret" in made.stderr
-        secrets.append(course_secret.value(copy))
+        secrets.append(course_secret.path(copy).read_text().strip())
         results = run_autograder(emulate(work, copy / "autograder.zip", {"cnn_layers.py": rounds_up}, name="Ada"))
         # The failing cases the hidden feedback names (a check whose points wait on others names none;
         # the public checks' cases are fixed, they ship with the handout).
         revealed.append([t["output"] for t in results["tests"] if t["name"].startswith("conv_output_size")
                          and t["visibility"] != "visible" and t["status"] == "failed"
                          and "conv_output_size(" in t["output"]])
-    assert secrets[0] != secrets[1] and course_secret.value(ROOT) not in secrets
+    assert secrets[0] != secrets[1] and kit_secret() not in secrets
     assert len(revealed[0]) >= 3 and len(revealed[1]) >= 3, revealed
     assert not set(revealed[0]) & set(revealed[1]), revealed
 
@@ -466,7 +477,7 @@ def test_try_runs_setup_and_run_autograder_and_shows_what_the_student_sees(tmp_p
     placed = tmp_path / "placed"
     placed.mkdir()
     shutil.copyfile(FLIPPED, placed / "cnn_layers.py")
-    seed = grading.seed_for("cnn", "trial_student", grading.code_fingerprint(placed), course_secret.ensure(ROOT))
+    seed = grading.seed_for("cnn", "trial_student", grading.code_fingerprint(placed), kit_secret())
     direct = kit("grade", student / "cnn_layers.py", "--out", tmp_path / "direct", "--quiet", "--seed", seed)
     assert direct.returncode == 0, direct.stderr
     expected = json.loads((tmp_path / "direct" / "cnn_layers" / "results.json").read_text())["score"]

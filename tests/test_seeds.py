@@ -31,8 +31,8 @@ ROOT = Path(__file__).resolve().parents[1]
 CNN = assignments.load("cnn", ROOT)
 REFERENCE = ROOT / "solutions" / "cnn" / "cnn_layers.py"
 ROUNDS_UP = ROOT / "solutions" / "cnn" / "examples" / "lesson_output_size.py"  # a conv_output_size mistake
-OURS = ("AUTOGRADER_ISOLATION", "AUTOGRADER_ROOT", "AUTOGRADER_SECRET")
-BASE_ENV = {k: v for k, v in os.environ.items() if k not in OURS}
+OURS = ("AUTOGRADER_ISOLATION", "AUTOGRADER_ROOT")
+BASE_ENV = {k: v for k, v in os.environ.items() if k not in OURS}  # AUTOGRADER_SECRET: conftest's
 
 
 def kit(*args, env=None):
@@ -169,7 +169,7 @@ def test_the_handout_never_holds_the_secret(tmp_path, no_env_secret):
     assert not [p for p in files if secret.encode() in p.read_bytes()]
 
 
-def test_the_gradescope_zip_carries_the_secret(tmp_path):
+def test_the_gradescope_zip_carries_the_secret(tmp_path, no_env_secret):
     path = gradescope.build_zip(CNN, tmp_path / "autograder.zip", secret="the-course-secret")
     with zipfile.ZipFile(path) as zf:
         info = zf.getinfo(course_secret.FILE_NAME)
@@ -223,3 +223,26 @@ def test_commands_started_at_once_share_one_secret(tmp_path, no_env_secret):
         made = list(pool.map(lambda _: course_secret.ensure(tmp_path), range(32)))
     assert len(set(made)) == 1 and made[0] == course_secret.value(tmp_path)
     assert [p.name for p in tmp_path.iterdir()] == [course_secret.FILE_NAME]  # no temporary file left
+
+
+def test_the_capstones_training_follows_the_student_not_the_code(tmp_path):
+    """A resubmission draws new cases but trains from the same split and weights: a network that trains
+    erratically (Adam without bias correction reaches anything from the reference's accuracy to chance,
+    depending on the draw) cannot be resubmitted until a lucky draw."""
+    example = ROOT / "solutions" / "cnn_capstone" / "examples" / "adam_without_bias_correction"
+    graded = {}
+    for n, comment in enumerate(("", "\n# a cosmetic change\n")):
+        folder = tmp_path / f"try{n}" / "ada"
+        shutil.copytree(example, folder)
+        with open(folder / "capstone.py", "a") as f:
+            f.write(comment)
+        out = tmp_path / f"out{n}"
+        result = kit("grade", folder, "--assignment", "cnn_capstone", "--out", out, "--quiet")
+        assert result.returncode == 0, result.stderr
+        graded[n] = json.loads((out / "ada" / "grade.json").read_text())
+    assert graded[0]["seed"] != graded[1]["seed"]  # other cases for every other check
+    for measure in ("accuracy", "reference_accuracy", "unseen_accuracy"):
+        assert graded[0]["measures"][measure] == graded[1]["measures"][measure], measure
+    assert graded[0]["by_item"]["train"] == graded[1]["by_item"]["train"]
+    assert grading.student_seed_for("cnn_capstone", "ada", "s") == grading.student_seed_for("cnn_capstone", "ada", "s")
+    assert grading.student_seed_for("cnn_capstone", "ada", "s") != grading.student_seed_for("cnn_capstone", "bob", "s")

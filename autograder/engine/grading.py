@@ -105,6 +105,14 @@ def seed_for(assignment_name: str, submission_name: str, code: str, secret: str 
     return int(digest[:12], 16)
 
 
+def student_seed_for(assignment_name: str, submission_name: str, secret: str = "") -> int:
+    """A seed that follows the student but not their code: for draws whose verdict may depend on
+    luck and reveal nothing a student could replay (the capstone's training run). Drawn again with
+    each change to the code, such a check would let a student resubmit until a lucky draw."""
+    digest = hashlib.sha256(f"student\0{secret}\0{assignment_name}\0{submission_name}".encode()).hexdigest()
+    return int(digest[:12], 16)
+
+
 def code_fingerprint(path: Path) -> str:
     """What a submission's seed follows: the bytes of the file, or of the folder's files, handed in."""
     from .batch import submission_fingerprint
@@ -187,6 +195,12 @@ class Grader:
             return self.fixed_seed
         return seed_for(self.assignment.name, name, code_fingerprint(path), self.secret)
 
+    def student_seed(self, name: str) -> int:
+        """`--seed` when given, else this student's seed, whatever their code (student_seed_for)."""
+        if self.fixed_seed is not None:
+            return self.fixed_seed
+        return student_seed_for(self.assignment.name, name, self.secret)
+
     def failed(self, path: Path, reason: str, name: str | None = None) -> Grade:
         """failed_grade with this grader's seed and isolation (or why there is none)."""
         name = name or submission.submission_name(path)
@@ -196,14 +210,18 @@ class Grader:
             summary, level = f"none: {exc}", ""
         return failed_grade(self.assignment, path, reason, self.seed(name, path), name, summary, level)
 
-    def grade(self, path: Path, handout: Path | None = None, name: str | None = None) -> Grade:
+    def grade(self, path: Path, handout: Path | None = None, name: str | None = None,
+              seed_as: tuple[str, Path] | None = None) -> Grade:
+        """Grade the submission at `path`; its seeds are those of `seed_as` (a name and the files
+        handed in) when given (Gradescope grades a zip found in the folder a regrade seeds from)."""
         started = time.monotonic()
         a = self.assignment
         handout = handout or (a.template_dir / f"{a.module}.py")
         # Outside a namespace sandbox, a classmate's worker could read this file: refuse instead.
         detection.require_hidden(self.isolation, [path])
         sub = submission.resolve(Path(path), a.module, a.notebook, handout, name, requires=a.requires)
-        seed = self.seed(sub.name, path)
+        seed_name, seed_path = seed_as or (sub.name, path)
+        seed = self.seed(seed_name, seed_path)
         session = StudentSession(sub, self._detection, a.limits, a.banned_imports, a.banned_why, seed,
                                  a.sandbox_packages)
         findings = list(sub.findings)
@@ -218,7 +236,8 @@ class Grader:
             # submission, and a load error then fails every test at once.
             session.prestart(background=True, ready=self._take_ready)
         plugin = grading_plugin.GradingPlugin(
-            session, self.reference, a.contract, a.questions, a.public_tests_dir, seed, a.limits
+            session, self.reference, a.contract, a.questions, a.public_tests_dir, seed, a.limits,
+            student_seed=self.student_seed(seed_name),
         )
         try:
             grading_plugin.run_suite(plugin, self.files, self.rootdir)

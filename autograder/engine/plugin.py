@@ -53,12 +53,14 @@ def _title(item: pytest.Item) -> str:
 
 
 class GradingPlugin:
-    def __init__(self, session: StudentSession, reference, contract, questions, public_dir: Path, seed: int, limits):
+    def __init__(self, session: StudentSession, reference, contract, questions, public_dir: Path, seed: int, limits,
+                 student_seed: int | None = None):
         self.session = session
         self.reference = reference
         self.questions = [q.item for q in questions]
         self.public_dir = public_dir.resolve()
         self.seed = seed
+        self.student_seed = seed if student_seed is None else student_seed
         self.limits = limits
         self.outcomes: dict[str, TestOutcome] = {}
         self.problems: list[str] = []
@@ -91,9 +93,15 @@ class GradingPlugin:
         def rng_fixture(request):
             return np.random.default_rng([self.seed, zlib.crc32(request.node.name.encode())])
 
+        # Draws that follow the student but not the code (grading.student_seed_for says which).
+        @pytest.fixture(name="student_rng")
+        def student_rng_fixture(request):
+            return np.random.default_rng([self.student_seed, zlib.crc32(request.node.name.encode())])
+
         fixtures.student_fixture = student_fixture
         fixtures.reference_fixture = reference_fixture
         fixtures.rng_fixture = rng_fixture
+        fixtures.student_rng_fixture = student_rng_fixture
         return fixtures
 
     # -- collection ----------------------------------------------------

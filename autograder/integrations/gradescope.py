@@ -325,8 +325,7 @@ def run(assignment, root: Path) -> int:
         grader = grading.Grader(assignment, protect=[results, *private])
         # Seeded as `grade` seeds this student in a regrade of the course's export: their name there,
         # and the submission folder's files (the export holds that folder's files as they are).
-        grader.fixed_seed = grader.seed(seed_name(root), root / "submission")
-        grade = grader.grade(_target(root / "submission"))
+        grade = grader.grade(_target(root / "submission"), seed_as=(seed_name(root), root / "submission"))
         grade.name = name
         data = report.results_json(grade)
         board = leaderboard(grade, assignment)

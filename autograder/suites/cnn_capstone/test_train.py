@@ -1,7 +1,9 @@
 """Hidden checks that train the student's whole network on real digits.
 
-The grader draws a split, offsets and initial weights from the submission's
-seed, sets the weights on the student's DigitCNN and runs the handout's
+The grader draws a split, offsets and initial weights from the student's seed
+(student_rng: the course secret, the assignment and the name, not the code: a
+training run reveals no case to hard-code, so a student's resubmissions train
+alike), sets the weights on the student's DigitCNN and runs the handout's
 train() in the worker on the training images and labels. The trained
 parameters come back as arrays, and every number graded is computed here:
 
@@ -42,9 +44,9 @@ TRAINED = "test_trains_to_the_references_parameters"
 
 
 @check("train", weight=2, seconds=_SETTINGS["seconds"], depends=LAYERS)
-def test_trains_to_the_references_parameters(student, reference, rng):
+def test_trains_to_the_references_parameters(student, reference, student_rng):
     """Trained from the grader's initial weights on the batches it sent, DigitCNN ends at the reference's parameters"""
-    run = harness.student_run(student, reference, rng)
+    run = harness.student_run(student, reference, student_rng)
     ours = harness.reference_run(reference, run["seed"])
     distance, worst = harness.distance_from(run, ours)
     tolerance = float(_SETTINGS["parameter_tolerance"])
@@ -71,9 +73,9 @@ def test_trains_to_the_references_parameters(student, reference, rng):
 
 
 @check("train", weight=1, seconds=_SETTINGS["seconds"], depends=(TRAINED, *LAYERS))
-def test_reaches_the_reference_accuracy(student, reference, rng, request):
+def test_reaches_the_reference_accuracy(student, reference, student_rng, request):
     """The trained network classifies held-out digits about as well as the reference (computed by the grader)"""
-    run = harness.student_run(student, reference, rng)
+    run = harness.student_run(student, reference, student_rng)
     ours, mine = harness.reference_run(reference, run["seed"]), run["scores"]
     # Recorded here, kept only when this check earns its points (with the training it depends on).
     record(request, "accuracy", mine["accuracy"])
@@ -93,9 +95,9 @@ def test_reaches_the_reference_accuracy(student, reference, rng, request):
 
 
 @check("train", weight=1, seconds=_SETTINGS["seconds"], depends=(TRAINED, *LAYERS))
-def test_tolerates_positions_it_never_saw(student, reference, rng, request):
+def test_tolerates_positions_it_never_saw(student, reference, student_rng, request):
     """At offsets no training digit had, DigitCNN beats an MLP of its size by a wide margin (the lesson's claim)"""
-    run = harness.student_run(student, reference, rng)
+    run = harness.student_run(student, reference, student_rng)
     mine = run["scores"]
     mlp = harness.reference_run(reference, run["seed"], "MLP")
     record(request, "mlp_unseen_accuracy", mlp["unseen_accuracy"])
