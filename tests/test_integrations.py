@@ -453,7 +453,7 @@ def test_step_summary_is_appended_with_one_row_per_submission(baseline):
         assert cells[1] == f"**{book[name][1]}** / 100"
         for item, cell, points in zip(ITEMS, cells[2:-1], [q.points for q in CNN.questions], strict=True):
             assert cell == f"{book[name][2 + ITEMS.index(item)]} / {points:g}"
-        assert cells[-1].startswith("graded")
+        assert cells[-1].startswith("`graded")  # the status, in a code span
 
 
 # --------------------------------------------------------------------------

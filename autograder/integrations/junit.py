@@ -111,7 +111,8 @@ def step_summary(grades, assignment) -> str:
             f"{g.by_item.get(q.item, 0):g} / {q.points:g}" for q in assignment.questions
         )
         status = g.status + "".join(f"; {f}" for f in flags(g))
-        lines.append(f"| {_cell(g.name)} | **{g.score:g}** / {g.max_score:g} | {points} | {_cell(status)} |")
+        # The name is the grader's (letters, digits, - and _); the status may hold the student's text.
+        lines.append(f"| {inert(g.name, one_line=True)} | **{g.score:g}** / {g.max_score:g} | {points} | {_cell(status)} |")
     if grades:
         mean = sum(g.score for g in grades) / len(grades)
         lines += ["", f"Mean score: {mean:.2f} / {grades[0].max_score:g}."]
