@@ -334,7 +334,10 @@ def test_two_fresh_kits_reveal_different_hidden_cases_for_the_same_submission(wo
                          and "conv_output_size(" in t["output"]])
     assert secrets[0] != secrets[1] and kit_secret() not in secrets
     assert len(revealed[0]) >= 3 and len(revealed[1]) >= 3, revealed
-    assert not set(revealed[0]) & set(revealed[1]), revealed
+    # Drawn from families of small integers, a case may come up in both by chance (one in six did
+    # once); what the fixed cases gave was the same list twice.
+    common = set(revealed[0]) & set(revealed[1])
+    assert set(revealed[0]) != set(revealed[1]) and len(common) <= min(map(len, revealed)) // 2, revealed
 
 
 def test_the_kit_runs_from_the_unpacked_source_and_a_dead_python_still_gives_a_result(work, zip_path):

@@ -1095,6 +1095,8 @@ def test_capstone_class_report_draws_a_network_that_earned_its_points(capstone):
     caption = html.split("Learned conv1 filters of the most accurate network: ", 1)[1].split("</figcaption>", 1)[0]
     best = caption.split(">", 1)[1].split("<", 1)[0]
     assert capstone.grade(best)["by_item"]["train"] == 30, best
-    assert not best.startswith("capstone_"), best
+    # Not a network that faked its training (the first four cases); a leaderboard attack whose
+    # training is honest work may well be the most accurate.
+    assert best not in CAPSTONE_CASES[:4], best
     for case in CAPSTONE_CASES[:4]:
         assert "accuracy" not in capstone.grade(case)["measures"], case
