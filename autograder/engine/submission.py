@@ -182,8 +182,8 @@ def read_regular(path: Path, limit: int, *, follow: bool = False, links_ok: bool
     return data
 
 
-def _read_text(path: Path, limit: int = MAX_CODE_BYTES, *, follow: bool = False) -> str:
-    data = read_regular(path, limit, follow=follow)
+def _read_text(path: Path, limit: int = MAX_CODE_BYTES) -> str:
+    data = read_regular(path, limit)
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -208,9 +208,9 @@ def cell_label(number: int, source: str) -> str:
     return f"code cell {number}" + (f" (defines {shown})" if names else "")
 
 
-def notebook_cells(path: Path, *, follow: bool = False) -> list[tuple[str, str]]:
+def notebook_cells(path: Path) -> list[tuple[str, str]]:
     """Code cells to run, as (label, source); a cell's number counts code cells only, as a student would."""
-    text = _read_text(path, MAX_NOTEBOOK_BYTES, follow=follow)
+    text = _read_text(path, MAX_NOTEBOOK_BYTES)
     # Bounded before parsing: every JSON value costs a Python object (~50 bytes and more), so a
     # 20 MB notebook of empty objects or lists took 580 MB. Commas, braces and brackets bound
     # the number of values from above.
@@ -262,13 +262,13 @@ def notebook_cells(path: Path, *, follow: bool = False) -> list[tuple[str, str]]
     return cells
 
 
-def _load_file(sub: Submission, path: Path, module: str, notebook: str, follow: bool) -> None:
+def _load_file(sub: Submission, path: Path, module: str, notebook: str) -> None:
     if path.suffix == ".py":
         sub.kind, sub.display = "module", f"{module}.py"
-        sub.source = _read_text(path, follow=follow)
+        sub.source = _read_text(path)
     elif path.suffix == ".ipynb":
         sub.kind, sub.display = "notebook", notebook
-        sub.cells = notebook_cells(path, follow=follow)
+        sub.cells = notebook_cells(path)
         if not sub.cells:
             raise ValueError(f"{path.name} has no code to run (an empty or unsaved notebook?)")
         sub.source = "\n\n".join(cell for _, cell in sub.cells)
@@ -277,14 +277,6 @@ def _load_file(sub: Submission, path: Path, module: str, notebook: str, follow: 
     else:
         raise ValueError(f"{path.name} is not a .py file, an .ipynb notebook, a folder or a .zip")
     sub.module_name = module
-
-
-def _inside(path: Path, folder: Path) -> bool:
-    """False for a symbolic link, or a path that leads out of the folder through one."""
-    if path.is_symlink():
-        return False
-    real, top = path.resolve(), folder.resolve()
-    return real == top or top in real.parents
 
 
 FOLDER_MAX_DEPTH = 32
@@ -402,43 +394,25 @@ def snapshot(folder: Path, into: Path, suffixes=SNAPSHOT_SUFFIXES, total_limit: 
     return left_out
 
 
-def folder_files(folder: Path) -> tuple[list[Path], list[str]]:
-    """The regular files of a student's folder, and the links among its entries (relative names).
+def _files_of(folder: Path) -> list[Path]:
+    """The regular files of a folder of ours (a snapshot, an extracted zip), hidden ones left out.
 
-    A link is never followed: a symbolic link, and a hard link to a file with
-    names outside the folder (its link count is higher than the names found
-    here), could point the grader at the reference or a classmate's file.
+    Links, FIFOs and devices never get there: snapshot() and safe_extract() leave them out and
+    name them.
     """
-    files, links, names = [], [], {}
+    found = []
     for p in walk(folder):
         parts = p.relative_to(folder).parts
         if IGNORED_PARTS.intersection(parts) or any(part.startswith(".") for part in parts):
             continue
-        if not _inside(p, folder):
-            links.append(str(p.relative_to(folder)))
-            continue
-        try:
-            info = p.lstat()
-        except OSError:
-            continue
-        if stat.S_ISREG(info.st_mode):
-            files.append((p, info))
-            names[(info.st_dev, info.st_ino)] = names.get((info.st_dev, info.st_ino), 0) + 1
-    kept = []
-    for p, info in files:
-        if info.st_nlink > names[(info.st_dev, info.st_ino)]:
-            links.append(f"{p.relative_to(folder)} (a hard link to a file outside the folder)")
-        else:
-            kept.append(p)
-    return kept, links
+        if p.is_file() and not p.is_symlink():
+            found.append(p)
+    return found
 
 
 def _pick_in_folder(sub: Submission, folder: Path, module: str, notebook: str, handout: Path | None,
                     requires: tuple[str, ...] = ()) -> Path:
-    files, links = folder_files(folder)
-    if links:
-        sub.notes.append("links were ignored (the grader never follows one): " + ", ".join(links[:5]))
-        sub.findings.append({"kind": "symlink", "detail": "submitted links: " + ", ".join(links[:5]), "line": 0})
+    files = _files_of(folder)
     by_name = {}
     for p in files:
         by_name.setdefault(p.name, p)
@@ -641,7 +615,7 @@ def resolve(path: Path, module: str, notebook: str, handout: Path | None = None,
             target = scratch
         if target.is_dir():
             target = _pick_in_folder(sub, target, module, notebook, handout, requires)
-        _load_file(sub, target, module, notebook, follow=False)
+        _load_file(sub, target, module, notebook)
         missing = [f"{r}.py" for r in requires if r not in {m[0] for m in sub.modules}]
         if missing:
             # Not a problem by itself: a notebook may define everything it needs.
