@@ -254,7 +254,7 @@ def kill_sandbox_workers(strays: bool = False) -> None:
     The main process of a pool passes no `strays`: multiprocessing's resource
     tracker is its child, and killing it makes the tracker print tracebacks.
     """
-    for pid in list(sandbox._live_workers):
+    for pid in list(sandbox._live_launches):
         try:
             os.killpg(pid, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):

@@ -284,8 +284,8 @@ def bwrap_command(iso: Isolation, as_root: bool) -> list[str]:
     return cmd + ["--", layout["executable"], "-I", "-S", "/grader/worker.py"]
 
 
-_live_workers: set[int] = set()
-# Every launch not yet killed: shutdown() ends them (their folders too) when the process exits.
+# Every launch not yet killed, by the pid of the process started: the workers whose processes
+# are ours (not strays), and what shutdown() ends (their folders too) when the process exits.
 _live_launches: dict[int, "Launch"] = {}
 
 
@@ -722,7 +722,7 @@ class Launch:
                 if pid != worker:
                     strays += [pid, *descendants(pid)]
         else:
-            orphans = [pid for pid in children(os.getpid()) if pid not in _live_workers]
+            orphans = [pid for pid in children(os.getpid()) if pid not in _live_launches]
             # Our own helpers (a worker being started by another thread) run as us, never as its uid.
             strays += [pid for pid in orphans if self.uid is None or _owner(pid) == self.uid]
         return strays
@@ -763,8 +763,7 @@ class Launch:
             kill_all_of_uid(self.uid)
             remove_files_of_uid(self.uid, self.shared_folders or _SCRATCH)
         elif self.level != Level.NAMESPACE:
-            kill_strays(keep=set(_live_workers) - {self.process.pid})
-        _live_workers.discard(self.process.pid)
+            kill_strays(keep=set(_live_launches) - {self.process.pid})
         _live_launches.pop(self.process.pid, None)
         for fd in self._proc_fds.values():
             os.close(fd)
@@ -780,7 +779,7 @@ def reap_orphans() -> None:
     """Wait for dead processes re-parented to us (we are a subreaper): a sandbox's init that
     outlived its bwrap, say. Unreaped, each keeps its pid, and a submission's pid cap fills up."""
     for pid in children(os.getpid()):
-        if pid in _live_workers:
+        if pid in _live_launches:
             continue
         try:
             with open(f"/proc/{pid}/stat", "rb") as f:
@@ -905,7 +904,6 @@ def spawn(iso: Isolation, request_fd: int, reply_fd: int, output_fd: int, caps=N
     finally:
         if filter_fd is not None:
             os.close(filter_fd)
-    _live_workers.add(process.pid)
     launch = Launch(process=process, workdir=workdir, uid=uid, level=iso.level, disk_mb=iso.disk_mb,
                     shared_folders=list(iso.shared_folders))
     _live_launches[process.pid] = launch
