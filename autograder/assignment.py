@@ -38,6 +38,9 @@ class Question:
     item: str
     title: str
     points: float
+    # Questions whose code this one's calls (a student's conv2d_forward calls their conv_output_size):
+    # a failure of this one with no named cause says that one fails too, with its mistake, to fix first.
+    uses: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -154,10 +157,17 @@ def load(name_or_path: str | os.PathLike = "cnn", root: Path | None = None) -> A
         points = _require(entry, "points", (int, float), where)
         if points < 0:
             raise ConfigError(f"{where}: question '{item}' has negative points")
-        questions.append(Question(item=item, title=entry.get("title", item), points=float(points)))
+        uses = entry.get("uses", [])
+        if not isinstance(uses, list) or not all(isinstance(u, str) for u in uses):
+            raise ConfigError(f"{where}: question '{item}': uses must be a list of question items")
+        questions.append(Question(item=item, title=entry.get("title", item), points=float(points), uses=tuple(uses)))
     items = [q.item for q in questions]
     if len(set(items)) != len(items):
         raise ConfigError(f"{where}: a question item appears twice: {items}")
+    for q in questions:
+        unknown = [u for u in q.uses if u not in items or u == q.item]
+        if unknown:
+            raise ConfigError(f"{where}: question '{q.item}' uses {unknown[0]!r}, which is not another question")
     total = sum(q.points for q in questions)
     if abs(total - 100) > 1e-9:
         raise ConfigError(f"{where}: question points add up to {total:g}, not 100")

@@ -25,6 +25,8 @@ from typing import Callable, Mapping, NamedTuple
 import numpy as np
 import pytest
 
+from .engine.causes import Cause  # noqa: F401  (a suite's crashes.py lists its causes with it)
+
 
 def check(item: str, weight: float = 1.0, seconds: float | None = None, depends=()):
     """Mark a test as grading `item` (a question of the config) with a weight.
@@ -196,5 +198,10 @@ def raises(kind: type[BaseException], call: Callable[[], object], what: str) -> 
         if isinstance(exc, StudentError) and not exc.type_name:
             raise  # not an exception of the student's code (it did not load, timed out, crashed): say that
         name = getattr(exc, "type_name", "") or type(exc).__name__  # a student's error keeps its own name
-        raise AssertionError(f"{what} raised {name}; expected {kind.__name__}") from None
-    raise AssertionError(f"{what} returned {result!r}; expected it to raise {kind.__name__}")
+        fail(f"{what} raised {name}; expected {kind.__name__}",
+             Mistake("wrong_error_type", f"raise {name} where the docstring asks for {kind.__name__}"))
+    shown = repr(result)
+    shown = shown if len(shown) <= 80 else shown[:80] + "..."
+    fail(f"{what} returned {shown}; expected it to raise {kind.__name__}",
+         Mistake("error_not_raised", f"return a result for arguments the docstring says to refuse: check them "
+                                     f"first and raise {kind.__name__}"))

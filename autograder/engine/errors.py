@@ -14,11 +14,15 @@ class StudentError(Exception):
 
     kind = "error"
 
-    def __init__(self, message: str, type_name: str = "", where: str = ""):
+    def __init__(self, message: str, type_name: str = "", where: str = "", lines: tuple = ()):
         super().__init__(message)
         self.message = message
         self.type_name = type_name
         self.where = where
+        # The student's source lines on the way to the error (innermost last), for causes.py.
+        self.lines = tuple(lines)
+        # The call that raised it, as the grader made it: (label, args, kwargs), set by the session.
+        self.call = None
 
     def __str__(self) -> str:
         text = f"{self.type_name}: {self.message}" if self.type_name else self.message
@@ -54,7 +58,8 @@ class BadValue(StudentError):
 _remote_exception_classes: dict[str, type] = {}
 
 
-def remote_exception(type_name: str, builtin: bool, message: str, where: str, base_name: str = "") -> StudentError:
+def remote_exception(type_name: str, builtin: bool, message: str, where: str, base_name: str = "",
+                     lines: tuple = ()) -> StudentError:
     """An exception that is both a StudentError and the builtin it is (or derives from).
 
     So `pytest.raises(ValueError)` in a suite works on a student's ValueError,
@@ -72,7 +77,7 @@ def remote_exception(type_name: str, builtin: bool, message: str, where: str, ba
                 cls = StudentError
             _remote_exception_classes[key] = cls
         error = cls.__new__(cls)
-        StudentError.__init__(error, message, type_name, where)
+        StudentError.__init__(error, message, type_name, where, lines)
         error.args = (message,)
         return error
-    return StudentError(message, type_name, where)
+    return StudentError(message, type_name, where, lines)

@@ -9,6 +9,7 @@ among its tests. The result is plain data; report.py writes it out.
 from __future__ import annotations
 
 import hashlib
+import importlib
 import importlib.util
 import os
 import sys
@@ -139,6 +140,32 @@ def load_reference(a: assignments.Assignment):
                 sys.modules[required] = previous
 
 
+def load_causes(a: assignments.Assignment) -> tuple:
+    """The known causes of crashes the suite lists (`CAUSES` in its crashes.py), or none.
+
+    Loaded as a module of its package when the suite folder is one (so it
+    imports the suite's mistake registry as the checks do), by path otherwise.
+    """
+    path = a.suite / "crashes.py"
+    if not path.is_file():
+        return ()
+    parts, folder = [path.stem], path.parent
+    while (folder / "__init__.py").is_file():
+        parts.insert(0, folder.name)
+        folder = folder.parent
+    module = None
+    if len(parts) > 1:
+        try:
+            module = importlib.import_module(".".join(parts))
+        except ImportError:
+            module = None
+        if module is not None and Path(module.__file__).resolve() != path.resolve():
+            module = None  # a package of that name elsewhere: not this suite's
+    if module is None:
+        module = _module_from(path, f"crashes_{a.name}")
+    return tuple(getattr(module, "CAUSES", ()))
+
+
 def _module_from(path: Path, name: str):
     spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
@@ -156,6 +183,7 @@ class Grader:
         self.secret = course_secret.value(a.root) if secret is None else secret
         self.fixed_seed = seed
         self.reference = load_reference(a)
+        self.causes = load_causes(a)
         public = sorted(a.public_tests_dir.glob("test_*.py"))
         hidden = [] if public_only else sorted(a.suite.glob("test_*.py"))
         if not public_only and not hidden:
@@ -225,6 +253,7 @@ class Grader:
         session = StudentSession(sub, self._detection, a.limits, a.banned_imports, a.banned_why, seed,
                                  a.sandbox_packages)
         findings = list(sub.findings)
+        references = {}
         if sub.problem:
             session.refuse(f"the submission could not be read: {sub.problem}")
         else:
@@ -232,12 +261,15 @@ class Grader:
                          else static.scan(sub.source, a.banned_imports))
             for _, _, source in sub.modules:
                 findings += static.scan(source, a.banned_imports)
+            texts = [source for _, source in sub.cells] if sub.kind == "notebook" else [sub.source]
+            references = static.references(texts + [source for _, _, source in sub.modules],
+                                           [q.item for q in a.questions])
             # The worker starts while pytest collects; the first test loads the
             # submission, and a load error then fails every test at once.
             session.prestart(background=True, ready=self._take_ready)
         plugin = grading_plugin.GradingPlugin(
             session, self.reference, a.contract, a.questions, a.public_tests_dir, seed, a.limits,
-            student_seed=self.student_seed(seed_name),
+            student_seed=self.student_seed(seed_name), crash_causes=self.causes, references=references,
         )
         try:
             grading_plugin.run_suite(plugin, self.files, self.rootdir)
@@ -252,6 +284,7 @@ class Grader:
     def _score(self, sub, plugin, session, seed) -> Grade:
         a = self.assignment
         plugin.withhold_unmet()
+        plugin.name_followers()
         outcomes = sorted(plugin.outcomes.values(), key=lambda o: o.order)
         weights: dict[str, float] = {}
         for o in outcomes:

@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from . import causes
 from .errors import StudentError
 from .session import StudentModule, StudentSession
 
@@ -54,10 +55,15 @@ def _title(item: pytest.Item) -> str:
 
 class GradingPlugin:
     def __init__(self, session: StudentSession, reference, contract, questions, public_dir: Path, seed: int, limits,
-                 student_seed: int | None = None):
+                 student_seed: int | None = None, crash_causes=(), references=None):
         self.session = session
+        # The suite's known causes of crashes (causes.Cause), tried in order on each error of the student's code.
+        self.causes = tuple(crash_causes)
         self.reference = reference
         self.questions = [q.item for q in questions]
+        self.uses = {q.item: tuple(getattr(q, "uses", ())) for q in questions}
+        # What each question's definition in the student's code refers to (static.references).
+        self.references = references or {}
         self.public_dir = public_dir.resolve()
         self.seed = seed
         self.student_seed = seed if student_seed is None else student_seed
@@ -163,10 +169,47 @@ class GradingPlugin:
                 if unmet:
                     # It passed, but what it checks (an error raised, a shape) a stub could do too.
                     outcome.passed, outcome.kind, changed = False, "unmet", True
-                    titles = list(dict.fromkeys(u.title if u.item == outcome.item else f"{u.item}: {u.title}"
-                                                for u in unmet))
+                    titles = list(dict.fromkeys(self._title_of(u, outcome.item) for u in unmet))
                     these = "this check passes" if len(titles) == 1 else "these checks pass"
                     outcome.message = f"counts only once {these} too: " + "; ".join(titles)
+                    # What those checks found is what to fix for this one's points too (a training that
+                    # waits for Adam's check: "you leave out the bias correction").
+                    named = next((u for u in unmet if u.mistake), None)
+                    if named is not None:
+                        outcome.mistake, outcome.mistake_phrase = named.mistake, named.mistake_phrase
+
+    def name_followers(self) -> None:
+        """A failure with no named cause, of a question whose code calls another one that fails too, says so.
+
+        The first failing question it may use (the config's `uses`, in order)
+        that the student's definition really refers to (static.references) is
+        named, with the mistake its own checks found: a ceil in conv_output_size
+        shows up as wrong shapes and crashes in every function that calls it,
+        and is what to fix first. Call after withhold_unmet.
+        """
+        failing = {}
+        for o in sorted(self.outcomes.values(), key=lambda o: o.order):
+            if not o.passed and o.kind != "unmet" and o.weight > 0:
+                failing.setdefault(o.item, []).append(o)
+        for outcome in self.outcomes.values():
+            if outcome.passed or outcome.mistake or outcome.kind not in ("fail", "error"):
+                continue
+            called = self.references.get(outcome.item, set())
+            used = next((u for u in self.uses.get(outcome.item, ()) if u in failing and u in called), None)
+            if used is None:
+                continue
+            named = next((o for o in failing[used] if o.mistake), None)
+            why = f" (you {named.mistake_phrase})" if named is not None else ""
+            outcome.message = (f"{outcome.message.rstrip('.')}. This may follow from {used}, which your "
+                               f"{outcome.item} calls and which fails its own checks{why}: fix {used} first.")
+            if named is not None:
+                outcome.mistake, outcome.mistake_phrase = named.mistake, named.mistake_phrase
+
+    @staticmethod
+    def _title_of(dependency: TestOutcome, item: str) -> str:
+        """A dependency as an unmet message names it: its question (when another), title, and mistake."""
+        title = dependency.title if dependency.item == item else f"{dependency.item}: {dependency.title}"
+        return f"{title} (it fails: you {dependency.mistake_phrase})" if dependency.mistake_phrase else title
 
     def measures(self) -> dict:
         """What the checks recorded (suite.record), from those that earned their points only, their
@@ -213,8 +256,25 @@ class GradingPlugin:
                 outcome.kind, outcome.message = self._explain(call.excinfo)
                 outcome.mistake = getattr(call.excinfo.value, "mistake", None) if call.excinfo else None
                 outcome.mistake_phrase = getattr(call.excinfo.value, "phrase", None) if call.excinfo else None
+                if outcome.mistake is None and call.excinfo is not None:
+                    self._name_crash(outcome, call.excinfo.value)
         if call.when == "teardown":
             self.session.end_test()
+
+    def _name_crash(self, outcome: TestOutcome, exc) -> None:
+        """Name the cause of the student's error (the suite's causes), when one matches."""
+        error = getattr(exc, "origin", None) or exc  # a load error names what raised while loading
+        if self.session.incident is not None or not isinstance(error, StudentError) or not error.type_name:
+            return
+        named = causes.name_crash(error, self.causes)
+        if named is None:
+            return
+        outcome.mistake, outcome.mistake_phrase = named.id, named.phrase
+        if error is exc:  # the error's own text, cut short so that the cause is read, not lost after it
+            text = error.message if len(error.message) <= 300 else error.message[:300].rstrip() + " ..."
+            said = f"{error.type_name}: {text}" + (f" (at {error.where})" if error.where else "")
+            outcome.message = f"your code raised {said}"
+        outcome.message = f"{outcome.message.rstrip('.')}. This is what happens when you {named.phrase}."
 
     def _explain(self, excinfo) -> tuple[str, str]:
         incident = self.session.incident

@@ -232,6 +232,7 @@ class StudentSession:
                 exc = StudentTimeout(f"loading timed out after {self.limits.import_seconds:g} s")
             kind = StudentTimeout if isinstance(exc, StudentTimeout) else StudentError
             self.load_error = kind(f"{self.submission.display} could not be loaded: {exc}")
+            self.load_error.origin = exc  # what raised, for a cause to be named (causes.py)
             self._retire(worker)
             self.worker = None
             raise self.load_error.with_traceback(None) from None
@@ -465,6 +466,7 @@ class StudentSession:
         except StudentError as exc:
             if exc.kind == "error":  # it ended by raising: it does return
                 self.returned.add(label)
+                exc.call = (label, args, kwargs)  # what a cause's condition may look at
             raise
         self.returned.add(label)
         if isinstance(value, Remote):  # an object made by the call: calling it runs its __call__
@@ -497,7 +499,15 @@ def _remote_error(header: dict, from_call: bool) -> StudentError:
         wire.clean(str(error.get("message", ""))[:2000]),
         wire.clean(str(error.get("where", ""))[:500]),
         wire.clean(str(error.get("base", ""))[:100]) if from_call else "",
+        _lines(error.get("lines")),
     )
+
+
+def _lines(value) -> tuple:
+    """At most 120 student source lines of 160 characters: whatever a worker sends, bounded."""
+    if not isinstance(value, list):
+        return ()
+    return tuple(wire.clean(line[:160]) for line in value[-120:] if isinstance(line, str))
 
 
 class StudentModule:

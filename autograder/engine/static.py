@@ -193,3 +193,35 @@ def scan(source: str, banned: tuple[str, ...]) -> list[dict]:
         elif isinstance(node, ast.Global):
             continue
     return sorted(findings, key=lambda f: (f["line"], f["kind"]))
+
+
+def references(sources, names) -> dict[str, set[str]]:
+    """For each of `names` defined at the top of `sources` (texts: a module, or a notebook's cells),
+    the top-level names its definition refers to, through the module's own helpers too.
+
+    So a failure of conv2d_forward may point at conv_output_size only when the
+    student's conv2d_forward (or a helper it calls) really refers to it. A
+    source that does not parse refers to nothing.
+    """
+    direct: dict[str, set[str]] = {}
+    for source in sources:
+        try:
+            tree = ast.parse(source)
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            continue
+        for node in tree.body:
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                used = {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
+                used |= {n.attr for n in ast.walk(node) if isinstance(n, ast.Attribute)}  # self.forward, layers.pad
+                direct[node.name] = used - {node.name}
+    found = {}
+    for name in names:
+        seen, todo = set(), [name]
+        while todo:
+            for used in direct.get(todo.pop(), ()):
+                if used not in seen and used != name:
+                    seen.add(used)
+                    if used in direct:
+                        todo.append(used)
+        found[name] = seen
+    return found

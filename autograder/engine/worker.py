@@ -192,15 +192,27 @@ class Objects:
 
 
 def describe_error(exc, files):
-    """Type, message and the student's line where it happened."""
+    """Type, message, the student's line where it happened, and the student's lines that led there.
+
+    `lines` are the lines of the (at most two) innermost student functions on
+    the way, from each one's first line to the line it was at: the grader
+    names a crash's cause from the code that led to it (`x_pad[:, :, p:-p]`
+    a few lines before the one that raised). Hints only: the grader bounds them.
+    """
     where = ""
-    for frame in reversed(traceback.extract_tb(exc.__traceback__)):
-        if frame.filename in files:
-            where = f"{frame.filename}, line {frame.lineno}, in {frame.name}"
-            line = (frame.line or "").strip()
-            if line and not line.startswith("raise "):  # a raise line only repeats the message
-                where += f": {line[:120]}"
-            break
+    frames = [(f, tb) for f, tb in zip(traceback.extract_tb(exc.__traceback__), _tracebacks(exc.__traceback__))
+              if f.filename in files]
+    for frame, _ in reversed(frames):
+        where = f"{frame.filename}, line {frame.lineno}, in {frame.name}"
+        line = (frame.line or "").strip()
+        if line and not line.startswith("raise "):  # a raise line only repeats the message
+            where += f": {line[:120]}"
+        break
+    lines = []
+    for frame, tb in frames[-2:]:
+        first = tb.tb_frame.f_code.co_firstlineno
+        source = linecache.getlines(frame.filename)[max(first, frame.lineno - 80) - 1:frame.lineno]
+        lines += [text.strip()[:160] for text in source if text.strip()]
     if isinstance(exc, SyntaxError) and exc.filename in files:
         where = f"{exc.filename}, line {exc.lineno}: {(exc.text or '').strip()}"
     kind = type(exc)
@@ -214,7 +226,15 @@ def describe_error(exc, files):
         "base": base,
         "message": message[:2000],
         "where": where[:500],
+        "lines": lines[-120:],
     }
+
+
+def _tracebacks(tb):
+    """Each level of a traceback, outermost first (as traceback.extract_tb lists its frames)."""
+    while tb is not None:
+        yield tb
+        tb = tb.tb_next
 
 
 class Worker:
