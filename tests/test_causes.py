@@ -178,3 +178,52 @@ def test_a_failure_is_not_blamed_on_a_question_the_code_does_not_call(graded):
     forward = failing(grade, "conv2d_forward")
     assert forward and not any("may follow from" in t.output for t in forward)
     assert any(t.mistake == "no_bias" for t in forward)
+
+
+# -- the engine's side, on outcomes alone ------------------------------------------
+def plugin_with(outcomes, uses=None, references=None):
+    from autograder.engine.plugin import GradingPlugin
+
+    plugin = GradingPlugin.__new__(GradingPlugin)
+    plugin.outcomes = {o.nodeid: o for o in outcomes}
+    plugin.uses, plugin.references = uses or {}, references or {}
+    return plugin
+
+
+def outcome(name, item, passed, mistake=None, depends=(), kind=None, file="suite/test_a.py"):
+    from autograder.engine.plugin import TestOutcome
+
+    o = TestOutcome(f"{file}::{name}", item, name.replace("_", " "), 1.0, "after_published", passed=passed,
+                    kind=kind or ("pass" if passed else "fail"), message="it failed" if not passed else "",
+                    mistake=mistake, mistake_phrase=mistake and f"do {mistake}", depends=depends,
+                    function=name, file=file)
+    o.order = (0, True, len(name))
+    return o
+
+
+def test_a_check_waiting_for_failed_checks_names_their_mistake_and_a_failing_one_says_what_to_fix_first():
+    steps = outcome("test_steps", "Adam", False, mistake="adam_step_off_by_one")
+    settings = outcome("test_settings", "Adam", True, depends=("test_steps",))
+    training = outcome("test_trains", "train", False, depends=("test_steps",))
+    plugin = plugin_with([steps, settings, training])
+    plugin.withhold_unmet()
+    plugin.name_followers()
+    assert settings.kind == "unmet" and settings.mistake == "adam_step_off_by_one"
+    assert "(it fails: you do adam_step_off_by_one)" in settings.message
+    assert training.mistake == "adam_step_off_by_one"
+    assert "This may follow from a check it builds on, which fails: test steps (you do adam_step_off_by_one)" \
+        in training.message.replace("Adam: ", "")
+
+
+def test_a_question_is_named_as_the_cause_only_when_the_students_code_calls_it_and_it_fails():
+    size = outcome("test_size", "conv_output_size", False, mistake="ceil_instead_of_floor")
+    forward = outcome("test_forward", "conv2d_forward", False)
+    uses = {"conv2d_forward": ("conv_output_size",)}
+    plugin_with([size, forward], uses, {"conv2d_forward": {"np", "x"}}).name_followers()
+    assert forward.mistake is None and "may follow" not in forward.message  # not called: not blamed
+    plugin_with([size, forward], uses, {"conv2d_forward": {"conv_output_size"}}).name_followers()
+    assert forward.mistake == "ceil_instead_of_floor" and "fix conv_output_size first" in forward.message
+    passing = outcome("test_size", "conv_output_size", True)
+    again = outcome("test_forward", "conv2d_forward", False)
+    plugin_with([passing, again], uses, {"conv2d_forward": {"conv_output_size"}}).name_followers()
+    assert again.mistake is None and again.message == "it failed"

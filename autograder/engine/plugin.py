@@ -194,6 +194,18 @@ class GradingPlugin:
         for outcome in self.outcomes.values():
             if outcome.passed or outcome.mistake or outcome.kind not in ("fail", "error"):
                 continue
+            # A check that waits for others (training waits for its layers' checks) and fails itself:
+            # the failing checks it depends on come first, a named one first of all.
+            unmet = [o for name in outcome.depends for o in self._checks_named(outcome.file, name) if not o.passed]
+            if unmet:
+                first = next((o for o in unmet if o.mistake), unmet[0])
+                why = f" (you {first.mistake_phrase})" if first.mistake else ""
+                outcome.message = (f"{outcome.message.rstrip('.')}. This may follow from a check it builds on, which "
+                                   f"fails: {self._title_of(first, outcome.item, mistake=False)}{why}; "
+                                   f"fix that first.")
+                if first.mistake:
+                    outcome.mistake, outcome.mistake_phrase = first.mistake, first.mistake_phrase
+                continue
             called = self.references.get(outcome.item, set())
             used = next((u for u in self.uses.get(outcome.item, ()) if u in failing and u in called), None)
             if used is None:
@@ -206,10 +218,10 @@ class GradingPlugin:
                 outcome.mistake, outcome.mistake_phrase = named.mistake, named.mistake_phrase
 
     @staticmethod
-    def _title_of(dependency: TestOutcome, item: str) -> str:
-        """A dependency as an unmet message names it: its question (when another), title, and mistake."""
+    def _title_of(dependency: TestOutcome, item: str, mistake: bool = True) -> str:
+        """A dependency as a message names it: its question (when another), title, and mistake."""
         title = dependency.title if dependency.item == item else f"{dependency.item}: {dependency.title}"
-        return f"{title} (it fails: you {dependency.mistake_phrase})" if dependency.mistake_phrase else title
+        return f"{title} (it fails: you {dependency.mistake_phrase})" if mistake and dependency.mistake_phrase else title
 
     def measures(self) -> dict:
         """What the checks recorded (suite.record), from those that earned their points only, their
