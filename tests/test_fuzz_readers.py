@@ -40,8 +40,8 @@ def _zip(entries) -> bytes:
         for name, data in entries:
             try:
                 zf.writestr(name or "x", data)
-            except (ValueError, UnicodeEncodeError):
-                continue
+            except (ValueError, UnicodeEncodeError, IndexError):
+                continue  # names Python's zipfile cannot write ("\x00": it cuts a name at NUL, then indexes it)
     return buffer.getvalue()
 
 
