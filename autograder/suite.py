@@ -25,6 +25,7 @@ from typing import Callable, Mapping, NamedTuple
 import numpy as np
 import pytest
 
+from .engine.causes import NOT_RAISED, WRONG_ERROR
 from .engine.causes import Cause  # noqa: F401  (a suite's crashes.py lists its causes with it)
 
 
@@ -199,9 +200,9 @@ def raises(kind: type[BaseException], call: Callable[[], object], what: str) -> 
             raise  # not an exception of the student's code (it did not load, timed out, crashed): say that
         name = getattr(exc, "type_name", "") or type(exc).__name__  # a student's error keeps its own name
         fail(f"{what} raised {name}; expected {kind.__name__}",
-             Mistake("wrong_error_type", f"raise {name} where the docstring asks for {kind.__name__}"))
+             Mistake(WRONG_ERROR, f"raise {name} where the docstring asks for {kind.__name__}"))
     shown = repr(result)
     shown = shown if len(shown) <= 80 else shown[:80] + "..."
     fail(f"{what} returned {shown}; expected it to raise {kind.__name__}",
-         Mistake("error_not_raised", f"return a result for arguments the docstring says to refuse: check them "
+         Mistake(NOT_RAISED, f"return a result for arguments the docstring says to refuse: check them "
                                      f"first and raise {kind.__name__}"))

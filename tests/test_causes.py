@@ -227,3 +227,11 @@ def test_a_question_is_named_as_the_cause_only_when_the_students_code_calls_it_a
     again = outcome("test_forward", "conv2d_forward", False)
     plugin_with([passing, again], uses, {"conv2d_forward": {"conv_output_size"}}).name_followers()
     assert again.mistake is None and again.message == "it failed"
+
+
+def test_a_question_failing_only_to_refuse_bad_arguments_is_not_blamed_for_anothers_values():
+    refuses = outcome("test_no_position_raises", "conv_output_size", False, mistake="error_not_raised")
+    forward = outcome("test_forward", "conv2d_forward", False)
+    plugin_with([refuses, forward], {"conv2d_forward": ("conv_output_size",)},
+                {"conv2d_forward": {"conv_output_size"}}).name_followers()
+    assert forward.mistake is None and "may follow" not in forward.message

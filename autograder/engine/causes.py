@@ -36,6 +36,12 @@ class Cause(NamedTuple):
     when: Callable[[object], bool] | None = None
 
 
+# The mistakes of an error path (suite.raises): a function that does not refuse bad arguments
+# computes its values as before, so what fails elsewhere does not follow from it.
+NOT_RAISED, WRONG_ERROR = "error_not_raised", "wrong_error_type"
+ERROR_PATHS = frozenset({NOT_RAISED, WRONG_ERROR})
+
+
 class Named(NamedTuple):
     id: str
     phrase: str

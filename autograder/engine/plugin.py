@@ -189,7 +189,8 @@ class GradingPlugin:
         """
         failing = {}
         for o in sorted(self.outcomes.values(), key=lambda o: o.order):
-            if not o.passed and o.kind != "unmet" and o.weight > 0:
+            # Only a failure of values explains another's: not refusing a bad argument explains nothing.
+            if not o.passed and o.kind != "unmet" and o.weight > 0 and o.mistake not in causes.ERROR_PATHS:
                 failing.setdefault(o.item, []).append(o)
         for outcome in self.outcomes.values():
             if outcome.passed or outcome.mistake or outcome.kind not in ("fail", "error"):
