@@ -24,6 +24,8 @@ class Cause(NamedTuple):
     types: the exception's class names (the student's, or the builtin it derives from).
     message: a regular expression searched in the message ("" matches any).
     line: a regular expression searched in each of the student's lines that led there ("" matches any).
+    source: a regular expression searched in the submission's whole code ("" matches any), for a
+    cause whose line has returned before the crash (a crop in a helper, then a reshape that fails).
     when: an optional test of the error (its `call`: the label, args and kwargs of the call), for
     causes the text alone cannot tell; it must not raise.
     """
@@ -34,6 +36,7 @@ class Cause(NamedTuple):
     message: str = ""
     line: str = ""
     when: Callable[[object], bool] | None = None
+    source: str = ""
 
 
 # The mistakes of an error path (suite.raises): a function that does not refuse bad arguments
@@ -47,8 +50,10 @@ class Named(NamedTuple):
     phrase: str
 
 
-def name_crash(error, causes) -> Named | None:
-    """The first cause in `causes` an error of the student's code matches, with its phrase filled in."""
+def name_crash(error, causes, sources=()) -> Named | None:
+    """The first cause in `causes` an error of the student's code matches, with its phrase filled in.
+
+    `sources` are the texts of the submission's code (a module, a notebook's cells)."""
     kinds = {getattr(error, "type_name", ""), *(c.__name__ for c in type(error).__mro__)}
     message = str(getattr(error, "message", ""))
     lines = tuple(getattr(error, "lines", ()))
@@ -59,6 +64,8 @@ def name_crash(error, causes) -> Named | None:
         if cause.message and found is None:
             continue
         if cause.line and not any(re.search(cause.line, line) for line in lines):
+            continue
+        if cause.source and not any(re.search(cause.source, text, re.M) for text in sources):
             continue
         try:
             if cause.when is not None and not cause.when(error):

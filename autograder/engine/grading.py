@@ -253,7 +253,7 @@ class Grader:
         session = StudentSession(sub, self._detection, a.limits, a.banned_imports, a.banned_why, seed,
                                  a.sandbox_packages)
         findings = list(sub.findings)
-        references = {}
+        references, texts = {}, []
         if sub.problem:
             session.refuse(f"the submission could not be read: {sub.problem}")
         else:
@@ -262,14 +262,15 @@ class Grader:
             for _, _, source in sub.modules:
                 findings += static.scan(source, a.banned_imports)
             texts = [source for _, source in sub.cells] if sub.kind == "notebook" else [sub.source]
-            references = static.references(texts + [source for _, _, source in sub.modules],
-                                           [q.item for q in a.questions])
+            texts += [source for _, _, source in sub.modules]
+            references = static.references(texts, [q.item for q in a.questions])
             # The worker starts while pytest collects; the first test loads the
             # submission, and a load error then fails every test at once.
             session.prestart(background=True, ready=self._take_ready)
         plugin = grading_plugin.GradingPlugin(
             session, self.reference, a.contract, a.questions, a.public_tests_dir, seed, a.limits,
             student_seed=self.student_seed(seed_name), crash_causes=self.causes, references=references,
+            sources=texts,
         )
         try:
             grading_plugin.run_suite(plugin, self.files, self.rootdir)

@@ -55,15 +55,17 @@ def _title(item: pytest.Item) -> str:
 
 class GradingPlugin:
     def __init__(self, session: StudentSession, reference, contract, questions, public_dir: Path, seed: int, limits,
-                 student_seed: int | None = None, crash_causes=(), references=None):
+                 student_seed: int | None = None, crash_causes=(), references=None, sources=()):
         self.session = session
         # The suite's known causes of crashes (causes.Cause), tried in order on each error of the student's code.
         self.causes = tuple(crash_causes)
         self.reference = reference
         self.questions = [q.item for q in questions]
         self.uses = {q.item: tuple(getattr(q, "uses", ())) for q in questions}
-        # What each question's definition in the student's code refers to (static.references).
+        # What each question's definition in the student's code refers to (static.references),
+        # and the code's texts (a cause may look for a line that ran before the crash).
         self.references = references or {}
+        self.sources = tuple(sources)
         self.public_dir = public_dir.resolve()
         self.seed = seed
         self.student_seed = seed if student_seed is None else student_seed
@@ -192,7 +194,9 @@ class GradingPlugin:
             # Only a failure of values explains another's: not refusing a bad argument explains nothing.
             if not o.passed and o.kind != "unmet" and o.weight > 0 and o.mistake not in causes.ERROR_PATHS:
                 failing.setdefault(o.item, []).append(o)
-        for outcome in self.outcomes.values():
+        # In the config's order: a question named from the one it uses is named in turn to the next
+        # (Conv2d, from conv2d_forward, from conv_output_size's ceil).
+        for outcome in sorted(self.outcomes.values(), key=lambda o: o.order):
             if outcome.passed or outcome.mistake or outcome.kind not in ("fail", "error"):
                 continue
             # A check that waits for others (training waits for its layers' checks) and fails itself:
@@ -279,7 +283,7 @@ class GradingPlugin:
         error = getattr(exc, "origin", None) or exc  # a load error names what raised while loading
         if self.session.incident is not None or not isinstance(error, StudentError) or not error.type_name:
             return
-        named = causes.name_crash(error, self.causes)
+        named = causes.name_crash(error, self.causes, self.sources)
         if named is None:
             return
         outcome.mistake, outcome.mistake_phrase = named.id, named.phrase

@@ -20,12 +20,22 @@ _PAST_THE_EDGE = (r"out of bounds|could not broadcast|operands could not be broa
                   r"|setting an array element with a sequence")
 
 
-def _cause(mistake, types, message="", line=""):
-    return Cause(mistake.id, mistake.phrase, types, message, line)
+# What an empty crop leads to a few lines later: an array of size 0 reshaped, or met by a broadcast.
+_EMPTY = rf"array of size 0 |{_EMPTY_SHAPE}"
+
+
+def _cause(mistake, types, message="", line="", source=""):
+    return Cause(mistake.id, mistake.phrase, types, message, line, source=source)
 
 
 CAUSES = (
-    _cause(known.crop_empty_at_zero_padding, ("ValueError", "IndexError"), _EMPTY_SHAPE, _MINUS_NAME_END),
+    _cause(known.crop_empty_at_zero_padding, ("ValueError", "IndexError"), _EMPTY, _MINUS_NAME_END),
+    # The crop ran in a helper that has returned (col2im, say): it is not on the way to the error.
+    _cause(known.crop_empty_at_zero_padding, ("ValueError", "IndexError"), _EMPTY, source=_MINUS_NAME_END),
+    # `out + b` with b of shape (F,): NumPy lines b up with the last axis (the width), not the channels.
+    _cause(known.bias_on_last_axis, ("ValueError",),
+           r"operands could not be broadcast together with shapes \(\d+,\s*\d+,\s*\d+,\s*\d+\)\s*\(\d+,\)",
+           r"[+]\s*b\b(?!\s*\[)|\bb\s*[+]"),
     _cause(known.kept_integer_dtype, ("UFuncTypeError", "TypeError"),
            r"Cannot cast ufunc '\w+' output from dtype\('(?:float|complex)\d*'\) to dtype\('u?int\d*'\)"),
     _cause(known.ceil_instead_of_floor, ("IndexError", "ValueError"), _PAST_THE_EDGE, r"\bceil\("),

@@ -29,6 +29,10 @@ REGISTRY = {
     # conv2d_forward, conv2d_backward, Conv2d
     "flipped_kernel": "flip the kernel (deep-learning convolution slides w as it is)",
     "no_bias": "leave out the bias",
+    "bias_on_last_axis": (
+        "add b of shape (F,) as it is (out + b): NumPy lines it up with the last axis (the width), not the "
+        "channels; add b[None, :, None, None] (or b.reshape(1, -1, 1, 1))"
+    ),
     "stride_pair_swapped": "read the stride pair as (width, height)",
     "padding_pair_swapped": "read the padding pair as (width, height)",
     "stride_ignored": "ignore the stride",
@@ -204,6 +208,7 @@ def forward_mistakes(ref, x, w, b, stride=1, padding=0):
         known.padding_ignored: lambda: padding_ignored(*args),
         known.stride_first_only: lambda: ref.conv2d_forward(x, w, b, first_only(stride), padding),
         known.padding_first_only: lambda: ref.conv2d_forward(x, w, b, stride, first_only(padding)),
+        known.bias_on_last_axis: lambda: ref.conv2d_forward(x, w, np.zeros_like(b), stride, padding) + b,
     }
 
 
@@ -237,6 +242,17 @@ def uncropped_backward(ref, dout, x, w, b, stride=1, padding=0):
     return _padded_dx(ref, dout, x, w, b, stride, padding)
 
 
+def stride_ignored_backward(ref, dout, x, w, b, stride=1, padding=0):
+    """Windows taken at i, j instead of i * stride, j * stride: the stride-1 gradient of a dout
+    that is zero past the strided output's size."""
+    if as_pair(stride) == (1, 1):
+        raise ValueError("only with a stride")
+    (ph, pw), (kh, kw) = as_pair(padding), w.shape[2:]
+    full = np.zeros(dout.shape[:2] + (x.shape[2] + 2 * ph - kh + 1, x.shape[3] + 2 * pw - kw + 1))
+    full[:, :, :dout.shape[2], :dout.shape[3]] = dout
+    return ref.conv2d_backward(full, x, w, b, 1, padding)
+
+
 def backward_mistakes(ref, dout, x, w, b, stride=1, padding=0):
     """{mistake: (dx, dw, db) it gives} for a conv2d_backward call, computed lazily."""
     args = (ref, dout, x, w, b, stride, padding)
@@ -250,4 +266,5 @@ def backward_mistakes(ref, dout, x, w, b, stride=1, padding=0):
         known.padding_pair_swapped: forward_bug((stride, swap(padding))),
         known.crop_empty_at_zero_padding: lambda: (crop_empty_backward(*args), None, None),
         known.padding_not_cropped: lambda: (uncropped_backward(*args), None, None),
+        known.stride_ignored: triple(stride_ignored_backward),
     }
