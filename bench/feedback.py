@@ -1,8 +1,9 @@
 """How often the kit's feedback names the mistake, on a corpus of realistic student code.
 
-The corpus (bench/corpus/part1/*.py) holds submissions written the ways students of two known
+The corpus (bench/corpus/part1/*.py; for --assignment cnn_capstone, bench/corpus/capstone/*.py,
+each graded as capstone.py beside a correct first part) holds submissions written the ways students of two known
 courses write them; each file's header says which contract items are really wrong, as
-bench/corpus/judge.py decides by running them beside the reference (not by asking the kit).
+bench/corpus/judge.py (judge_capstone.py) decides by running them beside the reference (not by asking the kit).
 This bench grades every file with the kit's CLI (`./kit grade FOLDER --out OUT`, one student per
 file, the header line stripped so the kit sees only the code) and compares, per item:
 
@@ -39,6 +40,7 @@ from benchlib import ROOT, machine_info  # noqa: E402
 
 sys.path.insert(0, str(ROOT / "bench" / "corpus"))
 import judge as corpus_judge  # noqa: E402
+import judge_capstone  # noqa: E402
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -46,7 +48,7 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 CORPORA = {"cnn": ROOT / "bench" / "corpus" / "part1", "cnn_capstone": ROOT / "bench" / "corpus" / "capstone"}
-FAILED = ("failed",)
+JUDGES = {"cnn": corpus_judge, "cnn_capstone": judge_capstone}
 
 
 def question_points(assignment: str) -> dict:
@@ -62,8 +64,17 @@ def grade(files, assignment, out: Path, seed: int, jobs: int) -> None:
     subs = out / "subs"
     subs.mkdir(parents=True)
     for path in files:
-        (subs / path.name).write_text(strip_header(path.read_text()))
-    cmd = [str(ROOT / "kit"), "grade", str(subs), "--out", str(out / "grades"), "--quiet", "--no-report",
+        if assignment == "cnn_capstone":
+            # a capstone submission is a folder: the file as capstone.py beside a correct first part
+            folder = subs / path.stem
+            folder.mkdir()
+            (folder / "capstone.py").write_text(strip_header(path.read_text()))
+            (folder / "cnn_layers.py").write_text(strip_header(judge_capstone.LAYERS.read_text()))
+        else:
+            (subs / path.name).write_text(strip_header(path.read_text()))
+    # a folder of .py files is a class; capstone folders are named one by one
+    targets = sorted(str(p) for p in subs.iterdir()) if assignment == "cnn_capstone" else [str(subs)]
+    cmd = [str(ROOT / "kit"), "grade", *targets, "--out", str(out / "grades"), "--quiet", "--no-report",
            "--seed", str(seed), "--jobs", str(jobs), "--assignment", assignment]
     done = subprocess.run(cmd, capture_output=True, text=True)
     if done.returncode not in (0, 1):
@@ -137,12 +148,13 @@ def main(argv=None):
     headers = {f.stem: corpus_judge.read_header(f) for f in files}
     start = time.perf_counter()
 
-    if args.trust_headers or args.assignment != "cnn":
+    if args.trust_headers:
         wrong = {f.stem: set(headers[f.stem].get("items", [])) for f in files}
     else:
+        judge = JUDGES[args.assignment]
         with ThreadPoolExecutor(max_workers=args.jobs) as pool:
-            verdicts = dict(zip([f.stem for f in files], pool.map(corpus_judge.judge, files)))
-        wrong = {name: set(corpus_judge.wrong_items(v)) for name, v in verdicts.items()}
+            verdicts = dict(zip([f.stem for f in files], pool.map(judge.judge, files)))
+        wrong = {name: set(judge.wrong_items(v)) for name, v in verdicts.items()}
         stale = [n for n in wrong if wrong[n] != set(headers[n].get("items", []))]
         if stale:
             print(f"warning: header `items` differ from the judge for {', '.join(stale)} (the judge's are used)")

@@ -43,3 +43,14 @@ def test_the_headers_say_what_the_judge_says_for_these_files():
     for name in ("im2col_indices_ok", "dlai_crop_empty_at_zero_padding", "cs231n_mask_all_ties"):
         path = CORPUS / f"{name}.py"
         assert judge.read_header(path)["items"] == judge.wrong_items(verdict(name)), name
+
+
+@pytest.mark.slow  # trains two networks (~2 s)
+def test_the_capstone_judge_finds_a_relu_gradient_at_zero_and_passes_a_correct_capstone():
+    import judge_capstone
+
+    capstone = ROOT / "bench" / "corpus" / "capstone"
+    assert judge_capstone.wrong_items(judge_capstone.judge(capstone / "capstone_ok.py")) == []
+    found = judge_capstone.judge(capstone / "relu_gradient_at_zero.py")
+    # DigitCNN too: from zero biases on blank strip columns, ReLU inputs are exactly 0
+    assert judge_capstone.wrong_items(found) == ["ReLU", "DigitCNN", "train"]
