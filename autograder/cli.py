@@ -17,6 +17,7 @@ from . import assignment as assignments
 from . import course_secret
 from .engine.batch import BatchError
 from .engine.text import inert
+from .errors import UsageError
 
 
 def _seed(text: str) -> int:
@@ -27,10 +28,6 @@ def _seed(text: str) -> int:
 
 
 _seed.__name__ = "seed (an integer >= 0)"  # what argparse's one-line error calls it
-
-
-class UsageError(Exception):
-    """Bad arguments; the message is shown as one line and the exit code is 2."""
 
 
 def _selected(names: list[str]) -> list[assignments.Assignment]:
@@ -137,10 +134,11 @@ def grade_batch(a, paths: list[Path], out: Path, jobs: int, resume: bool, seed, 
     no working sandbox stops the batch (UsageError, exit code 2).
     """
     from .engine import batch
+    from .integrations import exports
 
     with tempfile.TemporaryDirectory(prefix="autograder-export-") as scratch:
         try:
-            inputs, _ = batch.expand([str(p) for p in paths], a, Path(scratch))
+            inputs, _ = exports.inputs([str(p) for p in paths], a, Path(scratch))
             book = batch.open_gradebook(a, out)
             book.extend_order(i.name for i in inputs)
             # The demo grades the bundled examples, not students: it uses a secret but makes none.
@@ -253,9 +251,11 @@ def cmd_grade(args) -> int:
     book = batch.open_gradebook(a, out)
     if args.jobs == 1:  # with --jobs N, each worker process of the pool probes for itself
         _probe_sandbox_early(a, [out])
+    from .integrations import exports  # after the probe starts: it imports the grader (pytest, NumPy)
+
     with tempfile.TemporaryDirectory(prefix="autograder-export-") as scratch:
         # LMS and Gradescope exports become one submission per student, named after the student.
-        inputs, roster = batch.expand(args.submissions, a, Path(scratch), args.export)
+        inputs, roster = exports.inputs(args.submissions, a, Path(scratch), args.export)
         book.extend_order(i.name for i in inputs)
         secret = _settle_secret(book, out)
         prints = _fingerprints(a, inputs, args.seed, secret)
@@ -271,7 +271,7 @@ def cmd_grade(args) -> int:
         similar = (_output("similarity", lambda: _similarity(a, out, book, inputs, args))
                    if args.similarity or args.known else None)
 
-    from .integrations import classreport, exports, junit
+    from .integrations import classreport, junit
 
     everyone = batch.all_grades(out, book, result.graded)
     mine = {i.name for i in plan.inputs}

@@ -82,12 +82,12 @@ def fail(message: str, mistake: "Mistake | str | None" = None):
 
 def kind_of(value) -> str:
     """What a student's call returned, in the student's terms: "None", "list", "a Box object"."""
-    from .engine.session import Remote
+    from .engine.session import Remote, class_name
 
     if value is None:
         return "None"
     if isinstance(value, Remote):  # a handle to an object left in the worker: name its class
-        return f"a {object.__getattribute__(value, '_cls')} object"
+        return f"a {class_name(value)} object"
     return type(value).__name__
 
 

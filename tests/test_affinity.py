@@ -87,9 +87,9 @@ def test_a_process_of_a_parallel_batch_pins_nothing(two_cpus, monkeypatch):
     the classmate's CPU for as long as its calls ran, and the classmate's time limits are wall
     time. Unpinned, the kernel moves the classmate to the other CPU, as before the pinning (which
     gained 0.97x in a batch of two jobs, BENCHMARKS.md)."""
-    from autograder.engine import batch, grading
+    from autograder.engine import batch
 
-    monkeypatch.setattr(grading, "_job_init", lambda *args: None)
+    monkeypatch.setattr(batch, "_make_pool_grader", lambda *args: None)
     monkeypatch.setattr(batch.signal, "signal", lambda *args: None)  # pytest's own handlers stay
     monkeypatch.setattr(affinity, "_current_cpu", lambda: 1)
     if TWO_CPUS:

@@ -204,7 +204,7 @@ def test_a_grader_failure_costs_no_budget(tmp_path):
 
 def test_check_refuses_the_shared_machine_history_and_points_to_the_service(tmp_path, monkeypatch, capsys):
     """The sudo recipe is gone: its variable is refused before anything is read or run."""
-    from autograder.cli import UsageError
+    from autograder.errors import UsageError
 
     monkeypatch.setenv(check.HISTORY_ENV, str(tmp_path))
     with pytest.raises(UsageError, match=r"AUTOGRADER_CHECK_HISTORY is set.*grading service \(`serve`, planned"):

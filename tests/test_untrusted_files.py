@@ -157,7 +157,7 @@ def secret(tmp_path):
 
 
 def test_check_refuses_a_linked_module_without_reading_it(tmp_path, secret, capsys):
-    from autograder.cli import UsageError
+    from autograder.errors import UsageError
 
     folder = tmp_path / "student"
     folder.mkdir()
@@ -168,7 +168,7 @@ def test_check_refuses_a_linked_module_without_reading_it(tmp_path, secret, caps
 
 
 def test_check_refuses_a_linked_capstone_module(tmp_path, secret, capsys):
-    from autograder.cli import UsageError
+    from autograder.errors import UsageError
 
     folder = tmp_path / "student"
     folder.mkdir()
@@ -181,7 +181,7 @@ def test_check_refuses_a_linked_capstone_module(tmp_path, secret, capsys):
 
 def test_check_refuses_a_huge_file_before_copying_it(tmp_path):
     """A 4 GiB sparse file is refused by its size, before a byte is copied."""
-    from autograder.cli import UsageError
+    from autograder.errors import UsageError
 
     folder = tmp_path / "student"
     folder.mkdir()

@@ -40,7 +40,7 @@ from .. import assignment as assignments
 # grading and report import pytest and NumPy: imported where used, so the CLI starts the
 # sandbox probe before paying for them.
 from . import sandbox
-from .submission import IGNORED_PARTS, SNAPSHOT_SUFFIXES, ZIP_MAX_BYTES, read_regular, unique_names, walk
+from .submission import IGNORED_PARTS, SNAPSHOT_SUFFIXES, ZIP_MAX_BYTES, read_regular, walk
 from .text import inert
 
 SUBMISSION_SUFFIXES = (".py", ".ipynb", ".zip")
@@ -50,7 +50,7 @@ class BatchError(Exception):
     """The batch cannot go on (bad input, no sandbox); the message says what to do, on one line."""
 
 
-def _note(message: str) -> None:
+def note(message: str) -> None:
     print(f"note: {inert(message, one_line=True)}", file=sys.stderr)  # it may name a student's files
 
 
@@ -128,7 +128,7 @@ def class_files(folder: Path, a: assignments.Assignment) -> list[Path] | None:
     # point the grader at the reference or at a classmate's file), nor a FIFO or device read.
     odd = [p for p in files if not _plain_file(p)]
     if odd:
-        _note(f"{folder}: not graded, links or special files (the grader follows no link and reads only "
+        note(f"{folder}: not graded, links or special files (the grader follows no link and reads only "
               f"regular files; copy the file in instead): {', '.join(p.name for p in odd[:5])}"
               + (f" and {len(odd) - 5} more" if len(odd) > 5 else ""))
     return [p for p in files if p not in odd]
@@ -141,35 +141,6 @@ def _plain_file(path: Path) -> bool:
     except OSError:
         return False
     return stat.S_ISREG(info.st_mode) and info.st_nlink == 1
-
-
-def expand(raw: list[str], a: assignments.Assignment, scratch: Path, export=()) -> tuple[list[Input], dict]:
-    """The SUBMISSION arguments as one input per student, and the roster of LMS exports."""
-    from ..integrations import exports
-
-    paths = []
-    for text in raw:
-        path = Path(text)
-        if not path.exists():
-            raise BatchError(f"{text} does not exist (relative paths start from {Path.cwd()}); "
-                             "pass .py, .ipynb, .zip files or folders")
-        files = class_files(path, a) if not export or exports.export_kind(path, a) not in export else None
-        if files:
-            kinds = "/".join(sorted({p.suffix.lower() for p in files}))
-            _note(f"{text} holds no {a.module}.py or {a.notebook} but {len(files)} {kinds} files: "
-                  f"grading each file as one student's submission")
-            paths += files
-        else:
-            paths.append(path)
-    try:
-        # Only what was named on the command line can be an export, never a file of a class folder.
-        expanded, roster = exports.expand(paths, a, scratch, export, named={Path(text) for text in raw})
-    except exports.ExportError as exc:
-        raise BatchError(str(exc)) from None
-    # Names are decided once, here: safe as folder names, collisions resolved (_2, _3).
-    name_of = unique_names(list(dict.fromkeys(expanded)), warn=_note)
-    inputs = [Input(name, path, position) for position, (path, name) in enumerate(name_of.items())]
-    return inputs, roster
 
 
 def parse_shard(text: str) -> tuple[int, int]:
@@ -269,8 +240,21 @@ def _pool_stop(signum, frame):  # pragma: no cover - runs in a pool process
     os._exit(128 + signum)
 
 
+# The grader of a pool process (made once by _pool_init, used by each _pool_grade there).
+_pool_grader = None
+
+
+def _make_pool_grader(name: str, root: str, secret: str | None, seed: int | None, public_only: bool, protect=()):
+    from . import grading
+
+    os.environ["AUTOGRADER_ROOT"] = root
+    return grading.Grader(assignments.load(name, Path(root)), secret, seed, public_only, protect)
+
+
 def _pool_init(*args) -> None:  # pragma: no cover - runs in a pool process
-    from . import affinity, grading
+    from . import affinity
+
+    global _pool_grader
 
     # Ctrl-C reaches the whole process group: the main process decides what
     # happens (it stops this process with SIGTERM), so no traceback here.
@@ -282,13 +266,11 @@ def _pool_init(*args) -> None:  # pragma: no cover - runs in a pool process
     import multiprocessing.util
 
     multiprocessing.util.Finalize(None, sandbox.shutdown, exitpriority=10)
-    grading._job_init(*args)
+    _pool_grader = _make_pool_grader(*args)
 
 
 def _pool_grade(path: str, name: str) -> dict:  # pragma: no cover - runs in a pool process
-    from . import grading
-
-    grader = grading._job_grader
+    grader = _pool_grader
     try:
         return grader.grade(Path(path), name=name).to_dict()
     except sandbox.SandboxUnavailable:
@@ -435,7 +417,7 @@ def _pool_round(a, todo, jobs, seed, secret, public_only, protect, finish, stop:
         else:
             _stop_pool(pool)
     if lost and stop.signum is None:
-        _note(f"a grading process died (out of memory, or killed from outside); grading again "
+        note(f"a grading process died (out of memory, or killed from outside); grading again "
               f"the {len(lost)} submission(s) the pool held")
     return [] if stop.signum is not None else lost
 

@@ -360,26 +360,6 @@ class Grader:
         )
 
 
-# -- batches across processes -------------------------------------------
-_job_grader: Grader | None = None
-
-
-def _job_init(name: str, root: str, secret: str | None, seed: int | None, public_only: bool, protect=()) -> None:
-    global _job_grader
-    os.environ["AUTOGRADER_ROOT"] = root
-    _job_grader = Grader(assignments.load(name, Path(root)), secret, seed, public_only, protect)
-
-
-def _job_grade(path: str, name: str | None = None) -> dict:
-    assert _job_grader is not None
-    try:
-        return _job_grader.grade(Path(path), name=name).to_dict()
-    except sandbox.SandboxUnavailable:
-        raise  # nothing can be graded here: the batch stops with the reason
-    except Exception as exc:  # noqa: BLE001 - the batch must go on; the reason is kept
-        return _job_grader.failed(Path(path), f"grader error: {type(exc).__name__}: {exc}", name).to_dict()
-
-
 def failed_grade(a: assignments.Assignment, path: Path, reason: str, seed: int, name: str | None = None,
                  isolation: str = "", isolation_level: str = "") -> Grade:
     """The one builder of a grade the grader failed to give: 0 with `reason`, state grader-error.

@@ -485,6 +485,11 @@ class StudentSession:
         return self._request(header, blobs)
 
 
+def class_name(remote: Remote) -> str:
+    """The class name of the object a handle stands for, as the worker reported it."""
+    return object.__getattribute__(remote, "_cls")
+
+
 def _remote_error(header: dict, from_call: bool) -> StudentError:
     """The exception a worker's error reply describes (strings only, bounded and cleaned).
 

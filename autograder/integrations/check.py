@@ -26,15 +26,10 @@ from pathlib import Path
 
 from ..engine.submission import MAX_CODE_BYTES, MAX_NOTEBOOK_BYTES, read_regular
 from ..engine.text import inert
+from ..errors import UsageError
 
 # Set by the sudo recipe of earlier versions (see above); refused now, never read.
 HISTORY_ENV = "AUTOGRADER_CHECK_HISTORY"
-
-
-def _usage(message: str) -> Exception:
-    from ..cli import UsageError  # imported late: cli imports this module lazily too
-
-    return UsageError(message)
 
 
 def _marks() -> tuple[str, str]:
@@ -50,16 +45,16 @@ def _target(assignment, path: Path, scratch: Path) -> Path:
     """What to grade: the file, or the module/notebook of a folder (not its tests or checks)."""
     module, notebook = f"{assignment.module}.py", assignment.notebook
     if not path.exists():
-        raise _usage(f"{path} does not exist; pass your {module}, your {notebook} or the folder holding them")
+        raise UsageError(f"{path} does not exist; pass your {module}, your {notebook} or the folder holding them")
     if path.is_file():
         if path.suffix.lower() not in (".py", ".ipynb", ".zip"):
-            raise _usage(f"{path.name} is not a .py file or an .ipynb notebook; pass your {module} or {notebook}")
+            raise UsageError(f"{path.name} is not a .py file or an .ipynb notebook; pass your {module} or {notebook}")
         return path
     found = [path / name for name in (module, notebook) if (path / name).is_file()]
     # Modules of an earlier part the assignment requires (cnn_layers.py) go along, as in a submission.
     required = [path / f"{name}.py" for name in assignment.requires if (path / f"{name}.py").is_file()]
     if not found:
-        raise _usage(f"{path} holds neither {module} nor {notebook}; pass the file you work in")
+        raise UsageError(f"{path} holds neither {module} nor {notebook}; pass the file you work in")
     # The handout folder also holds tests/, checks/ and a conftest.py, which a
     # submission would not: grade only what a student hands in.
     folder = scratch / path.resolve().name
@@ -70,7 +65,7 @@ def _target(assignment, path: Path, scratch: Path) -> Path:
         try:
             data = read_regular(source, limit)
         except (ValueError, OSError) as exc:
-            raise _usage(str(exc)) from None
+            raise UsageError(str(exc)) from None
         (folder / source.name).write_bytes(data)
     return folder
 
@@ -123,7 +118,7 @@ def run_check(assignment, path: Path) -> int:
     from ..engine.grading import Grader
 
     if os.environ.get(HISTORY_ENV):
-        raise _usage(f"{HISTORY_ENV} is set, but check is no longer rate-limited through sudo on a shared machine; "
+        raise UsageError(f"{HISTORY_ENV} is set, but check is no longer rate-limited through sudo on a shared machine; "
                      "unset it: rate-limited feedback belongs to the grading service (`serve`, planned, not built "
                      "yet; see the README's Rate limits)")
     with tempfile.TemporaryDirectory(prefix="autograder-check-") as scratch:

@@ -33,10 +33,12 @@ import zipfile
 from collections import defaultdict
 from pathlib import Path
 
+from ..engine import batch
 from ..engine.report import csv_row
 from ..engine.text import inert
 from ..engine.submission import (
-    IGNORED_PARTS, MAX_NOTEBOOK_BYTES, ZIP_MAX_BYTES, read_regular, safe_extract, snapshot, walk, zip_entry_count,
+    IGNORED_PARTS, MAX_NOTEBOOK_BYTES, ZIP_MAX_BYTES, read_regular, safe_extract, snapshot, unique_names, walk,
+    zip_entry_count,
 )
 
 # A whole class's export: far more files than one submission may hold.
@@ -536,3 +538,34 @@ def write_gradebooks(out: Path, grades, roster: dict, assignment) -> None:
     if graded:
         entries = {name: {**info, "score": by_name[name].score} for name, info in sorted(graded.items())}
         (out / ROSTER).write_text(json.dumps(entries, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+def inputs(raw: list[str], a, scratch: Path, export=()) -> tuple[list[batch.Input], dict]:
+    """The SUBMISSION arguments as one input per student (batch.Input), and the roster of LMS exports.
+
+    Before the engine sees them: a class folder becomes one input per file, an
+    export one per student (expand, above); names are decided once, here.
+    """
+    paths = []
+    for text in raw:
+        path = Path(text)
+        if not path.exists():
+            raise batch.BatchError(f"{text} does not exist (relative paths start from {Path.cwd()}); "
+                                   "pass .py, .ipynb, .zip files or folders")
+        files = batch.class_files(path, a) if not export or export_kind(path, a) not in export else None
+        if files:
+            kinds = "/".join(sorted({p.suffix.lower() for p in files}))
+            batch.note(f"{text} holds no {a.module}.py or {a.notebook} but {len(files)} {kinds} files: "
+                       f"grading each file as one student's submission")
+            paths += files
+        else:
+            paths.append(path)
+    try:
+        # Only what was named on the command line can be an export, never a file of a class folder.
+        expanded, roster = expand(paths, a, scratch, export, named={Path(text) for text in raw})
+    except ExportError as exc:
+        raise batch.BatchError(str(exc)) from None
+    # Names are decided once, here: safe as folder names, collisions resolved (_2, _3).
+    name_of = unique_names(list(dict.fromkeys(expanded)), warn=batch.note)
+    found = [batch.Input(name, path, position) for position, (path, name) in enumerate(name_of.items())]
+    return found, roster
