@@ -19,6 +19,13 @@ form their own row. A mutant is
               with the reason, and "unjustified" otherwise
   broken      it does not compile or its module fails to load (not counted)
 
+Beside mutmut's, the mutants written by hand in
+autograder/suites/cnn/hand_mutants.toml (operator "hand"): checks of the
+arguments one step off at the edges mutmut's operators do not reach (a kernel
+of 0, a padding of -1, an exact fit thanks to the padding, a stride longer
+than the input), as issue 17's last survivors of an independent reference were.
+`--hand` grades only those.
+
 A mutant's identity is stable across edits elsewhere in the file:
 `<function>/<operator>/<hash>`, the hash taken over the changed lines'
 text before and after (stripped), not their line numbers.
@@ -31,6 +38,7 @@ Usage (from the repository root; needs the `mutation` extra:
 
     nice -n 10 .venv/bin/python bench/mutation.py                  # all mutants, --jobs 2
     .venv/bin/python bench/mutation.py --item pad --jobs 1         # one item's mutants
+    .venv/bin/python bench/mutation.py --hand                      # the hand-written ones (own JSON)
     .venv/bin/python bench/mutation.py --rescore                   # after editing the equivalents list
     .venv/bin/python bench/mutation.py --write-sample              # choose the CI sample from the last run
     nice -n 10 .venv/bin/python bench/mutation.py --compare 40     # time the ways of grading a batch
@@ -64,8 +72,10 @@ else:  # pragma: no cover
 
 ASSIGNMENT = "cnn"
 EQUIVALENTS = ROOT / "autograder" / "suites" / ASSIGNMENT / "equivalent_mutants.toml"
+HAND = ROOT / "autograder" / "suites" / ASSIGNMENT / "hand_mutants.toml"
 SAMPLE = ROOT / "tests" / "fixtures" / "mutation_sample.toml"
 RESULT = RESULTS_DIR / "mutation.json"
+HAND_RESULT = RESULTS_DIR / "mutation_hand.json"
 HELPERS = "(helpers)"
 # Any fixed seed: every mutant is graded on the same inputs, and a rerun gives the same table.
 SEED = 20260907
@@ -215,7 +225,30 @@ def generate(a: assignments.Assignment) -> list[Mutant]:
             while unique in found:
                 unique, n = f"{key}#{n}", n + 1
             found[unique] = Mutant(unique, item_of(function, a.contract), function, name, line, before, after, source)
+    for m in hand_mutants(a, reference, seen_sources):
+        found[m.id] = m
     return sorted(found.values(), key=lambda m: (m.line, m.id))
+
+
+def hand_mutants(a, reference: str, seen_sources: set, path: Path = HAND) -> list[Mutant]:
+    """The mutants of `path`, each applied to the built reference; one that mutmut already made is
+    left out (it is graded once, under mutmut's identity)."""
+    if not path.is_file():
+        return []
+    made = []
+    for entry in tomllib.loads(path.read_text(encoding="utf-8")).get("mutant", []):
+        function, before, after = entry["function"], entry["before"], entry["after"]
+        try:
+            source = apply_hunk(reference, function, before, after)
+        except ValueError as exc:
+            sys.exit(f"error: {path.relative_to(ROOT)}: {function}: {exc} (the reference changed; update the entry)")
+        if source in seen_sources:
+            continue
+        seen_sources.add(source)
+        line = changed_hunk(reference, source)[0]  # of the built reference (for people; not the identity)
+        key = identity(function, "hand", before, after)
+        made.append(Mutant(key, item_of(function, a.contract), function, "hand", line, before, after, source))
+    return made
 
 
 def apply_hunk(reference: str, function: str, before: str, after: str) -> str:
@@ -489,6 +522,8 @@ def main(argv=None):
     parser.add_argument("--jobs", type=int, default=2, help="grading processes (default 2)")
     parser.add_argument("--seed", type=int, default=SEED, help=f"inputs' seed for every mutant (default {SEED})")
     parser.add_argument("--item", action="append", help="grade only this item's mutants (repeatable; '(helpers)' too)")
+    parser.add_argument("--hand", action="store_true",
+                        help=f"grade only the mutants written by hand ({HAND.relative_to(ROOT)})")
     parser.add_argument("--list", action="store_true", help="list the mutants and stop")
     parser.add_argument("--show", metavar="ID", help="print one mutant's change and stop")
     parser.add_argument("--write-sample", action="store_true",
@@ -500,8 +535,10 @@ def main(argv=None):
     parser.add_argument("--rescore", action="store_true",
                         help="re-read the equivalents list and re-score the last full run's outcomes without "
                              "grading (after editing the list; the suites and the reference must be unchanged)")
-    parser.add_argument("--output", type=Path, default=RESULT)
+    parser.add_argument("--output", type=Path, help=f"the JSON report (default {RESULT.relative_to(ROOT)}; "
+                                                    f"with --hand, {HAND_RESULT.relative_to(ROOT)})")
     args = parser.parse_args(argv)
+    args.output = args.output or (HAND_RESULT if args.hand else RESULT)
 
     a = assignments.load(ASSIGNMENT, ROOT)
     started = time.perf_counter()
@@ -533,6 +570,8 @@ def main(argv=None):
         if unknown:
             sys.exit(f"error: unknown item(s) {sorted(unknown)}; use the items of assignment.toml or '{HELPERS}'")
         mutants = [m for m in mutants if m.item in args.item]
+    if args.hand:
+        mutants = [m for m in mutants if m.operator == "hand"]
     equivalents = load_equivalents()
     previous = json.loads(args.output.read_text()) if args.output.is_file() else {}
     if args.rescore:
@@ -548,7 +587,7 @@ def main(argv=None):
 
     rows, unjustified = summarise(a, mutants, outcomes, equivalents)
     print_table(rows)
-    stale = sorted(set(equivalents) - {m.id for m in mutants}) if not args.item else []
+    stale = sorted(set(equivalents) - {m.id for m in mutants}) if not (args.item or args.hand) else []
     wrongly = [m for m in mutants if m.id in equivalents and outcomes[m.id].status == "killed"]
     if unjustified:
         print(f"\n{len(unjustified)} unjustified survivor(s) (kill each with a check, or list it in "
@@ -575,7 +614,7 @@ def main(argv=None):
         "tool": {"mutmut": _version("mutmut"), "libcst": _version("libcst")},
         "seed": args.seed,
         "jobs": args.jobs,
-        "items": args.item or "all",
+        "items": args.item or ("hand" if args.hand else "all"),
         "goal": GOAL,
         "goal_met": met,
         "seconds": {"generate": round(generated, 2), "grade": round(graded, 2), "total": round(total, 2),

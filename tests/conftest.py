@@ -21,8 +21,8 @@ os.environ["AUTOGRADER_SECRET"] = "the kit's own tests"
 # kit as a subprocess, or build environments. The list is measured: tests that
 # took 0.9 s or more (`pytest --durations=0`), and every test using a fixture
 # that grades a batch. Re-measure when tests are added.
-SLOW_FIXTURES = {"demo", "baseline", "canvas", "gradescope", "graded", "ns", "user", "plain", "public_python",
-                 "batch"}  # test_capstone's batch: it trains a network per submission
+SLOW_FIXTURES = {"demo", "baseline", "canvas", "gradescope", "graded", "graded_hand", "ns", "user", "plain",
+                 "public_python", "batch"}  # test_capstone's batch: it trains a network per submission
 SLOW_TESTS = {
     # test_similarity and test_ratelimit: a graded class, Gradescope runs, check through the CLI
     "test_grade_with_similarity_then_similarity_on_the_output",

@@ -52,6 +52,41 @@ def _validated(wrong):
     return conv_output_size
 
 
+def _checked(kernel_ok, stride_ok, padding_ok, fits):
+    """The floor behind checks of the arguments, each given as a test of what passes."""
+    def conv_output_size(size, kernel, stride=1, padding=0):
+        if not (kernel_ok(kernel) and stride_ok(stride) and padding_ok(padding) and fits(size, kernel, stride, padding)):
+            raise ValueError("does not fit")
+        return (size + 2 * padding - kernel) // stride + 1
+    return conv_output_size
+
+
+_KERNEL, _STRIDE, _PADDING = (lambda k: k >= 1), (lambda s: s >= 1), (lambda p: p >= 0)
+_FITS = lambda size, k, s, p: size + 2 * p >= k  # noqa: E731
+# Issue 17's last mutants: each check of an argument made one step too late, or at the wrong place,
+# so it is right everywhere but at one boundary. The check named beside it meets that boundary on
+# every draw (other checks may meet it on some draws too: they only add to what is lost).
+BOUNDARIES = {
+    "kernel 0 accepted": (_checked(lambda k: k >= 0, _STRIDE, _PADDING, _FITS), "test_no_position_raises"),
+    "kernel unchecked": (_checked(lambda k: True, _STRIDE, _PADDING, _FITS), "test_no_position_raises"),
+    "stride 0 accepted (divides by zero)": (_checked(_KERNEL, lambda s: s >= 0, _PADDING, _FITS),
+                                            "test_no_position_raises"),
+    "padding -1 accepted": (_checked(_KERNEL, _STRIDE, lambda p: p >= -1, _FITS), "test_no_position_raises"),
+    "padding unchecked": (_checked(_KERNEL, _STRIDE, lambda p: True, _FITS), "test_no_position_raises"),
+    "one too short accepted": (_checked(_KERNEL, _STRIDE, _PADDING, lambda size, k, s, p: size + 2 * p >= k - 1),
+                               "test_no_position_raises"),
+    "fit checked before the padding": (_checked(_KERNEL, _STRIDE, _PADDING, lambda size, k, s, p: size >= k),
+                                       "test_edges"),
+    "fit checked with one side's padding": (_checked(_KERNEL, _STRIDE, _PADDING,
+                                                     lambda size, k, s, p: size + p >= k), "test_edges"),
+    "exact fit refused": (_checked(_KERNEL, _STRIDE, _PADDING, lambda size, k, s, p: size + 2 * p > k), "test_edges"),
+    "stride longer than the input refused": (_checked(_KERNEL, _STRIDE, _PADDING,
+                                                      lambda size, k, s, p: size + 2 * p >= k and s <= size),
+                                             "test_edges"),
+    "stride longer than the padded input refused": (_checked(
+        _KERNEL, _STRIDE, _PADDING, lambda size, k, s, p: size + 2 * p >= k and s <= size + 2 * p), "test_edges"),
+}
+
 STUDENTS = {
     "reference": REFERENCE.conv_output_size,
     **{f"{name} (unchecked)": wrong for name, wrong in size_cases.WRONG.items()},
@@ -64,6 +99,8 @@ def verdict(check, student, seed) -> bool:
     try:
         check(SimpleNamespace(conv_output_size=student), REFERENCE, rng)
     except (CheckFailed, AssertionError):
+        return False
+    except ValueError:  # the student's own error, where a value was due: the grader fails the check
         return False
     return True
 
@@ -80,6 +117,15 @@ def test_every_check_gives_a_student_the_same_verdict_on_every_draw(name):
         assert not all(verdict(check, student, 0) for check in CHECKS), f"no check catches {name}"
 
 
+@pytest.mark.parametrize("name", list(BOUNDARIES))
+def test_every_draw_meets_each_boundary_of_the_arguments(name):
+    """A check one step off at a boundary (kernel 0, stride 0, padding -1, an exact fit thanks to the
+    padding, a stride longer than the input) fails its check on every draw: never a lucky seed."""
+    student, check = BOUNDARIES[name][0], getattr(suite, BOUNDARIES[name][1])
+    passed = [seed for seed in SEEDS if verdict(check, student, seed)]
+    assert passed == [], f"{check.__name__} passes '{name}' on the draws of seeds {passed[:10]}"
+
+
 def test_every_draw_tells_apart_what_its_check_is_for_and_keeps_the_edges():
     for seed in SEEDS:
         rng = np.random.default_rng(seed)
@@ -89,7 +135,7 @@ def test_every_draw_tells_apart_what_its_check_is_for_and_keeps_the_edges():
             cases = draw(rng)
             assert size_cases.told_apart(cases) == tells
         spans = [(s + 2 * p - k, st) for s, k, st, p in map(size_cases.effective, size_cases.edges(rng))]
-        assert sum(0 <= span < stride for span, stride in spans) == 4  # one output position
+        assert sum(0 <= span < stride for span, stride in spans) == 5  # one output position
         for kind, case in size_cases.no_position(rng).items():
             with pytest.raises(ValueError):
                 REFERENCE.conv_output_size(*case)

@@ -11,7 +11,8 @@ suites by coverage.py, shows what is covered; tests/test_coverage.py keeps
 it so):
 - N, C, F, H, W, KH, KW (and the pooling window) are pairwise distinct, and
   so are H_out and W_out, unless the case is square on purpose: a swapped
-  or transposed axis then changes a shape.
+  or transposed axis then changes a shape. A window side equal to x's is
+  allowed where it is the edge tested (a window exactly as long as x).
 - Stride and padding values differ from each other within a call.
 - Wherever a stride is above 1, an axis has a quotient (size + 2p - k) / s
   whose floor differs from its ceil, round-half-even and round-half-up.
@@ -153,6 +154,8 @@ CONV = {
         Conv(2, 3, 6, 7, 5, 4, 1, stride=3),                 # one output row: 2/3 floors to 0
         Conv(2, 4, 3, 7, 6, 5, 8, padding=(2, 3)),           # a kernel larger than x, fits thanks to padding
         Conv(2, 3, 4, 10, 5, 1, 6),                          # a kernel wider than x is tall
+        Conv(2, 3, 1, 5, 4, 7, 6, padding=(3, 2)),           # a 1-row x, kernel 7, padding 3: fits exactly, one row
+        Conv(2, 3, 5, 10, 6, 4, 7, stride=(6, 2)),           # a stride longer than x is tall: one row; 1/6 and 3/2
     ],
 }
 
@@ -197,6 +200,7 @@ POOL = {
         Pool(3, 4, 5, 8, stride=(7, 3)),                     # a stride longer than x is tall
         Pool(3, 5, 4, 9, pool_size=(2, 6)),                  # a window wider than x is tall; 3/6
         Pool(4, 6, 7, 3, pool_size=(5, 2), stride=1),        # a window taller than x is wide
+        Pool(2, 5, 3, 9, pool_size=(3, 4)),                  # a window as tall as x: one row; 5/4
     ],
 }
 

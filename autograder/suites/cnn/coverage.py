@@ -58,10 +58,14 @@ ENTRIES = {
 }
 EDGES = {
     "conv": ("kernel side 1", "one output position", "kernel larger than x (fits by padding)",
+             "kernel exactly as long as padded x", "stride longer than x",
              "non-square kernel longer than x's other side", "padding 0 on one axis only"),
-    "pool": ("window side 1", "one output position", "stride longer than x",
+    "pool": ("window side 1", "one output position", "window exactly as long as x", "stride longer than x",
              "non-square window longer than x's other side"),
-    "conv_output_size": ("kernel 1", "one output position", "kernel larger than size (fits by padding)"),
+    "conv_output_size": ("kernel 1", "one output position", "kernel larger than size (fits by padding)",
+                         "kernel exactly as long as padded size", "stride longer than size",
+                         "raises: kernel one longer than padded size", "raises: kernel 0", "raises: stride 0",
+                         "raises: padding -1"),
     "pad": ("zero padding", "one side only"),
 }
 ROUNDINGS = {
@@ -252,6 +256,8 @@ def classify(call) -> dict:
         H_out, W_out = (H + 2 * ph - kh) // sh + 1, (W + 2 * pw - kw) // sw + 1
         flags = {"kernel side 1": 1 in (kh, kw), "one output position": 1 in (H_out, W_out),
                  "kernel larger than x (fits by padding)": kh > H or kw > W,
+                 "kernel exactly as long as padded x": (kh == H + 2 * ph and ph > 0) or (kw == W + 2 * pw and pw > 0),
+                 "stride longer than x": sh > H or sw > W,
                  "non-square kernel longer than x's other side": kh != kw and (kh > W or kw > H),
                  "padding 0 on one axis only": (ph == 0) != (pw == 0)}
         out["edges"] = {name for name, on in flags.items() if on}
@@ -275,11 +281,15 @@ def classify(call) -> dict:
         out["given"] = {"pool_size": _given(pool_size), "stride": _given(stride)}
         H_out, W_out = (H - kh) // sh + 1, (W - kw) // sw + 1
         flags = {"window side 1": 1 in (kh, kw), "one output position": 1 in (H_out, W_out),
+                 "window exactly as long as x": kh == H or kw == W,
                  "stride longer than x": sh > H or sw > W,
                  "non-square window longer than x's other side": kh != kw and (kh > W or kw > H)}
         out["edges"] = {name for name, on in flags.items() if on}
         roundings([(H - kh) / sh] * (sh > 1) + [(W - kw) / sw] * (sw > 1))
-        out["breaches"] = _distinct({"N": N, "C": C, "H": H, "W": W, "PH": kh, "PW": kw}, allowed=[("PH", "PW")])
+        # A window exactly as long as x's side is an edge tested on purpose.
+        exact = [("H", "PH")] * (kh == H) + [("W", "PW")] * (kw == W)
+        out["breaches"] = _distinct({"N": N, "C": C, "H": H, "W": W, "PH": kh, "PW": kw},
+                                    allowed=[("PH", "PW"), *exact])
         if H_out == W_out:
             out["breaches"].append("H_out = W_out")
         if stride not in (OMITTED, None) and (sh, sw) == (kh, kw):
@@ -311,13 +321,24 @@ def classify(call) -> dict:
         out["args"]["stride"] = {"stride": "default" if s == 1 else "on"}
         out["args"]["padding"] = {"padding": "default" if p == 0 else "on"}
         out["given"] = {"stride": _given(stride), "padding": _given(padding)}
+        span = size + 2 * p - kernel
         if s >= 1 and kernel >= 1 and p >= 0:
-            span = size + 2 * p - kernel
             out["edges"] = {name for name, on in {"kernel 1": kernel == 1, "one output position": 0 <= span < s,
-                                                  "kernel larger than size (fits by padding)": kernel > size >= 0 <= span
+                                                  "kernel larger than size (fits by padding)": kernel > size >= 0 <= span,
+                                                  "kernel exactly as long as padded size": span == 0 and p > 0,
+                                                  "stride longer than size": s > size and span >= 0,
+                                                  "raises: kernel one longer than padded size": span == -1,
                                                   }.items() if on}
             if s > 1:
                 roundings([span / s])
+        else:
+            # One step past a limit, everything else valid: the call must raise for that one reason.
+            valid = {"kernel": kernel >= 1, "stride": s >= 1, "padding": p >= 0, "fit": span >= 0}
+            alone = lambda name: not valid[name] and all(v for k, v in valid.items() if k != name)  # noqa: E731
+            out["edges"] = {name for name, on in {"raises: kernel 0": kernel == 0 and alone("kernel"),
+                                                  "raises: stride 0": s == 0 and alone("stride"),
+                                                  "raises: padding -1": p == -1 and alone("padding"),
+                                                  }.items() if on}
     return out
 
 
@@ -424,6 +445,15 @@ def render(table) -> str:
         for entry, _ in entries:
             for edge in EDGES[_edge_kind(entry)]:
                 lines.append(f"| {item} | `{entry}` | {edge} | {table['edges'].get((item, entry, edge), 0)} |")
+    lines += ["", "Error paths, by design: only conv_output_size's docstring promises an exception (ValueError for a",
+              "kernel below 1, a stride below 1, a negative padding, or a kernel that does not fit), and its check",
+              "meets each limit one step past it on every draw (kernel 0, stride 0, padding -1, a kernel one longer",
+              "than the padded size), together with the valid side of the same limits among the values (kernel 1,",
+              "a kernel exactly as long as the padded size, a stride longer than the size). It earns its points",
+              "only with the value checks. The other entry points promise nothing for arguments outside their",
+              "range (pad's amounts are >= 0; the layers' output sizes are conv_output_size's), so no check",
+              "requires them to raise; their edges above check the valid side of each limit, where raising is",
+              "wrong: a kernel exactly as long as the padded x, a stride longer than x, a window as long as x."]
     lines += ["", "## Wrong roundings told apart from the floor",
               "", "Calls where the rounding of (size + 2p - k) / s gives another output size than the floor. int()",
               "differs from the floor only below 0, where no position fits: conv_output_size must raise there.", "",
@@ -435,8 +465,8 @@ def render(table) -> str:
     lines += ["", "## Rules every call keeps", "",
               "- Convolution: N, C, F, H, W, KH, KW pairwise distinct (KH = KW only for a square kernel), H_out != W_out,",
               "  and S_h, S_w, P_h, P_w pairwise distinct (equal sides only for an int or equal pair).",
-              "- Pooling: N, C, H, W, PH, PW pairwise distinct (PH = PW only for a square window), H_out != W_out,",
-              "  and a given stride differs from the window.",
+              "- Pooling: N, C, H, W, PH, PW pairwise distinct (PH = PW only for a square window, PH = H or PW = W",
+              "  only for a window exactly as long as x), H_out != W_out, and a given stride differs from the window.",
               "- pad: N, C, H, W pairwise distinct.", "",
               f"Breaches: {len(table['breaches'])}."]
     lines += [f"- {b}" for b in table["breaches"]]

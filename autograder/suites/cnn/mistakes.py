@@ -87,6 +87,19 @@ REGISTRY = {
         "does the same: it keeps one of several updates to a cell; np.add.at adds them all)"
     ),
     "assign_slice": "assign (=) each window's slice of dx instead of adding (+=) where windows overlap",
+    # maxpool_backward ignoring the stride (6 of 17 implementations of one course)
+    "pool_backward_step_is_window": (
+        "move the backward pass's windows by pool_size instead of the stride: window (i, j) of dout starts at "
+        "(i * PH, j * PW), not (i * S_h, j * S_w) as in the forward pass"
+    ),
+    "pool_backward_step_is_one": (
+        "move the backward pass's windows one cell at a time instead of by the stride: window (i, j) of dout "
+        "starts at (i, j), not (i * S_h, j * S_w) as in the forward pass"
+    ),
+    "pool_backward_stride_ignored": (
+        "ignore the stride in the backward pass: it takes the windows of stride = pool_size (as for "
+        "stride=None), not those the forward pass took"
+    ),
     "assign_slice_all_ties": (
         "assign (=) each window's slice of dx with a mask of all its tied maxima: with all-equal windows "
         "that overlap, each window overwrites its neighbours' gradient"

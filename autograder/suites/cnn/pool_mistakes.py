@@ -162,6 +162,44 @@ def assign_slice_all_ties_backward(dout, x, pool_size=2, stride=None):
     return dx
 
 
+def _stepped_backward(dout, x, pool_size, steps, count):
+    """Each window's gradient to its first maximum, window (i, j) taken at (i * steps[0], j * steps[1])
+    for the `count` (rows, cols) of windows, NumPy slicing cutting a window short at the edge (as a
+    student's x[n, c, top:top + PH, left:left + PW] does). Raises ValueError where that code crashes:
+    an empty window, or a window without a gradient in dout."""
+    x = np.asarray(x, dtype=np.float64)
+    dout = np.asarray(dout, dtype=np.float64)
+    (ph, pw), (rows, cols) = _pair(pool_size), count
+    if rows > dout.shape[2] or cols > dout.shape[3]:
+        raise ValueError("more windows than dout has gradients: the student's code reads past dout")
+    dx = np.zeros_like(x)
+    for n in range(x.shape[0]):
+        for c in range(x.shape[1]):
+            for i in range(rows):
+                for j in range(cols):
+                    top, left = i * steps[0], j * steps[1]
+                    window = x[n, c, top:top + ph, left:left + pw]
+                    if window.size == 0:
+                        raise ValueError("an empty window: the student's code crashes there")
+                    r, q = np.unravel_index(int(np.argmax(window)), window.shape)
+                    dx[n, c, top + r, left + q] += dout[n, c, i, j]
+    return dx
+
+
+def stride_ignored_backward(dout, x, pool_size=2, stride=None, step_one=False, own_count=False):
+    """Backward that ignores the stride (6 of 17 implementations of one course): the windows move by
+    pool_size (or by 1, `step_one`), over dout's windows, or (`own_count`) over as many as that step
+    fits into x. Only where the stride is not that step does it differ from the right dx."""
+    ph, pw = _pair(pool_size)
+    steps = (1, 1) if step_one else (ph, pw)
+    sh, sw = (ph, pw) if stride is None else _pair(stride)
+    if (sh, sw) == steps:
+        raise ValueError("the stride is that step: nothing is ignored")
+    H, W = np.shape(x)[2:]
+    count = ((H - ph) // steps[0] + 1, (W - pw) // steps[1] + 1) if own_count else np.shape(dout)[2:]
+    return _stepped_backward(dout, x, pool_size, steps, count)
+
+
 def backward_mistakes(dout, x, pool_size=2, stride=None, ties_first=False):
     """The `mistakes` mapping for a maxpool_backward call (ties first for the tie checks)."""
     variants = {
@@ -174,9 +212,16 @@ def backward_mistakes(dout, x, pool_size=2, stride=None, ties_first=False):
         known.assign_slice_all_ties: lambda: assign_slice_all_ties_backward(dout, x, pool_size, stride),
         known.last_max: lambda: last_max_backward(dout, x, pool_size, stride),
     }
+    # The stride ignored (6 of 17 implementations of one course): windows moved by pool_size over
+    # dout's windows, or as many as fit (the stride ignored altogether), or moved by 1.
+    stepped = lambda **how: lambda: stride_ignored_backward(dout, x, pool_size, stride, **how)  # noqa: E731
+    variants[known.pool_backward_step_is_window] = stepped()
+    variants[known.pool_backward_stride_ignored] = stepped(own_count=True)
+    variants[known.pool_backward_step_is_one] = stepped(step_one=True)
     if ties_first:
         order = [known.all_ties, known.split_ties, known.last_max, known.assign_slice_all_ties, known.global_mask,
-                 known.global_mask_01, known.assign_overlap, known.assign_slice]
+                 known.global_mask_01, known.assign_overlap, known.assign_slice, known.pool_backward_step_is_window,
+                 known.pool_backward_stride_ignored, known.pool_backward_step_is_one]
         variants = {mistake: variants[mistake] for mistake in order}
     return variants
 

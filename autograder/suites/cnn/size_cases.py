@@ -167,8 +167,8 @@ def stride_and_padding(rng) -> list[tuple]:
 
 def edges(rng) -> list[tuple]:
     """A kernel of 1 (alone, and with a stride), one output position (exact, and with half a stride
-    left over), and a kernel larger than the input that padding rescues (exactly, and with half a
-    stride left over)."""
+    left over), a kernel larger than the input that padding rescues (exactly, and with half a
+    stride left over), and a stride longer than the input (one position, not an error)."""
     def kernel_one(rng):
         return _int(rng, 2, 12), 1, OMIT, OMIT
 
@@ -194,8 +194,16 @@ def edges(rng) -> list[tuple]:
         size = _int(rng, 2, 6)
         return size, size + 2 * p - s // 2, s, p
 
+    def stride_longer(rng):
+        # Longer than the whole input: a check that refuses such a stride raises where one position
+        # fits. A draw that leaves over half a stride (which round half to even tells apart, unlike
+        # this check's other cases) is drawn again.
+        size = _int(rng, 2, 7)
+        kernel = _int(rng, 1, size)
+        return size, kernel, size + _int(rng, 1, 4), OMIT
+
     return _draw(rng, [kernel_one, kernel_one_strided, one_position, one_position_and_a_half, rescued,
-                       rescued_and_a_half], TELLS["edges"])
+                       rescued_and_a_half, stride_longer], TELLS["edges"])
 
 
 def keywords(rng) -> tuple:
@@ -205,17 +213,23 @@ def keywords(rng) -> tuple:
 
 
 def no_position(rng) -> dict[str, tuple]:
-    """Cases where the reference raises ValueError, each drawn so that no wrong version raises by luck:
-    no room even with padding; a span above minus one stride (int() turns it into 0 positions + 1,
-    the floor into none); a negative padding and a negative stride where the kernel fits."""
-    size, p, short = _int(rng, 2, 8), _int(rng, 1, 2), _int(rng, 1, 3)
-    no_room = (size, size + 2 * p + short, 1, p)
+    """Cases where the reference raises ValueError, each drawn so that no wrong version raises by luck,
+    and each at its boundary, one step past the last valid value: a kernel one longer than the padded
+    input; a span above minus one stride (int() turns it into 0 positions + 1, the floor into none); a
+    kernel of 0, a stride of 0 and a padding of -1 where everything else fits; and a negative stride.
+    A check made one step too late (kernel < 0, padding < -1, the padding left out of the fit) passes
+    every case but its boundary's, so each boundary is met on every draw."""
+    size, p = _int(rng, 2, 8), _int(rng, 1, 2)
+    no_room = (size, size + 2 * p + 1, 1, p)
     s = _int(rng, 2, 4)
     size = _int(rng, 2, 8)
     truncated = (size, size + _int(rng, 1, s - 1), s, 0)
-    kernel, p = _int(rng, 2, 5), _int(rng, 1, 3)
-    negative_padding = (kernel + 2 * p + _int(rng, 0, 4), kernel, _int(rng, 2, 4), -p)
+    kernel = _int(rng, 2, 5)
+    negative_padding = (kernel + 2 + _int(rng, 0, 4), kernel, _int(rng, 2, 4), -1)
     kernel = _int(rng, 2, 5)
     negative_stride = (kernel + _int(rng, 1, 6), kernel, -_int(rng, 1, 3), 0)
+    kernel_zero = (_int(rng, 2, 9), 0, _int(rng, 1, 3), _int(rng, 0, 2))
+    kernel = _int(rng, 2, 5)
+    stride_zero = (kernel + _int(rng, 0, 6), kernel, 0, _int(rng, 0, 2))
     return {"no room": no_room, "truncated": truncated, "negative padding": negative_padding,
-            "negative stride": negative_stride}
+            "negative stride": negative_stride, "kernel 0": kernel_zero, "stride 0": stride_zero}

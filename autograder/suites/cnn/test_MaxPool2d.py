@@ -2,6 +2,7 @@
 
 from autograder.suite import check, fail, kind_of, same
 
+from . import pool_mistakes
 from .calls import pool_backward, pool_forward
 from .cases import POOL, Pool
 
@@ -149,4 +150,5 @@ def test_defaults_are_2x2_windows_with_stride_2(student, reference, rng):
          mistakes={known.pool_stride_one_when_none: lambda: reference.maxpool_forward(x, 2, 1),
                    known.default_window_3: lambda: reference.maxpool_forward(x, 3)})
     dout = rng.standard_normal(reference.maxpool_forward(x).shape)
-    same(layer.backward(dout), reference.maxpool_backward(dout, x), "MaxPool2d().backward(dout)")
+    same(layer.backward(dout), reference.maxpool_backward(dout, x), "MaxPool2d().backward(dout)",
+         mistakes=pool_mistakes.backward_mistakes(dout, x))

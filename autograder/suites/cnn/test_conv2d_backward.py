@@ -2,8 +2,9 @@
 
 import numpy as np
 
-from autograder.suite import check, expect_shape, same, unchanged
+from autograder.suite import check, expect_shape, fail, name_mistake, same, unchanged
 
+from . import mistakes
 from .calls import conv_backward, triple
 from .cases import CONV, Conv
 from .gradients import check_gradient, conv_numerical_gradients
@@ -79,9 +80,13 @@ def test_gradients_match_numerical_gradients(student, reference, rng):
         what = f"conv2d_backward(dout, x, w, b, {case.shown()}) with x of shape {x.shape} and w of shape {w.shape}"
         got = triple(student.conv2d_backward(dout, x, w, b, **case.kwargs()), what)
         numerical = conv_numerical_gradients(reference, dout, x, w, b, stride, padding)
-        for name, grad, param, expected in zip(("dx", "dw", "db"), got, (x, w, b), numerical):
+        variants = mistakes.backward_mistakes(reference, dout, x, w, b, stride, padding)
+        for index, (name, grad, param, expected) in enumerate(zip(("dx", "dw", "db"), got, (x, w, b), numerical)):
             expect_shape(grad, param.shape, f"{name} of {what}")
-            check_gradient(grad, expected, f"{name} of {what}")
+            try:
+                check_gradient(grad, expected, f"{name} of {what}")
+            except AssertionError as failure:
+                fail(str(failure), name_mistake(grad, {k: (lambda f=f, i=index: f()[i]) for k, f in variants.items()}))
 
 
 @check("conv2d_backward")

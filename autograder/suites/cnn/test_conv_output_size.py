@@ -89,9 +89,9 @@ def test_keyword_arguments(student, reference, rng):
         fail(f"{call} returned {got!r}; expected {want}")
 
 
-@check("conv_output_size", depends=[test_defaults, test_stride, test_padding])
+@check("conv_output_size", depends=[test_defaults, test_stride, test_padding, test_edges])
 def test_no_position_raises(student, reference, rng):
-    """raises ValueError when even padding leaves no room (also when the stride would hide it), and for a negative padding"""
+    """raises ValueError one step past each limit: a kernel one longer than the padded input (also when the stride would hide it), a kernel of 0, a stride of 0 or below, a padding of -1"""
     cases = size_cases.no_position(rng)
 
     def shown(case):
@@ -105,5 +105,5 @@ def test_no_position_raises(student, reference, rng):
         raises(ValueError, lambda: student.conv_output_size(*cases["truncated"]), shown(cases["truncated"]))
     except AssertionError as failure:
         fail(str(failure), known.int_truncation if "returned 1;" in str(failure) else None)
-    for kind in ("negative padding", "negative stride"):
+    for kind in ("kernel 0", "stride 0", "negative padding", "negative stride"):
         raises(ValueError, lambda: student.conv_output_size(*cases[kind]), shown(cases[kind]))
