@@ -65,10 +65,12 @@ class CheckFailed(AssertionError):
     """A failed check; `mistake` is the id of the known mistake the output matches, if any,
     and `phrase` how the student reads it ("flip the kernel"): data, not to be parsed back."""
 
-    def __init__(self, message: str, mistake: str | None = None, phrase: str | None = None):
+    def __init__(self, message: str, mistake: str | None = None, phrase: str | None = None, detail: str = ""):
         super().__init__(message)
         self.mistake = mistake
         self.phrase = phrase or mistake
+        # The message before the mistake's sentence: a check that knows better names another with it.
+        self.detail = detail or message
 
 
 def fail(message: str, mistake: "Mistake | str | None" = None):
@@ -77,7 +79,7 @@ def fail(message: str, mistake: "Mistake | str | None" = None):
     if mistake is None:
         raise CheckFailed(message)
     ident, phrase = (mistake.id, mistake.phrase) if isinstance(mistake, Mistake) else (mistake, mistake)
-    raise CheckFailed(f"{message} It matches what you get if you {phrase}.", ident, phrase)
+    raise CheckFailed(f"{message} It matches what you get if you {phrase}.", ident, phrase, detail=message)
 
 
 def kind_of(value) -> str:
