@@ -255,8 +255,10 @@ REQUIRES_PATH = """\
 # Short tracebacks: a student reads each failure's own message, not pages of frames.
 PYTEST_INI = "[pytest]\ntestpaths = tests\naddopts = --tb=short\n"
 # What a student installs: the module's checks need numpy and pytest; the
-# notebook needs Jupyter to open it and otter-grader for its grader.check cells.
-REQUIREMENTS = "numpy\npytest\n# for the notebook (cnn.ipynb): Jupyter, and otter-grader for its grader.check cells\nnotebook\notter-grader\n"
+# notebook needs Jupyter to open it and otter-grader for its grader.check cells;
+# the given pictures.py (the notebook's "see it" cells) needs matplotlib.
+REQUIREMENTS = ("numpy\npytest\n# for the notebook (cnn.ipynb): Jupyter, and otter-grader for its grader.check cells\n"
+                "notebook\notter-grader\n# for the pictures of your layers (pictures.py)\nmatplotlib\n")
 
 
 SOURCES_STAMP = assignment_module.SOURCES_STAMP
@@ -334,7 +336,8 @@ def render(assignment: Assignment) -> dict[Path, bytes]:
     if readme.is_file():
         outputs[template_out / "README.md"] = readme.read_text(encoding="utf-8")
     for extra in sorted((folder / "handout_files").rglob("*")) if (folder / "handout_files").is_dir() else []:
-        if extra.is_file():
+        # A given module's bytecode (Python writes it when the module is imported or compiled) is not a handout file.
+        if extra.is_file() and "__pycache__" not in extra.parts and extra.suffix != ".pyc":
             outputs[template_out / extra.relative_to(folder / "handout_files")] = extra.read_bytes()  # data too
     return {Path(k): v if isinstance(v, bytes) else v.encode("utf-8") for k, v in outputs.items()}
 

@@ -35,6 +35,10 @@ SLOW_TESTS = {
     "test_notebook_runs_in_a_jupyter_kernel_and_draws_its_figures",
     "test_gradescope_results_carry_the_leaderboard",
     "test_check_runs_the_public_checks_with_the_first_part_beside",
+    # test_pictures: the part-1 notebooks in a Jupyter kernel, pictures.py from the command line
+    "test_reference_notebook_draws_a_picture_in_every_see_it_cell_in_a_jupyter_kernel",
+    "test_handout_notebook_reaches_its_end_with_one_line_per_see_it_cell_in_a_jupyter_kernel",
+    "test_the_command_line_saves_every_picture_or_says_what_to_finish",
     # test_hostile's tests that take a batch fixture by name (request.getfixturevalue)
     "test_fallback_exit_and_loop",
     "test_fallback_reading_the_reference_is_reported",
