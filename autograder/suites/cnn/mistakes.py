@@ -87,6 +87,10 @@ REGISTRY = {
         "does the same: it keeps one of several updates to a cell; np.add.at adds them all)"
     ),
     "assign_slice": "assign (=) each window's slice of dx instead of adding (+=) where windows overlap",
+    "assign_overlap_fancy": (
+        "add with a fancy-indexed dx_pad[:, k, i, j] += cols, which keeps only one of the values written to a "
+        "repeated index where windows overlap; np.add.at(dx_pad, (slice(None), k, i, j), cols) adds them all"
+    ),
     # maxpool_backward ignoring the stride (6 of 17 implementations of one course)
     "pool_backward_step_is_window": (
         "move the backward pass's windows by pool_size instead of the stride: window (i, j) of dout starts at "
@@ -266,6 +270,34 @@ def stride_ignored_backward(ref, dout, x, w, b, stride=1, padding=0):
     return ref.conv2d_backward(full, x, w, b, 1, padding)
 
 
+def assign_overlap_backward(ref, dout, x, w, b, stride=1, padding=0, fancy=False):
+    """dx built with = instead of += where windows overlap: one write per cell survives, cropped as usual.
+
+    Loops (`dx_pad[n, :, window] = w[f] * dout[n, f, i, j]`, whichever loop holds f): each cell keeps
+    the last filter's term of the last window over it (so the other filters' terms are lost even where
+    windows do not overlap). `fancy` (im2col's `dx_pad[:, k, i, j] += cols`,
+    with repeated indices): each cell keeps its term, summed over filters, of the last kernel offset
+    (kh, kw) in row-major order that reaches it."""
+    (sh, sw), (ph, pw) = as_pair(stride), as_pair(padding)
+    x, w, dout = (np.asarray(a, dtype=np.float64) for a in (x, w, dout))
+    (N, C, H, W), (F, _, KH, KW), (Ho, Wo) = x.shape, w.shape, dout.shape[2:]
+    if fancy and ((sh >= KH and sw >= KW) or Ho * Wo < 2):
+        raise ValueError("no index repeats where windows do not overlap")
+    dx_pad = np.zeros((N, C, H + 2 * ph, W + 2 * pw))
+    if fancy:
+        for kh in range(KH):
+            for kw in range(KW):
+                for i in range(Ho):
+                    for j in range(Wo):
+                        dx_pad[:, :, i * sh + kh, j * sw + kw] = dout[:, :, i, j] @ w[:, :, kh, kw]
+    else:
+        for i in range(Ho):
+            for j in range(Wo):
+                dx_pad[:, :, i * sh:i * sh + KH, j * sw:j * sw + KW] = (
+                    w[F - 1][None] * dout[:, F - 1, i, j][:, None, None, None])
+    return dx_pad[:, :, ph:ph + H, pw:pw + W]
+
+
 def backward_mistakes(ref, dout, x, w, b, stride=1, padding=0):
     """{mistake: (dx, dw, db) it gives} for a conv2d_backward call, computed lazily."""
     args = (ref, dout, x, w, b, stride, padding)
@@ -280,4 +312,6 @@ def backward_mistakes(ref, dout, x, w, b, stride=1, padding=0):
         known.crop_empty_at_zero_padding: lambda: (crop_empty_backward(*args), None, None),
         known.padding_not_cropped: lambda: (uncropped_backward(*args), None, None),
         known.stride_ignored: triple(stride_ignored_backward),
+        known.assign_overlap: lambda: (assign_overlap_backward(*args), None, None),
+        known.assign_overlap_fancy: lambda: (assign_overlap_backward(*args, fancy=True), None, None),
     }

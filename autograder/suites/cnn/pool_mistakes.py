@@ -200,6 +200,36 @@ def stride_ignored_backward(dout, x, pool_size=2, stride=None, step_one=False, o
     return _stepped_backward(dout, x, pool_size, steps, count)
 
 
+def fancy_add_backward(dout, x, pool_size=2, stride=None):
+    """im2col's pooling backward with col2im's fancy-indexed `dx[:, k, i, j] += cols`: every window's
+    column (its gradient at its first maximum, zeros elsewhere) is written, not added, so each cell
+    keeps the value of the last kernel offset (kh, kw), in row-major order, whose window reaches it."""
+    x = np.asarray(x, dtype=np.float64)
+    ph, pw = _pair(pool_size)
+    winners = {(n, c, i, j): (row - top, col - left) for (n, c, i, j, row, col), (*_, top, left)
+               in zip(_one_winner(x, pool_size, stride), _positions(x, pool_size, stride))}
+    if not winners:
+        raise ValueError("no window")
+    dx = np.zeros_like(x)
+    for kh in range(ph):
+        for kw in range(pw):
+            for n, c, i, j, top, left in _positions(x, pool_size, stride):
+                won = winners[(n, c, i, j)] == (kh, kw)
+                dx[n, c, top + kh, left + kw] = dout[n, c, i, j] if won else 0.0
+    return dx
+
+
+def swapped_backward(dout, x, pool_size=2, stride=None, window=True, steps=True):
+    """Backward with the pool_size pair (`window`) or the stride pair (`steps`) read as (width, height),
+    over dout's windows (a stride of None follows the window as the code reads it)."""
+    ph, pw = _pair(pool_size)
+    size = (pw, ph) if window else (ph, pw)
+    step = size if stride is None else (swap(_pair(stride)) if steps else _pair(stride))
+    if size == (ph, pw) and step == ((ph, pw) if stride is None else _pair(stride)):
+        raise ValueError("square pairs: nothing is swapped")
+    return _stepped_backward(dout, x, size, step, np.shape(dout)[2:])
+
+
 def backward_mistakes(dout, x, pool_size=2, stride=None, ties_first=False):
     """The `mistakes` mapping for a maxpool_backward call (ties first for the tie checks)."""
     variants = {
@@ -218,10 +248,16 @@ def backward_mistakes(dout, x, pool_size=2, stride=None, ties_first=False):
     variants[known.pool_backward_step_is_window] = stepped()
     variants[known.pool_backward_stride_ignored] = stepped(own_count=True)
     variants[known.pool_backward_step_is_one] = stepped(step_one=True)
+    variants[known.assign_overlap_fancy] = lambda: fancy_add_backward(dout, x, pool_size, stride)
+    variants[known.pool_pairs_swapped] = lambda: swapped_backward(dout, x, pool_size, stride)
+    variants[known.pool_window_swapped] = lambda: swapped_backward(dout, x, pool_size, stride, steps=False)
+    variants[known.pool_stride_swapped] = lambda: swapped_backward(dout, x, pool_size, stride, window=False)
     if ties_first:
         order = [known.all_ties, known.split_ties, known.last_max, known.assign_slice_all_ties, known.global_mask,
                  known.global_mask_01, known.assign_overlap, known.assign_slice, known.pool_backward_step_is_window,
-                 known.pool_backward_stride_ignored, known.pool_backward_step_is_one]
+                 known.pool_backward_stride_ignored, known.pool_backward_step_is_one, known.assign_overlap_fancy,
+                 known.pool_pairs_swapped,
+                 known.pool_window_swapped, known.pool_stride_swapped]
         variants = {mistake: variants[mistake] for mistake in order}
     return variants
 

@@ -1,5 +1,7 @@
 """Hidden checks of the MaxPool2d layer: forward and backward on every group of cases.py."""
 
+import numpy as np
+
 from autograder.suite import check, fail, kind_of, same
 
 from . import pool_mistakes
@@ -121,6 +123,16 @@ def test_backward_edge_geometries(student, reference, rng):
     """backward matches maxpool_backward with window sides of 1, a single output row, strides and windows longer than x"""
     for case in POOL["edges"]:
         pool_backward(student, reference, rng, case, layer=True)
+
+
+@check("MaxPool2d")
+def test_backward_ties_go_to_the_first_maximum(student, reference, rng):
+    """backward gives a window's whole gradient to its first maximum when several cells tie, as maxpool_backward does"""
+    for case, x in (
+        (Pool(3, 4, 5, 6, stride=1), np.full((3, 4, 5, 6), 2.0)),                               # all equal, overlapping
+        (Pool(2, 4, 9, 7, pool_size=3, stride=2), rng.integers(0, 3, (2, 4, 9, 7)).astype(np.float64)),
+    ):
+        pool_backward(student, reference, rng, case, layer=True, x=x, ties_first=True)
 
 
 @check("MaxPool2d", depends=[test_forward_defaults])
