@@ -27,6 +27,7 @@ import pytest
 
 from .engine.causes import NOT_RAISED, WRONG_ERROR
 from .engine.causes import Cause  # noqa: F401  (a suite's crashes.py lists its causes with it)
+from .engine.errors import StudentError  # noqa: F401  (what a student's call raises, as a check sees it)
 
 
 def check(item: str, weight: float = 1.0, seconds: float | None = None, depends=()):
@@ -196,8 +197,6 @@ def raises(kind: type[BaseException], call: Callable[[], object], what: str) -> 
     except kind:
         return
     except Exception as exc:  # noqa: BLE001
-        from .engine.errors import StudentError
-
         if isinstance(exc, StudentError) and not exc.type_name:
             raise  # not an exception of the student's code (it did not load, timed out, crashed): say that
         name = getattr(exc, "type_name", "") or type(exc).__name__  # a student's error keeps its own name

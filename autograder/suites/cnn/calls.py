@@ -8,7 +8,7 @@ inputs the dtype is checked first.
 
 import numpy as np
 
-from autograder.suite import fail, kind_of, numeric_array, same
+from autograder.suite import StudentError, fail, kind_of, numeric_array, same
 
 from . import mistakes, pool_mistakes
 from .cases import OMIT, Conv, Pool
@@ -69,6 +69,14 @@ def _conv_shape_first(out, expected, what, case, x, w):
             fail(f"{what} returned shape {out.shape}; expected {expected.shape}", found)
 
 
+def _raises(call) -> bool:
+    try:
+        call()
+    except ValueError:
+        return True
+    return False
+
+
 def conv_forward(student, reference, rng, case: Conv, layer=False):
     x, w, b = case.arrays(rng)
     stride, padding = case.effective()
@@ -83,7 +91,15 @@ def conv_forward(student, reference, rng, case: Conv, layer=False):
         what = f"{made}.forward(x) with {_kind(case)}x of shape {x.shape}"
         if case.kwargs():
             variants = {known.layer_arguments_ignored: lambda: reference.conv2d_forward(x, w, b), **variants}
-        out = module.forward(x)
+            variants[known.layer_arguments_swapped] = lambda: reference.conv2d_forward(x, w, b, padding, stride)
+        try:
+            out = module.forward(x)
+        except StudentError as exc:
+            # Stride and padding handed on swapped: a padding of 0 becomes a stride of 0, which raises.
+            if exc.type_name and isinstance(exc, ValueError) and stride != padding and _raises(
+                    lambda: reference.conv2d_forward(x, w, b, padding, stride)):
+                fail(f"{what} raised {exc}", known.layer_arguments_swapped)
+            raise
     else:
         what = _conv_call(case, x, w)
         out = student.conv2d_forward(x, w, b, **case.kwargs())

@@ -40,6 +40,10 @@ REGISTRY = {
     "padding_first_only": "use the first value of a padding pair for both axes",
     "padding_ignored": "ignore the padding",
     "layer_arguments_ignored": "ignore the stride and padding given to the constructor",
+    "layer_arguments_swapped": (
+        "hand the constructor's stride and padding on to conv2d_forward swapped (pass them by name: "
+        "stride=self.stride, padding=self.padding)"
+    ),
     "default_padding_1": "default the padding to 1",
     "default_stride_2": "default the stride to 2",
     "crop_empty_at_zero_padding": (
