@@ -110,6 +110,7 @@ class Outcome:
     other_items: list = field(default_factory=list)   # other items that lost points
     note: str = ""
     seconds: float = 0.0
+    named: bool = False     # killed, and one of its item's failing checks names a mistake (issue 17's measure)
 
 
 # -- making mutants -------------------------------------------------------------
@@ -314,7 +315,8 @@ def judge(a, mutant: Mutant, g) -> Outcome:
     # The scored (hidden) checks that failed; public checks earn no points, so they kill nothing.
     failed = [f"{t.number} {t.kind}" for t in g.tests if t.status != "passed" and t.item in own and t.max_score > 0]
     CHECKS.update({t.number: t.name for t in g.tests if t.max_score > 0})
-    return Outcome("killed" if own else "survived", score, failed, others, seconds=g.execution_time)
+    named = any(t.mistake for t in g.tests if t.status != "passed" and t.item in own and t.max_score > 0)
+    return Outcome("killed" if own else "survived", score, failed, others, seconds=g.execution_time, named=named)
 
 
 def grade_all(a, mutants: list[Mutant], jobs: int, seed: int, keep: Path | None):
@@ -452,7 +454,8 @@ def outcomes_from(path: Path, mutants: list[Mutant]) -> dict[str, Outcome]:
     if missing:
         sys.exit(f"error: {path.relative_to(ROOT)} lacks {len(missing)} of today's mutants (first: {missing[0]}); "
                  "run the full bench first: nice -n 10 .venv/bin/python bench/mutation.py")
-    return {key: Outcome(m["status"], m["item_score"], m["failed"], m["other_items"], m["note"], m["seconds"])
+    return {key: Outcome(m["status"], m["item_score"], m["failed"], m["other_items"], m["note"], m["seconds"],
+                         m.get("named", False))
             for key, m in saved.items()}
 
 
@@ -502,19 +505,25 @@ def summarise(a, mutants, outcomes, equivalents) -> tuple[list[dict], list[Mutan
                 unjustified.append(m)
             count[status] += 1
         counted = len(mine) - count["equivalent"] - count["broken"]
+        named = sum(1 for m in mine if outcomes[m.id].status == "killed" and outcomes[m.id].named)
         rows.append({
             "item": item, "mutants": len(mine), **count, "unjustified": count["survived"],
             "score": round(count["killed"] / counted, 4) if counted else None,
+            # Of the killed, the share whose feedback names a mistake: a mutant is an arbitrary edit
+            # (a + for a -), not a student's typical mistake, so this is a floor, not a goal.
+            "named": round(named / count["killed"], 4) if count["killed"] else None,
         })
     return rows, unjustified
 
 
 def print_table(rows) -> None:
-    print(f"\n{'item':<18} {'mutants':>7} {'killed':>7} {'equiv.':>7} {'broken':>7} {'unjust.':>7} {'score':>8}")
+    print(f"\n{'item':<18} {'mutants':>7} {'killed':>7} {'equiv.':>7} {'broken':>7} {'unjust.':>7} {'score':>8} "
+          f"{'named':>7}")
     for r in rows:
         score = "-" if r["score"] is None else f"{100 * r['score']:.1f}%"
+        named = "-" if r.get("named") is None else f"{100 * r['named']:.0f}%"
         print(f"{r['item']:<18} {r['mutants']:>7} {r['killed']:>7} {r['equivalent']:>7} {r['broken']:>7} "
-              f"{r['unjustified']:>7} {score:>8}")
+              f"{r['unjustified']:>7} {score:>8} {named:>7}")
 
 
 def main(argv=None):
@@ -629,7 +638,7 @@ def main(argv=None):
                 "change": change_text(m), "status": outcomes[m.id].status,
                 "equivalent": equivalents.get(m.id), "item_score": outcomes[m.id].item_score,
                 "failed": outcomes[m.id].failed, "other_items": outcomes[m.id].other_items,
-                "note": outcomes[m.id].note, "seconds": outcomes[m.id].seconds,
+                "note": outcomes[m.id].note, "seconds": outcomes[m.id].seconds, "named": outcomes[m.id].named,
             }
             for m in mutants
         ],
