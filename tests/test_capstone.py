@@ -435,18 +435,30 @@ def test_adam_checks_give_each_variant_one_verdict_on_every_draw(trusted_referen
 
 
 def test_adam_settings_and_zero_grad_earn_nothing_for_a_step_that_does_no_work(trusted_reference):
-    """A stub: zero_grad is right, step() leaves the parameters alone; and an Adam that ignores its settings."""
+    """Stubs: zero_grad is right, step() leaves the parameters alone, or writes nan (which a step count of 0
+    does too: the check then starts the count at 1); and an Adam that ignores its settings."""
     from autograder.suites.cnn_capstone import test_Adam as checks
 
     student = _student("reference")
     stub, deaf = types.ModuleType("stub"), types.ModuleType("deaf")  # modules: the suite keys its records by student
     stub.Parameter = deaf.Parameter = student.Parameter
     stub.Adam = type("Adam", (student.Adam,), {"step": lambda self: None})
+    nan = types.ModuleType("nan")  # a step that writes nan, as a step count of 0 does
+    nan.Parameter = student.Parameter
+
+    def step(self):
+        for p in self.parameters:
+            p.data = p.data * np.nan
+
+    nan.Adam = type("Adam", (student.Adam,), {"step": step})
     deaf.Adam = type("Adam", (student.Adam,), {"__init__": lambda self, params, **settings: student.Adam.__init__(self, params)})
     for seed in range(5):
         assert _verdict(checks.test_steps, stub, trusted_reference, seed) == ""
         assert _verdict(checks.test_settings, stub, trusted_reference, seed) == ""
         assert _verdict(checks.test_zero_grad, stub, trusted_reference, seed) == ""
+        assert _verdict(checks.test_steps, nan, trusted_reference, seed) == "adam_step_count_zero"
+        assert _verdict(checks.test_settings, nan, trusted_reference, seed) == "adam_step_count_zero"
+        assert _verdict(checks.test_zero_grad, nan, trusted_reference, seed) == "adam_step_count_zero"
         assert _verdict(checks.test_steps, deaf, trusted_reference, seed) is None
         assert _verdict(checks.test_settings, deaf, trusted_reference, seed) == "adam_settings_ignored"
 

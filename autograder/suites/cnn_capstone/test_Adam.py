@@ -5,7 +5,11 @@ one, the bias correction left out, ...) loses the update's points (test_steps)
 but not those of the settings and of zero_grad, which it does not touch. The
 settings are checked against the same update the student's default steps
 match, so they earn points only for code that runs Adam or a known variant of
-it; code that matches neither (a stub) earns none of the three.
+it; code that matches neither (a stub) earns none of the three. A step count
+of 0 at the first step makes every value nan, which says nothing of the
+settings (a stub could write nan): that update is run again with its step
+count set to 1 first (the handout's Adam keeps it in `t`), where it must make
+Adam's update.
 """
 
 import numpy as np
@@ -26,10 +30,13 @@ def _draw(rng, steps):
     return values, grads
 
 
-def _run(student, values, grads, **settings):
-    """Step a student's Adam over the parameters: yields (t, the parameters' data after step t)."""
+def _run(student, values, grads, start_t=None, **settings):
+    """Step a student's Adam over the parameters: yields (t, the parameters' data after step t).
+    start_t: the step count the optimiser is given before its first step (its attribute t), if not None."""
     params = [student.Parameter(v) for v in values]
     optimiser = student.Adam(params, **settings)
+    if start_t is not None:
+        optimiser.t = start_t
     for t, step_grads in enumerate(grads, start=1):
         for p, g in zip(params, step_grads):
             p.grad = g
@@ -57,12 +64,22 @@ def _follows(student, rng, settings=None):
 
 
 def _gate(student, rng):
-    """The update the student's step() makes (None: Adam's); fail unless it is Adam's or a known variant's."""
+    """(the update the student's step() makes (None: Adam's), the step count to start it from): fail unless
+    it is Adam's or a known variant's, with finite values."""
     follows = _follows(student, rng)
     if follows is False:
         fail("counts only once step() moves the parameters as Adam does (or as a known wrong version of it "
              "does; the check of four steps says where it differs)")
-    return follows
+    if follows is known.adam_step_count_zero:
+        # nan says nothing: started from t = 1, the same code must make Adam's update.
+        values, grads = _draw(rng, 4)
+        for t, got in _run(student, values, grads, start_t=1):
+            if not all(_same_as(g, w) for g, w in zip(got, adam(values, grads[:t]))):
+                fail("counts only once step() moves the parameters as Adam does: it makes every value nan at the "
+                     "first step, and started from Adam(params).t = 1 it does not make Adam's update either",
+                     known.adam_step_count_zero)
+        return None, 1
+    return follows, None
 
 
 @check("Adam", weight=4)
@@ -86,10 +103,10 @@ def test_steps(student, reference, rng):
 @check("Adam", weight=2)
 def test_settings(student, reference, rng):
     """lr, beta1, beta2 and eps given to the constructor are used (in the update step() makes)"""
-    follows = _gate(student, rng)
+    follows, start_t = _gate(student, rng)
     settings = {"lr": 0.05, "beta1": 0.5, "beta2": 0.9, "eps": 1e-3}
     values, grads = _draw(rng, 3)
-    for t, got in _run(student, values, grads, **settings):
+    for t, got in _run(student, values, grads, start_t, **settings):
         want = adam(values, grads[:t], follows, **settings)
         for i, (g, w) in enumerate(zip(got, want)):
             what = f"parameter {i}'s data after {t} step(s) of Adam(params, lr=0.05, beta1=0.5, beta2=0.9, eps=1e-3)"
