@@ -11,6 +11,8 @@ under --seed S for each of N seeds, and per submission and question we ask:
   expected  that verdict is the one the example's `# affects:` header gives: a
             correct implementation passes every question on every draw, and each
             known bug fails the questions it affects on every draw (and only those)
+  named     for an example whose `# mistake:` header gives an id: every hidden check
+            it fails names that id, on every draw
 
 Submissions: the reference, the untouched handout and every example of
 solutions/<assignment>/examples (for the capstone, folders holding the first
@@ -59,6 +61,13 @@ def seeds(n: int) -> list[int]:
     return [int(hashlib.sha256(f"bench-seeds-{i}".encode()).hexdigest()[:12], 16) for i in range(n)]
 
 
+def example_mistake(a, name: str) -> str | None:
+    """The mistake id a bundled example makes (its `# mistake:` header), if it says one."""
+    path = a.folder / "examples" / f"{name}.py"
+    found = re.search(r"^# mistake: *(.*)$", path.read_text(encoding="utf-8"), re.M) if path.is_file() else None
+    return found.group(1).strip() or None if found else None
+
+
 def example_failures(a, name: str) -> tuple[set[str] | str, set[str]]:
     """The questions a bundled submission should fail on every draw (ALL: every one), and those its
     header says it fails on some draws only (`# on some draws:`: the draw follows the student)."""
@@ -84,7 +93,8 @@ def bundled(a, into: Path) -> list[dict]:
     found = []
     for p in paths:
         fails, sometimes = example_failures(a, p.stem)
-        found.append({"path": p, "corpus": "bundled", "fails": fails, "sometimes": sometimes, "only": True})
+        found.append({"path": p, "corpus": "bundled", "fails": fails, "sometimes": sometimes, "only": True,
+                      "mistake": example_mistake(a, p.stem)})
     return found
 
 
@@ -124,7 +134,10 @@ def grade_under(a, paths: list[Path], seed: int, out: Path, jobs: int) -> dict:
     for path in paths:
         data = json.loads((out / path.stem / "grade.json").read_text(encoding="utf-8"))
         graded[path.stem] = {"items": data["by_item"], "tests": {t["name"]: t["status"] for t in data["tests"]},
-                             "state": data["state"]}
+                             "state": data["state"],
+                             # The mistake each failing hidden check names (None: none).
+                             "named": {t["name"]: t.get("mistake") for t in data["tests"]
+                                       if t["status"] != "passed" and t.get("visibility") != "visible"}}
     return graded
 
 
@@ -162,8 +175,13 @@ def analyse(a, subs: list[dict], runs: dict[int, dict]) -> list[dict]:
         for s in runs:
             for test, status in runs[s][name]["tests"].items():
                 tests.setdefault(test, set()).add(status)
+        named = None  # every failing hidden check names the example's mistake, on every draw
+        if sub.get("mistake"):
+            named = all(runs[s][name]["named"] and set(runs[s][name]["named"].values()) == {sub["mistake"]} for s in runs)
         rows.append({
             "submission": name,
+            "mistake": sub.get("mistake"),
+            "named_every_draw": named,
             "corpus": sub["corpus"],
             "fails": ("every question" if fails == ALL else "some question" if fails == ANY else
                       "not known" if fails is None else " ".join(sorted(fails)) or "none")
@@ -177,7 +195,7 @@ def analyse(a, subs: list[dict], runs: dict[int, dict]) -> list[dict]:
 def table(rows: list[dict], n: int) -> list[str]:
     width = max(len(r["submission"]) for r in rows)
     lines = [f"{'submission':<{width}}  {'verdicts stable':>15}  {'as expected':>11}  {'points stable':>13}  "
-             f"expected to fail (on every draw)"]
+             f"{'named':>5}  expected to fail (on every draw)"]
     corpus = None
     for r in rows:
         heading = r["corpus"].split(":")[0]
@@ -189,7 +207,9 @@ def table(rows: list[dict], n: int) -> list[str]:
             lines.append(f"  ({r['corpus'].split(': ', 1)[1]})")
         lines.append(f"{r['submission']:<{width}}  {sum(i['stable'] for i in items):>7}/{len(items):<7}  "
                      f"{sum(i['as_expected'] for i in items):>5}/{len(items):<5}  "
-                     f"{sum(i['same_points'] for i in items):>6}/{len(items):<6}  {r['fails']}")
+                     f"{sum(i['same_points'] for i in items):>6}/{len(items):<6}  "
+                     f"{'' if r.get('named_every_draw') is None else 'yes' if r['named_every_draw'] else 'NO':>5}  "
+                     f"{r['fails']}")
         for item, i in r["items"].items():
             if not (i["stable"] and i["as_expected"] and i["same_points"]):
                 said = " (said to vary with the draw)" if i.get("known_to_vary") else ""
@@ -224,6 +244,7 @@ def main() -> int:
     print(f"{a.name}: {len(rows)} submissions x {args.seeds} seeds, {time.monotonic() - started:.0f} s")
     print("\n".join(table(rows, args.seeds)))
     ok = all((i["stable"] or i.get("known_to_vary")) and i["as_expected"] for r in rows for i in r["items"].values())
+    ok = ok and all(r.get("named_every_draw") is not False for r in rows)
     steady = all(i["same_points"] for r in rows for i in r["items"].values())
     print(f"\nevery verdict the same on every draw (but those said to vary) and as expected: {'yes' if ok else 'NO'}; "
           f"every question's points the same on every draw: {'yes' if steady else 'no'}")

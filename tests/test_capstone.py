@@ -112,6 +112,58 @@ def test_example_loses_only_its_items_and_feedback_names_the_mistake(batch, exam
         assert phrase.lower() in (out / example / "feedback.md").read_text().lower()
 
 
+def example_mistake(name: str) -> str:
+    """The id of the mistake an example makes (its `# mistake:` header), "" for a correct one."""
+    return re.search(r"^# mistake: *(.*)$", (SOURCES / f"{name}.py").read_text(), re.M).group(1).strip()
+
+
+def test_every_example_names_a_mistake_of_the_registry():
+    from autograder.suites.cnn_capstone.mistakes import REGISTRY
+
+    for name in GRADED_EXAMPLES:
+        assert example_mistake(name) in REGISTRY, name
+
+
+@pytest.mark.parametrize("example", GRADED_EXAMPLES)
+def test_every_check_an_example_fails_names_its_mistake_by_id(batch, example):
+    """Each hidden check the example fails (training's included: they name the layer check that explains
+    them) carries the example's mistake id, and its phrase is in the feedback."""
+    from autograder.suites.cnn_capstone.mistakes import REGISTRY
+
+    out, grades = batch
+    ident = example_mistake(example)
+    failed = [t for t in grades[example]["tests"] if t["status"] != "passed" and t["visibility"] != "visible"]
+    assert failed, example
+    assert {t["mistake"] for t in failed} == {ident}, [(t["name"], t["mistake"]) for t in failed]
+    assert {t["mistake_phrase"] for t in failed} == {REGISTRY[ident]}
+    assert REGISTRY[ident] in (out / example / "feedback.md").read_text()
+
+
+ADAM_EXAMPLES = ["adam_correction_without_t", "adam_eps_inside_sqrt", "adam_step_count_ahead", "adam_step_count_zero",
+                 "adam_without_bias_correction"]
+
+
+@pytest.mark.parametrize("example", ADAM_EXAMPLES)
+def test_a_wrong_adam_update_loses_the_updates_points_not_the_settings_nor_zero_grad(batch, example):
+    grade = batch[1][example]
+    adam = [t for t in grade["tests"] if t["item"] == "Adam" and t["visibility"] != "visible"]
+    assert {t["name"] for t in adam if t["status"] != "passed"} == {
+        "Adam: four steps with the default settings move each parameter as the formulas say"}
+    assert grade["by_item"]["Adam"] == pytest.approx(FULL["Adam"] * 3 / 7, abs=0.01)  # settings (2) and zero_grad (1) of 7
+    trained = next(t for t in grade["tests"] if "ends at the reference's parameters" in t["name"])
+    assert "Adam's own check fails (four steps" in trained["output"], trained["output"]
+
+
+def test_relu_passing_at_zero_loses_the_networks_backward(batch):
+    grade = batch[1]["relu_passes_at_zero"]
+    network = [t for t in grade["tests"] if t["item"] == "DigitCNN" and t["status"] != "passed"]
+    assert [t["name"] for t in network] == [
+        "DigitCNN: backward returns dx and fills every parameter's grad as the reference network does, "
+        "at the initial weights and noisy ones"]
+    assert "the grader's initial weights (zero biases)" in network[0]["output"]
+    assert grade["by_item"]["DigitCNN"] == pytest.approx(FULL["DigitCNN"] * 9 / 14, abs=0.01)  # backward's 5 of 14
+
+
 def test_the_lessons_pool_backward_costs_the_network_check_and_so_training(batch):
     # Its accuracy is as good (bench/capstone.py), but its gradients are not the contract's: training
     # ends elsewhere than the reference's, and the training points wait for the network's backward.
@@ -121,8 +173,11 @@ def test_the_lessons_pool_backward_costs_the_network_check_and_so_training(batch
     assert [t["output"] for t in lost.values() if t["item"] == "DigitCNN" and "global mask" in t["output"]]
     trained = next(t for t in lost.values() if "ends at the reference's parameters" in t["name"])
     assert "away from the reference's" in trained["output"]
-    waiting = [t for t in lost.values() if t["kind"] == "unmet"]
-    assert waiting and all("DigitCNN: backward returns dx" in t["output"] for t in waiting)
+    # Each training check names the network's failed check, and its mistake, as the cause to fix first.
+    training = [t for t in lost.values() if t["item"] == "train"]
+    assert len(training) == 3 and all(t["mistake"] == "global_mask" for t in training)
+    assert all("DigitCNN's own check fails (backward returns dx" in t["output"] and "global mask" in t["output"]
+               for t in training)
     assert grade["by_item"]["train"] == 0
     assert "accuracy" not in grade["measures"] and "filters" not in grade["measures"]
 
@@ -330,3 +385,118 @@ def test_the_demo_hands_in_each_bundled_submission_with_its_first_part(tmp_path)
         assert "cnn_layers.py" in files and files & {"capstone.py", "capstone.ipynb"}, (path.name, files)
     handout = (tmp_path / "untouched_handout" / "capstone.py").read_text()
     assert handout == (CAPSTONE.template_dir / "capstone.py").read_text()
+
+
+# -- the checks in this process, over many draws: each wrong variant is told apart on every one ----------
+def _example_module(name: str):
+    folder = EXAMPLES / name
+    return _load(folder / "capstone.py", folder / "cnn_layers.py")
+
+
+def _student(example: str):
+    return _load(SOLUTION / "capstone.py", SOLUTION / "cnn_layers.py") if example == "reference" else _example_module(example)
+
+
+def _verdict(check, student, reference, seed):
+    """None if the check passes for `student` with the rng of this seed, else the id of the mistake it names
+    ("" when it names none)."""
+    from autograder.suite import CheckFailed
+
+    try:
+        with np.errstate(all="ignore"):  # the wrong code's own overflows and divisions by zero
+            check(student=student, reference=reference, rng=np.random.default_rng([seed, 17]))
+    except CheckFailed as exc:
+        return exc.mistake or ""
+    except AssertionError:
+        return ""
+    return None
+
+
+@pytest.fixture(scope="module")
+def trusted_reference():
+    from autograder.engine.grading import load_reference
+
+    return load_reference(CAPSTONE)
+
+
+SEEDS = range(25)
+
+
+@pytest.mark.parametrize("example", ADAM_EXAMPLES + ["reference"])
+def test_adam_checks_give_each_variant_one_verdict_on_every_draw(trusted_reference, example):
+    from autograder.suites.cnn_capstone import test_Adam as checks
+
+    student = _student(example)
+    ident = None if example == "reference" else example_mistake(example)
+    for seed in SEEDS:
+        assert _verdict(checks.test_steps, student, trusted_reference, seed) == ident, seed
+        assert _verdict(checks.test_settings, student, trusted_reference, seed) is None, seed
+        assert _verdict(checks.test_zero_grad, student, trusted_reference, seed) is None, seed
+
+
+def test_adam_settings_and_zero_grad_earn_nothing_for_a_step_that_does_no_work(trusted_reference):
+    """Stubs: zero_grad is right, step() leaves the parameters alone, or writes nan (which a step count of 0
+    does too: the check then starts the count at 1); and an Adam that ignores its settings."""
+    from autograder.suites.cnn_capstone import test_Adam as checks
+
+    student = _student("reference")
+    stub, deaf = types.ModuleType("stub"), types.ModuleType("deaf")  # modules: the suite keys its records by student
+    stub.Parameter = deaf.Parameter = student.Parameter
+    stub.Adam = type("Adam", (student.Adam,), {"step": lambda self: None})
+    nan = types.ModuleType("nan")  # a step that writes nan, as a step count of 0 does
+    nan.Parameter = student.Parameter
+
+    def step(self):
+        for p in self.parameters:
+            p.data = p.data * np.nan
+
+    nan.Adam = type("Adam", (student.Adam,), {"step": step})
+    deaf.Adam = type("Adam", (student.Adam,), {"__init__": lambda self, params, **settings: student.Adam.__init__(self, params)})
+    for seed in range(5):
+        assert _verdict(checks.test_steps, stub, trusted_reference, seed) == ""
+        assert _verdict(checks.test_settings, stub, trusted_reference, seed) == ""
+        assert _verdict(checks.test_zero_grad, stub, trusted_reference, seed) == ""
+        assert _verdict(checks.test_steps, nan, trusted_reference, seed) == "adam_step_count_zero"
+        assert _verdict(checks.test_settings, nan, trusted_reference, seed) == "adam_step_count_zero"
+        assert _verdict(checks.test_zero_grad, nan, trusted_reference, seed) == "adam_step_count_zero"
+        assert _verdict(checks.test_steps, deaf, trusted_reference, seed) is None
+        assert _verdict(checks.test_settings, deaf, trusted_reference, seed) == "adam_settings_ignored"
+
+
+@pytest.mark.parametrize("example", ["softmax_no_max_shift", "softmax_log_of_underflow", "reference"])
+def test_large_scores_tell_overflow_from_underflow_on_every_draw(trusted_reference, example):
+    from autograder.suites.cnn_capstone import test_softmax_cross_entropy as checks
+
+    student = _student(example)
+    ident = None if example == "reference" else example_mistake(example)
+    for seed in SEEDS:
+        assert _verdict(checks.test_large_scores, student, trusted_reference, seed) == ident, seed
+        assert _verdict(checks.test_loss, student, trusted_reference, seed) is None, seed
+
+
+@pytest.mark.parametrize("example", ["relu_passes_at_zero", "linear_grads_averaged", "part1_lesson_pool_backward",
+                                     "part1_flipped_kernel", "reference"])
+def test_the_networks_backward_names_each_layer_mistake_on_every_draw(trusted_reference, example):
+    from autograder.suites.cnn_capstone import test_DigitCNN as checks
+
+    student = _student(example)
+    ident = None if example == "reference" else example_mistake(example)
+    for seed in SEEDS:
+        assert _verdict(checks.test_backward, student, trusted_reference, seed) == ident, seed
+
+
+def test_coverage_lists_every_check_and_every_mistake_of_the_suite():
+    """autograder/suites/cnn_capstone/COVERAGE.md is written by hand: it must name each check and each id."""
+    import ast
+
+    from autograder.suites.cnn_capstone.mistakes import REGISTRY
+
+    suite = ROOT / "autograder" / "suites" / "cnn_capstone"
+    text = (suite / "COVERAGE.md").read_text()
+    for path in sorted(suite.glob("test_*.py")):
+        item = path.stem.removeprefix("test_")
+        for node in ast.parse(path.read_text()).body:
+            if isinstance(node, ast.FunctionDef) and node.name.startswith("test_"):
+                assert f"{item} `{node.name}`" in text or f"`{node.name}`" in text and item == "speed", (item, node.name)
+    for ident in REGISTRY:
+        assert f"`{ident}`" in text, ident

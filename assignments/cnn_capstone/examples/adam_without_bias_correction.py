@@ -1,5 +1,6 @@
 """Adam without the bias correction of m and v."""
 # affects: Adam train
+# mistake: adam_no_bias_correction
 # feedback names: leave out the bias correction
 
 

@@ -1,5 +1,6 @@
 """softmax_cross_entropy's gradient is not divided by the batch size."""
 # affects: softmax_cross_entropy train
+# mistake: loss_grad_not_averaged
 # feedback names: forget to divide the gradient by the batch size
 
 

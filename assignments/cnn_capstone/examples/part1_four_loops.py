@@ -1,6 +1,7 @@
 """A correct first part written with four nested loops, as in the lesson: slow, and inside the training budget."""
 # module: cnn_layers
 # affects:
+# mistake:
 # feedback names:
 
 

@@ -13,11 +13,15 @@ from __future__ import annotations
 
 import functools
 import weakref
+from pathlib import Path
 
 import numpy as np
 
 from autograder import assignment as assignments
-from autograder.suite import kind_of, numeric_array
+from autograder.suite import CheckFailed, fail, kind_of, name_mistake, numeric_array
+from autograder.suites.cnn.gradients import check_gradient
+
+from .mistakes import known
 
 NAME = "cnn_capstone"
 # DigitCNN's parameters: conv1.W, conv1.b, conv2.W, conv2.b, fc.W, fc.b.
@@ -65,12 +69,17 @@ def digit_strips(rng, n: int = 4) -> np.ndarray:
     return x
 
 
-def graders_model(student, rng):
-    """A student's DigitCNN holding weights the grader drew: (model, its parameter handles, the weights)."""
+def graders_model(student, rng, noisy: bool = True):
+    """A student's DigitCNN holding weights the grader drew: (model, its parameter handles, the weights).
+
+    noisy: every parameter moved by noise, biases too (no ReLU input is then exactly 0); else the
+    weights training starts from (He-normal, zero biases: on a strip's blank columns every ReLU
+    input is exactly 0, where the slope rule matters)."""
     model = student.DigitCNN()
     params = expect_architecture(model)
     weights = initial_weights(SHAPES, rng)
-    weights = [w + 0.1 * rng.standard_normal(w.shape) for w in weights]  # non-zero biases too
+    if noisy:
+        weights = [w + 0.1 * rng.standard_normal(w.shape) for w in weights]  # non-zero biases too
     set_weights(params, weights)
     return model, params, weights
 
@@ -88,9 +97,8 @@ def shapes_of(params, made: str) -> list[tuple]:
 
 
 ARCHITECTURE_MISTAKES = {
-    "use Flatten where GlobalMaxPool2d belongs (the last layer then sees 32 * 6 = 192 inputs)":
-        [(8, 1, 3, 3), (8,), (32, 8, 3, 3), (32,), (192, 10), (10,)],
-    "store Linear's W as (out_features, in_features)": [(8, 1, 3, 3), (8,), (32, 8, 3, 3), (32,), (10, 32), (10,)],
+    known.digitcnn_flatten_not_global_pool: [(8, 1, 3, 3), (8,), (32, 8, 3, 3), (32,), (192, 10), (10,)],
+    known.digitcnn_linear_w_transposed: [(8, 1, 3, 3), (8,), (32, 8, 3, 3), (32,), (10, 32), (10,)],
 }
 
 
@@ -103,9 +111,8 @@ def expect_architecture(model, made: str = "DigitCNN()") -> list:
 
 def expect_shapes(shapes: list, made: str) -> None:
     if shapes != SHAPES:
-        hint = next((f" It matches what you get if you {p}." for p, s in ARCHITECTURE_MISTAKES.items() if s == shapes), "")
-        raise AssertionError(f"{made}.parameters() has shapes {shapes}; expected {SHAPES} "
-                             f"(conv1.W, conv1.b, conv2.W, conv2.b, fc.W, fc.b).{hint}")
+        fail(f"{made}.parameters() has shapes {shapes}; expected {SHAPES} (conv1.W, conv1.b, conv2.W, conv2.b, fc.W, "
+             f"fc.b)", next((m for m, s in ARCHITECTURE_MISTAKES.items() if s == shapes), None))
 
 
 def set_weights(params, weights) -> None:
@@ -226,3 +233,68 @@ def unchanged_by_training(run: dict) -> bool:
     """The trained parameters are exactly the grader's initial weights: train() changed nothing."""
     start = initial_weights(SHAPES, np.random.default_rng([run["seed"], 1]))
     return all(np.array_equal(mine, w) for mine, w in zip(run["parameters"], start))
+
+
+# The checks of the layers training runs, as they ended for each submission: the training checks
+# name those that failed (with their mistakes) as the cause to fix first.
+_failures: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
+def remembered(item: str):
+    """Decorate a check of `item` (under @check) so that its failure is kept for the training checks."""
+
+    def decorate(function):
+        title = (function.__doc__ or function.__name__).strip().splitlines()[0].rstrip(".")
+        key = f"{Path(function.__code__.co_filename).name}::{function.__name__}"
+
+        @functools.wraps(function)
+        def run(**fixtures):
+            try:
+                return function(**fixtures)
+            except BaseException as exc:
+                _failures.setdefault(fixtures["student"], {})[key] = (
+                    item, title, getattr(exc, "mistake", None), getattr(exc, "phrase", None), str(exc).strip())
+                raise
+
+        return run
+
+    return decorate
+
+
+def failed_layers(student, checks) -> list[tuple]:
+    """(item, title, mistake id, phrase, message) of each of `checks` ("test_file.py::test_name") that failed
+    for this submission, in the order given."""
+    failed = _failures.get(student, {})
+    return [failed[name] for name in checks if name in failed]
+
+
+def explained_by(failed: list[tuple]) -> str:
+    """Sentences naming the failed checks (and their mistakes) that explain a training failure."""
+    parts, named = [], set()
+    for item, title, mistake, phrase, message in failed:
+        if mistake and mistake in named:
+            why = "the same mistake"
+        else:
+            why = f"you {phrase}" if phrase else message.split("\n", 1)[0][:200].rstrip(".")
+        named.add(mistake)
+        parts.append(f"{item}'s own check fails ({title}): {why}")
+    return "Fix first what explains it: " + "; ".join(parts) + "."
+
+
+def fail_with_causes(message: str, failed: list[tuple]) -> None:
+    """Fail a training check with `message`, naming the layer checks that failed (the first one's
+    mistake is the failure's, as the cause to fix)."""
+    text = message.rstrip() + (" " + explained_by(failed) if failed else "")
+    mistake = next(((m, p) for _, _, m, p, _ in failed if m), (None, None))
+    raise CheckFailed(text, *mistake)
+
+
+def numerically(actual, numeric, what: str, mistakes=None, tolerance: float = 1e-7) -> None:
+    """check_gradient, naming the known mistake (computed exactly, here) that `actual` matches when it fails."""
+    try:
+        check_gradient(actual, numeric, what, tolerance)
+    except AssertionError as exc:
+        found = name_mistake(actual, mistakes)
+        if found is None:
+            raise
+        fail(str(exc), found)

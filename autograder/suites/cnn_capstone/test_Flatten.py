@@ -2,6 +2,8 @@
 
 from autograder.suite import check, same
 
+from .mistakes import known
+
 
 @check("Flatten", weight=2)
 def test_forward(student, reference, rng):
@@ -9,9 +11,9 @@ def test_forward(student, reference, rng):
     for shape in ((4, 3, 5), (2, 3, 4, 5), (2, 1, 2, 3, 2)):
         x = rng.standard_normal(shape)
         same(student.Flatten().forward(x), x.reshape(shape[0], -1), f"Flatten().forward(x) with x of shape {shape}",
-             mistakes={"flatten in column-major (Fortran) order": lambda: x.reshape(shape[0], -1, order="F"),
-                       "flatten the batch axis too": lambda: x.reshape(-1),
-                       "put the channels last before flattening (NHWC order)":
+             mistakes={known.flatten_column_major: lambda: x.reshape(shape[0], -1, order="F"),
+                       known.flatten_batch_axis: lambda: x.reshape(-1),
+                       known.flatten_channels_last:
                            lambda: x.transpose(0, *range(2, x.ndim), 1).reshape(shape[0], -1)})
 
 
@@ -23,5 +25,5 @@ def test_backward(student, reference, rng):
     layer.forward(rng.standard_normal(shape))
     dout = rng.standard_normal((3, 40))
     same(layer.backward(dout), dout.reshape(shape), "Flatten.backward(dout) after forward(x) of shape (3, 4, 2, 5)",
-         mistakes={"reshape the gradient in column-major (Fortran) order":
+         mistakes={known.unflatten_column_major:
                    lambda: dout.reshape(shape, order="F")})

@@ -5,6 +5,9 @@ import numpy as np
 from autograder.suite import check, same
 from autograder.suites.cnn.gradients import batch_numerical_gradient, check_gradient
 
+from . import harness
+from .mistakes import known
+
 
 def _every_tie(x, dout):
     """The lesson's mask: every cell equal to its channel's maximum gets the gradient."""
@@ -22,25 +25,27 @@ def _last_tie(x, dout):
 def _mistakes(x, dout):
     N, C, H, W = x.shape
     return {
-        "give every tied maximum the gradient (the lesson's mask)": lambda: _every_tie(x, dout),
-        "give the gradient to the last tied maximum (the rule is the first, in row-major order)": lambda: _last_tie(x, dout),
-        "spread the gradient evenly (average pooling)": lambda: np.broadcast_to(dout[:, :, None, None] / (H * W), x.shape),
+        known.global_pool_every_tie: lambda: _every_tie(x, dout),
+        known.global_pool_last_tie: lambda: _last_tie(x, dout),
+        known.global_pool_spread: lambda: np.broadcast_to(dout[:, :, None, None] / (H * W), x.shape),
     }
 
 
 @check("GlobalMaxPool2d", weight=2)
+@harness.remembered("GlobalMaxPool2d")
 def test_forward(student, reference, rng):
     """forward returns each channel's maximum, shape (N, C), for square and oblong maps"""
     for shape in ((2, 3, 4, 4), (3, 5, 1, 6), (1, 2, 5, 3)):
         x = rng.standard_normal(shape)
         same(student.GlobalMaxPool2d().forward(x), x.max(axis=(2, 3)), f"GlobalMaxPool2d().forward(x) with x of shape {shape}",
-             mistakes={"average instead of taking the maximum": lambda: x.mean(axis=(2, 3)),
-                       "keep the pooled axes (shape (N, C, 1, 1)); the layer returns (N, C)":
+             mistakes={known.global_pool_average: lambda: x.mean(axis=(2, 3)),
+                       known.global_pool_keepdims:
                            lambda: x.max(axis=(2, 3), keepdims=True),
-                       "take the maximum over the channels instead of over H and W": lambda: x.max(axis=1)})
+                       known.global_pool_over_channels: lambda: x.max(axis=1)})
 
 
 @check("GlobalMaxPool2d", weight=3)
+@harness.remembered("GlobalMaxPool2d")
 def test_backward(student, reference, rng):
     """backward sends each channel's gradient to the cell that was its maximum"""
     x = rng.standard_normal((3, 4, 3, 5))

@@ -2,8 +2,11 @@
 
 import numpy as np
 
-from autograder.suite import check, expect_shape, same
+from autograder.suite import check, expect_shape, fail, same
 from autograder.suites.cnn.gradients import batch_numerical_gradient, check_gradient
+
+from . import harness
+from .mistakes import known
 
 _D, _M = 400, 300  # large enough for the statistics of the initial weights
 
@@ -33,24 +36,25 @@ def test_he_initialisation(student, reference, rng):
     w = expect_shape(student.Linear(_D, _M).W.data, (_D, _M), f"Linear({_D}, {_M}).W.data")
     want, got = np.sqrt(2 / _D), float(np.std(w))
     if abs(got - want) > 0.03 * want:
-        hint = ""
-        for phrase, wrong in (("use out_features as the fan-in", np.sqrt(2 / _M)), ("use variance 1 / in_features", np.sqrt(1 / _D)),
-                              ("draw from a standard normal without scaling it", 1.0)):
+        found = None
+        for mistake, wrong in ((known.he_fan_out, np.sqrt(2 / _M)), (known.he_lecun, np.sqrt(1 / _D)), (known.he_unscaled, 1.0)):
             if abs(got - wrong) <= 0.03 * wrong:
-                hint = f" It matches what you get if you {phrase}."
-        raise AssertionError(f"Linear({_D}, {_M}).W.data has standard deviation {got:.4g}; expected sqrt(2 / {_D}) = {want:.4g}.{hint}")
+                found = mistake
+        fail(f"Linear({_D}, {_M}).W.data has standard deviation {got:.4g}; expected sqrt(2 / {_D}) = {want:.4g}", found)
 
 
 @check("Linear", weight=3)
+@harness.remembered("Linear")
 def test_forward(student, reference, rng):
     """forward is x @ W + b"""
     layer, w, b = _layer(student, rng)
     x = rng.standard_normal((4, 5))
     same(layer.forward(x), x @ w + b, "Linear(5, 3).forward(x) with W and b set",
-         mistakes={"leave out the bias": lambda: x @ w})
+         mistakes={known.no_bias: lambda: x @ w})
 
 
 @check("Linear", weight=4)
+@harness.remembered("Linear")
 def test_backward(student, reference, rng):
     """backward returns dout @ W.T and adds x.T @ dout and dout's column sums into W.grad and b.grad"""
     layer, w, b = _layer(student, rng)
@@ -58,10 +62,10 @@ def test_backward(student, reference, rng):
     layer.forward(x)
     same(layer.backward(dout), dout @ w.T, "Linear.backward(dout)")
     same(layer.W.grad, x.T @ dout, "W.grad after backward", mistakes={
-        "divide the weight gradient by the batch size (the loss's gradient already does)": lambda: x.T @ dout / 4})
+        known.batch_mean: lambda: x.T @ dout / 4})
     same(layer.b.grad, dout.sum(axis=0), "b.grad after backward", mistakes={
-        "average dout over the batch instead of summing it": lambda: dout.mean(axis=0),
-        "sum dout over the features instead of over the batch": lambda: dout.sum(axis=1)})
+        known.batch_mean: lambda: dout.mean(axis=0),
+        known.linear_b_grad_over_features: lambda: dout.sum(axis=1)})
 
 
 @check("Linear", weight=2, depends=["test_backward"])
@@ -73,9 +77,9 @@ def test_gradients_accumulate(student, reference, rng):
     layer.backward(dout)
     layer.backward(dout)
     same(layer.W.grad, 2 * x.T @ dout, "W.grad after two backward passes",
-         mistakes={"overwrite W.grad instead of adding to it": lambda: x.T @ dout})
+         mistakes={known.grads_overwritten: lambda: x.T @ dout, known.batch_mean: lambda: 2 * x.T @ dout / 4})
     same(layer.b.grad, 2 * dout.sum(axis=0), "b.grad after two backward passes",
-         mistakes={"overwrite b.grad instead of adding to it": lambda: dout.sum(axis=0)})
+         mistakes={known.grads_overwritten: lambda: dout.sum(axis=0), known.batch_mean: lambda: 2 * dout.mean(axis=0)})
 
 
 @check("Linear", weight=2, depends=["test_forward"])
@@ -86,5 +90,7 @@ def test_backward_numerically(student, reference, rng):
     layer.forward(x)
     dx = layer.backward(dout)
     check_gradient(dx, batch_numerical_gradient(lambda xs: np.einsum("knm,nm->k", xs @ w + b, dout), x), "Linear.backward(dout)")
-    check_gradient(layer.W.grad, batch_numerical_gradient(lambda ws: np.einsum("knm,nm->k", x @ ws + b, dout), w), "W.grad")
-    check_gradient(layer.b.grad, batch_numerical_gradient(lambda bs: np.einsum("km,nm->k", bs, dout) + 0 * bs[:, 0], b), "b.grad")
+    harness.numerically(layer.W.grad, batch_numerical_gradient(lambda ws: np.einsum("knm,nm->k", x @ ws + b, dout), w), "W.grad",
+                        {known.batch_mean: lambda: x.T @ dout / 2})
+    harness.numerically(layer.b.grad, batch_numerical_gradient(lambda bs: np.einsum("km,nm->k", bs, dout) + 0 * bs[:, 0], b),
+                        "b.grad", {known.batch_mean: lambda: dout.mean(axis=0)})

@@ -5,6 +5,9 @@ import numpy as np
 from autograder.suite import check, same, unchanged
 from autograder.suites.cnn.gradients import batch_numerical_gradient, check_gradient
 
+from . import harness
+from .mistakes import known
+
 
 def _with_zeros(rng, shape):
     x = rng.standard_normal(shape)
@@ -13,16 +16,18 @@ def _with_zeros(rng, shape):
 
 
 @check("ReLU", weight=2)
+@harness.remembered("ReLU")
 def test_forward(student, reference, rng):
     """forward is max(x, 0) for 2-D and 4-D inputs"""
     for shape in ((3, 7), (2, 3, 4, 5)):
         x = _with_zeros(rng, shape)
         same(student.ReLU().forward(x), np.maximum(x, 0), f"ReLU().forward(x) with x of shape {shape}",
-             mistakes={"return x itself": lambda: x, "return the mask (x > 0) instead of the values": lambda: (x > 0) * 1.0,
-                       "take the absolute value": lambda: np.abs(x)})
+             mistakes={known.relu_identity: lambda: x, known.relu_returns_mask: lambda: (x > 0) * 1.0,
+                       known.relu_abs: lambda: np.abs(x)})
 
 
 @check("ReLU", weight=3)
+@harness.remembered("ReLU")
 def test_backward(student, reference, rng):
     """backward passes dout where x > 0 and nothing where x <= 0 (nothing at exactly 0)"""
     x = _with_zeros(rng, (2, 3, 4, 5))
@@ -30,10 +35,10 @@ def test_backward(student, reference, rng):
     layer = student.ReLU()
     layer.forward(x)
     same(layer.backward(dout), dout * (x > 0), "ReLU.backward(dout) after forward(x)",
-         mistakes={"pass the gradient where x == 0 too (the slope at 0 is taken as 0)": lambda: dout * (x >= 0),
-                   "return dout unchanged": lambda: dout,
-                   "multiply dout by the output max(x, 0) instead of by the slope": lambda: dout * np.maximum(x, 0),
-                   "use the sign of dout instead of the sign of x": lambda: np.maximum(dout, 0)})
+         mistakes={known.relu_grad_at_zero: lambda: dout * (x >= 0),
+                   known.relu_backward_identity: lambda: dout,
+                   known.relu_backward_times_output: lambda: dout * np.maximum(x, 0),
+                   known.relu_backward_sign_of_dout: lambda: np.maximum(dout, 0)})
 
 
 @check("ReLU", weight=2, depends=["test_forward"])

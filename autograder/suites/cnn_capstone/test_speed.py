@@ -21,6 +21,9 @@ import time
 
 from autograder import assignment as assignments
 from autograder.suite import check, record, same
+from autograder.suites.cnn import mistakes as first_part
+
+from .mistakes import known
 
 from . import harness
 
@@ -47,6 +50,11 @@ def median_ms(call):
 print(json.dumps([median_ms(lambda dout, x, w, b: ref.conv2d_forward(x, w, b, 1, {p})),
                   median_ms(lambda dout, x, w, b: ref.conv2d_backward(dout, x, w, b, 1, {p}))]))
 """
+
+
+def _ours(mistakes: dict) -> dict:
+    """Part 1's wrong convolutions, each named as this registry names the same id (flipped_kernel), if it does."""
+    return {getattr(known, m.id, m): compute for m, compute in mistakes.items()}
 
 
 def _checked_median_ms(rng, call, expect) -> float:
@@ -86,13 +94,17 @@ def test_speed_of_the_convolution(student, reference, rng, request):
     what = f"conv2d_forward(x, w, b, 1, {_PADDING}) with x of shape {_SHAPE_X}"
 
     def forward_right(out, dout, x, w, b):
-        same(out, reference.conv2d_forward(x, w, b, 1, _PADDING), what)
+        same(out, reference.conv2d_forward(x, w, b, 1, _PADDING), what,
+             mistakes=_ours(first_part.forward_mistakes(reference, x, w, b, 1, _PADDING)))
 
     def backward_right(grads, dout, x, w, b):
         if not isinstance(grads, tuple) or len(grads) != 3:
             raise AssertionError("conv2d_backward should return a tuple (dx, dw, db)")
-        for name, got, want in zip(("dx", "dw", "db"), grads, reference.conv2d_backward(dout, x, w, b, 1, _PADDING)):
-            same(got, want, f"{name} of conv2d_backward at this size")
+        wrong = _ours(first_part.backward_mistakes(reference, dout, x, w, b, 1, _PADDING))
+        for index, (name, got, want) in enumerate(zip(("dx", "dw", "db"), grads,
+                                                      reference.conv2d_backward(dout, x, w, b, 1, _PADDING))):
+            same(got, want, f"{name} of conv2d_backward at this size",
+                 mistakes={m: (lambda run=run: run()[index]) for m, run in wrong.items()})
 
     forward_ms = _checked_median_ms(rng, lambda dout, x, w, b: student.conv2d_forward(x, w, b, 1, _PADDING),
                                     forward_right)

@@ -457,6 +457,7 @@ _reference_Adam = Adam
 
 """Adam without the bias correction of m and v."""
 # affects: Adam train
+# mistake: adam_no_bias_correction
 # feedback names: leave out the bias correction
 
 

@@ -486,6 +486,7 @@ _reference_conv2d_forward = conv2d_forward
 """A first part whose conv2d_forward flips the kernel, while its backward does not: training fails."""
 # module: cnn_layers
 # affects: DigitCNN train
+# mistake: flipped_kernel
 # feedback names: flip the kernel
 
 

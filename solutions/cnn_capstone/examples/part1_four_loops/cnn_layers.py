@@ -489,6 +489,7 @@ _reference_maxpool_backward = maxpool_backward
 """A correct first part written with four nested loops, as in the lesson: slow, and inside the training budget."""
 # module: cnn_layers
 # affects:
+# mistake:
 # feedback names:
 
 

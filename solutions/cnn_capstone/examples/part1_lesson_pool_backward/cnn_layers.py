@@ -486,6 +486,7 @@ _reference_maxpool_backward = maxpool_backward
 """A first part with the lesson's max-pool backward (a global mask: every tied maximum gets the gradient)."""
 # module: cnn_layers
 # affects: DigitCNN train
+# mistake: global_mask
 # feedback names: every tied maximum
 
 

@@ -456,7 +456,8 @@ def predict(model, x, batch_size=100):
 _reference_ReLU = ReLU
 
 """ReLU.backward lets the gradient through at x == 0 (x >= 0): wrong by the contract, and training ends elsewhere."""
-# affects: ReLU train
+# affects: ReLU DigitCNN train
+# mistake: relu_grad_at_zero
 # feedback names: pass the gradient where x == 0 too
 
 
