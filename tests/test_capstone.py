@@ -151,7 +151,9 @@ def test_a_wrong_adam_update_loses_the_updates_points_not_the_settings_nor_zero_
         "Adam: four steps with the default settings move each parameter as the formulas say"}
     assert grade["by_item"]["Adam"] == pytest.approx(FULL["Adam"] * 3 / 7, abs=0.01)  # settings (2) and zero_grad (1) of 7
     trained = next(t for t in grade["tests"] if "ends at the reference's parameters" in t["name"])
-    assert "Adam's own check fails (four steps" in trained["output"], trained["output"]
+    # The check that training builds on, and its mistake, are named as what to fix first.
+    assert "Adam: four steps with the default settings" in trained["output"], trained["output"]
+    assert trained["mistake"] == next(t["mistake"] for t in adam if t["status"] != "passed")
 
 
 def test_relu_passing_at_zero_loses_the_networks_backward(batch):
@@ -176,8 +178,7 @@ def test_the_lessons_pool_backward_costs_the_network_check_and_so_training(batch
     # Each training check names the network's failed check, and its mistake, as the cause to fix first.
     training = [t for t in lost.values() if t["item"] == "train"]
     assert len(training) == 3 and all(t["mistake"] == "global_mask" for t in training)
-    assert all("DigitCNN's own check fails (backward returns dx" in t["output"] and "global mask" in t["output"]
-               for t in training)
+    assert all("DigitCNN: backward returns dx" in t["output"] and "global mask" in t["output"] for t in training)
     assert grade["by_item"]["train"] == 0
     assert "accuracy" not in grade["measures"] and "filters" not in grade["measures"]
 

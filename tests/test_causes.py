@@ -235,3 +235,12 @@ def test_a_question_failing_only_to_refuse_bad_arguments_is_not_blamed_for_anoth
     plugin_with([refuses, forward], {"conv2d_forward": ("conv_output_size",)},
                 {"conv2d_forward": {"conv_output_size"}}).name_followers()
     assert forward.mistake is None and "may follow" not in forward.message
+
+
+def test_the_deepest_cause_is_named_not_a_check_that_got_its_mistake_from_another():
+    layer = outcome("test_backward", "DigitCNN", False, mistake="global_mask", file="suite/test_net.py")
+    trained = outcome("test_trains", "train", False, depends=("test_net.py::test_backward",))
+    accuracy = outcome("test_accuracy", "train", False, depends=("test_trains", "test_net.py::test_backward"))
+    plugin_with([layer, trained, accuracy]).name_followers()
+    assert trained.mistake == accuracy.mistake == "global_mask" and trained.derived and accuracy.derived
+    assert "fails: DigitCNN: test backward (you do global_mask)" in accuracy.message

@@ -38,12 +38,21 @@ class TestOutcome:
     # The known mistake the failure matched (a suite's id for it), as data.
     mistake: str | None = None
     mistake_phrase: str | None = None
+    # The mistake was found by another check this one builds on or follows from (named here as the cause).
+    derived: bool = False
     # Checks of the same file whose passing this one's points wait for.
     depends: tuple = ()
     function: str = ""
     file: str = ""
     # What the check measured, for reports (no points): suite.record(request, name, value).
     measures: dict = field(default_factory=dict)
+
+
+def _first_named(outcomes):
+    """The first of `outcomes` whose mistake its own check found, else the first with any mistake:
+    the deepest cause is the one to name (a layer's check, not the training that waits for it)."""
+    return next((o for o in outcomes if o.mistake and not o.derived), None) or next(
+        (o for o in outcomes if o.mistake), None)
 
 
 def _title(item: pytest.Item) -> str:
@@ -176,9 +185,10 @@ class GradingPlugin:
                     outcome.message = f"counts only once {these} too: " + "; ".join(titles)
                     # What those checks found is what to fix for this one's points too (a training that
                     # waits for Adam's check: "you leave out the bias correction").
-                    named = next((u for u in unmet if u.mistake), None)
+                    named = _first_named(unmet)
                     if named is not None:
                         outcome.mistake, outcome.mistake_phrase = named.mistake, named.mistake_phrase
+                        outcome.derived = True
 
     def name_followers(self) -> None:
         """A failure with no named cause, of a question whose code calls another one that fails too, says so.
@@ -203,24 +213,24 @@ class GradingPlugin:
             # the failing checks it depends on come first, a named one first of all.
             unmet = [o for name in outcome.depends for o in self._checks_named(outcome.file, name) if not o.passed]
             if unmet:
-                first = next((o for o in unmet if o.mistake), unmet[0])
+                first = _first_named(unmet) or unmet[0]
                 why = f" (you {first.mistake_phrase})" if first.mistake else ""
                 outcome.message = (f"{outcome.message.rstrip('.')}. This may follow from a check it builds on, which "
                                    f"fails: {self._title_of(first, outcome.item, mistake=False)}{why}; "
                                    f"fix that first.")
                 if first.mistake:
-                    outcome.mistake, outcome.mistake_phrase = first.mistake, first.mistake_phrase
+                    outcome.mistake, outcome.mistake_phrase, outcome.derived = first.mistake, first.mistake_phrase, True
                 continue
             called = self.references.get(outcome.item, set())
             used = next((u for u in self.uses.get(outcome.item, ()) if u in failing and u in called), None)
             if used is None:
                 continue
-            named = next((o for o in failing[used] if o.mistake), None)
+            named = _first_named(failing[used])
             why = f" (you {named.mistake_phrase})" if named is not None else ""
             outcome.message = (f"{outcome.message.rstrip('.')}. This may follow from {used}, which your "
                                f"{outcome.item} calls and which fails its own checks{why}: fix {used} first.")
             if named is not None:
-                outcome.mistake, outcome.mistake_phrase = named.mistake, named.mistake_phrase
+                outcome.mistake, outcome.mistake_phrase, outcome.derived = named.mistake, named.mistake_phrase, True
 
     @staticmethod
     def _title_of(dependency: TestOutcome, item: str, mistake: bool = True) -> str:

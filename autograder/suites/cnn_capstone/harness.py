@@ -13,12 +13,11 @@ from __future__ import annotations
 
 import functools
 import weakref
-from pathlib import Path
 
 import numpy as np
 
 from autograder import assignment as assignments
-from autograder.suite import CheckFailed, fail, kind_of, name_mistake, numeric_array
+from autograder.suite import fail, kind_of, name_mistake, numeric_array
 from autograder.suites.cnn.gradients import check_gradient
 
 from .mistakes import known
@@ -233,60 +232,6 @@ def unchanged_by_training(run: dict) -> bool:
     """The trained parameters are exactly the grader's initial weights: train() changed nothing."""
     start = initial_weights(SHAPES, np.random.default_rng([run["seed"], 1]))
     return all(np.array_equal(mine, w) for mine, w in zip(run["parameters"], start))
-
-
-# The checks of the layers training runs, as they ended for each submission: the training checks
-# name those that failed (with their mistakes) as the cause to fix first.
-_failures: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
-
-
-def remembered(item: str):
-    """Decorate a check of `item` (under @check) so that its failure is kept for the training checks."""
-
-    def decorate(function):
-        title = (function.__doc__ or function.__name__).strip().splitlines()[0].rstrip(".")
-        key = f"{Path(function.__code__.co_filename).name}::{function.__name__}"
-
-        @functools.wraps(function)
-        def run(**fixtures):
-            try:
-                return function(**fixtures)
-            except BaseException as exc:
-                _failures.setdefault(fixtures["student"], {})[key] = (
-                    item, title, getattr(exc, "mistake", None), getattr(exc, "phrase", None), str(exc).strip())
-                raise
-
-        return run
-
-    return decorate
-
-
-def failed_layers(student, checks) -> list[tuple]:
-    """(item, title, mistake id, phrase, message) of each of `checks` ("test_file.py::test_name") that failed
-    for this submission, in the order given."""
-    failed = _failures.get(student, {})
-    return [failed[name] for name in checks if name in failed]
-
-
-def explained_by(failed: list[tuple]) -> str:
-    """Sentences naming the failed checks (and their mistakes) that explain a training failure."""
-    parts, named = [], set()
-    for item, title, mistake, phrase, message in failed:
-        if mistake and mistake in named:
-            why = "the same mistake"
-        else:
-            why = f"you {phrase}" if phrase else message.split("\n", 1)[0][:200].rstrip(".")
-        named.add(mistake)
-        parts.append(f"{item}'s own check fails ({title}): {why}")
-    return "Fix first what explains it: " + "; ".join(parts) + "."
-
-
-def fail_with_causes(message: str, failed: list[tuple]) -> None:
-    """Fail a training check with `message`, naming the layer checks that failed (the first one's
-    mistake is the failure's, as the cause to fix)."""
-    text = message.rstrip() + (" " + explained_by(failed) if failed else "")
-    mistake = next(((m, p) for _, _, m, p, _ in failed if m), (None, None))
-    raise CheckFailed(text, *mistake)
 
 
 def numerically(actual, numeric, what: str, mistakes=None, tolerance: float = 1e-7) -> None:

@@ -16,7 +16,6 @@ import numpy as np
 
 from autograder.suite import check, fail, matches, numeric_array, same
 
-from . import harness
 from .mistakes import ADAM_VARIANTS, adam, known
 
 _WRONG = [variant for variant in ADAM_VARIANTS if variant is not None]
@@ -83,7 +82,6 @@ def _gate(student, rng):
 
 
 @check("Adam", weight=4)
-@harness.remembered("Adam")
 def test_steps(student, reference, rng):
     """four steps with the default settings move each parameter as the formulas say"""
     values, grads = _draw(rng, 4)
@@ -115,7 +113,6 @@ def test_settings(student, reference, rng):
 
 
 @check("Adam", weight=1)
-@harness.remembered("Adam")
 def test_zero_grad(student, reference, rng):
     """zero_grad sets every parameter's grad to zeros"""
     _gate(student, rng)

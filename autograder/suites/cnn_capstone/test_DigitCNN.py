@@ -120,7 +120,6 @@ def test_architecture(student, reference, rng):
 
 
 @check("DigitCNN", weight=4, depends=["test_architecture"])
-@harness.remembered("DigitCNN")
 def test_forward(student, reference, rng):
     """forward computes the reference network's logits from the same weights, at the initial weights and noisy ones"""
     for noisy, weighed in STATES:
@@ -145,7 +144,6 @@ def _apart(one, other) -> bool:
 
 
 @check("DigitCNN", weight=5, depends=["test_architecture"])
-@harness.remembered("DigitCNN")
 def test_backward(student, reference, rng):
     """backward returns dx and fills every parameter's grad as the reference network does, at the initial weights and noisy ones"""
     names = ("dx of DigitCNN.backward(dlogits)", "conv1.W.grad", "conv1.b.grad", "conv2.W.grad", "conv2.b.grad",

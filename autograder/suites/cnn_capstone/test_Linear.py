@@ -44,7 +44,6 @@ def test_he_initialisation(student, reference, rng):
 
 
 @check("Linear", weight=3)
-@harness.remembered("Linear")
 def test_forward(student, reference, rng):
     """forward is x @ W + b"""
     layer, w, b = _layer(student, rng)
@@ -54,7 +53,6 @@ def test_forward(student, reference, rng):
 
 
 @check("Linear", weight=4)
-@harness.remembered("Linear")
 def test_backward(student, reference, rng):
     """backward returns dout @ W.T and adds x.T @ dout and dout's column sums into W.grad and b.grad"""
     layer, w, b = _layer(student, rng)

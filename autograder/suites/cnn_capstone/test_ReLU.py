@@ -5,7 +5,6 @@ import numpy as np
 from autograder.suite import check, same, unchanged
 from autograder.suites.cnn.gradients import batch_numerical_gradient, check_gradient
 
-from . import harness
 from .mistakes import known
 
 
@@ -16,7 +15,6 @@ def _with_zeros(rng, shape):
 
 
 @check("ReLU", weight=2)
-@harness.remembered("ReLU")
 def test_forward(student, reference, rng):
     """forward is max(x, 0) for 2-D and 4-D inputs"""
     for shape in ((3, 7), (2, 3, 4, 5)):
@@ -27,7 +25,6 @@ def test_forward(student, reference, rng):
 
 
 @check("ReLU", weight=3)
-@harness.remembered("ReLU")
 def test_backward(student, reference, rng):
     """backward passes dout where x > 0 and nothing where x <= 0 (nothing at exactly 0)"""
     x = _with_zeros(rng, (2, 3, 4, 5))
