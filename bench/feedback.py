@@ -16,6 +16,7 @@ file, the header line stripped so the kit sees only the code) and compares, per 
     .venv/bin/python bench/feedback.py                        # table on stdout
     .venv/bin/python bench/feedback.py --json bench/results/feedback.json
     .venv/bin/python bench/feedback.py --only dlai_float_b cs231n_loops_ok --keep /tmp/fb
+    .venv/bin/python bench/feedback.py --corpus bench/corpus/fresh --json bench/results/feedback_fresh.json
 
 The judge runs once per file (a subprocess each); `--trust-headers` uses the headers instead
 (they are checked to equal the judge's verdict by tests/test_corpus_judge.py and
@@ -218,6 +219,7 @@ def main(argv=None):
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps({
             "machine": machine_info(), "assignment": args.assignment, "seed": args.seed,
+            "corpus": str(corpus.resolve().relative_to(ROOT)) if corpus.resolve().is_relative_to(ROOT) else str(corpus),
             "totals": {"files": len(results), "wrong_items": total_wrong, "named": total_named, "named_share": share,
                        "false_pass": false_pass, "false_fail": false_fail},
             "unnamed": [{"file": n, "item": i, "message": m, "symptom": symptom(m)} for n, i, m in unnamed],
