@@ -62,24 +62,43 @@ def record(request, name: str, value) -> None:
     request.node.user_properties.append((name, value))
 
 
+class Ambiguous(tuple):
+    """Several known mistakes (Mistake, in the variants' order) that one output matches alike:
+    these inputs cannot tell them apart, so none is named on its own (the engine may, from the
+    question's other checks: plugin.resolve_candidates)."""
+
+
 class CheckFailed(AssertionError):
     """A failed check; `mistake` is the id of the known mistake the output matches, if any,
-    and `phrase` how the student reads it ("flip the kernel"): data, not to be parsed back."""
+    and `phrase` how the student reads it ("flip the kernel"): data, not to be parsed back.
+    `candidates`: (id, phrase) of each mistake it matches alike, when it matches several."""
 
-    def __init__(self, message: str, mistake: str | None = None, phrase: str | None = None, detail: str = ""):
+    def __init__(self, message: str, mistake: str | None = None, phrase: str | None = None, detail: str = "",
+                 candidates: tuple = ()):
         super().__init__(message)
         self.mistake = mistake
         self.phrase = phrase or mistake
         # The message before the mistake's sentence: a check that knows better names another with it.
         self.detail = detail or message
+        self.candidates = tuple(candidates)
 
 
-def fail(message: str, mistake: "Mistake | str | None" = None):
-    """Raise CheckFailed with `message`, naming `mistake` (a Mistake, or a bare phrase) if given."""
+def _id_phrase(mistake) -> tuple[str, str]:
+    return (mistake.id, mistake.phrase) if isinstance(mistake, Mistake) else (mistake, mistake)
+
+
+def fail(message: str, mistake: "Mistake | str | Ambiguous | None" = None):
+    """Raise CheckFailed with `message`, naming `mistake` (a Mistake, or a bare phrase) if given;
+    an Ambiguous names its candidates as such, and none of them as the mistake."""
     message = message.rstrip(".") + "."
     if mistake is None:
         raise CheckFailed(message)
-    ident, phrase = (mistake.id, mistake.phrase) if isinstance(mistake, Mistake) else (mistake, mistake)
+    if isinstance(mistake, Ambiguous):
+        candidates = tuple(_id_phrase(m) for m in mistake)
+        said = ", or if you ".join(phrase for _, phrase in candidates)
+        raise CheckFailed(f"{message} It matches what you get if you {said}: these inputs cannot tell them apart.",
+                          detail=message, candidates=candidates)
+    ident, phrase = _id_phrase(mistake)
     raise CheckFailed(f"{message} It matches what you get if you {phrase}.", ident, phrase, detail=message)
 
 
@@ -154,8 +173,11 @@ def same(
     if dtype is not None and actual.dtype != np.dtype(dtype):
         values = ("they are right" if matches(actual, expected, rtol, atol)
                   else "they were not compared: fix the dtype first")
+        # dtype_mistake is the one of an integer array; a float of another precision (float32) is a cast.
+        named = (dtype_mistake if actual.dtype.kind in "biu" else
+                 _OTHER_DTYPE if actual.dtype.kind == "f" and np.dtype(dtype).kind == "f" else None)
         fail(f"{what} returned an array of dtype {actual.dtype}; expected {np.dtype(dtype)}. The dtype is "
-             f"checked before the values ({values})", dtype_mistake)
+             f"checked before the values ({values})", named)
     if matches(actual, expected, rtol, atol):
         return actual
     found = name_mistake(actual, mistakes, rtol, atol)
@@ -164,16 +186,28 @@ def same(
     fail(f"{what} returned wrong values: {first_difference(actual, expected)}", found)
 
 
-def name_mistake(actual, mistakes, rtol: float = 1e-6, atol: float = 1e-8) -> Mistake | str | None:
-    """The key (a Mistake, or a phrase) of the first variant in `mistakes` that `actual` matches, else None."""
+# A float result of another precision than asked (float32, float16): the cast, not an integer dtype kept.
+_OTHER_DTYPE = Mistake("other_float_dtype", "compute in another float precision (np.float32, say) than the "
+                                            "float64 asked for: make the arrays float64 (astype(np.float64))")
+
+
+def name_mistake(actual, mistakes, rtol: float = 1e-6, atol: float = 1e-8) -> "Mistake | str | Ambiguous | None":
+    """The key (a Mistake, or a phrase) of the variant in `mistakes` that `actual` matches, else None;
+    an Ambiguous of them when it matches variants of several mistakes alike (one mistake listed
+    under several variants is one)."""
+    found = []
     for known, compute in (mistakes or {}).items():
+        if any(_id_phrase(known)[0] == _id_phrase(f)[0] for f in found):
+            continue
         try:
             variant = compute()
         except Exception:  # noqa: BLE001 - a variant that does not apply to these inputs
             continue
         if matches(actual, variant, rtol, atol):
-            return known
-    return None
+            found.append(known)
+    if not found:
+        return None
+    return found[0] if len(found) == 1 else Ambiguous(found)
 
 
 def unchanged(student, value, call: Callable[[object], object], what: str, argument: str = "its input"):

@@ -284,6 +284,7 @@ class Grader:
 
     def _score(self, sub, plugin, session, seed) -> Grade:
         a = self.assignment
+        plugin.resolve_candidates()
         plugin.withhold_unmet()
         plugin.name_followers()
         outcomes = sorted(plugin.outcomes.values(), key=lambda o: o.order)

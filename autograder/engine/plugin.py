@@ -40,6 +40,8 @@ class TestOutcome:
     mistake_phrase: str | None = None
     # The mistake was found by another check this one builds on or follows from (named here as the cause).
     derived: bool = False
+    # (id, phrase) of each known mistake the output matched alike, when it matched several.
+    candidates: tuple = ()
     # Checks of the same file whose passing this one's points wait for.
     depends: tuple = ()
     function: str = ""
@@ -190,6 +192,19 @@ class GradingPlugin:
                         outcome.mistake, outcome.mistake_phrase = named.mistake, named.mistake_phrase
                         outcome.derived = True
 
+    def resolve_candidates(self) -> None:
+        """A failure that matched several known mistakes alike takes the one the question's other checks
+        name on their own (inputs that tell them apart); with none, it stays unnamed. Call first."""
+        for outcome in self.outcomes.values():
+            if outcome.passed or outcome.mistake or not outcome.candidates:
+                continue
+            ids = [ident for ident, _ in outcome.candidates]
+            told = next((o for o in self.outcomes.values() if o.item == outcome.item and not o.passed
+                         and not o.derived and not o.candidates and o.mistake in ids), None)
+            if told is not None:
+                outcome.mistake, outcome.mistake_phrase, outcome.derived = told.mistake, told.mistake_phrase, True
+                outcome.message += f" Your other checks of {outcome.item} tell them apart: you {told.mistake_phrase}."
+
     def name_followers(self) -> None:
         """A failure with no named cause, of a question whose code calls another one that fails too, says so.
 
@@ -283,6 +298,7 @@ class GradingPlugin:
                 outcome.kind, outcome.message = self._explain(call.excinfo)
                 outcome.mistake = getattr(call.excinfo.value, "mistake", None) if call.excinfo else None
                 outcome.mistake_phrase = getattr(call.excinfo.value, "phrase", None) if call.excinfo else None
+                outcome.candidates = tuple(getattr(call.excinfo.value, "candidates", ())) if call.excinfo else ()
                 if outcome.mistake is None and call.excinfo is not None:
                     self._name_crash(outcome, call.excinfo.value)
         if call.when == "teardown":

@@ -61,6 +61,20 @@ CAUSES = (
         message=r"Cannot cast ufunc '\w+' output from dtype\('(?:float|complex)\d*'\) to dtype\('u?int\d*'\)",
     ),
     Cause(
+        "shape_as_separate_arguments",
+        "give np.{name} the shape as separate arguments: it takes one tuple, np.{name}((N, C, H, W))",
+        ("TypeError",),
+        message=r"(?P<name>zeros|ones|empty|full)\(\) takes from \d+ to \d+ positional arguments but \d+ were given",
+    ),
+    Cause(
+        "shape_as_tuple_to_randn",
+        "give np.random.randn (or rand) the shape as one tuple: unlike np.zeros it takes the sizes as separate "
+        "arguments, randn(F, C, KH, KW), or use rng.standard_normal((F, C, KH, KW))",
+        ("TypeError",),
+        message=r"'tuple' object cannot be interpreted as an integer",
+        line=r"\brandn?\(\s*\(",
+    ),
+    Cause(
         "float_as_index",
         "use a float where NumPy needs an integer (an index, a slice's bound, a shape, a range): `/` always "
         "gives a float in Python 3; use `//`, or int(...) of the result",

@@ -8,13 +8,13 @@ inputs the dtype is checked first.
 
 import numpy as np
 
-from autograder.suite import StudentError, fail, kind_of, numeric_array, same
+from autograder.suite import StudentError, fail, kind_of, matches, numeric_array, same
 
 from . import mistakes, pool_mistakes
 from .cases import OMIT, Conv, Pool
 from .mistakes import known
 
-FLOAT64 = dict(dtype=np.float64, dtype_mistake=known.kept_integer_dtype)
+FLOAT64 = dict(dtype=np.float64, dtype_mistake=known.kept_integer_dtype)  # named only for an integer dtype
 
 
 def _floats(case):
@@ -64,7 +64,8 @@ def conv_layer(student, case: Conv, w, b):
 def _conv_shape_first(out, expected, what, case, x, w):
     if type(out) is np.ndarray and out.shape != expected.shape:
         stride, padding = case.effective()
-        found = mistakes.conv_shape_mistake(out.shape, x.shape, w.shape, stride, padding)
+        found = (mistakes.conv_shape_mistake(out.shape, x.shape, w.shape, stride, padding)
+                 or mistakes.axis_shape_mistake(out.shape, expected.shape))
         if found:
             fail(f"{what} returned shape {out.shape}; expected {expected.shape}", found)
 
@@ -75,6 +76,15 @@ def _raises(call) -> bool:
     except ValueError:
         return True
     return False
+
+
+def _returns(call) -> bool:
+    """The student's call returns (whatever it returns) instead of raising."""
+    try:
+        call()
+    except StudentError:
+        return False
+    return True
 
 
 def conv_forward(student, reference, rng, case: Conv, layer=False):
@@ -96,8 +106,10 @@ def conv_forward(student, reference, rng, case: Conv, layer=False):
             out = module.forward(x)
         except StudentError as exc:
             # Stride and padding handed on swapped: a padding of 0 becomes a stride of 0, which raises.
-            if exc.type_name and isinstance(exc, ValueError) and stride != padding and _raises(
-                    lambda: reference.conv2d_forward(x, w, b, padding, stride)):
+            # Only named when the student's own conv2d_forward, given them the right way, does not raise.
+            if (exc.type_name and isinstance(exc, ValueError) and stride != padding
+                    and _raises(lambda: reference.conv2d_forward(x, w, b, padding, stride))
+                    and _returns(lambda: student.conv2d_forward(x, w, b, stride=stride, padding=padding))):
                 fail(f"{what} raised {exc}", known.layer_arguments_swapped)
             raise
     else:
@@ -129,6 +141,10 @@ def conv_backward(student, reference, rng, case: Conv, layer=False):
         names = tuple(f"{name} of {what}" for name in ("dx", "dw", "db"))
     # dx first: an integer dtype or a bad crop shows there, and explains dw and db.
     for index, name in enumerate(names):
+        if index == 2 and not matches(got[2], want[2]) and any(
+                matches(got[2], wrong) for wrong in mistakes.db_axes_variants(dout).values()):
+            fail(f"{name} returned the wrong {'shape' if np.shape(got[2]) != np.shape(want[2]) else 'values'}",
+                 known.db_wrong_axes)
         same(got[index], want[index], name, **_floats(case),
              mistakes={k: (lambda f=f, i=index: f()[i]) for k, f in variants.items()})
     return got
@@ -159,6 +175,9 @@ def pool_forward(student, reference, rng, case: Pool, layer=False, x=None):
     else:
         what = _pool_call("maxpool_forward", case, x)
         out = student.maxpool_forward(x, *case.args(), **case.kwargs())
+    if type(out) is np.ndarray and out.shape != expected.shape and mistakes.axis_shape_mistake(out.shape, expected.shape):
+        fail(f"{what} returned shape {out.shape}; expected {expected.shape}",
+             mistakes.axis_shape_mistake(out.shape, expected.shape))
     return same(out, expected, what, mistakes=variants, **_floats(case))
 
 

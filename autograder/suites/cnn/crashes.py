@@ -40,5 +40,8 @@ CAUSES = (
            r"Cannot cast ufunc '\w+' output from dtype\('(?:float|complex)\d*'\) to dtype\('u?int\d*'\)"),
     _cause(known.ceil_instead_of_floor, ("IndexError", "ValueError"), _PAST_THE_EDGE, r"\bceil\("),
     _cause(known.round_instead_of_floor, ("IndexError", "ValueError"), _PAST_THE_EDGE, r"(?<![\w.])round\("),
+    # for i in range(0, H - k + 1, stride): out[..., i] = ...: the input's position indexes the output.
+    _cause(known.output_indexed_by_input_position, ("IndexError",), r"out of bounds",
+           r"\brange\(\s*0\s*,[^,()]*(?:\([^()]*\)[^,()]*)*,\s*[A-Za-z_][\w.\[\]]*\s*\)"),
     *numpy_causes.CAUSES,
 )

@@ -8,6 +8,7 @@ typical wrong solution returns; they run in the trusted process. Pooling's
 wrong versions are in pool_mistakes.py.
 """
 
+import itertools
 import math
 from types import SimpleNamespace
 
@@ -17,12 +18,34 @@ from autograder.suite import Mistake
 
 REGISTRY = {
     # conv_output_size
-    "lesson_floor_numerator": "apply the lesson's printed formula, which floors only the numerator",
+    "lesson_floor_numerator": (
+        "divide with / (true division), as the lesson's printed formula does (its floor applies to the numerator "
+        "only): a remainder is kept and the result is a float; divide with // instead"
+    ),
     "ceil_instead_of_floor": "round up (ceil) instead of down (floor)",
     "round_instead_of_floor": "round to the nearest integer (round) instead of down (floor)",
     "int_truncation": "truncate with int(), which turns -0.5 into 0 where the floor gives -1 (no position fits)",
     "one_side_padding": "add the padding to one side only",
     # pad
+    "width_from_height": "compute the output's width from the height too (H, or x.shape[2], used for both axes)",
+    "height_from_width": "compute the output's height from the width too (W, or x.shape[3], used for both axes)",
+    "output_axes_swapped": "build the output as (..., W_out, H_out): the height comes first, (N, C, H_out, W_out)",
+    "output_indexed_by_input_position": (
+        "step the loop over window positions by the stride (range(0, ..., stride)) and index the output with "
+        "that input position too: the output's index is the window's number, i // stride (or loop over output "
+        "positions i and start each window at i * stride)"
+    ),
+    "kernel_transposed": "transpose the kernel (w[..., kw, kh] for w[..., kh, kw]: an einsum's or a .T's axes swapped)",
+    "kernel_flattened_in_another_order": (
+        "flatten the kernel and the windows in different orders ((C, KH, KW) for one, (KH, KW, C) for the "
+        "other): reshape both the same way"
+    ),
+    "db_wrong_axes": "sum db over other axes than the batch and the positions: db = dout.sum(axis=(0, 2, 3))",
+    "db_keepdims": "keep the summed axes (keepdims=True): db must have shape (F,)",
+    "zero_grad_skips_a_parameter": (
+        "leave a parameter's grad as it was in zero_grad: reset every Parameter that parameters() lists "
+        "(is each one in that list?)"
+    ),
     "pad_every_axis": "pad the batch and channel axes too",
     "pad_pair_swapped": "read the pairs as (width, height)",
     "pad_value_ignored": "fill the new cells with 0 whatever `value` says",
@@ -162,6 +185,16 @@ OUTPUT_SIZE_VARIANTS = (
 )
 
 
+def axis_shape_mistake(actual_shape, expected_shape):
+    """The mix-up of the spatial axes that explains a wrong output shape (N, C, H_out, W_out), or None."""
+    actual, expected = tuple(actual_shape), tuple(expected_shape)
+    if len(actual) != 4 or actual[:2] != expected[:2] or expected[2] == expected[3]:
+        return None
+    height, width = expected[2:]
+    return {(height, height): known.width_from_height, (width, width): known.height_from_width,
+            (width, height): known.output_axes_swapped}.get(actual[2:])
+
+
 def conv_shape_mistake(actual_shape, x_shape, w_shape, stride, padding):
     """The rounding mistake that explains a wrong output shape of a convolution, or None."""
     (sh, sw), (ph, pw) = as_pair(stride), as_pair(padding)
@@ -230,7 +263,22 @@ def forward_mistakes(ref, x, w, b, stride=1, padding=0):
         known.stride_first_only: lambda: ref.conv2d_forward(x, w, b, first_only(stride), padding),
         known.padding_first_only: lambda: ref.conv2d_forward(x, w, b, stride, first_only(padding)),
         known.bias_on_last_axis: lambda: ref.conv2d_forward(x, w, np.zeros_like(b), stride, padding) + b,
+        known.kernel_transposed: lambda: ref.conv2d_forward(x, transposed(w), b, stride, padding),
+        known.kernel_flattened_in_another_order: lambda: ref.conv2d_forward(x, reordered(w), b, stride, padding),
     }
+
+
+def transposed(w):
+    """The kernel with its two spatial axes swapped (for a square one: w[..., j, i])."""
+    return np.ascontiguousarray(np.asarray(w).swapaxes(2, 3))
+
+
+def reordered(w):
+    """The kernel a conv uses when w is flattened as (C, KH, KW) but the windows as (KH, KW, C)."""
+    F, C, KH, KW = np.shape(w)
+    if C == 1:
+        raise ValueError("one channel: both orders are the same")
+    return np.asarray(w).reshape(F, KH, KW, C).transpose(0, 3, 1, 2)
 
 
 def flipped_backward(ref, dout, x, w, b, stride=1, padding=0):
@@ -302,6 +350,23 @@ def assign_overlap_backward(ref, dout, x, w, b, stride=1, padding=0, fancy=False
     return dx_pad[:, :, ph:ph + H, pw:pw + W]
 
 
+def _transposed_backward(ref, dout, x, w, b, stride, padding):
+    """The gradients of a forward pass that transposed the kernel (dw comes back transposed)."""
+    dx, dw, db = ref.conv2d_backward(dout, x, transposed(w), b, stride, padding)
+    return dx, transposed(dw), db
+
+
+def db_axes_variants(dout):
+    """{axes: dout summed over them} for every other choice of axes than (0, 2, 3)."""
+    dout = np.asarray(dout)
+    found = {}
+    for k in (1, 2, 3, 4):
+        for axes in itertools.combinations(range(4), k):
+            if axes != (0, 2, 3):
+                found[axes] = dout.sum(axis=axes)
+    return found
+
+
 def backward_mistakes(ref, dout, x, w, b, stride=1, padding=0):
     """{mistake: (dx, dw, db) it gives} for a conv2d_backward call, computed lazily."""
     args = (ref, dout, x, w, b, stride, padding)
@@ -317,5 +382,7 @@ def backward_mistakes(ref, dout, x, w, b, stride=1, padding=0):
         known.padding_not_cropped: lambda: (uncropped_backward(*args), None, None),
         known.stride_ignored: triple(stride_ignored_backward),
         known.assign_overlap: lambda: (assign_overlap_backward(*args), None, None),
+        known.kernel_transposed: lambda: _transposed_backward(ref, dout, x, w, b, stride, padding),
+        known.db_keepdims: lambda: (None, None, np.asarray(dout).sum(axis=(0, 2, 3), keepdims=True)),
         known.assign_overlap_fancy: lambda: (assign_overlap_backward(*args, fancy=True), None, None),
     }

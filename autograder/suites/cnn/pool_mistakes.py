@@ -223,6 +223,8 @@ def swapped_backward(dout, x, pool_size=2, stride=None, window=True, steps=True)
     """Backward with the pool_size pair (`window`) or the stride pair (`steps`) read as (width, height),
     over dout's windows (a stride of None follows the window as the code reads it)."""
     ph, pw = _pair(pool_size)
+    if stride is None and not steps:
+        raise ValueError("a stride of None follows the window: both pairs are read swapped (pool_pairs_swapped)")
     size = (pw, ph) if window else (ph, pw)
     step = size if stride is None else (swap(_pair(stride)) if steps else _pair(stride))
     if size == (ph, pw) and step == ((ph, pw) if stride is None else _pair(stride)):

@@ -242,11 +242,14 @@ def test_zero_grad_resets_gradients(student, reference, rng):
     dout = rng.standard_normal((1, 3, 2, 4))
     layer.forward(x)
     layer.backward(dout)
-    layer.zero_grad()
-    same(parameter(layer, "W", made).grad, np.zeros(w.shape), f"{made}.W.grad after zero_grad()")
-    same(parameter(layer, "b", made).grad, np.zeros(3), f"{made}.b.grad after zero_grad()")
-    layer.backward(dout)
     _, dw, db = reference.conv2d_backward(dout, x, w, b)
+    layer.zero_grad()
+    # A grad that zero_grad left as it was (one backward's): the parameter was skipped.
+    same(parameter(layer, "W", made).grad, np.zeros(w.shape), f"{made}.W.grad after zero_grad()",
+         mistakes={known.zero_grad_skips_a_parameter: lambda: dw})
+    same(parameter(layer, "b", made).grad, np.zeros(3), f"{made}.b.grad after zero_grad()",
+         mistakes={known.zero_grad_skips_a_parameter: lambda: db})
+    layer.backward(dout)
     same(parameter(layer, "W", made).grad, dw, f"{made}.W.grad after zero_grad() and one backward")
     same(parameter(layer, "b", made).grad, db, f"{made}.b.grad after zero_grad() and one backward")
 

@@ -49,7 +49,8 @@ def test_kernel_is_not_flipped(conv2d_forward):
     _same(
         out,
         expected,
-        "out[i, j] should be x[i, j + 1]; getting x[i + 1, j] instead means the kernel was flipped",
+        "out[i, j] should be x[i, j + 1], the window's top-right cell (a kernel flipped, or transposed, or an "
+        "output with its axes swapped picks another cell)",
     )
 
 
