@@ -62,6 +62,11 @@ def record(request, name: str, value) -> None:
     request.node.user_properties.append((name, value))
 
 
+class Variants(list):
+    """What one mistake gives, made in several ways (a kernel flattened in one order or the other):
+    a variant's function may return one, and an output matching any of them matches the mistake."""
+
+
 class Ambiguous(tuple):
     """Several known mistakes (Mistake, in the variants' order) that one output matches alike:
     these inputs cannot tell them apart, so none is named on its own (the engine may, from the
@@ -203,7 +208,7 @@ def name_mistake(actual, mistakes, rtol: float = 1e-6, atol: float = 1e-8) -> "M
             variant = compute()
         except Exception:  # noqa: BLE001 - a variant that does not apply to these inputs
             continue
-        if matches(actual, variant, rtol, atol):
+        if any(matches(actual, v, rtol, atol) for v in (variant if isinstance(variant, Variants) else [variant])):
             found.append(known)
     if not found:
         return None

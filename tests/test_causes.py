@@ -6,6 +6,7 @@ from __future__ import annotations
 import textwrap
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from autograder import assignment as assignments
@@ -244,3 +245,33 @@ def test_the_deepest_cause_is_named_not_a_check_that_got_its_mistake_from_anothe
     plugin_with([layer, trained, accuracy]).name_followers()
     assert trained.mistake == accuracy.mistake == "global_mask" and trained.derived and accuracy.derived
     assert "fails: DigitCNN: test backward (you do global_mask)" in accuracy.message
+
+
+def test_an_output_matching_several_known_mistakes_names_none_of_them_alone():
+    from autograder.suite import Ambiguous, CheckFailed, Mistake, same
+
+    one, other = Mistake("one", "do one"), Mistake("other", "do other")
+    got = np.ones(3)
+    with pytest.raises(CheckFailed) as failed:
+        same(got, np.zeros(3), "f(x)", mistakes={one: lambda: np.ones(3), other: lambda: np.ones(3)})
+    assert failed.value.mistake is None and [i for i, _ in failed.value.candidates] == ["one", "other"]
+    assert "do one, or if you do other: these inputs cannot tell them apart" in str(failed.value)
+    # One mistake made two ways is one mistake; a variant that raises does not apply.
+    with pytest.raises(CheckFailed) as failed:
+        same(got, np.zeros(3), "f(x)", mistakes={one: lambda: np.ones(3), other: lambda: 1 / 0})
+    assert failed.value.mistake == "one" and not failed.value.candidates
+    assert isinstance(Ambiguous([one, other]), tuple)
+
+
+def test_candidates_take_the_mistake_the_questions_other_checks_or_the_function_it_calls_name():
+    layer = outcome("test_layer", "MaxPool2d", False)
+    layer.candidates = (("layer_stride_ignored", "drop the stride"), ("step_is_window", "step by the window"))
+    function = outcome("test_function", "maxpool_backward", False, mistake="step_is_window")
+    plugin = plugin_with([layer, function], {"MaxPool2d": ("maxpool_backward",)}, {"MaxPool2d": {"maxpool_backward"}})
+    plugin.resolve_candidates()
+    assert layer.mistake == "step_is_window" and layer.derived
+    assert "Your checks of maxpool_backward tell them apart: you do step_is_window." in layer.message
+    alone = outcome("test_layer", "MaxPool2d", False)
+    alone.candidates = layer.candidates
+    plugin_with([alone, outcome("test_function", "maxpool_backward", True)]).resolve_candidates()
+    assert alone.mistake is None

@@ -59,7 +59,7 @@ def checks(*suites):
 
 def outcomes(student, suites, seed):
     """{check name: None (passed) | the id its failure names ("" for none, "crash" when the wrong
-    version raised)}."""
+    version raised, a frozenset of ids when it matched several alike)}."""
     found = {}
     for check in checks(*suites):
         name = f"{check.__module__.rsplit('.', 1)[-1]}::{check.__name__}"
@@ -67,7 +67,8 @@ def outcomes(student, suites, seed):
         try:
             check(student, REFERENCE, rng)
         except CheckFailed as failure:
-            found[name] = failure.mistake or ""
+            # Several mistakes matched alike: their ids (the engine names one from the other checks).
+            found[name] = failure.mistake or frozenset(ident for ident, _ in failure.candidates) or ""
         except AssertionError:
             found[name] = ""
         except (ValueError, IndexError):
@@ -75,6 +76,11 @@ def outcomes(student, suites, seed):
         else:
             found[name] = None
     return found
+
+
+def names(found, ident) -> bool:
+    """The failure names `ident`, or lists it among the mistakes it matched alike."""
+    return found == ident or (isinstance(found, frozenset) and ident in found)
 
 
 def batch_mean_backward(dout, x, w, b, stride=1, padding=0):
@@ -97,7 +103,7 @@ def stride_ignored(**how):
 def test_every_backward_check_that_batch_mean_fails_names_it(seed):
     found = outcomes(Student(conv2d_backward=batch_mean_backward), (test_conv2d_backward, test_Conv2d), seed)
     failed = {name: mistake for name, mistake in found.items() if mistake is not None}
-    unnamed = sorted(name for name, mistake in failed.items() if mistake != "batch_mean")
+    unnamed = sorted(name for name, mistake in failed.items() if not names(mistake, "batch_mean"))
     assert unnamed == [], f"these checks fail batch_mean without naming it: {unnamed}"
     # Every gradient check with a batch of more than one image fails it: the function's and the layer's
     # groups, the numerical gradients, db's sum, and the accumulation over two batches.
@@ -114,7 +120,7 @@ def test_every_pool_check_that_a_stride_ignoring_backward_fails_names_it(seed, h
     """Windows moved by 1 never leave x, so this form never crashes: every failure must name it."""
     found = outcomes(Student(maxpool_backward=stride_ignored(**how)), (test_maxpool_backward, test_MaxPool2d), seed)
     failed = {name: mistake for name, mistake in found.items() if mistake is not None}
-    unnamed = sorted(name for name, mistake in failed.items() if mistake != ident)
+    unnamed = sorted(name for name, mistake in failed.items() if not names(mistake, ident))
     assert unnamed == [], f"these checks fail '{ident}' without naming it: {unnamed}"
     assert len(failed) >= 15, sorted(failed)
 
@@ -128,5 +134,5 @@ def test_windows_moved_by_pool_size_are_named_where_they_do_not_crash(how, ident
     found = outcomes(Student(maxpool_backward=stride_ignored(**how)), (test_maxpool_backward, test_MaxPool2d), 0)
     failed = {name: mistake for name, mistake in found.items() if mistake is not None}
     wrong_values = {name: mistake for name, mistake in failed.items() if mistake != "crash"}
-    assert {mistake for mistake in wrong_values.values()} == {ident}, wrong_values
+    assert all(names(mistake, ident) for mistake in wrong_values.values()), wrong_values
     assert {name.split("::")[0] for name in wrong_values} == {"test_maxpool_backward", "test_MaxPool2d"}

@@ -199,11 +199,16 @@ class GradingPlugin:
             if outcome.passed or outcome.mistake or not outcome.candidates:
                 continue
             ids = [ident for ident, _ in outcome.candidates]
-            told = next((o for o in self.outcomes.values() if o.item == outcome.item and not o.passed
+            # Its own question's checks first, then those of the questions its code calls (a layer's backward
+            # matching both "the layer drops its stride" and the function's own mistake: the function's checks say).
+            called = self.references.get(outcome.item, set())
+            items = [outcome.item] + [u for u in self.uses.get(outcome.item, ()) if u in called]
+            told = next((o for item in items for o in self.outcomes.values() if o.item == item and not o.passed
                          and not o.derived and not o.candidates and o.mistake in ids), None)
             if told is not None:
                 outcome.mistake, outcome.mistake_phrase, outcome.derived = told.mistake, told.mistake_phrase, True
-                outcome.message += f" Your other checks of {outcome.item} tell them apart: you {told.mistake_phrase}."
+                where = outcome.item if told.item == outcome.item else told.item
+                outcome.message += f" Your checks of {where} tell them apart: you {told.mistake_phrase}."
 
     def name_followers(self) -> None:
         """A failure with no named cause, of a question whose code calls another one that fails too, says so.

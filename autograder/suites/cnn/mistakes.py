@@ -14,7 +14,7 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from autograder.suite import Mistake
+from autograder.suite import Mistake, Variants
 
 REGISTRY = {
     # conv_output_size
@@ -39,6 +39,22 @@ REGISTRY = {
     "kernel_flattened_in_another_order": (
         "flatten the kernel and the windows in different orders ((C, KH, KW) for one, (KH, KW, C) for the "
         "other): reshape both the same way"
+    ),
+    "output_reshaped_as_width_height": (
+        "reshape the flat output as (W_out, H_out) and transpose it: positions come row by row, so reshape it "
+        "as (H_out, W_out)"
+    ),
+    "layer_stride_ignored": "leave out the stride given to the constructor when the layer calls the function",
+    "pad_pair_as_before_after": (
+        "read the pair (p_h, p_w) as (before, after) and pad both axes by p_h before and p_w after"
+    ),
+    "argmax_unravelled_with_wrong_side": (
+        "unravel a window's argmax with the wrong side (divmod(k, PH) for a window PW wide): use "
+        "np.unravel_index(k, (PH, PW))"
+    ),
+    "max_compared_with_whole_map": (
+        "compare each window's maximum with the whole map (x[n, c] == m) instead of with the window: every "
+        "cell equal to it, anywhere, receives that window's gradient"
     ),
     "db_wrong_axes": "sum db over other axes than the batch and the positions: db = dout.sum(axis=(0, 2, 3))",
     "db_keepdims": "keep the summed axes (keepdims=True): db must have shape (F,)",
@@ -185,16 +201,6 @@ OUTPUT_SIZE_VARIANTS = (
 )
 
 
-def axis_shape_mistake(actual_shape, expected_shape):
-    """The mix-up of the spatial axes that explains a wrong output shape (N, C, H_out, W_out), or None."""
-    actual, expected = tuple(actual_shape), tuple(expected_shape)
-    if len(actual) != 4 or actual[:2] != expected[:2] or expected[2] == expected[3]:
-        return None
-    height, width = expected[2:]
-    return {(height, height): known.width_from_height, (width, width): known.height_from_width,
-            (width, height): known.output_axes_swapped}.get(actual[2:])
-
-
 def conv_shape_mistake(actual_shape, x_shape, w_shape, stride, padding):
     """The rounding mistake that explains a wrong output shape of a convolution, or None."""
     (sh, sw), (ph, pw) = as_pair(stride), as_pair(padding)
@@ -212,6 +218,16 @@ def pad_every_axis(x, padding, value=0):
 
 def pad_swapped(ref, x, padding, value=0):
     return ref.pad(x, swap(padding), value)
+
+
+def pad_before_after(x, padding, value=0):
+    """A pair (p_h, p_w) read as (before, after) for both spatial axes."""
+    if isinstance(padding, int) or np.ndim(padding) != 1:
+        raise ValueError("only for a (p_h, p_w) pair")
+    before, after = int(padding[0]), int(padding[1])
+    if before == after:
+        raise ValueError("an equal pair: nothing changes")
+    return np.pad(x, ((0, 0), (0, 0), (before, after), (before, after)), constant_values=value)
 
 
 def pad_value_ignored(ref, x, padding, value=0):
@@ -264,7 +280,37 @@ def forward_mistakes(ref, x, w, b, stride=1, padding=0):
         known.padding_first_only: lambda: ref.conv2d_forward(x, w, b, stride, first_only(padding)),
         known.bias_on_last_axis: lambda: ref.conv2d_forward(x, w, np.zeros_like(b), stride, padding) + b,
         known.kernel_transposed: lambda: ref.conv2d_forward(x, transposed(w), b, stride, padding),
-        known.kernel_flattened_in_another_order: lambda: ref.conv2d_forward(x, reordered(w), b, stride, padding),
+        known.kernel_flattened_in_another_order: lambda: Variants(
+            ref.conv2d_forward(x, kernel, b, stride, padding) for kernel in reordered(w)),
+    }
+
+
+def axis_variants(expected):
+    """{mistake: output} of the mix-ups of the output's spatial axes, from the right output (N, C, H_out, W_out):
+    each checked on values, not on the shape alone, so that another mistake of the same shape is not named."""
+    expected = np.asarray(expected)
+    N, C, height, width = expected.shape
+
+    def first_columns():  # the width taken from the height: the first H_out columns, right
+        if not height < width:
+            raise ValueError("only for a wider output")
+        return expected[..., :height]
+
+    def first_rows():
+        if not width < height:
+            raise ValueError("only for a taller output")
+        return expected[..., :width, :]
+
+    def square():
+        if height == width:
+            raise ValueError("a square output: its axes cannot be told apart")
+        return expected
+
+    return {
+        known.width_from_height: first_columns,
+        known.height_from_width: first_rows,
+        known.output_axes_swapped: lambda: square().swapaxes(2, 3),
+        known.output_reshaped_as_width_height: lambda: square().reshape(N, C, width, height).swapaxes(2, 3),
     }
 
 
@@ -274,11 +320,13 @@ def transposed(w):
 
 
 def reordered(w):
-    """The kernel a conv uses when w is flattened as (C, KH, KW) but the windows as (KH, KW, C)."""
+    """The kernels a conv uses when w is flattened as (C, KH, KW) but the windows as (KH, KW, C), or
+    the other way round."""
     F, C, KH, KW = np.shape(w)
     if C == 1:
         raise ValueError("one channel: both orders are the same")
-    return np.asarray(w).reshape(F, KH, KW, C).transpose(0, 3, 1, 2)
+    w = np.asarray(w)
+    return [w.reshape(F, KH, KW, C).transpose(0, 3, 1, 2), w.transpose(0, 2, 3, 1).reshape(F, C, KH, KW)]
 
 
 def flipped_backward(ref, dout, x, w, b, stride=1, padding=0):

@@ -219,6 +219,32 @@ def fancy_add_backward(dout, x, pool_size=2, stride=None):
     return dx
 
 
+def wrong_side_backward(dout, x, pool_size=2, stride=None):
+    """Each window's gradient to its first maximum, its flat index k unravelled with the window's height
+    (divmod(k, PH)) where its width belongs."""
+    ph, pw = _pair(pool_size)
+    if ph == pw:
+        raise ValueError("a square window: both sides are the same")
+    x = np.asarray(x, dtype=np.float64)
+    dx = np.zeros_like(x)
+    for n, c, i, j, top, left in _positions(x, pool_size, stride):
+        k = int(np.argmax(x[_window(x, n, c, top, left, pool_size)].reshape(-1)))
+        row, col = top + k // ph, left + k % ph
+        if row >= x.shape[2] or col >= x.shape[3]:
+            raise ValueError("outside x: that code crashes")
+        dx[n, c, row, col] += dout[n, c, i, j]
+    return dx
+
+
+def whole_map_backward(dout, x, pool_size=2, stride=None):
+    """Each window's gradient to every cell of its whole map that equals the window's maximum."""
+    x = np.asarray(x, dtype=np.float64)
+    dx = np.zeros_like(x)
+    for n, c, i, j, top, left in _positions(x, pool_size, stride):
+        dx[n, c] += (x[n, c] == x[_window(x, n, c, top, left, pool_size)].max()) * dout[n, c, i, j]
+    return dx
+
+
 def swapped_backward(dout, x, pool_size=2, stride=None, window=True, steps=True):
     """Backward with the pool_size pair (`window`) or the stride pair (`steps`) read as (width, height),
     over dout's windows (a stride of None follows the window as the code reads it)."""
@@ -251,6 +277,8 @@ def backward_mistakes(dout, x, pool_size=2, stride=None, ties_first=False):
     variants[known.pool_backward_stride_ignored] = stepped(own_count=True)
     variants[known.pool_backward_step_is_one] = stepped(step_one=True)
     variants[known.assign_overlap_fancy] = lambda: fancy_add_backward(dout, x, pool_size, stride)
+    variants[known.argmax_unravelled_with_wrong_side] = lambda: wrong_side_backward(dout, x, pool_size, stride)
+    variants[known.max_compared_with_whole_map] = lambda: whole_map_backward(dout, x, pool_size, stride)
     variants[known.pool_pairs_swapped] = lambda: swapped_backward(dout, x, pool_size, stride)
     variants[known.pool_window_swapped] = lambda: swapped_backward(dout, x, pool_size, stride, steps=False)
     variants[known.pool_stride_swapped] = lambda: swapped_backward(dout, x, pool_size, stride, window=False)
@@ -258,6 +286,7 @@ def backward_mistakes(dout, x, pool_size=2, stride=None, ties_first=False):
         order = [known.all_ties, known.split_ties, known.last_max, known.assign_slice_all_ties, known.global_mask,
                  known.global_mask_01, known.assign_overlap, known.assign_slice, known.pool_backward_step_is_window,
                  known.pool_backward_stride_ignored, known.pool_backward_step_is_one, known.assign_overlap_fancy,
+                 known.argmax_unravelled_with_wrong_side, known.max_compared_with_whole_map,
                  known.pool_pairs_swapped,
                  known.pool_window_swapped, known.pool_stride_swapped]
         variants = {mistake: variants[mistake] for mistake in order}

@@ -1,7 +1,5 @@
 """Hidden checks of conv2d_backward: one check per group of cases.py, numerical gradients, and a few rules."""
 
-import numpy as np
-
 from autograder.suite import check, expect_shape, fail, name_mistake, same, unchanged
 
 from . import mistakes

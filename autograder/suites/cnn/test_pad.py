@@ -29,6 +29,7 @@ def _compare(student, reference, x, padding, value=_OMIT):
              known.pad_every_axis: lambda: mistakes.pad_every_axis(x, padding, fill),
              known.pad_pair_swapped: lambda: mistakes.pad_swapped(reference, x, padding, fill),
              known.pad_value_ignored: lambda: mistakes.pad_value_ignored(reference, x, padding, fill),
+             known.pad_pair_as_before_after: lambda: mistakes.pad_before_after(x, padding, fill),
          })
 
 
