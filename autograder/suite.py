@@ -66,6 +66,19 @@ class Variants(list):
     """What one mistake gives, made in several ways (a kernel flattened in one order or the other):
     a variant's function may return one, and an output matching any of them matches the mistake."""
 
+    @classmethod
+    def of(cls, *makers) -> "Variants":
+        """The outputs of those `makers` that apply (do not raise); ValueError when none does."""
+        found = cls()
+        for make in makers:
+            try:
+                found.append(make())
+            except Exception:  # noqa: BLE001 - a form that does not apply to these inputs
+                continue
+        if not found:
+            raise ValueError("no form of this mistake applies here")
+        return found
+
 
 class Ambiguous(tuple):
     """Several known mistakes (Mistake, in the variants' order) that one output matches alike:

@@ -11,7 +11,7 @@ import pytest
 
 from autograder import assignment as assignments
 from autograder.engine import causes, grading, static
-from autograder.engine.errors import StudentError, remote_exception
+from autograder.engine.errors import remote_exception
 from autograder.suite import Cause
 
 ROOT = Path(__file__).resolve().parents[1]

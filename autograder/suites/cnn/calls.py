@@ -8,7 +8,7 @@ inputs the dtype is checked first.
 
 import numpy as np
 
-from autograder.suite import StudentError, fail, kind_of, matches, numeric_array, same
+from autograder.suite import StudentError, Variants, fail, kind_of, matches, numeric_array, same
 
 from . import mistakes, pool_mistakes
 from .cases import OMIT, Conv, Pool
@@ -191,8 +191,9 @@ def pool_backward(student, reference, rng, case: Pool, layer=False, x=None, ties
         module.forward(x)
         what = f"{made}.backward(dout) after forward(x) with {_kind(case)}x of shape {x.shape}"
         if stride is not None and case.kwargs():  # the layer hands no stride on: windows step by pool_size
-            variants[known.layer_stride_ignored] = lambda: pool_mistakes.stride_ignored_backward(
-                dout, x, pool_size, stride)
+            variants[known.layer_stride_ignored] = lambda: Variants.of(*(
+                lambda own=own: pool_mistakes.stride_ignored_backward(dout, x, pool_size, stride, own_count=own)
+                for own in (False, True)))
         out = module.backward(dout)
     else:
         what = _pool_call("maxpool_backward", case, x, backward=True)

@@ -280,8 +280,8 @@ def forward_mistakes(ref, x, w, b, stride=1, padding=0):
         known.padding_first_only: lambda: ref.conv2d_forward(x, w, b, stride, first_only(padding)),
         known.bias_on_last_axis: lambda: ref.conv2d_forward(x, w, np.zeros_like(b), stride, padding) + b,
         known.kernel_transposed: lambda: ref.conv2d_forward(x, transposed(w), b, stride, padding),
-        known.kernel_flattened_in_another_order: lambda: Variants(
-            ref.conv2d_forward(x, kernel, b, stride, padding) for kernel in reordered(w)),
+        known.kernel_flattened_in_another_order: lambda: Variants.of(*(
+            lambda kernel=kernel: ref.conv2d_forward(x, kernel, b, stride, padding) for kernel in reordered(w))),
     }
 
 

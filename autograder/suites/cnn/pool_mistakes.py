@@ -9,6 +9,8 @@ ValueError; `same` then skips it.
 
 import numpy as np
 
+from autograder.suite import Variants
+
 from .mistakes import known
 
 
@@ -60,6 +62,22 @@ def first_only_forward(ref, x, pool_size=2, stride=None):
     if first(pool_size) == pool_size and first(stride) == stride:
         raise ValueError("only for pairs with unequal sides")
     return ref.maxpool_forward(x, first(pool_size), first(stride))
+
+
+def _first_only_forms(ref, x, pool_size, stride):
+    """The first value of a pair used for both axes: of both pairs, or of the stride alone (the stride
+    the window sets when it is None, too: code reading `sh` for both axes)."""
+    forms = []
+    try:
+        forms.append(first_only_forward(ref, x, pool_size, stride))
+    except ValueError:
+        pass
+    step = _pair(pool_size if stride is None else stride)
+    if step[0] != step[1]:
+        forms.append(ref.maxpool_forward(x, pool_size, (step[0], step[0])))
+    if not forms:
+        raise ValueError("only for pairs with unequal sides")
+    return forms
 
 
 def average_forward(ref, x, pool_size=2, stride=None):
@@ -300,6 +318,6 @@ def forward_mistakes(ref, x, pool_size=2, stride=None):
         known.pool_window_swapped: lambda: ref.maxpool_forward(x, swap(pool_size), stride),
         known.pool_stride_swapped: lambda: ref.maxpool_forward(x, pool_size, swap(stride)),
         known.pool_pairs_swapped: lambda: swapped_forward(ref, x, pool_size, stride),
-        known.pool_first_only: lambda: first_only_forward(ref, x, pool_size, stride),
+        known.pool_first_only: lambda: Variants(_first_only_forms(ref, x, pool_size, stride)),
         known.average_pool: lambda: average_forward(ref, x, pool_size, stride),
     }
