@@ -100,8 +100,9 @@ def bundled(a, into: Path) -> list[dict]:
 
 def corpora(a, into: Path) -> list[dict]:
     """The tests' corpora (cnn only): the similarity tests' class, whose independent implementations
-    have no verdict known beforehand (each must only keep its verdicts on every draw), and the
-    mutants tests/test_mutation.py grades in CI, each of which must fail its question on every draw."""
+    have no verdict known beforehand (each must only keep its verdicts on every draw), the realistic
+    corpora of bench/feedback.py (expected verdicts from their headers), and the mutants
+    tests/test_mutation.py grades in CI, each of which must fail its question on every draw."""
     if a.name != "cnn":
         return []
     sys.path.insert(0, str(ROOT / "tests" / "fixtures" / "similarity"))
@@ -115,6 +116,20 @@ def corpora(a, into: Path) -> list[dict]:
     for name, path in students.items():
         if name != "reference":  # the bundled reference already
             found.append({"path": path, "corpus": "similarity class", "fails": None, "sometimes": set(), "only": False})
+    # The realistic corpora of bench/feedback.py: each file's really wrong items (its header, the judge's
+    # verdict) must lose points on every draw, every other item keep them, and the mistakes named hold.
+    for corpus in ("part1", "fresh"):
+        folder = ROOT / "bench" / "corpus" / corpus
+        (into / corpus).mkdir()
+        for path in sorted(folder.glob("*.py")):
+            text = path.read_text(encoding="utf-8")
+            header = re.search(r"^# corpus:.*\bitems=([^;\n]*)", text, re.M)
+            wrong = set(filter(None, (header.group(1).strip().split(",") if header else [])))
+            copy = into / corpus / f"{corpus}_{path.name}"
+            copy.write_text("".join(line for line in text.splitlines(keepends=True)
+                                    if not line.startswith("# corpus:")), encoding="utf-8")
+            found.append({"path": copy, "corpus": f"realistic corpus ({corpus})", "fails": wrong,
+                          "sometimes": set(), "only": True})
     reference = a.reference_module.read_text(encoding="utf-8")
     (into / "mutants").mkdir()
     for index, m in enumerate(test_mutation.SAMPLE["mutant"]):
@@ -175,6 +190,8 @@ def analyse(a, subs: list[dict], runs: dict[int, dict]) -> list[dict]:
         for s in runs:
             for test, status in runs[s][name]["tests"].items():
                 tests.setdefault(test, set()).add(status)
+        # The mistakes the failing hidden checks name: the same set on every draw.
+        named_sets = {frozenset(v for v in runs[s][name]["named"].values() if v) for s in runs}
         named = None  # every failing hidden check names the example's mistake, on every draw
         if sub.get("mistake"):
             named = all(runs[s][name]["named"] and set(runs[s][name]["named"].values()) == {sub["mistake"]} for s in runs)
@@ -182,6 +199,8 @@ def analyse(a, subs: list[dict], runs: dict[int, dict]) -> list[dict]:
             "submission": name,
             "mistake": sub.get("mistake"),
             "named_every_draw": named,
+            "same_mistakes_named_every_draw": len(named_sets) == 1,
+            "mistakes_named": sorted(set().union(*named_sets)),
             "corpus": sub["corpus"],
             "fails": ("every question" if fails == ALL else "some question" if fails == ANY else
                       "not known" if fails is None else " ".join(sorted(fails)) or "none")
@@ -245,6 +264,9 @@ def main() -> int:
     print("\n".join(table(rows, args.seeds)))
     ok = all((i["stable"] or i.get("known_to_vary")) and i["as_expected"] for r in rows for i in r["items"].values())
     ok = ok and all(r.get("named_every_draw") is not False for r in rows)
+    unsteady_names = [r["submission"] for r in rows if not r["same_mistakes_named_every_draw"]]
+    print(f"the same mistakes named on every draw: {len(rows) - len(unsteady_names)} of {len(rows)} submissions"
+          + (f" (not: {', '.join(unsteady_names)})" if unsteady_names else ""))
     steady = all(i["same_points"] for r in rows for i in r["items"].values())
     print(f"\nevery verdict the same on every draw (but those said to vary) and as expected: {'yes' if ok else 'NO'}; "
           f"every question's points the same on every draw: {'yes' if steady else 'no'}")

@@ -195,7 +195,7 @@ def outcome(name, item, passed, mistake=None, depends=(), kind=None, file="suite
     from autograder.engine.plugin import TestOutcome
 
     o = TestOutcome(f"{file}::{name}", item, name.replace("_", " "), 1.0, "after_published", passed=passed,
-                    kind=kind or ("pass" if passed else "fail"), message="it failed" if not passed else "",
+                    kind=kind or ("pass" if passed else "fail"), message=f"{name} failed" if not passed else "",
                     mistake=mistake, mistake_phrase=mistake and f"do {mistake}", depends=depends,
                     function=name, file=file)
     o.order = (0, True, len(name))
@@ -227,7 +227,7 @@ def test_a_question_is_named_as_the_cause_only_when_the_students_code_calls_it_a
     passing = outcome("test_size", "conv_output_size", True)
     again = outcome("test_forward", "conv2d_forward", False)
     plugin_with([passing, again], uses, {"conv2d_forward": {"conv_output_size"}}).name_followers()
-    assert again.mistake is None and again.message == "it failed"
+    assert again.mistake is None and again.message == "test_forward failed"
 
 
 def test_a_question_failing_only_to_refuse_bad_arguments_is_not_blamed_for_anothers_values():
@@ -275,3 +275,12 @@ def test_candidates_take_the_mistake_the_questions_other_checks_or_the_function_
     alone.candidates = layer.candidates
     plugin_with([alone, outcome("test_function", "maxpool_backward", True)]).resolve_candidates()
     assert alone.mistake is None
+
+
+def test_a_failure_the_same_as_the_one_it_builds_on_gets_no_note():
+    """A stub fails every check with one NotImplementedError: the one that waits for another says nothing more."""
+    first = outcome("test_values", "pad", False)
+    after = outcome("test_keywords", "pad", False, depends=("test_values",))
+    after.message = first.message = "your code raised NotImplementedError: pad"
+    plugin_with([first, after]).name_followers()
+    assert after.message == "your code raised NotImplementedError: pad" and after.mistake is None

@@ -1,7 +1,7 @@
 """Uses the lesson's printed output-size formula, which floors only the numerator."""
 # affects: conv_output_size conv2d_backward maxpool_backward Conv2d MaxPool2d
 # (the other functions call conv_output_size, so its float result breaks their shapes too)
-# feedback names: floors only the numerator
+# feedback names: its floor applies to the numerator only
 
 
 import math
