@@ -4,7 +4,9 @@ Trusted side, from one submission's grade down to the sandbox:
 
     batch.py           a class: inputs, gradebook rows, shards, signals
     grading.py         one submission: runs the suite, shares the points, builds the Grade
-    plugin.py          the pytest plugin: fixtures, per-test outcomes, dependencies between checks
+    plugin.py          the pytest plugin: fixtures, per-test outcomes, dependencies between checks,
+                       and the causes a failure follows from (another check, a question it calls)
+    causes.py          naming a crash's cause from the suite's known causes (data: crashes.py)
     session.py         the suite's proxies into the worker (StudentModule, Remote) and the loads
     budget.py          how much time a test and a submission may still use
     transcript.py      what was seen besides return values: events, cell errors, output
@@ -17,7 +19,7 @@ Trusted side, from one submission's grade down to the sandbox:
     errors.py          what student code did to a call, as exceptions with a kind
     kinds.py           the result's vocabularies: Event, Flag, State, test kinds
     submission.py      reading what a student handed in (files, notebooks, zips, exports)
-    static.py          looking at the source before it runs
+    static.py          looking at the source before it runs (and what each definition refers to)
     report.py          results.json, feedback.md and the gradebook, from the Grade
 
 Untrusted side: worker.py, which runs in the sandbox with the student's code.
