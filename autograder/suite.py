@@ -204,6 +204,12 @@ def same(
     fail(f"{what} returned wrong values: {first_difference(actual, expected)}", found)
 
 
+# Seen from outside (the worker's copy read back after the call): the mistake is certain.
+_INPUT_MODIFIED = Mistake("input_modified", "write into an input (x itself, or a view of it such as a window "
+                                            "or a reshape): leave inputs as they are and write results to new "
+                                            "arrays (x.copy() first where you must change one)")
+
+
 # A float result of another precision than asked (float32, float16): the cast, not an integer dtype kept.
 _OTHER_DTYPE = Mistake("other_float_dtype", "compute in another float precision (np.float32, say) than the "
                                             "float64 asked for: make the arrays float64 (astype(np.float64))")
@@ -238,7 +244,7 @@ def unchanged(student, value, call: Callable[[object], object], what: str, argum
     result = call(kept)
     after = student.read_back(kept)
     if type(after) is not np.ndarray or after.shape != np.shape(value) or not np.array_equal(after, value):
-        raise AssertionError(f"{what} modified {argument} in place; leave inputs as they are and write results to new arrays")
+        fail(f"{what} modified {argument} in place", _INPUT_MODIFIED)
     return result
 
 

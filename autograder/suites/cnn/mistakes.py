@@ -56,6 +56,10 @@ REGISTRY = {
         "compare each window's maximum with the whole map (x[n, c] == m) instead of with the window: every "
         "cell equal to it, anywhere, receives that window's gradient"
     ),
+    "dw_one_filter_only": (
+        "compute dw for the last filter only (its line outside the loop over filters?): every filter's "
+        "slice of dw gets its own sum"
+    ),
     "db_wrong_axes": "sum db over other axes than the batch and the positions: db = dout.sum(axis=(0, 2, 3))",
     "db_keepdims": "keep the summed axes (keepdims=True): db must have shape (F,)",
     "zero_grad_skips_a_parameter": (
@@ -404,6 +408,14 @@ def _transposed_backward(ref, dout, x, w, b, stride, padding):
     return dx, transposed(dw), db
 
 
+def _last_filter_only(dw):
+    if len(dw) < 2:
+        raise ValueError("one filter: nothing is left out")
+    kept = np.zeros_like(dw)
+    kept[-1] = dw[-1]
+    return kept
+
+
 def db_axes_variants(dout):
     """{axes: dout summed over them} for every other choice of axes than (0, 2, 3)."""
     dout = np.asarray(dout)
@@ -432,5 +444,7 @@ def backward_mistakes(ref, dout, x, w, b, stride=1, padding=0):
         known.assign_overlap: lambda: (assign_overlap_backward(*args), None, None),
         known.kernel_transposed: lambda: _transposed_backward(ref, dout, x, w, b, stride, padding),
         known.db_keepdims: lambda: (None, None, np.asarray(dout).sum(axis=(0, 2, 3), keepdims=True)),
+        known.dw_one_filter_only: lambda: (None, _last_filter_only(ref.conv2d_backward(dout, x, w, b, stride,
+                                                                                        padding)[1]), None),
         known.assign_overlap_fancy: lambda: (assign_overlap_backward(*args, fancy=True), None, None),
     }
