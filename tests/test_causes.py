@@ -284,3 +284,31 @@ def test_a_failure_the_same_as_the_one_it_builds_on_gets_no_note():
     after.message = first.message = "your code raised NotImplementedError: pad"
     plugin_with([first, after]).name_followers()
     assert after.message == "your code raised NotImplementedError: pad" and after.mistake is None
+
+
+def test_a_check_that_sees_an_input_written_in_place_names_it_and_dw_of_one_filter_is_named():
+    from autograder.suite import CheckFailed, unchanged
+    from autograder.suites.cnn import mistakes
+
+    class Worker:  # the student's copy read back after the call: here, written into
+        def remote_copy(self, value):
+            return np.array(value)
+
+        def read_back(self, kept):
+            return kept
+
+    def writes(kept):
+        kept[0] = 99.0
+        return kept
+
+    with pytest.raises(CheckFailed) as failed:
+        unchanged(Worker(), np.zeros(3), writes, "f(x)", "x")
+    assert failed.value.mistake == "input_modified" and "f(x) modified x in place" in str(failed.value)
+
+    reference = grading.load_reference(CNN)
+    rng = np.random.default_rng(0)
+    x, w, b = rng.standard_normal((2, 3, 6, 7)), rng.standard_normal((4, 3, 3, 3)), rng.standard_normal(4)
+    dout = rng.standard_normal(reference.conv2d_forward(x, w, b).shape)
+    _, dw, _ = reference.conv2d_backward(dout, x, w, b)
+    last_only = mistakes.backward_mistakes(reference, dout, x, w, b)[mistakes.known.dw_one_filter_only]()[1]
+    assert np.array_equal(last_only[-1], dw[-1]) and not last_only[:-1].any()
