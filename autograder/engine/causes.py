@@ -12,7 +12,7 @@ knows no assignment's mistakes, only how to match them.
 from __future__ import annotations
 
 import re
-from typing import Callable, NamedTuple
+from typing import NamedTuple
 
 
 class Cause(NamedTuple):
@@ -26,8 +26,6 @@ class Cause(NamedTuple):
     line: a regular expression searched in each of the student's lines that led there ("" matches any).
     source: a regular expression searched in the submission's whole code ("" matches any), for a
     cause whose line has returned before the crash (a crop in a helper, then a reshape that fails).
-    when: an optional test of the error (its `call`: the label, args and kwargs of the call), for
-    causes the text alone cannot tell; it must not raise.
     """
 
     id: str
@@ -35,7 +33,6 @@ class Cause(NamedTuple):
     types: tuple[str, ...]
     message: str = ""
     line: str = ""
-    when: Callable[[object], bool] | None = None
     source: str = ""
 
 
@@ -66,11 +63,6 @@ def name_crash(error, causes, sources=()) -> Named | None:
         if cause.line and not any(re.search(cause.line, line) for line in lines):
             continue
         if cause.source and not any(re.search(cause.source, text, re.M) for text in sources):
-            continue
-        try:
-            if cause.when is not None and not cause.when(error):
-                continue
-        except Exception:  # noqa: BLE001 - a condition that cannot look at this call does not apply
             continue
         fields = found.groupdict() if found is not None else {}
         try:

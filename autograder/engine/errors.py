@@ -21,8 +21,6 @@ class StudentError(Exception):
         self.where = where
         # The student's source lines on the way to the error (innermost last), for causes.py.
         self.lines = tuple(lines)
-        # The call that raised it, as the grader made it: (label, args, kwargs), set by the session.
-        self.call = None
 
     def __str__(self) -> str:
         text = f"{self.type_name}: {self.message}" if self.type_name else self.message

@@ -178,7 +178,7 @@ class GradingPlugin:
             for outcome in self.outcomes.values():
                 if not outcome.passed:
                     continue
-                unmet = [o for name in outcome.depends for o in self._checks_named(outcome.file, name) if not o.passed]
+                unmet = self._failed_dependencies(outcome)
                 if unmet:
                     # It passed, but what it checks (an error raised, a shape) a stub could do too.
                     outcome.passed, outcome.kind, changed = False, "unmet", True
@@ -201,8 +201,7 @@ class GradingPlugin:
             ids = [ident for ident, _ in outcome.candidates]
             # Its own question's checks first, then those of the questions its code calls (a layer's backward
             # matching both "the layer drops its stride" and the function's own mistake: the function's checks say).
-            called = self.references.get(outcome.item, set())
-            items = [outcome.item] + [u for u in self.uses.get(outcome.item, ()) if u in called]
+            items = [outcome.item, *self._called_uses(outcome.item)]
             told = next((o for item in items for o in self.outcomes.values() if o.item == item and not o.passed
                          and not o.derived and not o.candidates and o.mistake in ids), None)
             if told is not None:
@@ -231,7 +230,7 @@ class GradingPlugin:
                 continue
             # A check that waits for others (training waits for its layers' checks) and fails itself:
             # the failing checks it depends on come first, a named one first of all.
-            unmet = [o for name in outcome.depends for o in self._checks_named(outcome.file, name) if not o.passed]
+            unmet = self._failed_dependencies(outcome)
             if any(o.message == outcome.message for o in unmet):
                 continue  # the same failure (a stub's NotImplementedError): nothing more to say
             if unmet:
@@ -243,8 +242,7 @@ class GradingPlugin:
                 if first.mistake:
                     outcome.mistake, outcome.mistake_phrase, outcome.derived = first.mistake, first.mistake_phrase, True
                 continue
-            called = self.references.get(outcome.item, set())
-            used = next((u for u in self.uses.get(outcome.item, ()) if u in failing and u in called), None)
+            used = next((u for u in self._called_uses(outcome.item) if u in failing), None)
             if used is None:
                 continue
             named = _first_named(failing[used])
@@ -253,6 +251,15 @@ class GradingPlugin:
                                f"{outcome.item} calls and which fails its own checks{why}: fix {used} first.")
             if named is not None:
                 outcome.mistake, outcome.mistake_phrase, outcome.derived = named.mistake, named.mistake_phrase, True
+
+    def _failed_dependencies(self, outcome: TestOutcome) -> list[TestOutcome]:
+        """The outcomes of the checks `outcome` depends on that did not pass, in `depends` order."""
+        return [o for name in outcome.depends for o in self._checks_named(outcome.file, name) if not o.passed]
+
+    def _called_uses(self, item: str) -> list[str]:
+        """The questions `item` may use (the config's `uses`, in order) that the student's definition refers to."""
+        called = self.references.get(item, set())
+        return [u for u in self.uses.get(item, ()) if u in called]
 
     @staticmethod
     def _title_of(dependency: TestOutcome, item: str, mistake: bool = True) -> str:

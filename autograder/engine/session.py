@@ -466,7 +466,6 @@ class StudentSession:
         except StudentError as exc:
             if exc.kind == "error":  # it ended by raising: it does return
                 self.returned.add(label)
-                exc.call = (label, args, kwargs)  # what a cause's condition may look at
             raise
         self.returned.add(label)
         if isinstance(value, Remote):  # an object made by the call: calling it runs its __call__
