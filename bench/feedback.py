@@ -57,10 +57,6 @@ def question_points(assignment: str) -> dict:
     return {q["item"]: float(q["points"]) for q in data["questions"]}
 
 
-def strip_header(text: str) -> str:
-    return "".join(line for line in text.splitlines(keepends=True) if not line.startswith("# corpus:"))
-
-
 def grade(files, assignment, out: Path, seed: int, jobs: int) -> None:
     subs = out / "subs"
     subs.mkdir(parents=True)
@@ -69,10 +65,10 @@ def grade(files, assignment, out: Path, seed: int, jobs: int) -> None:
             # a capstone submission is a folder: the file as capstone.py beside a correct first part
             folder = subs / path.stem
             folder.mkdir()
-            (folder / "capstone.py").write_text(strip_header(path.read_text()))
-            (folder / "cnn_layers.py").write_text(strip_header(judge_capstone.LAYERS.read_text()))
+            (folder / "capstone.py").write_text(corpus_judge.strip_header(path.read_text()))
+            (folder / "cnn_layers.py").write_text(corpus_judge.strip_header(judge_capstone.LAYERS.read_text()))
         else:
-            (subs / path.name).write_text(strip_header(path.read_text()))
+            (subs / path.name).write_text(corpus_judge.strip_header(path.read_text()))
     # a folder of .py files is a class; capstone folders are named one by one
     targets = sorted(str(p) for p in subs.iterdir()) if assignment == "cnn_capstone" else [str(subs)]
     cmd = [str(ROOT / "kit"), "grade", *targets, "--out", str(out / "grades"), "--quiet", "--no-report",

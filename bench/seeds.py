@@ -118,18 +118,17 @@ def corpora(a, into: Path) -> list[dict]:
             found.append({"path": path, "corpus": "similarity class", "fails": None, "sometimes": set(), "only": False})
     # The realistic corpora of bench/feedback.py: each file's really wrong items (its header, the judge's
     # verdict) must lose points on every draw, every other item keep them, and the mistakes named hold.
+    sys.path.insert(0, str(ROOT / "bench" / "corpus"))
+    import judge as corpus_judge
+
     for corpus in ("part1", "fresh"):
         folder = ROOT / "bench" / "corpus" / corpus
         (into / corpus).mkdir()
         for path in sorted(folder.glob("*.py")):
-            text = path.read_text(encoding="utf-8")
-            header = re.search(r"^# corpus:.*\bitems=([^;\n]*)", text, re.M)
-            wrong = set(filter(None, (header.group(1).strip().split(",") if header else [])))
             copy = into / corpus / f"{corpus}_{path.name}"
-            copy.write_text("".join(line for line in text.splitlines(keepends=True)
-                                    if not line.startswith("# corpus:")), encoding="utf-8")
-            found.append({"path": copy, "corpus": f"realistic corpus ({corpus})", "fails": wrong,
-                          "sometimes": set(), "only": True})
+            copy.write_text(corpus_judge.strip_header(path.read_text(encoding="utf-8")), encoding="utf-8")
+            found.append({"path": copy, "corpus": f"realistic corpus ({corpus})", "sometimes": set(), "only": True,
+                          "fails": set(corpus_judge.read_header(path)["items"])})
     reference = a.reference_module.read_text(encoding="utf-8")
     (into / "mutants").mkdir()
     for index, m in enumerate(test_mutation.SAMPLE["mutant"]):

@@ -58,6 +58,11 @@ def read_header(path: Path) -> dict:
     return fields
 
 
+def strip_header(text: str) -> str:
+    """The file's text without its `# corpus:` line: what a student would hand in."""
+    return "".join(line for line in text.splitlines(keepends=True) if not line.startswith("# corpus:"))
+
+
 # ---------------------------------------------------------------- in the subprocess
 def _load(path, name):
     spec = importlib.util.spec_from_file_location(name, path)
