@@ -17,6 +17,8 @@ import pytest
 from autograder import assignment as assignments
 from autograder.engine import grading, submission
 
+import golden_outputs
+
 ROOT = Path(__file__).resolve().parents[1]
 CNN = assignments.load("cnn", ROOT)
 ITEMS = [q.item for q in CNN.questions]
@@ -48,6 +50,11 @@ def demo(tmp_path_factory):
         if (folder / "grade.json").is_file():
             grades[folder.name] = json.loads((folder / "grade.json").read_text())
     return out, grades, result.stdout
+
+
+def test_outputs_are_those_of_the_snapshot(demo):
+    # Grades, feedback, gradebooks and the class report's text, as before any refactor (tests/golden_outputs.py).
+    golden_outputs.compare("demo_cnn", golden_outputs.outputs(demo[0]))
 
 
 def test_reference_module_and_notebook_score_full_marks(demo):
