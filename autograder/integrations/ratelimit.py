@@ -267,6 +267,13 @@ class Gate:
         d = self.decisions.get(WHOLE)
         return d is not None and not d.allowed
 
+    def refused_message(self) -> str:
+        """What a student whose submission is not graded reads first: why, when to come back, what stands."""
+        d, best = self.decisions[WHOLE], best_earlier(self.history)
+        kept = (f"The results of your best earlier graded submission (submitted {best.time.astimezone(self.now.tzinfo):%Y-%m-%d %H:%M}) "
+                "stand; they are shown below." if best is not None else "No earlier graded submission was found.")
+        return refused_line(d, self.now) + " " + kept
+
     def refused_results(self) -> dict:
         """results.json for a submission that is not graded: the best earlier results, and when to come back."""
         d = self.decisions[WHOLE]
@@ -278,13 +285,12 @@ class Gate:
                     "visibility": "visible", "stdout_visibility": "hidden", "output": ""}
         if best is not None and best.score is not None:
             data["score"] = best.score
-        kept = (f"The results of your best earlier graded submission (submitted {best.time.astimezone(self.now.tzinfo):%Y-%m-%d %H:%M}) "
-                "stand; they are shown below." if best is not None else "No earlier graded submission was found.")
-        # The kept output's own budget lines were true then, not now.
-        earlier = "\n".join(line for line in str(data.get("output") or "").splitlines()
-                             if not line.startswith("Rate limit:")).strip()
-        data["output"] = refused_line(d, self.now) + " " + kept + ("\n\n" + earlier if earlier else "")
         extra = data.get("extra_data") if isinstance(data.get("extra_data"), dict) else {}
+        # The kept output's own budget lines were true then, not now: apply() counted them.
+        said = (extra.get("rate_limit") or {}).get("lines") if isinstance(extra.get("rate_limit"), dict) else None
+        earlier = str(data.get("output") or "").splitlines()
+        earlier = "\n".join(earlier[said:] if isinstance(said, int) and said >= 0 else earlier).strip()
+        data["output"] = self.refused_message() + ("\n\n" + earlier if earlier else "")
         extra["rate_limit"] = {"graded": [], "refused": [WHOLE], "next_graded_at": d.next_at.isoformat(),
                                "kept_from": best.time.isoformat() if best else None}
         data["extra_data"] = extra
@@ -325,6 +331,7 @@ class Gate:
         data.setdefault("extra_data", {})["rate_limit"] = {
             "graded": [k for k, d in self.decisions.items() if d.allowed],
             "refused": [d.key for d in refused],
+            "lines": len(head.splitlines()),  # the budget lines above the grade's own output
         }
         return data
 
