@@ -9,15 +9,21 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
+import signal
 import sys
 import tempfile
+import textwrap
 from pathlib import Path
 
+from tqdm import tqdm
+
 from . import assignment as assignments
-from . import course_secret
-from .engine.batch import BatchError
+from . import build, course_secret
+from .engine import api
 from .engine.text import inert
 from .errors import UsageError
+from .integrations import check, classreport, exports, gradescope, junit, similarity
 
 
 def _seed(text: str) -> int:
@@ -40,8 +46,6 @@ def _selected(names: list[str]) -> list[assignments.Assignment]:
 
 
 def cmd_build(args) -> int:
-    from . import build
-
     failed = False
     for a in _selected(args.assignment):
         if args.check:
@@ -82,7 +86,6 @@ def _warn_if_stale(a) -> None:
             return
     except OSError:
         pass
-    from . import build
     try:
         # Only files that differ: a kit unpacked from a Gradescope zip lacks most of the
         # handout on purpose, and a missing reference is an error of its own.
@@ -94,126 +97,42 @@ def _warn_if_stale(a) -> None:
               f"with the built reference: run `./kit build` if you changed assignments/{a.name}", file=sys.stderr)
 
 
-def _fingerprints(a, inputs, seed, secret: str):
-    """What produced each grade, for gradebook.json and --stale: the seed follows the submission's bytes."""
-    from .engine import batch, grading
+def _grade(a, inputs, out: Path, options: api.Options, quiet: bool) -> api.Batch:
+    """api.grade with a progress bar and what the terminal should be told; stops (Interrupted) when cut short."""
+    bar = tqdm(total=0, unit="submission", disable=quiet or not sys.stderr.isatty(), file=sys.stderr)
 
-    suite, reference = batch.suite_fingerprint(a), batch.reference_fingerprint(a)
-    prints = {}
-    for i in inputs:
-        code = batch.submission_fingerprint(i.path)
-        prints[i.name] = {
-            "suite": suite, "reference": reference, "submission": code,
-            "secret": course_secret.fingerprint(secret),  # a short hash, never the secret
-            "seed": seed if seed is not None else grading.seed_for(a.name, i.name, code, secret),
-        }
-    return prints
+    def planned(plan: api.Plan) -> None:
+        if options.shard:
+            print(f"shard {options.shard[0]}/{options.shard[1]}: {_plural(len(plan.inputs), 'submission')} of "
+                  f"{len(inputs)}", file=sys.stderr)
+        if plan.skipped:
+            print(f"skipped {_plural(len(plan.skipped), 'submission')} {plan.why_skipped} in {out / 'grades.csv'}; "
+                  f"grading {len(plan.todo)}", file=sys.stderr)
+        bar.reset(total=len(plan.todo))
 
-
-def _settle_secret(book, out: Path, make: bool = True) -> str:
-    """The course secret to grade with (made now if there is none and `make`), after a warning
-    when the gradebook's earlier grades were drawn with another secret or one that is gone."""
-    used = {fp["secret"] for name in book.names()
-            if isinstance(fp := book.fingerprint(name), dict) and fp.get("secret")}
-    secret, where = course_secret.current()
-    mine = course_secret.fingerprint(secret)
-    if used and mine not in used:
-        ids = ", ".join(sorted(used)[:3])
-        found = (f"this one (id {mine}, from {where})" if secret else
-                 f"none here (no {course_secret.ENV}, no {course_secret.path()})")
-        print(f"warning: earlier grades in {out} were drawn with a course secret of id {ids}, and there is {found}: "
-              f"students graded now get other hidden inputs than their earlier grade. To reproduce those grades, "
-              f"put that secret back in {course_secret.path()} or {course_secret.ENV}", file=sys.stderr)
-    return course_secret.ensure() if make else secret
-
-
-def grade_batch(a, paths: list[Path], out: Path, jobs: int, resume: bool, seed, public_only=False, quiet=False):
-    """Grade every path into `out`'s gradebook; returns the grades in the order given.
-
-    One row per submission as it finishes; a failure is graded 0 with its reason;
-    no working sandbox stops the batch (UsageError, exit code 2).
-    """
-    from .engine import batch
-    from .integrations import exports
-
-    with tempfile.TemporaryDirectory(prefix="autograder-export-") as scratch:
-        try:
-            inputs, _ = exports.inputs([str(p) for p in paths], a, Path(scratch))
-            book = batch.open_gradebook(a, out)
-            book.extend_order(i.name for i in inputs)
-            # The demo grades the bundled examples, not students: it uses a secret but makes none.
-            secret = _settle_secret(book, out, make=False)
-            prints = _fingerprints(a, inputs, seed, secret)
-            todo = batch.plan(inputs, book, resume=resume).todo
-            result = _run(a, book, out, todo, prints, jobs, seed, secret, public_only, quiet)
-        except batch.BatchError as exc:
-            raise UsageError(str(exc)) from None
-    _stop_if_interrupted(result, out, len(todo))
-    names = {i.name for i in inputs}
-    return [g for g in batch.all_grades(out, book, result.graded) if g.name in names]
-
-
-def _run(a, book, out, todo, prints, jobs, seed, secret, public_only, quiet):
-    from tqdm import tqdm
-
-    from .engine import batch
-
-    # Every student's results land here: private from the start (a classmate's worker
-    # running as another uid must not read them).
-    try:
-        out.mkdir(parents=True, exist_ok=True, mode=0o700)
-    except OSError as exc:
-        raise UsageError(f"cannot create --out {out}: {exc.strerror or exc}; choose a folder you can write") from None
-    _refuse_exposed(a, [i.path for i in todo], out)
-    bar = tqdm(total=len(todo), unit="submission", disable=quiet or not sys.stderr.isatty(), file=sys.stderr)
-
-    def progress(grade):
+    def progress(grade) -> None:
         bar.set_postfix_str(f"{grade.name}: {grade.score:g}", refresh=False)
         bar.update()
 
+    def mismatch(found: api.SecretMismatch) -> None:
+        print(f"warning: {found}", file=sys.stderr)
+
     try:
-        return batch.run(a, todo, jobs=jobs, seed=seed, secret=secret, public_only=public_only, protect=[out], sinks=[
-            batch.Folder(out, a.title), lambda grade: book.add(grade, prints.get(grade.name)), progress,
-        ])
+        done = api.grade(a, inputs, out, options, sinks=[gradescope.ResultsFile(out), progress],
+                         on_plan=planned, on_secret_mismatch=mismatch)
     finally:
         bar.close()
-        book.save()
-
-
-def _refuse_exposed(a, paths: list[Path], out: Path) -> None:
-    """Before any student code runs: at the unprivileged-uid level, no submission may be
-    readable by others (a worker graded earlier would read a classmate's file)."""
-    from .engine import detection, sandbox
-
-    exposed = detection.exposed_paths(paths)
-    if not exposed:
-        return
-    setup = sandbox.worker_setup(a.limits, a.banned_imports, a.banned_why, a.sandbox_packages)
-    future, ready = detection.detect_soon(a.private_paths + [out], setup)
-    try:
-        detection.require_hidden(future.result(), exposed)
-    except sandbox.SandboxUnavailable as exc:
-        # The probe's worker, started for the first submission, has a folder of its own: a
-        # refusal leaves nothing behind.
-        while ready:
-            ready.pop().close()
-        raise UsageError(str(exc)) from None
+    if done.stopped:
+        why = f"interrupted by {signal.Signals(done.interrupted).name}" if done.interrupted else f"stopped: {done.problem}"
+        print(f"{why}; {len(done.graded)} of {len(done.plan.todo)} submissions graded this run, every finished row kept "
+              f"in {out / 'grades.csv'}. To grade the rest, run the same command again with --resume.", file=sys.stderr)
+        raise Interrupted(128 + done.interrupted if done.interrupted else 1)
+    return done
 
 
 class Interrupted(Exception):
     def __init__(self, code: int):
         self.code = code
-
-
-def _stop_if_interrupted(result, out: Path, planned: int) -> None:
-    if result.interrupted is None and not result.problem:
-        return
-    import signal
-
-    why = f"interrupted by {signal.Signals(result.interrupted).name}" if result.interrupted else f"stopped: {result.problem}"
-    print(f"{why}; {len(result.graded)} of {planned} submissions graded this run, every finished row kept in "
-          f"{out / 'grades.csv'}. To grade the rest, run the same command again with --resume.", file=sys.stderr)
-    raise Interrupted(128 + result.interrupted if result.interrupted else 1)
 
 
 def print_gradebook(grades, a) -> None:
@@ -223,59 +142,27 @@ def print_gradebook(grades, a) -> None:
         print(f"{g.name:<{width}}  {g.score:>7g}  {inert(g.status, one_line=True)}")
 
 
-def _probe_sandbox_early(a, protect=()) -> None:
-    """Start the sandbox probe now: its worker (~0.2 s to start) comes up in another
-    process while this one imports pytest and NumPy, then grades the first submission.
-    `protect` must be what the Grader will be given, or the probe is not the one it uses."""
-    from .engine import detection, sandbox
-
-    detection.detect_soon(a.private_paths + [Path(p) for p in protect],
-                        sandbox.worker_setup(a.limits, a.banned_imports, a.banned_why, a.sandbox_packages))
-
-
 def _plural(n: int, word: str) -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
 
 
 def cmd_grade(args) -> int:
-    from .engine import batch
-
     a = _one_assignment(args.assignment)
-    if args.jobs < 1:
-        raise UsageError(f"--jobs {args.jobs}: give at least 1 (the number of submissions graded at once)")
-    shard = batch.parse_shard(args.shard) if args.shard else None
+    options = api.Options(jobs=args.jobs, seed=args.seed, resume=args.resume, stale=args.stale,
+                          only=tuple(args.only or ()), shard=api.parse_shard(args.shard) if args.shard else None)
     _warn_if_stale(a)
     out = Path(args.out)
     if args.known and not Path(args.known).exists():  # said now, not after the class is graded
         raise UsageError(f"--known {args.known} does not exist; pass a folder or .zip of known solutions")
-    book = batch.open_gradebook(a, out)
     if args.jobs == 1:  # with --jobs N, each worker process of the pool probes for itself
-        _probe_sandbox_early(a, [out])
-    from .integrations import exports  # after the probe starts: it imports the grader (pytest, NumPy)
-
+        api.start(a, [out])
     with tempfile.TemporaryDirectory(prefix="autograder-export-") as scratch:
         # LMS and Gradescope exports become one submission per student, named after the student.
         inputs, roster = exports.inputs(args.submissions, a, Path(scratch), args.export)
-        book.extend_order(i.name for i in inputs)
-        secret = _settle_secret(book, out)
-        prints = _fingerprints(a, inputs, args.seed, secret)
-        plan = batch.plan(inputs, book, shard=shard, only=args.only, resume=args.resume, stale=args.stale,
-                          fingerprint=lambda i: prints[i.name])
-        if shard:
-            print(f"shard {shard[0]}/{shard[1]}: {_plural(len(plan.inputs), 'submission')} of {len(inputs)}", file=sys.stderr)
-        if plan.skipped:
-            print(f"skipped {_plural(len(plan.skipped), 'submission')} {plan.why_skipped} in {out / 'grades.csv'}; "
-                  f"grading {len(plan.todo)}", file=sys.stderr)
-        result = _run(a, book, out, plan.todo, prints, args.jobs, args.seed, secret, False, args.quiet)
-        _stop_if_interrupted(result, out, len(plan.todo))
-        similar = (_output("similarity", lambda: _similarity(a, out, book, inputs, args))
+        done = _grade(a, inputs, out, options, args.quiet)
+        similar = (_output("similarity", lambda: _similarity(a, out, done.book, inputs, args))
                    if args.similarity or args.known else None)
-
-    from .integrations import classreport, junit
-
-    everyone = batch.all_grades(out, book, result.graded)
-    mine = {i.name for i in plan.inputs}
-    grades = [g for g in everyone if g.name in mine]
+    everyone, grades = done.everyone, done.grades
     # Each output on its own: one that fails (on a student's bytes, say) leaves the others written.
     _output("the LMS gradebooks", lambda: exports.write_gradebooks(out, everyone, roster, a))
     if args.junit:
@@ -311,8 +198,6 @@ def _output(what: str, write):
 def _similarity(a, out: Path, book, inputs, args):
     """Similarity over everyone in the gradebook, not only this run's part of the class: this run's
     files, and the earlier students' from where they were graded (or listed as not compared)."""
-    from .integrations import similarity
-
     paths, missing = similarity.class_paths(out, book.names(), {i.name: i.path for i in inputs})
     try:
         return similarity.run(a, out, paths, Path(args.known) if args.known else None, quiet=args.quiet,
@@ -322,8 +207,6 @@ def _similarity(a, out: Path, book, inputs, args):
 
 
 def cmd_similarity(args) -> int:
-    from .integrations import similarity
-
     try:
         _, report = similarity.run_on_output(_one_assignment(args.assignment), Path(args.out),
                                              [Path(p) for p in args.submissions], Path(args.known) if args.known else None,
@@ -335,17 +218,9 @@ def cmd_similarity(args) -> int:
 
 
 def cmd_merge(args) -> int:
-    from .engine import batch
-    from .integrations import classreport, exports
-
     a = _one_assignment(args.assignment)
-    folders = [Path(f) for f in args.folders]
-    for folder in folders:
-        if not folder.is_dir():
-            raise UsageError(f"{folder} is not a folder; pass the --out folders of `grade --shard K/N` runs")
-    book = batch.merge(a, folders, Path(args.out))
-    out = Path(args.out)
-    everyone = batch.all_grades(out, book)
+    folders, out = [Path(f) for f in args.folders], Path(args.out)
+    everyone = api.merge(a, folders, out)
     exports.write_gradebooks(out, everyone, exports.read_rosters(folders), a)
     report = len(everyone) > 1 if args.report is None else args.report
     report_path = classreport.write_report(out, everyone, a) if report else None
@@ -356,15 +231,11 @@ def cmd_merge(args) -> int:
 
 def cmd_check(args) -> int:
     a = _one_assignment(args.assignment)
-    _probe_sandbox_early(a)
-    from .integrations import check
-
+    api.start(a)
     return check.run_check(a, Path(args.submission))
 
 
 def cmd_gradescope(args) -> int:
-    from .integrations import gradescope
-
     a = _one_assignment(args.assignment)
     submission = Path(args.try_submission) if args.try_submission else None
     if submission is not None and not submission.exists():
@@ -378,11 +249,9 @@ def cmd_gradescope(args) -> int:
 
 
 def cmd_gradescope_run(args) -> int:
-    from .integrations import gradescope
-
     root = Path(args.root or os.environ.get("AUTOGRADER_GRADESCOPE_ROOT", "/autograder"))
     a = _one_assignment(args.assignment)
-    _probe_sandbox_early(a, [root / "results"])  # as gradescope.run's Grader protects it
+    api.start(a, [root / "results"])  # as gradescope.run's grading protects it
     return gradescope.run(a, root)
 
 
@@ -405,8 +274,6 @@ def demo_submissions(a, into: Path) -> list[Path]:
     folder holding the file and the reference's modules of that part, as a
     student hands it in; a bundled example is such a folder already.
     """
-    import shutil
-
     into.mkdir(parents=True, exist_ok=True)
     picks = [
         (a.reference_module, f"reference{a.reference_module.suffix}"),
@@ -447,8 +314,6 @@ def _named_mistake(grade) -> str:
 def demo_table(grades, columns: int) -> list[str]:
     """Score and what the feedback names, per submission; each message in full, wrapped
     under its column to fit `columns` (a message cut mid-sentence misleads)."""
-    import textwrap
-
     width = max([len(g.name) for g in grades] + [len("submission")])
     indent = width + 10
     wrap = max(40, columns - indent)
@@ -462,15 +327,16 @@ def demo_table(grades, columns: int) -> list[str]:
 
 
 def cmd_demo(args) -> int:
-    import shutil
-
     a = _one_assignment(args.assignment)
+    out = Path(args.out)
+    # The demo grades the bundled examples, not students: it uses a secret but makes none.
+    options = api.Options(jobs=args.jobs, make_secret=False)
     with tempfile.TemporaryDirectory(prefix="autograder-demo-") as scratch:
-        paths = demo_submissions(a, Path(scratch))
+        paths = demo_submissions(a, Path(scratch) / "submissions")
         print(f"Grading {len(paths)} bundled submissions of '{a.name}' with the hidden suite...", flush=True)
-        grades = grade_batch(a, paths, Path(args.out), args.jobs, False, None, quiet=False)
-    from .integrations import classreport
-
+        (Path(scratch) / "unpacked").mkdir()
+        inputs, _ = exports.inputs([str(p) for p in paths], a, Path(scratch) / "unpacked")
+        grades = _grade(a, inputs, out, options, quiet=False).grades
     report_path = classreport.write_report(Path(args.out), grades, a)
     print()
     print("\n".join(demo_table(grades, shutil.get_terminal_size((120, 24)).columns)))
@@ -570,7 +436,7 @@ def main(argv: list[str] | None = None) -> int:
     args = top.parse_args(argv)
     try:
         return args.run(args)
-    except (UsageError, BatchError, assignments.ConfigError) as exc:  # BuildError is a ConfigError
+    except (UsageError, api.BatchError, assignments.ConfigError) as exc:  # BuildError is a ConfigError
         print(f"error: {inert(exc, one_line=True)}", file=sys.stderr)
         return 2
     except Interrupted as stopped:

@@ -64,6 +64,7 @@ from benchlib import ROOT, RESULTS_DIR, machine_info  # noqa: E402
 sys.path.insert(0, str(ROOT))
 from autograder import assignment as assignments  # noqa: E402
 from autograder.build import BEGIN, END, split_solution  # noqa: E402
+from autograder.engine import api  # noqa: E402
 
 if sys.version_info >= (3, 11):
     import tomllib  # noqa: E402
@@ -280,8 +281,6 @@ def apply_hunk(reference: str, function: str, before: str, after: str) -> str:
 # -- grading mutants ------------------------------------------------------------
 def grade(a, mutants: list[Mutant], jobs: int, seed: int, folder: Path) -> dict[str, Outcome]:
     """Grade every mutant as a submission, in one batch, through the engine."""
-    from autograder.cli import grade_batch
-
     outcomes: dict[str, Outcome] = {}
     paths, by_name = [], {}
     for index, mutant in enumerate(mutants):
@@ -294,7 +293,8 @@ def grade(a, mutants: list[Mutant], jobs: int, seed: int, folder: Path) -> dict[
         path.write_text(mutant.source, encoding="utf-8")
         paths.append(path)
         by_name[path.stem] = mutant
-    for g in grade_batch(a, paths, folder / "out", jobs, False, seed, quiet=True):
+    inputs = [api.Input(p.stem, p, n) for n, p in enumerate(paths)]
+    for g in api.grade(a, inputs, folder / "out", api.Options(jobs=jobs, seed=seed, make_secret=False)).grades:
         outcomes[by_name[g.name].id] = judge(a, by_name[g.name], g)
     return outcomes
 

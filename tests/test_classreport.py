@@ -16,7 +16,8 @@ import matplotlib.image
 import pytest
 
 from autograder import assignment as assignments
-from autograder.engine.grading import Grade
+from autograder.engine.kinds import State, TestKind
+from autograder.engine.results import Grade
 from autograder.integrations import classreport
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -128,7 +129,7 @@ def test_pass_rates_follow_the_questions_and_count_every_submission(graded):
 
 
 def _grade(name: str, score: float = 100.0, **changes) -> Grade:
-    grade = Grade(name=name, origin=f"{name}.py", score=score, max_score=100.0, status="graded", seed=1,
+    grade = Grade(name=name, origin=f"{name}.py", score=score, max_score=100.0, seed=1,
                   isolation="Namespace sandbox (bubblewrap): no network.", isolation_level="namespace",
                   by_item={q.item: q.points * score / 100 for q in CNN.questions})
     for key, value in changes.items():
@@ -140,17 +141,17 @@ def test_student_strings_are_escaped_and_lists_catch_timeouts_and_weak_isolation
     _, grades = graded
     evil = copy.deepcopy(grades["flipped_kernel"])
     evil.name = '<script>alert("name")</script>'
-    evil.status = 'graded; 1 test(s) timeout'
+    next(t for t in evil.tests if t.passed).kind = TestKind.TIMEOUT  # its status: 'graded; 1 test(s) timeout'
     failed = next(t for t in evil.tests if t.status != "passed" and t.kind == "fail")
     failed.mistake_phrase = '<img src=x onerror=alert(1)> & "quote"'  # the phrase travels as data
     failed.output += f" It matches what you get if you {failed.mistake_phrase}."
     slow = copy.deepcopy(grades["reference"])
     slow.name = "slow & steady"
     for t in slow.tests[:2]:
-        t.kind, t.status, t.output = "timeout", "failed", "the test took longer than 5 s"
+        t.kind, t.output = TestKind.TIMEOUT, "the test took longer than 5 s"
     weak = _grade("weak<iso>", isolation="No sandbox: <b>careful</b>", isolation_level="none")
-    spoofed = _grade("spoof", status="cnn_layers.py could not be loaded: <script>x</script>", score=0.0,
-                     state="not-loaded")
+    spoofed = _grade("spoof", reason="cnn_layers.py could not be loaded: <script>x</script>", score=0.0,
+                     state=State.NOT_LOADED)
     path = classreport.write_report(tmp_path, [evil, slow, weak, spoofed], CNN)
     text = path.read_text(encoding="utf-8")
     _assert_self_contained(text)
@@ -178,7 +179,7 @@ def test_no_submissions_and_one_submission(tmp_path, graded):
     score = grades["flipped_kernel"].score
     assert f'<div class="v">{score:.1f}</div><div class="k">mean</div>' in text
     # A grade that never ran a test (a grader error) still reports.
-    broken = _grade("broken", score=0.0, status="grader error: RuntimeError: boom", state="grader-error", by_item={})
+    broken = _grade("broken", score=0.0, reason="grader error: RuntimeError: boom", state=State.GRADER_ERROR, by_item={})
     text = classreport.write_report(tmp_path / "broken", [broken], CNN).read_text(encoding="utf-8")
     assert "grader error: RuntimeError: boom" in _sections(text)["crashes"]
 
@@ -207,7 +208,8 @@ def test_four_hundred_submissions_fit_in_one_page_and_leave_no_pyplot_state(grad
 import json, sys
 from pathlib import Path
 from autograder import assignment as assignments
-from autograder.engine.grading import Grade
+from autograder.engine.kinds import State, TestKind
+from autograder.engine.results import Grade
 from autograder.integrations import classreport
 a = assignments.load("cnn", Path({str(ROOT)!r}))
 base = [json.loads(p.read_text()) for p in sorted(Path({str(out)!r}).glob("*/grade.json"))]

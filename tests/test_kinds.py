@@ -6,7 +6,8 @@ import ast
 from pathlib import Path
 
 from autograder.engine import kinds, report, static
-from autograder.engine.grading import Grade, TestGrade
+from autograder.engine.kinds import TestKind
+from autograder.engine.results import Grade, TestGrade
 
 ENGINE = Path(kinds.__file__).parent
 
@@ -38,23 +39,23 @@ def test_every_kind_the_engine_records_is_an_event():
 
 def test_runtime_patching_is_flagged_like_patching_in_the_source():
     """Regression: the worker records 'patched', which once mapped to no flag at all."""
-    grade = Grade(name="x", origin="x.py", score=0, max_score=100, status="graded", seed=1, isolation="",
+    grade = Grade(name="x", origin="x.py", score=0, max_score=100, seed=1, isolation="",
                   events=[{"kind": "patched", "detail": "numpy.allclose"}])
     assert report.flags(grade) == [kinds.Flag.PATCH.value]
 
 
 def test_a_kind_our_worker_never_sends_is_flagged_as_forged():
-    grade = Grade(name="x", origin="x.py", score=0, max_score=100, status="graded", seed=1, isolation="",
+    grade = Grade(name="x", origin="x.py", score=0, max_score=100, seed=1, isolation="",
                   events=[{"kind": "all-good", "detail": "trust me"}])
     assert report.flags(grade) == [kinds.Flag.FORGED.value]
 
 
 def test_test_kinds_flag_crashes_and_channel_corruption():
-    tests = [TestGrade(name="t", number="1.1", item="pad", score=0, max_score=1, status="failed",
-                       visibility="after_published", output="", kind=k, duration=0) for k in ("crash", "protocol", "fail")]
-    grade = Grade(name="x", origin="x.py", score=0, max_score=100, status="graded", seed=1, isolation="", tests=tests)
+    tests = [TestGrade(item="pad", title="t", number="1.1", score=0, max_score=1, visibility="after_published",
+                       output="", kind=k, duration=0) for k in (TestKind.CRASH, TestKind.PROTOCOL, TestKind.FAIL)]
+    grade = Grade(name="x", origin="x.py", score=0, max_score=100, seed=1, isolation="", tests=tests)
     assert report.flags(grade) == [kinds.Flag.CRASH.value, kinds.Flag.PROTOCOL.value]
-    assert set(kinds.FLAG_OF_TEST_KIND) <= set(kinds.TEST_KINDS)
+    assert all(isinstance(k, TestKind) for k in kinds.FLAG_OF_TEST_KIND)
 
 
 def test_a_grade_says_its_state_as_data():

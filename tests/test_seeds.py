@@ -24,7 +24,7 @@ import pytest
 
 from autograder import assignment as assignments
 from autograder import build, cli, course_secret
-from autograder.engine import grading
+from autograder.engine import api, grading
 from autograder.integrations import gradescope
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -83,9 +83,9 @@ def test_the_gradebooks_seed_is_the_one_the_grader_draws(tmp_path):
     """The CLI computes each seed before grading (for --stale); the grader computes it again."""
     path = tmp_path / "alice.py"
     shutil.copyfile(ROUNDS_UP, path)
-    prints = cli._fingerprints(CNN, [_input("alice", path)], None, "s")
+    prints = api.fingerprints(CNN, [_input("alice", path)], None, "s")
     assert prints["alice"]["seed"] == seed(path) and prints["alice"]["secret"] == course_secret.fingerprint("s")
-    assert cli._fingerprints(CNN, [_input("alice", path)], 7, "s")["alice"]["seed"] == 7  # --seed overrides
+    assert api.fingerprints(CNN, [_input("alice", path)], 7, "s")["alice"]["seed"] == 7  # --seed overrides
 
 
 def _input(name, path):
@@ -193,9 +193,9 @@ def test_doctor_says_whether_there_is_a_secret_without_printing_it(tmp_path, mon
     assert "course secret: yes" in said and course_secret.fingerprint(secret) in said and secret not in said
 
 
-def test_a_regrade_without_the_secret_its_grades_used_warns_that_inputs_differ(tmp_path, monkeypatch, capsys):
+def test_a_regrade_without_the_secret_its_grades_used_warns_that_inputs_differ(tmp_path, monkeypatch):
     from autograder.engine import batch
-    from autograder.engine.grading import Grade
+    from autograder.engine.results import Grade
 
     monkeypatch.delenv(course_secret.ENV, raising=False)
     monkeypatch.setenv("AUTOGRADER_ROOT", str(tmp_path / "kit"))
@@ -203,16 +203,15 @@ def test_a_regrade_without_the_secret_its_grades_used_warns_that_inputs_differ(t
     out = tmp_path / "out"
     book = batch.open_gradebook(CNN, out)
     earlier = course_secret.fingerprint("the-old-secret")
-    book.add(Grade(name="alice", origin="alice.py", score=1, max_score=100, status="graded", seed=1, isolation=""),
+    book.add(Grade(name="alice", origin="alice.py", score=1, max_score=100, seed=1, isolation=""),
              {"suite": "s", "reference": "r", "submission": "x", "secret": earlier, "seed": 1})
-    cli._settle_secret(batch.open_gradebook(CNN, out), out)
-    warning = capsys.readouterr().err
+    warning = str(api.secret_mismatch(batch.open_gradebook(CNN, out)))
+    assert f"earlier grades in {out} were drawn" in warning
     assert f"drawn with a course secret of id {earlier}, and there is none here" in warning
     assert "other hidden inputs" in warning and "the-old-secret" not in warning
     # With that secret back, nothing to say.
     monkeypatch.setenv(course_secret.ENV, "the-old-secret")
-    cli._settle_secret(batch.open_gradebook(CNN, out), out)
-    assert "warning" not in capsys.readouterr().err
+    assert api.secret_mismatch(batch.open_gradebook(CNN, out)) is None
 
 
 def test_commands_started_at_once_share_one_secret(tmp_path, no_env_secret):

@@ -15,7 +15,7 @@ Every command that grades more than one thing goes through here (`grade`,
    finishes, to the sinks: the student's folder, the gradebook (a row
    added or replaced, never another student's lost), a progress bar.
 
-A submission the grader cannot grade gets a failure grade (grading.failed_grade, the
+A submission the grader cannot grade gets a failure grade (results.failed_grade, the
 one place they are made): 0 points with the reason, and the batch goes on.
 If no sandbox can start a worker, nothing can be graded: `BatchError`.
 SIGINT or SIGTERM stops the batch: every finished row is kept, every
@@ -26,6 +26,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import multiprocessing
+import multiprocessing.util
 import os
 import shutil
 import signal
@@ -33,15 +35,22 @@ import stat
 import sys
 import threading
 import time
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .. import assignment as assignments
-# grading and report import pytest and NumPy: imported where used, so the CLI starts the
-# sandbox probe before paying for them.
-from . import sandbox
+from . import affinity, report, sandbox
+from .results import Grade
 from .submission import IGNORED_PARTS, SNAPSHOT_SUFFIXES, ZIP_MAX_BYTES, read_regular, walk
 from .text import inert
+
+if TYPE_CHECKING:
+    from . import grading
+# grading.py imports pytest and NumPy (~0.15 s): imported where a grader is made, so that
+# api.start's sandbox probe comes up meanwhile in its own process.
 
 SUBMISSION_SUFFIXES = (".py", ".ipynb", ".zip")
 
@@ -193,8 +202,8 @@ def plan(inputs: list[Input], book: report.Gradebook, *, shard: tuple[int, int] 
 
 
 # -- failures --------------------------------------------------------------
-def _grader_failure(grader: grading.Grader, path: Path, exc: BaseException, name: str) -> grading.Grade:
-    """The grader itself failed on this submission: graded 0 with the error (grading.failed_grade)."""
+def grader_failure(grader: grading.Grader, path: Path, exc: BaseException, name: str) -> Grade:
+    """The grader itself failed on this submission: graded 0 with the error (results.failed_grade)."""
     return grader.failed(Path(path), f"grader error: {type(exc).__name__}: {exc}", name)
 
 
@@ -252,8 +261,6 @@ def _make_pool_grader(name: str, root: str, secret: str | None, seed: int | None
 
 
 def _pool_init(*args) -> None:  # pragma: no cover - runs in a pool process
-    from . import affinity
-
     global _pool_grader
 
     # Ctrl-C reaches the whole process group: the main process decides what
@@ -263,8 +270,6 @@ def _pool_init(*args) -> None:  # pragma: no cover - runs in a pool process
     # Jobs side by side are not pinned to CPUs: a classmate's worker could crowd one's CPU (affinity.py).
     affinity.stay_unpinned()
     # When the pool ends this process normally, its spare worker and that worker's folder go too.
-    import multiprocessing.util
-
     multiprocessing.util.Finalize(None, sandbox.shutdown, exitpriority=10)
     _pool_grader = _make_pool_grader(*args)
 
@@ -276,13 +281,13 @@ def _pool_grade(path: str, name: str) -> dict:  # pragma: no cover - runs in a p
     except sandbox.SandboxUnavailable:
         raise
     except Exception as exc:  # noqa: BLE001 - the batch goes on; the reason is kept
-        return _grader_failure(grader, Path(path), exc, name).to_dict()
+        return grader_failure(grader, Path(path), exc, name).to_dict()
 
 
 # -- running ---------------------------------------------------------------
 @dataclass
 class Result:
-    graded: list[grading.Grade]
+    graded: list[Grade]
     interrupted: int | None = None   # the signal that stopped the batch
     problem: str = ""                # why it stopped early without a signal
 
@@ -300,7 +305,7 @@ def run(a: assignments.Assignment, todo: list[Input], *, sinks, jobs: int = 1, s
     """
     stop = Stop()
     previous = stop.install()
-    graded: list[grading.Grade] = []
+    graded: list[Grade] = []
 
     def finish(grade):
         for sink in sinks:
@@ -335,7 +340,7 @@ def _run_here(a, todo, seed, secret, public_only, protect, finish, stop: Stop) -
                     raise _sandbox_error(exc) from None
             except BaseException as exc:  # noqa: BLE001 - a signal, or a grader error the batch survives
                 if stop.signum is None:
-                    grade = _grader_failure(grader, item.path, exc, item.name)
+                    grade = grader_failure(grader, item.path, exc, item.name)
             finally:
                 stop.interruptible = False
             if stop.signum is not None:
@@ -374,12 +379,6 @@ def _run_pool(a, todo, jobs, seed, secret, public_only, protect, finish, stop: S
 
 def _pool_round(a, todo, jobs, seed, secret, public_only, protect, finish, stop: Stop) -> list:
     """One pool over `todo`; returns the submissions not finished because a pool process died."""
-    import multiprocessing
-    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
-    from concurrent.futures.process import BrokenProcessPool
-
-    from . import grading
-
     pool = ProcessPoolExecutor(
         max_workers=min(jobs, len(todo)), mp_context=multiprocessing.get_context("spawn"),
         initializer=_pool_init, initargs=(a.name, str(a.root), secret, seed, public_only, [str(p) for p in protect]),
@@ -403,13 +402,13 @@ def _pool_round(a, todo, jobs, seed, secret, public_only, protect, finish, stop:
                             continue
                         if f.done() and not f.cancelled() and f.exception() is None:
                             finished.add(f)
-                            finish(grading.Grade.from_dict(f.result()))
+                            finish(Grade.from_dict(f.result()))
                         else:
                             lost.append(item)
                     pending = set()
                     break
                 finished.add(future)
-                finish(grading.Grade.from_dict(data))
+                finish(Grade.from_dict(data))
         clean = not pending and stop.signum is None and not lost
     finally:
         if clean:
@@ -443,8 +442,6 @@ def _stop_pool(pool) -> None:
 # -- the gradebook folder --------------------------------------------------
 def open_gradebook(a: assignments.Assignment, out: Path) -> report.Gradebook:
     """OUT's gradebook, refusing a folder that holds another assignment's grades."""
-    from . import report
-
     if out.exists() and not out.is_dir():
         raise BatchError(f"--out {out} is a file; give a folder for grades.csv and the students' results")
     book = report.Gradebook(out / "grades.csv", [q.item for q in a.questions], a.name)
@@ -456,27 +453,23 @@ def open_gradebook(a: assignments.Assignment, out: Path) -> report.Gradebook:
 
 
 class Folder:
-    """The sink that writes a student's results.json, feedback.md and grade.json."""
+    """The sink that writes a student's feedback.md and grade.json."""
 
     def __init__(self, out: Path, title: str):
         self.out, self.title = out, title
 
-    def __call__(self, grade: grading.Grade) -> None:
-        from . import report
-
+    def __call__(self, grade: Grade) -> None:
         report.write_submission(self.out, grade, self.title)
 
 
-def saved_grade(out: Path, name: str) -> grading.Grade | None:
-    from . import grading
-
+def saved_grade(out: Path, name: str) -> Grade | None:
     try:
-        return grading.Grade.from_dict(json.loads((out / name / "grade.json").read_text(encoding="utf-8")))
+        return Grade.from_dict(json.loads((out / name / "grade.json").read_text(encoding="utf-8")))
     except (OSError, ValueError, TypeError):
         return None
 
 
-def all_grades(out: Path, book: report.Gradebook, fresh: list[grading.Grade] = ()) -> list[grading.Grade]:
+def all_grades(out: Path, book: report.Gradebook, fresh: list[Grade] = ()) -> list[Grade]:
     """Every student's grade in the gradebook, in its order (this run's from memory, the rest from disk)."""
     mine = {g.name: g for g in fresh}
     grades = []
@@ -489,8 +482,6 @@ def all_grades(out: Path, book: report.Gradebook, fresh: list[grading.Grade] = (
 
 def merge(a: assignments.Assignment, folders: list[Path], out: Path) -> report.Gradebook:
     """Combine gradebook folders (shards of one class) into `out`; later folders win a student graded twice."""
-    from . import report
-
     book = open_gradebook(a, out)
     for folder in folders:
         if not (folder / report.Gradebook.RECORD).is_file():

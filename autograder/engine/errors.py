@@ -1,6 +1,6 @@
 """What student code can do to a call, as exceptions the grader's side raises.
 
-Each carries a `kind` (a test kind of kinds.TEST_KINDS) so the plugin records
+Each carries a `kind` (a kinds.TestKind) so the plugin records
 how a test ended without reading the message.
 """
 
@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import builtins
 
+from .kinds import TestKind
+
 
 class StudentError(Exception):
     """Something the student's code did: raised, timed out, crashed or returned junk."""
 
-    kind = "error"
+    kind = TestKind.ERROR
 
     def __init__(self, message: str, type_name: str = "", where: str = "", lines: tuple = ()):
         super().__init__(message)
@@ -28,15 +30,15 @@ class StudentError(Exception):
 
 
 class StudentTimeout(StudentError):
-    kind = "timeout"
+    kind = TestKind.TIMEOUT
 
 
 class WorkerDied(StudentError):
-    kind = "crash"
+    kind = TestKind.CRASH
 
 
 class BadReply(StudentError):
-    kind = "protocol"
+    kind = TestKind.PROTOCOL
 
 
 class CellSkipped(Exception):
@@ -46,7 +48,7 @@ class CellSkipped(Exception):
 class NotRun(StudentError):
     """The grader did not call the code: it never returned before, or the submission's time is used up."""
 
-    kind = "notrun"
+    kind = TestKind.NOTRUN
 
 
 class BadValue(StudentError):

@@ -8,117 +8,28 @@ among its tests. The result is plain data; report.py writes it out.
 
 from __future__ import annotations
 
-import hashlib
 import importlib
 import importlib.util
 import os
 import sys
 import time
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from .. import assignment as assignments
 from .. import course_secret
 from . import plugin as grading_plugin
 from . import detection, sandbox, static, submission
-from .kinds import Level, Scope, State
+from .batch import submission_fingerprint
 from .errors import StudentTimeout
+from .kinds import Level, Scope, State
+from .results import Grade, TestGrade, failed_grade, seed_for, student_seed_for
 from .session import StudentSession
-
-
-@dataclass
-class TestGrade:
-    name: str
-    number: str
-    item: str
-    score: float
-    max_score: float
-    status: str
-    visibility: str
-    output: str
-    kind: str
-    duration: float
-    mistake: str | None = None
-    mistake_phrase: str | None = None
-
-
-@dataclass
-class Grade:
-    name: str
-    origin: str
-    score: float
-    max_score: float
-    status: str
-    seed: int
-    isolation: str
-    tests: list[TestGrade] = field(default_factory=list)
-    by_item: dict[str, float] = field(default_factory=dict)
-    findings: list[dict] = field(default_factory=list)
-    events: list[dict] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-    cell_errors: list[dict] = field(default_factory=list)
-    printed: str = ""
-    execution_time: float = 0.0
-    timing: dict = field(default_factory=dict)
-    kind: str = "module"
-    # The isolation level's name (namespace, user, none; "" if none could start) and
-    # how each per-submission cap held: {"memory": "per submission (cgroup v1, ...)", ...}.
-    isolation_level: str = ""
-    caps: dict = field(default_factory=dict)
-    # {limit: kinds.Scope value}: how far each of `caps` reaches, as data.
-    cap_scopes: dict = field(default_factory=dict)
-    # Numbers the hidden suite measured (accuracy, speed...): reports show them; no points.
-    measures: dict = field(default_factory=dict)
-    # kinds.State's value: the status as data, for every output to branch on.
-    state: str = "graded"
-
-    @property
-    def graded(self) -> bool:
-        return self.state == State.GRADED.value
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict) -> "Grade":
-        data = dict(data)
-        data["tests"] = [TestGrade(**t) for t in data.get("tests", [])]
-        if "state" not in data:  # a grade.json written before states were data: read its sentence once, here
-            data["state"] = State.GRADED.value if str(data.get("status", "")).startswith("graded") else State.NOT_LOADED.value
-        return cls(**data)
-
-
-# How the status counts tests that ended abnormally. "not run" tests were given up
-# on (their function had timed out and never returned): they took no time.
-PROBLEM_PHRASES = {"timeout": "timeout", "notrun": "not run", "crash": "crash", "protocol": "protocol"}
-
-
-def seed_for(assignment_name: str, submission_name: str, code: str, secret: str = "") -> int:
-    """The seed of a submission's hidden inputs, from the course's secret, the student and their code.
-
-    `code` is the submission's fingerprint (batch.submission_fingerprint: the
-    bytes handed in). The same file always draws the same inputs, so a regrade
-    reproduces its grade; any change to the code draws new ones, so hard-coding
-    the cases one grade's feedback revealed gains nothing on the next. The
-    secret makes the draw unpredictable to anyone who holds the kit.
-    """
-    digest = hashlib.sha256(f"{secret}\0{assignment_name}\0{submission_name}\0{code}".encode()).hexdigest()
-    return int(digest[:12], 16)
-
-
-def student_seed_for(assignment_name: str, submission_name: str, secret: str = "") -> int:
-    """A seed that follows the student but not their code: for draws whose verdict may depend on
-    luck and reveal nothing a student could replay (the capstone's training run). Drawn again with
-    each change to the code, such a check would let a student resubmit until a lucky draw."""
-    digest = hashlib.sha256(f"student\0{secret}\0{assignment_name}\0{submission_name}".encode()).hexdigest()
-    return int(digest[:12], 16)
 
 
 def code_fingerprint(path: Path) -> str:
     """What a submission's seed follows: the bytes of the file, or of the folder's files, handed in."""
-    from .batch import submission_fingerprint
-
     return submission_fingerprint(path)
+
 
 
 def load_reference(a: assignments.Assignment):
@@ -299,12 +210,11 @@ class Grader:
             score = max_score if o.passed else 0.0
             by_item[o.item] += score
             tests.append(TestGrade(
-                name=f"{o.item}: {o.title}",
-                number=f"{q_index + 1}.{counters[o.item]}",
                 item=o.item,
+                title=o.title,
+                number=f"{q_index + 1}.{counters[o.item]}",
                 score=round(score, 6),
                 max_score=round(max_score, 6),
-                status="passed" if o.passed else "failed",
                 visibility=o.visibility,
                 output="" if o.passed else o.message,
                 kind=o.kind,
@@ -313,16 +223,10 @@ class Grader:
                 mistake_phrase=o.mistake_phrase,
             ))
         total = round(sum(by_item.values()), 2)
-        state = State.GRADED
+        state, reason = State.GRADED, ""
         if session.load_error is not None:
-            status = str(session.load_error)
+            reason = str(session.load_error)
             state = State.LOAD_TIMEOUT if isinstance(session.load_error, StudentTimeout) else State.NOT_LOADED
-        else:
-            problems = {}
-            for t in tests:
-                if t.kind in PROBLEM_PHRASES:
-                    problems[t.kind] = problems.get(t.kind, 0) + 1
-            status = "graded" + "".join(f"; {n} test(s) {PROBLEM_PHRASES[k]}" for k, n in problems.items())
         # Seen from outside, in each worker's /proc status: the filter held in every worker that ran.
         ran = session.transcript.filtered
         filtered = bool(ran) and all(ran)
@@ -338,8 +242,8 @@ class Grader:
             origin=str(sub.origin),
             score=total,
             max_score=a.total_points,
-            status=status,
-            state=state.value,
+            state=state,
+            reason=reason,
             seed=seed,
             isolation=self.isolation.summary(),
             isolation_level=self.isolation.level.value,
@@ -359,17 +263,3 @@ class Grader:
             kind=sub.kind,
             measures=plugin.measures(),
         )
-
-
-def failed_grade(a: assignments.Assignment, path: Path, reason: str, seed: int, name: str | None = None,
-                 isolation: str = "", isolation_level: str = "") -> Grade:
-    """The one builder of a grade the grader failed to give: 0 with `reason`, state grader-error.
-
-    Every path that cannot grade a submission (a batch job's exception, a
-    Gradescope run that failed before or while grading) writes this Grade.
-    """
-    return Grade(
-        name=name or submission.submission_name(path), origin=str(path), score=0.0, max_score=a.total_points,
-        status=reason, state=State.GRADER_ERROR.value, seed=seed, isolation=isolation,
-        isolation_level=isolation_level, by_item={q.item: 0.0 for q in a.questions},
-    )

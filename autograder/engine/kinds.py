@@ -80,9 +80,27 @@ FLAG_OF_EVENT: dict[Event, Flag] = {
     Event.FORGED: Flag.FORGED,
 }
 
-# How a test ended: a failure's kind, beside the pass.
-TEST_KINDS = ("pass", "fail", "error", "timeout", "crash", "protocol", "notrun", "unmet")
-FLAG_OF_TEST_KIND = {"crash": Flag.CRASH, "protocol": Flag.PROTOCOL}
+class TestKind(str, Enum):
+    """How a test ended: a pass, or the kind of its failure."""
+
+    __test__ = False  # not a pytest test class, whatever its name
+
+    PASS = "pass"
+    FAIL = "fail"            # the check found a wrong answer
+    ERROR = "error"          # the student's code raised
+    TIMEOUT = "timeout"      # a call ran out of time
+    CRASH = "crash"          # the worker died
+    PROTOCOL = "protocol"    # the worker's reply could not be read
+    NOTRUN = "notrun"        # given up on: the function never returned before, or no time was left
+    UNMET = "unmet"          # withheld: a check it depends on failed
+
+    def __str__(self) -> str:
+        return self.value
+
+    __format__ = str.__format__
+
+
+FLAG_OF_TEST_KIND = {TestKind.CRASH: Flag.CRASH, TestKind.PROTOCOL: Flag.PROTOCOL}
 
 
 def event(kind: str) -> Event:

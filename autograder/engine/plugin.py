@@ -20,6 +20,7 @@ import pytest
 
 from . import causes
 from .errors import StudentError
+from .kinds import TestKind
 from .session import StudentModule, StudentSession
 
 
@@ -31,7 +32,7 @@ class TestOutcome:
     weight: float
     visibility: str
     passed: bool = False
-    kind: str = "pass"  # pass | fail | error | timeout | crash | protocol
+    kind: TestKind = TestKind.PASS
     message: str = ""
     duration: float = 0.0
     order: tuple = field(default_factory=tuple)
@@ -181,7 +182,7 @@ class GradingPlugin:
                 unmet = self._failed_dependencies(outcome)
                 if unmet:
                     # It passed, but what it checks (an error raised, a shape) a stub could do too.
-                    outcome.passed, outcome.kind, changed = False, "unmet", True
+                    outcome.passed, outcome.kind, changed = False, TestKind.UNMET, True
                     titles = list(dict.fromkeys(self._title_of(u, outcome.item) for u in unmet))
                     these = "this check passes" if len(titles) == 1 else "these checks pass"
                     outcome.message = f"counts only once {these} too: " + "; ".join(titles)
@@ -221,12 +222,12 @@ class GradingPlugin:
         failing = {}
         for o in sorted(self.outcomes.values(), key=lambda o: o.order):
             # Only a failure of values explains another's: not refusing a bad argument explains nothing.
-            if not o.passed and o.kind != "unmet" and o.weight > 0 and o.mistake not in causes.ERROR_PATHS:
+            if not o.passed and o.kind != TestKind.UNMET and o.weight > 0 and o.mistake not in causes.ERROR_PATHS:
                 failing.setdefault(o.item, []).append(o)
         # In the config's order: a question named from the one it uses is named in turn to the next
         # (Conv2d, from conv2d_forward, from conv_output_size's ceil).
         for outcome in sorted(self.outcomes.values(), key=lambda o: o.order):
-            if outcome.passed or outcome.mistake or outcome.kind not in ("fail", "error"):
+            if outcome.passed or outcome.mistake or outcome.kind not in (TestKind.FAIL, TestKind.ERROR):
                 continue
             # A check that waits for others (training waits for its layers' checks) and fails itself:
             # the failing checks it depends on come first, a named one first of all.
@@ -307,7 +308,7 @@ class GradingPlugin:
         if report.passed and call.when == "call":
             outcome.passed = self.session.incident is None
         if report.failed or (call.when == "call" and self.session.incident is not None):
-            if outcome.kind == "pass" or call.when == "call":
+            if outcome.kind == TestKind.PASS or call.when == "call":
                 outcome.passed = False
                 outcome.kind, outcome.message = self._explain(call.excinfo)
                 outcome.mistake = getattr(call.excinfo.value, "mistake", None) if call.excinfo else None
@@ -333,21 +334,21 @@ class GradingPlugin:
             outcome.message = f"your code raised {said}"
         outcome.message = f"{outcome.message.rstrip('.')}. This is what happens when you {named.phrase}."
 
-    def _explain(self, excinfo) -> tuple[str, str]:
+    def _explain(self, excinfo) -> tuple[TestKind, str]:
         incident = self.session.incident
         if incident is not None:
             return incident.kind, str(incident)
         if excinfo is None:
-            return "fail", "the check failed"
+            return TestKind.FAIL, "the check failed"
         exc = excinfo.value
         if isinstance(exc, StudentError):
-            return exc.kind, f"your code raised {exc}" if exc.kind == "error" and exc.type_name else str(exc)
+            return exc.kind, f"your code raised {exc}" if exc.kind == TestKind.ERROR and exc.type_name else str(exc)
         if isinstance(exc, AssertionError):
-            return "fail", str(exc).strip() or "the check failed"
+            return TestKind.FAIL, str(exc).strip() or "the check failed"
         if isinstance(exc, pytest.fail.Exception):
-            return "fail", str(exc)
+            return TestKind.FAIL, str(exc)
         # The suite stumbled over what the student returned (None.shape, say).
-        return "fail", f"the result could not be checked ({type(exc).__name__}: {str(exc)[:300]})"
+        return TestKind.FAIL, f"the result could not be checked ({type(exc).__name__}: {str(exc)[:300]})"
 
 
 def run_suite(plugin: GradingPlugin, files: list[Path], rootdir: Path) -> None:

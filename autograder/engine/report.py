@@ -1,4 +1,4 @@
-"""Writing grades: results.json (Gradescope's format), feedback.md, grades.csv.
+"""Writing grades: feedback.md, grade.json and grades.csv (Gradescope's results.json: integrations/gradescope.py).
 
 grades.csv is rewritten (atomically) as each submission finishes, so an
 interrupted batch keeps every grade it reached and `--resume` can skip them.
@@ -12,8 +12,8 @@ import json
 import os
 from pathlib import Path
 
-from .grading import Grade
 from .kinds import FLAG_OF_EVENT, FLAG_OF_TEST_KIND, Flag, event
+from .results import Grade
 from .text import inert, md_block, md_code
 
 # Each event kind's flag phrase (kinds.py holds the one map; kept here for readers of events).
@@ -32,60 +32,6 @@ def flags(grade: Grade) -> list[str]:
         if flag is not None and flag not in found:
             found.append(flag)
     return [f.value for f in found]
-
-
-def results_json(grade: Grade) -> dict:
-    """Gradescope's autograder results format, with our details under extra_data."""
-    # Gradescope shows this text at once, hidden tests or not: it must not
-    # reveal the total, which counts the hidden checks. Public checks only.
-    public = [t for t in grade.tests if t.visibility == "visible"]
-    output = []
-    if public:
-        output.append(
-            f"Public checks: {sum(t.status == 'passed' for t in public)} of {len(public)} passed "
-            "(they earn no points; the hidden checks decide the grade)."
-        )
-    output.append(f"Seed for this submission's inputs: {grade.seed}.")
-    if not grade.graded:
-        output.append(grade.status)
-    output += grade.notes
-    return {
-        "score": grade.score,
-        "execution_time": grade.execution_time,
-        "output": "\n".join(output),
-        "output_format": "text",
-        "visibility": "visible",
-        "stdout_visibility": "hidden",
-        "tests": [
-            {
-                "name": t.name,
-                "number": t.number,
-                "score": t.score,
-                "max_score": t.max_score,
-                "status": t.status,
-                "visibility": t.visibility,
-                "tags": [t.item],
-                "output": t.output,
-            }
-            for t in grade.tests
-        ],
-        "extra_data": {
-            "submission": grade.name,
-            "status": grade.status,
-            "seed": grade.seed,
-            "isolation": grade.isolation,
-            "isolation_level": grade.isolation_level,
-            "caps": grade.caps,
-            "cap_scopes": grade.cap_scopes,
-            "flags": flags(grade),
-            "static_findings": grade.findings,
-            "runtime_events": grade.events,
-            "notebook_cell_errors": grade.cell_errors,
-            "by_item": grade.by_item,
-            "timing": grade.timing,
-            "measures": grade.measures,
-        },
-    }
 
 
 def feedback_markdown(grade: Grade, title: str, show_hidden: bool = True) -> str:
@@ -142,7 +88,7 @@ def feedback_markdown(grade: Grade, title: str, show_hidden: bool = True) -> str
         f"Hidden inputs were random with seed {grade.seed}, drawn from your code: the same file always gets the same "
         "inputs and grade, and any change to it draws new ones.",
         f"Isolation: {grade.isolation}",
-        *([f"Limits: " + "; ".join(f"{k}: {v}" for k, v in grade.caps.items())] if grade.caps else []),
+        *(["Limits: " + "; ".join(f"{k}: {v}" for k, v in grade.caps.items())] if grade.caps else []),
         "",
     ]
     return "\n".join(lines)
@@ -282,13 +228,11 @@ def _replace(path: Path, text: str) -> None:
 
 
 def write_submission(out: Path, grade: Grade, title: str) -> Path:
+    """The student's folder: feedback.md, and grade.json, the record every other output is made from."""
     folder = out / grade.name
     folder.mkdir(parents=True, exist_ok=True)
     # Whatever text came from a submission (a lone surrogate in an error message, a file
     # name that is not UTF-8), these writes do not fail: JSON escapes it, Markdown replaces it.
-    tmp = folder / "results.json.tmp"
-    tmp.write_text(json.dumps(results_json(grade), indent=2) + "\n", encoding="utf-8")
-    tmp.replace(folder / "results.json")
     (folder / "feedback.md").write_text(feedback_markdown(grade, title), encoding="utf-8", errors="replace")
     (folder / "grade.json").write_text(json.dumps(grade.to_dict(), indent=1) + "\n", encoding="utf-8")
     return folder

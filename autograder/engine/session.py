@@ -28,7 +28,7 @@ from .budget import Budget
 from .errors import (
     BadReply, BadValue, CellSkipped, NotRun, StudentError, StudentTimeout, WorkerDied, remote_exception,
 )
-from .kinds import Event
+from .kinds import Event, TestKind
 from .transcript import Transcript
 from .sandbox import worker_setup
 from .worker_process import WorkerProcess
@@ -464,7 +464,7 @@ class StudentSession:
                 self.timeouts.setdefault(label, []).append(self.budget.test_seconds)
             raise
         except StudentError as exc:
-            if exc.kind == "error":  # it ended by raising: it does return
+            if exc.kind == TestKind.ERROR:  # it ended by raising: it does return
                 self.returned.add(label)
             raise
         self.returned.add(label)

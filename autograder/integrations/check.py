@@ -24,6 +24,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from ..engine import api
+from ..engine.report import flags
 from ..engine.submission import MAX_CODE_BYTES, MAX_NOTEBOOK_BYTES, read_regular
 from ..engine.text import inert
 from ..errors import UsageError
@@ -78,8 +80,6 @@ def _indent(text: str, prefix: str = "      ") -> str:
 
 
 def report_lines(grade) -> list[str]:
-    from ..engine.report import flags
-
     ok, bad = _marks()
     lines = []
     if not grade.graded:
@@ -115,8 +115,6 @@ def report_lines(grade) -> list[str]:
 
 
 def run_check(assignment, path: Path) -> int:
-    from ..engine.grading import Grader
-
     if os.environ.get(HISTORY_ENV):
         raise UsageError(f"{HISTORY_ENV} is set, but check is no longer rate-limited through sudo on a shared machine; "
                      "unset it: rate-limited feedback belongs to the grading service (`serve`, planned, not built "
@@ -124,7 +122,7 @@ def run_check(assignment, path: Path) -> int:
     with tempfile.TemporaryDirectory(prefix="autograder-check-") as scratch:
         target = _target(assignment, Path(path), Path(scratch))
         print(f"Checking {Path(path).name} with the public checks, run by the grader's sandboxed engine...", flush=True)
-        grade = Grader(assignment, public_only=True).grade(target)
+        grade = api.grade_one(assignment, target, public_only=True)
     print("\n".join(report_lines(grade)))
     passed = bool(grade.tests) and grade.graded and all(t.status == "passed" for t in grade.tests)
     return 0 if passed else 1

@@ -37,6 +37,7 @@ from ..engine import batch
 from ..engine.report import csv_row
 from ..engine.text import inert
 from ..engine.submission import (
+    submission_name,
     IGNORED_PARTS, MAX_NOTEBOOK_BYTES, ZIP_MAX_BYTES, read_regular, safe_extract, snapshot, unique_names, walk,
     zip_entry_count,
 )
@@ -390,8 +391,6 @@ def expand(paths: list[Path], assignment, scratch: Path, export=(), named=None) 
     name is taken already (by a plain submission or another export) is graded
     as name_2, with a note; nothing an export says can stop the batch.
     """
-    from ..engine.submission import submission_name
-
     export = set([export] if isinstance(export, str) else export or ())
     for kind in sorted(export - set(KINDS)):
         raise ExportError(f"--export {kind}: give one of {', '.join(KINDS)}")

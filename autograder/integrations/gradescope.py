@@ -27,11 +27,22 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
+import stat
+import subprocess
 import sys
+import tempfile
 import time
 import traceback
 import zipfile
 from pathlib import Path
+
+from .. import build, course_secret
+from ..engine import api, batch, report
+from ..engine.results import failed_grade, seed_for
+from ..engine.submission import ZIP_MAX_BYTES, read_regular, snapshot
+from . import ratelimit
+from .exports import slug
 
 ROOT_ENV = "AUTOGRADER_GRADESCOPE_ROOT"
 DEFAULT_ROOT = "/autograder"
@@ -167,8 +178,6 @@ def build_zip(assignment, out: Path, secret: str | None = None) -> Path:
     The zip carries the course's `secret` (None: the kit's, made if there is none yet), so
     Gradescope draws the inputs a regrade with this kit draws, and nobody without it can.
     """
-    from .. import build
-
     problems = build.stale(assignment)
     if problems:
         raise build.BuildError(
@@ -178,11 +187,7 @@ def build_zip(assignment, out: Path, secret: str | None = None) -> Path:
         )
     if not assignment.reference_module.is_file():
         raise build.BuildError(f"the reference {assignment.reference_module} is missing; run `python -m autograder build`")
-    from . import ratelimit
-
     ratelimit.policy(assignment)  # a [rate_limit] typo is an error now, not a failure for every student
-    from .. import course_secret
-
     secret = course_secret.ensure(assignment.root) if secret is None else secret
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -199,6 +204,72 @@ def build_zip(assignment, out: Path, secret: str | None = None) -> Path:
         _add(zf, course_secret.FILE_NAME, (secret + "\n").encode(), 0o600)
     tmp.replace(out)
     return out
+
+
+# -- Gradescope's results format ----------------------------------------------------
+def results_json(grade) -> dict:
+    """Gradescope's autograder results format, with our details under extra_data."""
+    # Gradescope shows this text at once, hidden tests or not: it must not
+    # reveal the total, which counts the hidden checks. Public checks only.
+    public = [t for t in grade.tests if t.visibility == "visible"]
+    output = []
+    if public:
+        output.append(
+            f"Public checks: {sum(t.status == 'passed' for t in public)} of {len(public)} passed "
+            "(they earn no points; the hidden checks decide the grade)."
+        )
+    output.append(f"Seed for this submission's inputs: {grade.seed}.")
+    if not grade.graded:
+        output.append(grade.status)
+    output += grade.notes
+    return {
+        "score": grade.score,
+        "execution_time": grade.execution_time,
+        "output": "\n".join(output),
+        "output_format": "text",
+        "visibility": "visible",
+        "stdout_visibility": "hidden",
+        "tests": [
+            {
+                "name": t.name,
+                "number": t.number,
+                "score": t.score,
+                "max_score": t.max_score,
+                "status": t.status,
+                "visibility": t.visibility,
+                "tags": [t.item],
+                "output": t.output,
+            }
+            for t in grade.tests
+        ],
+        "extra_data": {
+            "submission": grade.name,
+            "status": grade.status,
+            "seed": grade.seed,
+            "isolation": grade.isolation,
+            "isolation_level": grade.isolation_level,
+            "caps": grade.caps,
+            "cap_scopes": grade.cap_scopes,
+            "flags": report.flags(grade),
+            "static_findings": grade.findings,
+            "runtime_events": grade.events,
+            "notebook_cell_errors": grade.cell_errors,
+            "by_item": grade.by_item,
+            "timing": grade.timing,
+            "measures": grade.measures,
+        },
+    }
+
+
+
+class ResultsFile:
+    """A batch's sink that writes each student's results.json (this format) beside their feedback.md."""
+
+    def __init__(self, out: Path):
+        self.out = Path(out)
+
+    def __call__(self, grade) -> None:
+        _write_json(self.out / grade.name / "results.json", results_json(grade))
 
 
 # -- inside Gradescope -----------------------------------------------------------
@@ -229,8 +300,6 @@ def seed_name(root: Path) -> str:
     gives a submission the same inputs on Gradescope and in a re-grade of
     the export.
     """
-    from .exports import slug
-
     names = [slug(str(u.get("name") or "")) or slug(str(u.get("sid") or "")) or slug(str(u.get("email") or ""))
              for u in _users(root)]
     return "-".join(n for n in names if n)[:80] or "submission"
@@ -259,13 +328,11 @@ def _write_json(path: Path, data: dict) -> None:
 
 
 def _failure(assignment, reason: str, name: str, seed: int, started: float) -> dict:
-    """results.json for a submission the grader could not grade (grading.failed_grade, as a batch writes it)."""
-    from ..engine import grading, report
-
-    grade = grading.failed_grade(assignment, Path("submission"), f"The autograder could not grade this submission: {reason}",
+    """results.json for a submission the grader could not grade (failed_grade, as a batch writes it)."""
+    grade = failed_grade(assignment, Path("submission"), f"The autograder could not grade this submission: {reason}",
                                  seed, name)
     grade.execution_time = round(time.monotonic() - started, 3)
-    data = report.results_json(grade)
+    data = results_json(grade)
     # A submission the grader could not grade does not count against the student's budget.
     data["extra_data"]["rate_limit"] = {"graded": []}
     return data
@@ -273,11 +340,8 @@ def _failure(assignment, reason: str, name: str, seed: int, started: float) -> d
 
 def _seed_anyway(assignment, root: Path) -> int:
     """The seed a failed grade records: the grader's, or 0 if even the secret could not be read."""
-    from .. import course_secret
-    from ..engine import grading
-
     try:
-        return grading.seed_for(assignment.name, seed_name(root), grading.code_fingerprint(root / "submission"),
+        return seed_for(assignment.name, seed_name(root), batch.submission_fingerprint(root / "submission"),
                                 course_secret.value(assignment.root))
     except Exception:  # noqa: BLE001 - the failure's results.json must still be written
         return 0
@@ -301,9 +365,6 @@ def leaderboard(grade, assignment) -> list[dict]:
 
 def run(assignment, root: Path) -> int:
     """Grade root/submission into root/results/results.json; 0 whenever results.json was written."""
-    from ..engine import grading, report
-    from . import ratelimit
-
     started = time.monotonic()
     root = Path(root)
     results = root / "results"
@@ -315,19 +376,18 @@ def run(assignment, root: Path) -> int:
         if gate is not None and gate.refused_whole:
             data = gate.refused_results()
             _write_json(results / "results.json", data)
-            (results / "feedback.md").write_text(data["output"].split("\n\n", 1)[0] + "\n", encoding="utf-8")
+            (results / "feedback.md").write_text(gate.refused_message() + "\n", encoding="utf-8")
             print(f"{name}: not graded (rate limit); kept the best earlier score {data.get('score', 0):g}")
             return 0
         # At the user level the student's uid must read nothing Gradescope keeps here but the venv:
         # submission_metadata.json holds earlier results, hidden checks included (run_autograder
         # makes them private; the grader refuses to run student code while one is readable).
         private = [p for p in sorted(root.iterdir()) if p.name != "venv"] if root.is_dir() else []
-        grader = grading.Grader(assignment, protect=[results, *private])
         # Seeded as `grade` seeds this student in a regrade of the course's export: their name there,
         # and the submission folder's files (the export holds that folder's files as they are).
-        grade = grader.grade(_target(root / "submission"), seed_as=(seed_name(root), root / "submission"))
-        grade.name = name
-        data = report.results_json(grade)
+        grade = api.grade_one(assignment, _target(root / "submission"), name=name, protect=[results, *private],
+                              seed_as=(seed_name(root), root / "submission"))
+        data = results_json(grade)
         board = leaderboard(grade, assignment)
         if board:
             data["leaderboard"] = board
@@ -348,8 +408,6 @@ def run(assignment, root: Path) -> int:
 # -- trying the zip on this machine ---------------------------------------------
 def _unpack(zip_path: Path, source: Path) -> None:
     """Unpack as Gradescope does, keeping each file's mode (setup.sh and run_autograder are executable)."""
-    import stat
-
     with zipfile.ZipFile(zip_path) as zf:
         for info in zf.infolist():
             target = source / info.filename
@@ -361,8 +419,6 @@ def _unpack(zip_path: Path, source: Path) -> None:
 def _place_submission(submission: Path, folder: Path) -> None:
     """The student's upload in /autograder/submission: the files of a folder, else the file itself,
     read as the grader reads any (no link followed, no FIFO, sizes first)."""
-    from ..engine.submission import ZIP_MAX_BYTES, read_regular, snapshot
-
     folder.mkdir(parents=True)
     try:
         if submission.is_dir() and not submission.is_symlink():
@@ -402,10 +458,6 @@ def try_zip(assignment, zip_path: Path, submission: Path) -> int:
     run_autograder grades the submission exactly as Gradescope would. 0 when
     results.json was written, 1 otherwise.
     """
-    import shutil
-    import subprocess
-    import tempfile
-
     scratch = Path(tempfile.mkdtemp(prefix="autograder-gradescope-try-"))
     try:
         scratch.chmod(0o755)  # as /autograder: an unprivileged grading uid must reach the venv's Python
