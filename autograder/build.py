@@ -19,6 +19,10 @@ are copied into the handout and turned into otter-grader check files.
 `render` computes every output in memory; `write` puts them on disk and
 `stale` compares them with what is on disk, which is what `build --check`
 (and CI) uses to catch an edit that was not rebuilt.
+
+The bundled example submissions (the reference plus each short patch of
+assignments/<name>/examples) are not committed: `examples` renders them
+into build/examples/<name>/ whenever they are missing or out of date.
 """
 
 from __future__ import annotations
@@ -26,7 +30,10 @@ from __future__ import annotations
 from . import assignment as assignment_module
 
 import ast
+import hashlib
 import re
+import shutil
+import uuid
 from pathlib import Path
 
 import nbformat
@@ -39,6 +46,8 @@ STUB = "### STUB"
 DIRECTIVE = re.compile(r"^#\s*ASSIGNMENT:\s*(?P<names>.+?)\s*$")
 EXAMPLE_MODULE = re.compile(r"^#\s*module:\s*(\w+)\s*$", re.MULTILINE)
 COMMAND = "python -m autograder build"
+# Where examples() renders the bundled example submissions, under the kit's root (git ignores /build/).
+EXAMPLES = Path("build") / "examples"
 
 
 class BuildError(ConfigError):
@@ -265,28 +274,34 @@ SOURCES_STAMP = assignment_module.SOURCES_STAMP
 sources_digest = assignment_module.sources_digest
 
 
+def _modules(assignment: Assignment) -> dict[str, tuple[str, str, str]]:
+    """{module: (solution, handout, reference file)} of the assignment's module and those it requires."""
+    sources = {assignment.module: assignment.folder / f"{assignment.module}.py"}
+    sources.update((name, provider(name, assignment.root).folder / f"{name}.py") for name in assignment.requires)
+    modules = {}
+    for name, source in sources.items():
+        origin = source.relative_to(assignment.root).as_posix()
+        solution, handout = split_solution(source.read_text(encoding="utf-8"), origin)
+        reference = f"# Reference solution, built from {origin} by `{COMMAND}`; edit that file instead.\n" + solution
+        modules[name] = (solution, handout, reference)
+    return modules
+
+
 def render(assignment: Assignment) -> dict[Path, bytes]:
-    """Every built file, keyed by its path relative to the kit's root."""
+    """Every committed built file (not the examples: see examples()), keyed by its path relative to the kit's root."""
     root, folder = assignment.root, assignment.folder
     rel = lambda p: p.relative_to(root).as_posix()  # noqa: E731
     outputs: dict[Path, str | bytes] = {}
     solution_out = Path("solutions") / assignment.name
     template_out = Path("student_template") / assignment.name
 
-    module_path = folder / f"{assignment.module}.py"
-    solution, handout = split_solution(module_path.read_text(encoding="utf-8"), rel(module_path))
-    outputs[solution_out / module_path.name] = (
-        f"# Reference solution, built from {rel(module_path)} by `{COMMAND}`; edit that file instead.\n" + solution
-    )
-    outputs[template_out / module_path.name] = handout
+    modules = _modules(assignment)
+    solution, handout, reference = modules[assignment.module]
+    outputs[solution_out / f"{assignment.module}.py"] = reference
+    outputs[template_out / f"{assignment.module}.py"] = handout
     # Each module of an earlier part beside the reference, as a submission holds it beside its own.
-    required = {}
     for name in assignment.requires:
-        source = provider(name, root).folder / f"{name}.py"
-        required[name] = split_solution(source.read_text(encoding="utf-8"), rel(source))[0]
-        outputs[solution_out / f"{name}.py"] = (
-            f"# Reference solution, built from {rel(source)} by `{COMMAND}`; edit that file instead.\n" + required[name]
-        )
+        outputs[solution_out / f"{name}.py"] = modules[name][2]
 
     notebook_path = folder / assignment.notebook
     if notebook_path.is_file():
@@ -317,21 +332,6 @@ def render(assignment: Assignment) -> dict[Path, bytes]:
     outputs[template_out / "requirements.txt"] = REQUIREMENTS
     outputs[solution_out / SOURCES_STAMP] = sources_digest(assignment) + "\n"
 
-    for example in sorted((folder / "examples").glob("*.py")):
-        snippet = example.read_text(encoding="utf-8")
-        if not required:
-            outputs[solution_out / "examples" / example.name] = example_submission(solution, snippet, rel(example))
-            continue
-        # A folder, as such a submission is: the reference files, with the mistake added to the
-        # one the example's `# module: NAME` line names (this assignment's module by default).
-        target = EXAMPLE_MODULE.search(snippet)
-        target = target.group(1) if target else assignment.module
-        if target not in (assignment.module, *required):
-            raise BuildError(f"{rel(example)}: '# module: {target}' is neither {assignment.module} nor a required module")
-        for name, reference in ((assignment.module, solution), *required.items()):
-            text = example_submission(reference, snippet, rel(example)) if name == target else outputs[solution_out / f"{name}.py"]
-            outputs[solution_out / "examples" / example.stem / f"{name}.py"] = text
-
     readme = folder / "student_README.md"
     if readme.is_file():
         outputs[template_out / "README.md"] = readme.read_text(encoding="utf-8")
@@ -340,6 +340,87 @@ def render(assignment: Assignment) -> dict[Path, bytes]:
         if extra.is_file() and "__pycache__" not in extra.parts and extra.suffix != ".pyc":
             outputs[template_out / extra.relative_to(folder / "handout_files")] = extra.read_bytes()  # data too
     return {Path(k): v if isinstance(v, bytes) else v.encode("utf-8") for k, v in outputs.items()}
+
+
+def render_examples(assignment: Assignment) -> dict[Path, bytes]:
+    """Each bundled example submission, keyed by its path inside examples(assignment)."""
+    modules = _modules(assignment)
+    outputs: dict[Path, str] = {}
+    for example in sorted((assignment.folder / "examples").glob("*.py")):
+        origin = example.relative_to(assignment.root).as_posix()
+        snippet = example.read_text(encoding="utf-8")
+        if not assignment.requires:
+            outputs[Path(example.name)] = example_submission(modules[assignment.module][0], snippet, origin)
+            continue
+        # A folder, as such a submission is: the reference files, with the mistake added to the
+        # one the example's `# module: NAME` line names (this assignment's module by default).
+        target = EXAMPLE_MODULE.search(snippet)
+        target = target.group(1) if target else assignment.module
+        if target not in modules:
+            raise BuildError(f"{origin}: '# module: {target}' is neither {assignment.module} nor a required module")
+        for name, (solution, _, reference) in modules.items():
+            outputs[Path(example.stem, f"{name}.py")] = (
+                example_submission(solution, snippet, origin) if name == target else reference
+            )
+    return {k: v.encode("utf-8") for k, v in outputs.items()}
+
+
+def examples(assignment: Assignment) -> Path:
+    """The folder of the bundled example submissions (build/examples/<name>/), rendered when missing or out of date.
+
+    They are never committed: each is the reference plus a short patch of
+    assignments/<name>/examples, so they are made when asked for. A stamp inside the
+    folder (a hash of the sources and of this renderer) makes asking cheap once made.
+    """
+    target = assignment.root / EXAMPLES / assignment.name
+    stamp = hashlib.sha256(sources_digest(assignment).encode() + b"\0" + Path(__file__).read_bytes()).hexdigest()
+    if _stamp_of(target) != stamp:
+        _place(target, render_examples(assignment), stamp)
+    return target
+
+
+def _stamp_of(folder: Path) -> str | None:
+    try:
+        return (folder / SOURCES_STAMP).read_text(encoding="utf-8").strip()
+    except OSError:
+        return None
+
+
+def _place(target: Path, files: dict[Path, bytes], stamp: str) -> None:
+    """Put `files` and `stamp` in the folder `target` whole: written aside, then renamed into place.
+
+    Several commands or test workers may ask at once: a reader sees the whole folder or
+    none, a current folder is never replaced, and of makers that race the first rename
+    wins (the others' folders hold the same files and are dropped).
+    """
+    target.parent.mkdir(parents=True, exist_ok=True)
+    # A fresh name per maker, made with mkdir (not mkdtemp, whose 0700 the folder would keep).
+    fresh = target.parent / f".{target.name}-{uuid.uuid4().hex}"
+    fresh.mkdir()
+    try:
+        for path, content in files.items():
+            (fresh / path).parent.mkdir(parents=True, exist_ok=True)
+            (fresh / path).write_bytes(content)
+        (fresh / SOURCES_STAMP).write_text(stamp + "\n", encoding="utf-8")
+        for _ in range(10):
+            try:
+                fresh.rename(target)
+                return
+            except OSError:
+                if _stamp_of(target) == stamp:
+                    return  # another maker got there first
+                if not target.exists():
+                    continue  # moved aside by another maker between our rename and this look
+            # An outdated folder: moved aside (one rename, so it too is whole or gone), then removed.
+            old = target.parent / f".{target.name}-{uuid.uuid4().hex}"
+            try:
+                target.rename(old)
+            except FileNotFoundError:
+                pass  # another maker moved it first
+            shutil.rmtree(old, ignore_errors=True)
+        fresh.rename(target)  # still failing: its error says why
+    finally:
+        shutil.rmtree(fresh, ignore_errors=True)  # gone already when it was renamed into place
 
 
 def example_submission(solution: str, snippet: str, origin: str) -> str:
@@ -380,6 +461,7 @@ def _on_disk(assignment: Assignment) -> dict[Path, bytes]:
 def stale(assignment: Assignment) -> list[str]:
     """What differs between the built outputs and the files on disk, one line each."""
     wanted, present = render(assignment), _on_disk(assignment)
+    render_examples(assignment)  # not on disk to compare, but a malformed example is a build error
     problems = []
     for path in sorted(set(wanted) | set(present)):
         if path not in present:
@@ -392,8 +474,9 @@ def stale(assignment: Assignment) -> list[str]:
 
 
 def write(assignment: Assignment) -> list[Path]:
-    """Write every output, removing built files whose source is gone."""
+    """Write every output, removing built files whose source is gone, and make the examples."""
     wanted = render(assignment)
+    render_examples(assignment)  # a malformed example stops the build before anything is written
     for path in set(_on_disk(assignment)) - set(wanted):
         (assignment.root / path).unlink()
     for path, content in wanted.items():
@@ -401,4 +484,5 @@ def write(assignment: Assignment) -> list[Path]:
         target.parent.mkdir(parents=True, exist_ok=True)
         if not target.is_file() or target.read_bytes() != content:
             target.write_bytes(content)
+    examples(assignment)
     return sorted(wanted)

@@ -279,7 +279,7 @@ def demo_submissions(a, into: Path) -> list[Path]:
         (a.reference_module, f"reference{a.reference_module.suffix}"),
         (a.solution_dir / a.notebook, f"reference_notebook{Path(a.notebook).suffix}"),
         (a.template_dir / f"{a.module}.py", "untouched_handout.py"),
-        *[(p, p.name) for p in sorted((a.solution_dir / "examples").glob("*.py"))],
+        *[(p, p.name) for p in sorted(build.examples(a).glob("*.py"))],
     ]
     paths = []
     for source, name in picks:
@@ -295,7 +295,7 @@ def demo_submissions(a, into: Path) -> list[Path]:
         else:
             shutil.copyfile(source, into / name)
             paths.append(into / name)
-    for example in sorted(p for p in (a.solution_dir / "examples").glob("*") if p.is_dir()):
+    for example in sorted(p for p in build.examples(a).glob("*") if p.is_dir()):
         shutil.copytree(example, into / example.name)
         paths.append(into / example.name)
     if not paths:

@@ -5,7 +5,7 @@ name, in a fixed shuffled order) mixes, for --count 100:
 
   48  correct module copies          (solutions/cnn/cnn_layers.py)
   25  correct notebook copies        (solutions/cnn/cnn.ipynb)
-  20  bundled wrong examples         (solutions/cnn/examples/*.py, cycled;
+  20  bundled wrong examples         (build/examples/cnn/*.py, cycled;
                                       one of them is itself a syntax error)
    6  broken files                   (2 each: a .py with a syntax error, a
                                       .zip that is not a zip, a notebook
@@ -63,7 +63,10 @@ from pathlib import Path  # noqa: E402
 
 from benchlib import ROOT, RESULTS_DIR, REFERENCE_MODULE, REFERENCE_NOTEBOOK, fmt, kit_python, machine_info, median  # noqa: E402
 
-EXAMPLES_DIR = ROOT / "solutions" / "cnn" / "examples"
+from autograder import assignment as assignments  # noqa: E402
+from autograder import build  # noqa: E402
+
+EXAMPLES_DIR = build.examples(assignments.load("cnn", ROOT))
 LOOP_FUNCTION = "maxpool_forward"
 
 

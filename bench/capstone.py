@@ -4,7 +4,7 @@ Three measurements, all with BLAS pinned to one thread (as the sandboxed worker 
 
 1. Training time in this process, side by side: the reference capstone on the
    vectorised first part and on a correct four-loop first part
-   (solutions/cnn_capstone/examples/part1_four_loops), same seeds, same initial
+   (build/examples/cnn_capstone/part1_four_loops), same seeds, same initial
    weights. Also: their predictions agree, and the largest parameter difference.
 2. The four-loop submission graded by the real engine (worker, sandbox, proxy):
    the training check's duration against the budget in assignment.toml.
@@ -46,10 +46,12 @@ ROOT = benchlib.ROOT
 sys.path.insert(0, str(ROOT))
 
 from autograder import assignment as assignments  # noqa: E402
+from autograder import build  # noqa: E402
 
 CAPSTONE = assignments.load("cnn_capstone", ROOT)
 SOLUTION = ROOT / "solutions" / "cnn_capstone"
-FIRST_PART_EXAMPLES = ROOT / "solutions" / "cnn" / "examples"
+EXAMPLES = build.examples(CAPSTONE)
+FIRST_PART_EXAMPLES = build.examples(assignments.load("cnn", ROOT))
 MISTAKES = ["lesson_pool_backward", "missing_bias", "grads_overwritten", "flipped_kernel", "pool_overwrites_overlap"]
 
 
@@ -92,7 +94,7 @@ def grade_four_loops(budget: float) -> dict:
     """The four-loop submission through `autograder grade`: the training check's own duration."""
     with tempfile.TemporaryDirectory(prefix="bench-capstone-") as scratch:
         folder = Path(scratch) / "four_loops"
-        shutil.copytree(SOLUTION / "examples" / "part1_four_loops", folder)
+        shutil.copytree(EXAMPLES / "part1_four_loops", folder)
         out = Path(scratch) / "out"
         seconds, _ = benchlib.timed_run([benchlib.kit_python(), "-I", "-m", "autograder", "grade", str(folder),
                                          "--assignment", "cnn_capstone", "--out", str(out), "--no-report"], cwd=ROOT)
@@ -111,7 +113,7 @@ def main() -> None:
     args = parser.parse_args()
     settings = CAPSTONE.extra["training"]
     fast = load(SOLUTION / "cnn_layers.py")
-    loops = load(SOLUTION / "examples" / "part1_four_loops" / "cnn_layers.py")
+    loops = load(EXAMPLES / "part1_four_loops" / "cnn_layers.py")
 
     print("1. training time, vectorised vs four loops (same seeds, in this process)")
     runs = {seed: train_once(fast, seed, settings) for seed in range(args.seeds)}

@@ -31,7 +31,10 @@ from pathlib import Path  # noqa: E402
 
 from benchlib import ROOT, RESULTS_DIR, REFERENCE_NOTEBOOK, fmt, kit_python, machine_info, median, timed_run, write_json  # noqa: E402
 
-EXAMPLES = ROOT / "solutions" / "cnn" / "examples"
+from autograder import assignment as assignments  # noqa: E402
+from autograder import build  # noqa: E402
+
+EXAMPLES = build.examples(assignments.load("cnn", ROOT))
 
 REPORT_SCRIPT = """
 import json, sys, time

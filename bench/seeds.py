@@ -15,7 +15,7 @@ under --seed S for each of N seeds, and per submission and question we ask:
             it fails names that id, on every draw
 
 Submissions: the reference, the untouched handout and every example of
-solutions/<assignment>/examples (for the capstone, folders holding the first
+build/examples/<assignment> (for the capstone, folders holding the first
 part too, as students hand them in); expected verdicts come from the example's
 source in assignments/<assignment>/examples. For cnn, also the tests' corpora:
 the similarity tests' class (independent implementations, some with mistakes of

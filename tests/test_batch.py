@@ -26,6 +26,7 @@ from pathlib import Path
 import pytest
 
 from autograder import assignment as assignments
+from autograder import build
 from autograder.engine import report
 from autograder.engine.kinds import State
 
@@ -33,7 +34,7 @@ ROOT = Path(__file__).resolve().parents[1]
 CNN = assignments.load("cnn", ROOT)
 REFERENCE = ROOT / "solutions" / "cnn" / "cnn_layers.py"
 HANDOUT = ROOT / "student_template" / "cnn" / "cnn_layers.py"
-EXAMPLES = ROOT / "solutions" / "cnn" / "examples"
+EXAMPLES = build.examples(CNN)
 OURS = ("AUTOGRADER_ISOLATION", "AUTOGRADER_ROOT", "AUTOGRADER_SECRET", "GITHUB_STEP_SUMMARY")
 BASE_ENV = {k: v for k, v in os.environ.items() if k not in OURS}
 

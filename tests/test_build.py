@@ -12,6 +12,8 @@ import shutil
 import subprocess
 import sys
 import textwrap
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -19,9 +21,12 @@ from otter.test_files import ExceptionTestFile
 
 from autograder import assignment as assignments
 from autograder.build import (
+    SOURCES_STAMP,
     BuildError,
+    examples,
     check_public_test_parameters,
     otter_check_file,
+    render_examples,
     split_solution,
 )
 
@@ -78,6 +83,9 @@ def test_copy_of_kit_starts_up_to_date(kit):
     # Guards the tests below: their failures must come from their edits.
     result = run_build(kit, "--check")
     assert result.returncode == 0, result.stderr
+    # The example submissions are not committed: --check neither wants nor makes them.
+    assert not (kit / "build").exists()
+    assert not list((kit / "solutions").glob("*/examples"))
 
 
 def test_edited_solution_region_makes_reference_stale_and_build_fixes_it(kit):
@@ -103,6 +111,8 @@ def test_edited_solution_region_makes_reference_stale_and_build_fixes_it(kit):
     built = run_build(kit)
     assert built.returncode == 0, built.stderr
     assert "# edited" in (kit / "solutions" / "cnn" / "cnn_layers.py").read_text(encoding="utf-8")
+    # build makes the examples too, each the edited reference plus its mistake.
+    assert "# edited" in (kit / "build" / "examples" / "cnn" / "flipped_kernel.py").read_text(encoding="utf-8")
     assert "# edited" not in (kit / "student_template" / "cnn" / "cnn_layers.py").read_text(encoding="utf-8")
     again = run_build(kit, "--check")
     assert again.returncode == 0, again.stderr
@@ -163,6 +173,73 @@ def test_deleted_built_file_is_reported_missing_and_rebuilt(kit):
     assert run_build(kit).returncode == 0
     assert target.is_file()
     assert run_build(kit, "--check").returncode == 0
+
+
+def built_examples(folder: Path) -> dict[Path, bytes]:
+    return {p.relative_to(folder): p.read_bytes() for p in folder.rglob("*") if p.is_file() and p.name != SOURCES_STAMP}
+
+
+def test_examples_are_made_when_asked_and_remade_after_an_edit_of_what_they_are_built_from(kit):
+    cnn, capstone = assignments.load("cnn", kit), assignments.load("cnn_capstone", kit)
+    folder = examples(cnn)
+    assert folder == kit / "build" / "examples" / "cnn"
+    snippets = sorted(p.name for p in (kit / "assignments" / "cnn" / "examples").glob("*.py"))
+    assert sorted(p.name for p in folder.glob("*.py")) == snippets
+    assert built_examples(folder) == render_examples(cnn)
+    capstone_folder = examples(capstone)
+    assert (capstone_folder / "relu_passes_at_zero" / "cnn_layers.py").read_bytes() == \
+        (kit / "solutions" / "cnn" / "cnn_layers.py").read_bytes()
+
+    # Asked again with nothing changed: the same folder, not remade.
+    stamp = (folder / SOURCES_STAMP).stat().st_ino
+    assert examples(cnn) == folder and (folder / SOURCES_STAMP).stat().st_ino == stamp
+
+    # An example's own patch.
+    with (kit / "assignments" / "cnn" / "examples" / "flipped_kernel.py").open("a", encoding="utf-8") as f:
+        f.write("\n# patch edited\n")
+    assert (examples(cnn) / "flipped_kernel.py").read_text(encoding="utf-8").endswith("# patch edited\n")
+    # The reference an example is built on, here the first part's, which the capstone's examples carry.
+    replace_once(kit / "assignments" / "cnn" / "cnn_layers.py",
+                 "    out = np.tensordot(patches, w, axes=([1, 4, 5], [1, 2, 3]))\n",
+                 "    out = np.tensordot(patches, w, axes=([1, 4, 5], [1, 2, 3]))  # edited\n")
+    assert "# edited" in (examples(capstone) / "relu_passes_at_zero" / "cnn_layers.py").read_text(encoding="utf-8")
+    assert "# edited" in (examples(cnn) / "missing_bias.py").read_text(encoding="utf-8")
+    # A removed example goes with the folder it was in.
+    (kit / "assignments" / "cnn" / "examples" / "missing_bias.py").unlink()
+    assert not (examples(cnn) / "missing_bias.py").exists()
+
+
+@pytest.mark.parametrize("start", ["missing", "outdated"])
+def test_makers_asking_at_once_each_get_the_whole_folder(kit, start):
+    cnn = assignments.load("cnn_capstone", kit)
+    folder = kit / "build" / "examples" / "cnn_capstone"
+    if start == "outdated":
+        (folder / "relu_passes_at_zero").mkdir(parents=True)
+        (folder / "relu_passes_at_zero" / "capstone.py").write_text("old\n", encoding="utf-8")
+        (folder / SOURCES_STAMP).write_text("old\n", encoding="utf-8")
+    wanted = render_examples(cnn)
+    makers = 8
+    together = threading.Barrier(makers)
+
+    def ask(_):
+        together.wait()
+        return built_examples(examples(cnn))
+
+    with ThreadPoolExecutor(makers) as pool:
+        seen = list(pool.map(ask, range(makers)))
+    assert all(files == wanted for files in seen)
+    # No maker's scratch folder is left behind.
+    assert [p.name for p in folder.parent.iterdir()] == ["cnn_capstone"]
+
+
+def test_an_example_naming_an_unknown_module_is_a_build_error(kit):
+    example = kit / "assignments" / "cnn_capstone" / "examples" / "relu_passes_at_zero.py"
+    example.write_text("# module: numpy_layers\n" + example.read_text(encoding="utf-8"), encoding="utf-8")
+    result = run_build(kit, "--check")
+    assert result.returncode == 2
+    assert "error: assignments/cnn_capstone/examples/relu_passes_at_zero.py: '# module: numpy_layers'" in result.stderr
+    assert run_build(kit).returncode == 2
+    assert not (kit / "build" / "examples" / "cnn_capstone").exists()
 
 
 def test_public_test_not_named_after_an_item_is_a_build_error(kit):

@@ -22,12 +22,12 @@ import pytest
 import golden_outputs
 
 from autograder import assignment as assignments
-from autograder import cli
+from autograder import build, cli
 
 ROOT = Path(__file__).resolve().parents[1]
 CAPSTONE = assignments.load("cnn_capstone", ROOT)
 SOLUTION = ROOT / "solutions" / "cnn_capstone"
-EXAMPLES = SOLUTION / "examples"
+EXAMPLES = build.examples(CAPSTONE)
 SOURCES = ROOT / "assignments" / "cnn_capstone" / "examples"
 ITEMS = [q.item for q in CAPSTONE.questions]
 FULL = {q.item: q.points for q in CAPSTONE.questions}

@@ -16,6 +16,7 @@ import matplotlib.image
 import pytest
 
 from autograder import assignment as assignments
+from autograder import build
 from autograder.engine.kinds import State, TestKind
 from autograder.engine.results import Grade
 from autograder.integrations import classreport
@@ -23,6 +24,7 @@ from autograder.integrations import classreport
 ROOT = Path(__file__).resolve().parents[1]
 CNN = assignments.load("cnn", ROOT)
 SOLUTION = ROOT / "solutions" / "cnn"
+EXAMPLES = build.examples(CNN)
 SECTIONS = ("summary", "scores", "questions", "mistakes", "timeouts", "crashes", "banned", "tampering", "isolation",
             "similarity", "tests")
 try:
@@ -52,7 +54,7 @@ def graded(tmp_path_factory):
     subs.mkdir()
     shutil.copyfile(SOLUTION / "cnn_layers.py", subs / "reference.py")
     for name in ("flipped_kernel.py", "syntax_error.py"):
-        shutil.copyfile(SOLUTION / "examples" / name, subs / name)
+        shutil.copyfile(EXAMPLES / name, subs / name)
     (subs / "torch_and_exit.py").write_text(_torch_and_exit((SOLUTION / "cnn_layers.py").read_text()))
     out = tmp / "out"
     result = subprocess.run(
@@ -187,7 +189,7 @@ def test_no_submissions_and_one_submission(tmp_path, graded):
 def test_one_submission_gets_a_report_only_when_asked(tmp_path):
     def grade(out: Path, *flags: str) -> subprocess.CompletedProcess:
         result = subprocess.run(
-            [sys.executable, "-m", "autograder", "grade", str(SOLUTION / "examples" / "missing_bias.py"),
+            [sys.executable, "-m", "autograder", "grade", str(EXAMPLES / "missing_bias.py"),
              "--out", str(out), *flags], capture_output=True, text=True, cwd=ROOT, timeout=300,
         )
         assert result.returncode == 0, result.stderr

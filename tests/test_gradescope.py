@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from autograder import assignment as assignments
-from autograder import course_secret
+from autograder import build, course_secret
 from autograder.engine import grading, sandbox
 from autograder.integrations import gradescope
 
@@ -30,7 +30,7 @@ CNN = assignments.load("cnn", ROOT)
 REFERENCE = ROOT / "solutions" / "cnn" / "cnn_layers.py"
 NOTEBOOK = ROOT / "solutions" / "cnn" / "cnn.ipynb"
 HANDOUT = ROOT / "student_template" / "cnn" / "cnn_layers.py"
-FLIPPED = ROOT / "solutions" / "cnn" / "examples" / "flipped_kernel.py"
+FLIPPED = build.examples(CNN) / "flipped_kernel.py"
 OURS = ("AUTOGRADER_ISOLATION", "AUTOGRADER_BWRAP", "AUTOGRADER_ROOT", "AUTOGRADER_SECRET",
         "AUTOGRADER_WORKER_PYTHON", "AUTOGRADER_GRADESCOPE_ROOT", "AUTOGRADER_PYTHON", "PYTHONPATH")
 BASE_ENV = {k: v for k, v in os.environ.items() if k not in OURS}

@@ -30,6 +30,7 @@ from pathlib import Path
 import pytest
 
 from autograder import assignment as assignments
+from autograder import build
 from autograder.engine import grading
 from autograder.engine.kinds import State, TestKind
 from autograder.integrations import exports, junit
@@ -40,7 +41,7 @@ ITEMS = [q.item for q in CNN.questions]
 REFERENCE = ROOT / "solutions" / "cnn" / "cnn_layers.py"
 NOTEBOOK = ROOT / "solutions" / "cnn" / "cnn.ipynb"
 HANDOUT = ROOT / "student_template" / "cnn" / "cnn_layers.py"
-EXAMPLES = ROOT / "solutions" / "cnn" / "examples"
+EXAMPLES = build.examples(CNN)
 SEED = "7"
 OURS = ("AUTOGRADER_ISOLATION", "AUTOGRADER_ROOT", "AUTOGRADER_SECRET", "GITHUB_STEP_SUMMARY")
 BASE_ENV = {k: v for k, v in os.environ.items() if k not in OURS}

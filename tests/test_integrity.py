@@ -54,6 +54,7 @@ import numpy as np
 import pytest
 
 from autograder import assignment as _assignment
+from autograder.build import examples as bundled_examples
 
 CNN = _assignment.load("cnn")
 
@@ -998,7 +999,7 @@ def capstone_batch(tmp: Path) -> Batch:
         return name
 
     add("honest", capstone)
-    add("four_loops", capstone, CAPSTONE_SOLUTION / "examples" / "part1_four_loops" / "cnn_layers.py")
+    add("four_loops", capstone, bundled_examples(CAPSTONE) / "part1_four_loops" / "cnn_layers.py")
     twins = {}
     for case in CAPSTONE_CASES:
         honest, hostile = case_parts(case)

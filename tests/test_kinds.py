@@ -60,13 +60,13 @@ def test_test_kinds_flag_crashes_and_channel_corruption():
 
 def test_a_grade_says_its_state_as_data():
     """Outputs branch on Grade.state, never on the wording of the status sentence."""
-    from autograder import assignment
+    from autograder import assignment, build
     from autograder.engine import grading
 
     cnn = assignment.load("cnn")
     grader = grading.Grader(cnn)
     try:
-        broken = grader.grade(cnn.solution_dir / "examples" / "syntax_error.py")
+        broken = grader.grade(build.examples(cnn) / "syntax_error.py")
         fine = grader.grade(cnn.reference_module)
     finally:
         grader.close()

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from autograder import assignment as assignments
+from autograder import build
 from autograder.assignment import ConfigError
 from autograder.integrations import check, gradescope, ratelimit
 
@@ -23,8 +24,9 @@ ROOT = Path(__file__).resolve().parents[1]
 CNN = assignments.load("cnn", ROOT)
 SOLUTION = ROOT / "solutions" / "cnn"
 REFERENCE = SOLUTION / "cnn_layers.py"
-FLIPPED = SOLUTION / "examples" / "flipped_kernel.py"
-PADS_EVERY_AXIS = SOLUTION / "examples" / "pads_every_axis.py"
+EXAMPLES = build.examples(CNN)
+FLIPPED = EXAMPLES / "flipped_kernel.py"
+PADS_EVERY_AXIS = EXAMPLES / "pads_every_axis.py"
 HANDOUT = ROOT / "student_template" / "cnn" / "cnn_layers.py"
 PACIFIC = timezone(timedelta(hours=-7))
 T0 = datetime(2024, 3, 1, 9, 0, 0, 123456, tzinfo=PACIFIC)

@@ -30,7 +30,7 @@ from autograder.integrations import gradescope
 ROOT = Path(__file__).resolve().parents[1]
 CNN = assignments.load("cnn", ROOT)
 REFERENCE = ROOT / "solutions" / "cnn" / "cnn_layers.py"
-ROUNDS_UP = ROOT / "solutions" / "cnn" / "examples" / "lesson_output_size.py"  # a conv_output_size mistake
+ROUNDS_UP = build.examples(CNN) / "lesson_output_size.py"  # a conv_output_size mistake
 OURS = ("AUTOGRADER_ISOLATION", "AUTOGRADER_ROOT")
 BASE_ENV = {k: v for k, v in os.environ.items() if k not in OURS}  # AUTOGRADER_SECRET: conftest's
 
