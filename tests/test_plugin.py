@@ -322,3 +322,21 @@ def test_a_mistake_travels_as_data(tmp_path, monkeypatch):
     o = outcomes["test_halves"]
     assert (o.mistake, o.mistake_phrase) == ("divide_by_three", "divide by three")
     assert o.message == "half(6) gave 2. It matches what you get if you divide by three."
+
+
+def test_a_failure_is_put_together_from_what_was_wrong_the_help_and_the_mistake(tmp_path, monkeypatch):
+    outcomes = run(tmp_path, monkeypatch, '''
+        from autograder.suite import CheckFailed, Mistake
+
+        @check("half")
+        def test_named(student):
+            fail(f"half(6) gave {student.half(6)}", Mistake("divide_by_three", "divide by three"), help="Divide by 2")
+
+        @check("half")
+        def test_helped(student):
+            raise CheckFailed("half(6) gave 2.", help="Divide by 2.")
+        ''')
+    named, helped = outcomes["test_named"], outcomes["test_helped"]
+    assert named.mistake == "divide_by_three"
+    assert named.message == "half(6) gave 2.0. Divide by 2. It matches what you get if you divide by three."
+    assert helped.mistake is None and helped.message == "half(6) gave 2. Divide by 2."

@@ -207,10 +207,10 @@ def test_he_initialisation_is_normal_around_zero(student, reference, rng):
         fail(f"{made}.W.data has mean {mean:.4g}; expected about 0 (its std is {std:.4g})")
     within = float(np.mean(np.abs(w - mean) < std))
     if abs(within - 0.6827) > 0.03:
-        hint = (" That looks uniform; He initialisation draws from a normal distribution."
-                if abs(within - 0.5774) <= 0.03 else "")
+        uniform = abs(within - 0.5774) <= 0.03
         fail(f"{100 * within:.1f}% of {made}.W.data lies within one standard deviation of the mean; "
-             f"a normal distribution puts 68.3% there.{hint}")
+             f"a normal distribution puts 68.3% there",
+             help="That looks uniform; He initialisation draws from a normal distribution" if uniform else "")
 
 
 @check("Conv2d")

@@ -1,6 +1,6 @@
 """Hidden checks of conv2d_backward: one check per group of cases.py, numerical gradients, and a few rules."""
 
-from autograder.suite import check, expect_shape, fail, name_mistake, same, unchanged
+from autograder.suite import CheckFailed, check, expect_shape, fail, name_mistake, same, unchanged
 
 from . import mistakes
 from .calls import conv_backward, triple
@@ -83,8 +83,8 @@ def test_gradients_match_numerical_gradients(student, reference, rng):
             expect_shape(grad, param.shape, f"{name} of {what}")
             try:
                 check_gradient(grad, expected, f"{name} of {what}")
-            except AssertionError as failure:
-                fail(str(failure), name_mistake(grad, {k: (lambda f=f, i=index: f()[i]) for k, f in variants.items()}))
+            except CheckFailed as failure:
+                fail(failure.rationale, name_mistake(grad, {k: (lambda f=f, i=index: f()[i]) for k, f in variants.items()}))
 
 
 @check("conv2d_backward")

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from autograder.suite import check, expect_shape, fail, name_mistake
+from autograder.suite import CheckFailed, check, expect_shape, fail, name_mistake
 
 from . import pool_mistakes
 from .calls import pool_backward
@@ -97,8 +97,8 @@ def test_numerical_gradient(student, reference, rng):
                 xs.reshape(-1, *x.shape[1:]), pool_size, stride).reshape(len(xs), *dout.shape), dout), x)
         try:
             check_gradient(dx, expected, what)
-        except AssertionError as failure:
-            fail(str(failure), name_mistake(dx, pool_mistakes.backward_mistakes(dout, x, pool_size, stride)))
+        except CheckFailed as failure:
+            fail(failure.rationale, name_mistake(dx, pool_mistakes.backward_mistakes(dout, x, pool_size, stride)))
 
 
 # A property a trivial dx satisfies (dx.flat[0] = dout.sum()): it earns its points only
