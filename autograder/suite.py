@@ -46,6 +46,48 @@ def check(item: str, weight: float = 1.0, seconds: float | None = None, depends=
     return pytest.mark.grade(item=item, weight=float(weight), seconds=seconds, depends=names)
 
 
+def checks_over(item: str, table):
+    """One check of `item` per row of `table`, each running the function this decorates on its row's data.
+
+    A family of checks that differ only in their inputs (one per group of
+    cases) is then one line per check:
+
+        @checks_over("conv2d_forward", [
+            # test name, weight, data, title
+            ("test_defaults", 2, CONV["defaults"], "matches the reference with stride and padding left out"),
+            ("test_stride", 1, CONV["stride"], "matches the reference with an int stride alone"),
+        ])
+        def _group(student, reference, rng, cases):
+            for case in cases:
+                conv_forward(student, reference, rng, case)
+
+    The checks are defined in the decorated function's module, where the
+    table stands and in its order, as if written there one by one: each
+    keeps its own name (which its rng, `depends`, results and feedback go
+    by), title, weight and place among the file's checks.
+    """
+
+    def define(run):
+        namespace = run.__globals__
+        for name, weight, data, title in table:
+            if not name.startswith("test_") or name in namespace:
+                raise ValueError(f"{run.__module__}: check name {name!r} is not test_... or is already taken")
+            one = _one_check(run, data)
+            one.__name__ = one.__qualname__ = name
+            one.__module__, one.__doc__ = run.__module__, title  # pytest collects a module's own functions only
+            namespace[name] = check(item, weight)(one)
+        return run
+
+    return define
+
+
+def _one_check(run, data):
+    def one(student, reference, rng):
+        return run(student, reference, rng, data)
+
+    return one
+
+
 class Mistake(NamedTuple):
     """A known wrong approach: a stable id (snake_case, counted in class reports) and the phrase
     the student reads, which completes "It matches what you get if you ..."."""
