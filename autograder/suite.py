@@ -28,6 +28,7 @@ import pytest
 from .engine.causes import NOT_RAISED, WRONG_ERROR
 from .engine.causes import Cause  # noqa: F401  (a suite's crashes.py lists its causes with it)
 from .engine.errors import StudentError  # noqa: F401  (what a student's call raises, as a check sees it)
+from .engine.plugin import failure_message
 
 
 def check(item: str, weight: float = 1.0, seconds: float | None = None, depends=()):
@@ -43,6 +44,48 @@ def check(item: str, weight: float = 1.0, seconds: float | None = None, depends=
     """
     names = tuple(d if isinstance(d, str) else d.__name__ for d in depends)
     return pytest.mark.grade(item=item, weight=float(weight), seconds=seconds, depends=names)
+
+
+def checks_over(item: str, table):
+    """One check of `item` per row of `table`, each running the function this decorates on its row's data.
+
+    A family of checks that differ only in their inputs (one per group of
+    cases) is then one line per check:
+
+        @checks_over("conv2d_forward", [
+            # test name, weight, data, title
+            ("test_defaults", 2, CONV["defaults"], "matches the reference with stride and padding left out"),
+            ("test_stride", 1, CONV["stride"], "matches the reference with an int stride alone"),
+        ])
+        def _group(student, reference, rng, cases):
+            for case in cases:
+                conv_forward(student, reference, rng, case)
+
+    The checks are defined in the decorated function's module, where the
+    table stands and in its order, as if written there one by one: each
+    keeps its own name (which its rng, `depends`, results and feedback go
+    by), title, weight and place among the file's checks.
+    """
+
+    def define(run):
+        namespace = run.__globals__
+        for name, weight, data, title in table:
+            if not name.startswith("test_") or name in namespace:
+                raise ValueError(f"{run.__module__}: check name {name!r} is not test_... or is already taken")
+            one = _one_check(run, data)
+            one.__name__ = one.__qualname__ = name
+            one.__module__, one.__doc__ = run.__module__, title  # pytest collects a module's own functions only
+            namespace[name] = check(item, weight)(one)
+        return run
+
+    return define
+
+
+def _one_check(run, data):
+    def one(student, reference, rng):
+        return run(student, reference, rng, data)
+
+    return one
 
 
 class Mistake(NamedTuple):
@@ -87,37 +130,46 @@ class Ambiguous(tuple):
 
 
 class CheckFailed(AssertionError):
-    """A failed check; `mistake` is the id of the known mistake the output matches, if any,
-    and `phrase` how the student reads it ("flip the kernel"): data, not to be parsed back.
-    `candidates`: (id, phrase) of each mistake it matches alike, when it matches several."""
+    """A failed check, as check50's Failure: its parts are data, which the engine puts together
+    into what the student reads (plugin.failure_message); nothing is parsed back out of a text.
 
-    def __init__(self, message: str, mistake: str | None = None, phrase: str | None = None, detail: str = "",
+    `rationale` says what was wrong; `help` what to do about it, when the check knows ("" else);
+    `mistake` is the id (in the suite's registry) of the known mistake the output matches, if any,
+    and `phrase` how the student reads it ("flip the kernel"); `candidates`: (id, phrase) of each
+    mistake it matches alike, when it matches several (then `mistake` is None).
+    """
+
+    def __init__(self, rationale: str, help: str = "", mistake: str | None = None, phrase: str | None = None,
                  candidates: tuple = ()):
-        super().__init__(message)
+        super().__init__(rationale)
+        self.rationale = rationale
+        self.help = help
         self.mistake = mistake
         self.phrase = phrase or mistake
-        # The message before the mistake's sentence: a check that knows better names another with it.
-        self.detail = detail or message
         self.candidates = tuple(candidates)
+
+    def __str__(self) -> str:
+        return failure_message(self)
 
 
 def _id_phrase(mistake) -> tuple[str, str]:
     return (mistake.id, mistake.phrase) if isinstance(mistake, Mistake) else (mistake, mistake)
 
 
-def fail(message: str, mistake: "Mistake | str | Ambiguous | None" = None):
-    """Raise CheckFailed with `message`, naming `mistake` (a Mistake, or a bare phrase) if given;
-    an Ambiguous names its candidates as such, and none of them as the mistake."""
-    message = message.rstrip(".") + "."
+def _sentence(text: str) -> str:
+    return text.rstrip(".") + "." if text else ""
+
+
+def fail(rationale: str, mistake: "Mistake | str | Ambiguous | None" = None, help: str = ""):
+    """Raise CheckFailed saying `rationale` (and `help`, what to do, if given), naming `mistake`
+    (a Mistake, or a bare phrase) if given; an Ambiguous names its candidates as such, and none
+    of them as the mistake."""
+    rationale, help = _sentence(rationale), _sentence(help)
     if mistake is None:
-        raise CheckFailed(message)
+        raise CheckFailed(rationale, help)
     if isinstance(mistake, Ambiguous):
-        candidates = tuple(_id_phrase(m) for m in mistake)
-        said = ", or if you ".join(phrase for _, phrase in candidates)
-        raise CheckFailed(f"{message} It matches what you get if you {said}: these inputs cannot tell them apart.",
-                          detail=message, candidates=candidates)
-    ident, phrase = _id_phrase(mistake)
-    raise CheckFailed(f"{message} It matches what you get if you {phrase}.", ident, phrase, detail=message)
+        raise CheckFailed(rationale, help, candidates=tuple(_id_phrase(m) for m in mistake))
+    raise CheckFailed(rationale, help, *_id_phrase(mistake))
 
 
 def kind_of(value) -> str:
@@ -134,16 +186,16 @@ def kind_of(value) -> str:
 def numeric_array(value, what: str) -> np.ndarray:
     """`value` if it is a plain numeric ndarray, else fail saying what it was."""
     if type(value) is not np.ndarray:
-        raise AssertionError(f"{what} returned {kind_of(value)}; expected a numpy.ndarray")
+        raise CheckFailed(f"{what} returned {kind_of(value)}; expected a numpy.ndarray")
     if value.dtype.kind not in "biuf":
-        raise AssertionError(f"{what} returned an array of dtype {value.dtype}; expected numbers")
+        raise CheckFailed(f"{what} returned an array of dtype {value.dtype}; expected numbers")
     return value
 
 
 def expect_shape(value, shape: tuple, what: str) -> np.ndarray:
     value = numeric_array(value, what)
     if value.shape != tuple(shape):
-        raise AssertionError(f"{what} returned shape {value.shape}; expected {tuple(shape)}")
+        raise CheckFailed(f"{what} returned shape {value.shape}; expected {tuple(shape)}")
     return value
 
 
@@ -194,8 +246,8 @@ def same(
         # dtype_mistake is the one of an integer array; a float of another precision (float32) is a cast.
         named = (dtype_mistake if actual.dtype.kind in "biu" else
                  _OTHER_DTYPE if actual.dtype.kind == "f" and np.dtype(dtype).kind == "f" else None)
-        fail(f"{what} returned an array of dtype {actual.dtype}; expected {np.dtype(dtype)}. The dtype is "
-             f"checked before the values ({values})", named)
+        fail(f"{what} returned an array of dtype {actual.dtype}; expected {np.dtype(dtype)}", named,
+             help=f"The dtype is checked before the values ({values})")
     if matches(actual, expected, rtol, atol):
         return actual
     found = name_mistake(actual, mistakes, rtol, atol)

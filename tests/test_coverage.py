@@ -1,6 +1,6 @@
 """The CNN hidden suite covers its design: every parameter at its default, alone and paired, on every entry point.
 
-autograder/suites/cnn/COVERAGE.md is generated from the suite (coverage.py
+autograder/suites/cnn/COVERAGE.md is generated from the suite (bench/suite_coverage.py
 runs it against the reference and classifies every call into submission
 code). These tests fail when that file is stale, when a cell of its tables
 is empty, or when a call breaks a rule (sizes that coincide, ...).
@@ -15,9 +15,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from autograder.suites.cnn import coverage
-
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "bench"))
+import suite_coverage as coverage  # noqa: E402  (a dev tool in bench/, kept out of the shipped suite)
 
 
 @pytest.fixture(scope="module")
@@ -40,11 +40,11 @@ def test_no_call_breaks_a_rule(table):
 
 def test_committed_table_is_the_generated_one(table):
     assert coverage.DOC.read_text(encoding="utf-8") == coverage.render(table), (
-        "COVERAGE.md is stale: run python -m autograder.suites.cnn.coverage")
+        f"COVERAGE.md is stale: run {coverage.COMMAND}")
 
 
 def test_check_command_agrees():
-    result = subprocess.run([sys.executable, "-m", "autograder.suites.cnn.coverage", "--check"],
+    result = subprocess.run([sys.executable, "-I", str(ROOT / "bench" / "suite_coverage.py"), "--check"],
                             cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stdout + result.stderr
 
@@ -98,7 +98,7 @@ def test_every_named_mistake_has_an_id_and_is_used():
 
     from autograder.suites.cnn.mistakes import REGISTRY
 
-    suite = coverage.HERE
+    suite = coverage.SUITE
     text = "".join(p.read_text(encoding="utf-8") for p in suite.glob("*.py") if p.name != "mistakes.py")
     text += (suite / "mistakes.py").read_text(encoding="utf-8").split("known = SimpleNamespace", 1)[1]
     assert all(re.fullmatch(r"[a-z][a-z0-9_]*", ident) for ident in REGISTRY)

@@ -7,6 +7,7 @@ AUTOGRADER_PYTHON at this Python (setup.sh, which makes the venv, cannot run her
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import re
@@ -192,6 +193,21 @@ def test_zip_holds_scripts_engine_suites_and_reference_only(zip_path):
     assert "apt-get install" in setup and "bubblewrap" in setup and "python3-venv" in setup
     assert "pip install" in setup and "venv" in setup
     assert 'chmod -R go-rwx "$entry"' in run_script and "gradescope-run --root" in run_script
+
+
+def test_zip_ships_no_dev_tool_of_the_suites(zip_path):
+    """A suite's Python files in the zip are what grading loads: its check files, its crashes.py and what
+    they import. A dev tool (bench/suite_coverage.py, which writes COVERAGE.md) lives in bench/, left out."""
+    with zipfile.ZipFile(zip_path) as zf:
+        names = set(zf.namelist())
+    shipped = {n for n in names if n.startswith("autograder/suites/") and n.endswith(".py")}
+    suites = ROOT / "autograder" / "suites"
+    for path in [*suites.glob("*/test_*.py"), *suites.glob("*/crashes.py")]:
+        importlib.import_module(f"autograder.suites.{path.parent.name}.{path.stem}")
+    loaded = {Path(m.__file__).resolve().relative_to(ROOT).as_posix() for name, m in list(sys.modules.items())
+              if name.startswith("autograder.suites") and getattr(m, "__file__", None)}
+    assert any(n.endswith("/test_Conv2d.py") for n in shipped) and sorted(shipped - loaded) == []
+    assert not [n for n in names if n.startswith("bench/")]
 
 
 def test_zip_is_refused_when_the_built_files_are_stale(work):

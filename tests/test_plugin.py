@@ -322,3 +322,51 @@ def test_a_mistake_travels_as_data(tmp_path, monkeypatch):
     o = outcomes["test_halves"]
     assert (o.mistake, o.mistake_phrase) == ("divide_by_three", "divide by three")
     assert o.message == "half(6) gave 2. It matches what you get if you divide by three."
+
+
+def test_a_failure_is_put_together_from_what_was_wrong_the_help_and_the_mistake(tmp_path, monkeypatch):
+    outcomes = run(tmp_path, monkeypatch, '''
+        from autograder.suite import CheckFailed, Mistake
+
+        @check("half")
+        def test_named(student):
+            fail(f"half(6) gave {student.half(6)}", Mistake("divide_by_three", "divide by three"), help="Divide by 2")
+
+        @check("half")
+        def test_helped(student):
+            raise CheckFailed("half(6) gave 2.", help="Divide by 2.")
+        ''')
+    named, helped = outcomes["test_named"], outcomes["test_helped"]
+    assert named.mistake == "divide_by_three"
+    assert named.message == "half(6) gave 2.0. Divide by 2. It matches what you get if you divide by three."
+    assert helped.mistake is None and helped.message == "half(6) gave 2. Divide by 2."
+
+
+def test_a_table_of_checks_gives_one_check_per_row_in_its_place(tmp_path, monkeypatch):
+    plugin = run_plugin(tmp_path, monkeypatch, '''
+        from autograder.suite import checks_over
+
+        @check("double")
+        def test_first(student):
+            assert True
+
+        @checks_over("double", [
+            ("test_small", 2, [1, 2], "doubles small numbers"),
+            ("test_negative", 1, [-3], "doubles negative numbers"),
+        ])
+        def _group(student, reference, rng, numbers):
+            for x in numbers:
+                if student.half(x) != reference.half(x):
+                    fail(f"half({x}) gave {student.half(x)}")
+
+        @check("double", depends=["test_small"])
+        def test_last(student):
+            assert True
+        ''')
+    outcomes = sorted(plugin.outcomes.values(), key=lambda o: o.order)
+    assert [(o.function, o.title, o.weight) for o in outcomes] == [
+        ("test_first", "first", 1.0), ("test_small", "doubles small numbers", 2.0),
+        ("test_negative", "doubles negative numbers", 1.0), ("test_last", "last", 1.0)]
+    small, last = plugin.outcomes[outcomes[1].nodeid], plugin.outcomes[outcomes[3].nodeid]
+    assert small.nodeid.endswith("::test_small") and small.message == "half(1) gave 0.3333333333333333."
+    assert last.kind == "unmet" and "doubles small numbers" in last.message

@@ -58,6 +58,22 @@ def _first_named(outcomes):
         (o for o in outcomes if o.mistake), None)
 
 
+def failure_message(failure: BaseException) -> str:
+    """What the student reads of a check's failure: a suite's CheckFailed put together from its parts
+    (what was wrong, what to do, the known mistake or mistakes its output matches); any other
+    assertion's own text."""
+    rationale = getattr(failure, "rationale", None)
+    if rationale is None:
+        return str(failure)
+    said = [rationale, failure.help]
+    if failure.mistake:
+        said.append(f"It matches what you get if you {failure.phrase}.")
+    elif failure.candidates:
+        either = ", or if you ".join(phrase for _, phrase in failure.candidates)
+        said.append(f"It matches what you get if you {either}: these inputs cannot tell them apart.")
+    return " ".join(part for part in said if part)
+
+
 def _title(item: pytest.Item) -> str:
     doc = (getattr(item.obj, "__doc__", None) or "").strip()
     if doc:
@@ -344,7 +360,7 @@ class GradingPlugin:
         if isinstance(exc, StudentError):
             return exc.kind, f"your code raised {exc}" if exc.kind == TestKind.ERROR and exc.type_name else str(exc)
         if isinstance(exc, AssertionError):
-            return TestKind.FAIL, str(exc).strip() or "the check failed"
+            return TestKind.FAIL, failure_message(exc).strip() or "the check failed"
         if isinstance(exc, pytest.fail.Exception):
             return TestKind.FAIL, str(exc)
         # The suite stumbled over what the student returned (None.shape, say).

@@ -7,7 +7,7 @@ other parameter at its default, "pairs" varies two or more together, and
 "defaults" leaves every parameter out or passes its default value.
 
 Sizes are chosen so that no mistake hides (COVERAGE.md, generated from the
-suites by coverage.py, shows what is covered; tests/test_coverage.py keeps
+suites by bench/suite_coverage.py, shows what is covered; tests/test_coverage.py keeps
 it so):
 - N, C, F, H, W, KH, KW (and the pooling window) are pairwise distinct, and
   so are H_out and W_out, unless the case is square on purpose: a swapped

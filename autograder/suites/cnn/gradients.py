@@ -2,6 +2,8 @@
 
 import numpy as np
 
+from autograder.suite import CheckFailed
+
 
 def numerical_gradient(f, x, eps=1e-5):
     """d f() / d x for scalar f(), perturbing x in place one entry at a time."""
@@ -65,6 +67,6 @@ def relative_error(a, b):
 def check_gradient(actual, expected, what, tolerance=1e-7):
     err = relative_error(np.asarray(actual, dtype=np.float64), expected)
     if not err < tolerance:
-        raise AssertionError(
+        raise CheckFailed(
             f"{what} differs from the numerical gradient: relative error {err:.2e} (must be below {tolerance:g})"
         )

@@ -2,14 +2,14 @@
 
 import numpy as np
 
-from autograder.suite import check, expect_shape, fail, kind_of, numeric_array, same
+from autograder.suite import check, checks_over, expect_shape, fail, kind_of, numeric_array, same
 
 from .calls import conv_backward, conv_forward, conv_layer, parameter
 from .cases import CONV, Conv
+from .mistakes import known
 
 # Enough combinations for every parameter to meet another one; the functions get them all.
 LAYER_PAIRS = [CONV["pairs"][i] for i in (1, 4, 6)]
-from .mistakes import known
 
 # A large layer for the statistics of the initial weights: 40 * 96 * 3 * 3 = 34560 weights.
 # in_channels != out_channels, so fan-in and fan-out give different scales.
@@ -28,133 +28,36 @@ def _std_mistake(got, scales):
     return None
 
 
-@check("Conv2d", weight=2)
-def test_forward_defaults(student, reference, rng):
-    """forward matches conv2d_forward with stride and padding left out, or passed as 1 and 0"""
-    for case in CONV["defaults"]:
+# One forward and one backward check per group of cases.py: test name's end, weight, cases, what they vary.
+GROUPS = [
+    ("defaults", 2, CONV["defaults"], "with stride and padding left out, or passed as 1 and 0"),
+    ("stride", 1, CONV["stride"], "with an int stride alone, where the division leaves a remainder"),
+    ("stride_pair", 1, CONV["stride pair"], "with a (height, width) stride pair alone"),
+    ("padding", 1, CONV["padding"], "with an int padding alone"),
+    ("padding_pair", 1, CONV["padding pair"], "with a (height, width) padding pair alone, one side possibly 0"),
+    ("non_square_kernel", 1, CONV["kernel"], "with a non-square kernel alone"),
+    ("integer_inputs", 1, CONV["integer"], "with an integer x (float64 results)"),
+    ("parameters_together", 1, LAYER_PAIRS, "with strides, paddings, kernel shapes and integer inputs combined"),
+    ("edge_geometries", 1, CONV["edges"], "with kernel sides of 1, a single output row, and kernels larger than x"),
+]
+
+
+@checks_over("Conv2d", [(f"test_forward_{name}", weight, cases, f"forward matches conv2d_forward {what}")
+                        for name, weight, cases, what in GROUPS])
+def _forward(student, reference, rng, cases):
+    for case in cases:
         conv_forward(student, reference, rng, case, layer=True)
 
 
-@check("Conv2d")
-def test_forward_stride(student, reference, rng):
-    """forward matches conv2d_forward with an int stride alone, where the division leaves a remainder"""
-    for case in CONV["stride"]:
-        conv_forward(student, reference, rng, case, layer=True)
-
-
-@check("Conv2d")
-def test_forward_stride_pair(student, reference, rng):
-    """forward matches conv2d_forward with a (height, width) stride pair alone"""
-    for case in CONV["stride pair"]:
-        conv_forward(student, reference, rng, case, layer=True)
-
-
-@check("Conv2d")
-def test_forward_padding(student, reference, rng):
-    """forward matches conv2d_forward with an int padding alone"""
-    for case in CONV["padding"]:
-        conv_forward(student, reference, rng, case, layer=True)
-
-
-@check("Conv2d")
-def test_forward_padding_pair(student, reference, rng):
-    """forward matches conv2d_forward with a (height, width) padding pair alone, one side possibly 0"""
-    for case in CONV["padding pair"]:
-        conv_forward(student, reference, rng, case, layer=True)
-
-
-@check("Conv2d")
-def test_forward_non_square_kernel(student, reference, rng):
-    """forward matches conv2d_forward with a non-square kernel alone"""
-    for case in CONV["kernel"]:
-        conv_forward(student, reference, rng, case, layer=True)
-
-
-@check("Conv2d")
-def test_forward_integer_inputs(student, reference, rng):
-    """forward matches conv2d_forward with an integer x (float64 results)"""
-    for case in CONV["integer"]:
-        conv_forward(student, reference, rng, case, layer=True)
-
-
-@check("Conv2d")
-def test_forward_parameters_together(student, reference, rng):
-    """forward matches conv2d_forward with strides, paddings, kernel shapes and integer inputs combined"""
-    for case in LAYER_PAIRS:
-        conv_forward(student, reference, rng, case, layer=True)
-
-
-@check("Conv2d")
-def test_forward_edge_geometries(student, reference, rng):
-    """forward matches conv2d_forward with kernel sides of 1, a single output row, and kernels larger than x"""
-    for case in CONV["edges"]:
-        conv_forward(student, reference, rng, case, layer=True)
-
-
-@check("Conv2d", weight=2)
-def test_backward_defaults(student, reference, rng):
-    """backward returns dx and fills W.grad and b.grad as conv2d_backward does, with stride and padding left out, or passed as 1 and 0"""
-    for case in CONV["defaults"]:
+@checks_over("Conv2d", [(f"test_backward_{name}", weight, cases,
+                         f"backward returns dx and fills W.grad and b.grad as conv2d_backward does, {what}")
+                        for name, weight, cases, what in GROUPS])
+def _backward(student, reference, rng, cases):
+    for case in cases:
         conv_backward(student, reference, rng, case, layer=True)
 
 
-@check("Conv2d")
-def test_backward_stride(student, reference, rng):
-    """backward returns dx and fills W.grad and b.grad as conv2d_backward does, with an int stride alone, where the division leaves a remainder"""
-    for case in CONV["stride"]:
-        conv_backward(student, reference, rng, case, layer=True)
-
-
-@check("Conv2d")
-def test_backward_stride_pair(student, reference, rng):
-    """backward returns dx and fills W.grad and b.grad as conv2d_backward does, with a (height, width) stride pair alone"""
-    for case in CONV["stride pair"]:
-        conv_backward(student, reference, rng, case, layer=True)
-
-
-@check("Conv2d")
-def test_backward_padding(student, reference, rng):
-    """backward returns dx and fills W.grad and b.grad as conv2d_backward does, with an int padding alone"""
-    for case in CONV["padding"]:
-        conv_backward(student, reference, rng, case, layer=True)
-
-
-@check("Conv2d")
-def test_backward_padding_pair(student, reference, rng):
-    """backward returns dx and fills W.grad and b.grad as conv2d_backward does, with a (height, width) padding pair alone, one side possibly 0"""
-    for case in CONV["padding pair"]:
-        conv_backward(student, reference, rng, case, layer=True)
-
-
-@check("Conv2d")
-def test_backward_non_square_kernel(student, reference, rng):
-    """backward returns dx and fills W.grad and b.grad as conv2d_backward does, with a non-square kernel alone"""
-    for case in CONV["kernel"]:
-        conv_backward(student, reference, rng, case, layer=True)
-
-
-@check("Conv2d")
-def test_backward_integer_inputs(student, reference, rng):
-    """backward returns dx and fills W.grad and b.grad as conv2d_backward does, with an integer x (float64 results)"""
-    for case in CONV["integer"]:
-        conv_backward(student, reference, rng, case, layer=True)
-
-
-@check("Conv2d")
-def test_backward_parameters_together(student, reference, rng):
-    """backward returns dx and fills W.grad and b.grad as conv2d_backward does, with strides, paddings, kernel shapes and integer inputs combined"""
-    for case in LAYER_PAIRS:
-        conv_backward(student, reference, rng, case, layer=True)
-
-
-@check("Conv2d")
-def test_backward_edge_geometries(student, reference, rng):
-    """backward returns dx and fills W.grad and b.grad as conv2d_backward does, with kernel sides of 1, a single output row, and kernels larger than x"""
-    for case in CONV["edges"]:
-        conv_backward(student, reference, rng, case, layer=True)
-
-
-@check("Conv2d", depends=[test_forward_defaults])
+@check("Conv2d", depends=["test_forward_defaults"])
 def test_parameter_shapes_and_zero_starts(student, reference, rng):
     """W has shape (F, C, KH, KW), b is zeros of shape (F,), and both gradients start at zeros"""
     for args, (C, F, kh, kw) in (((2, 5, 4), (2, 5, 4, 4)), ((3, 2, (1, 6)), (3, 2, 1, 6)), ((4, 6, (5, 3)), (4, 6, 5, 3))):
@@ -207,10 +110,10 @@ def test_he_initialisation_is_normal_around_zero(student, reference, rng):
         fail(f"{made}.W.data has mean {mean:.4g}; expected about 0 (its std is {std:.4g})")
     within = float(np.mean(np.abs(w - mean) < std))
     if abs(within - 0.6827) > 0.03:
-        hint = (" That looks uniform; He initialisation draws from a normal distribution."
-                if abs(within - 0.5774) <= 0.03 else "")
+        uniform = abs(within - 0.5774) <= 0.03
         fail(f"{100 * within:.1f}% of {made}.W.data lies within one standard deviation of the mean; "
-             f"a normal distribution puts 68.3% there.{hint}")
+             f"a normal distribution puts 68.3% there",
+             help="That looks uniform; He initialisation draws from a normal distribution" if uniform else "")
 
 
 @check("Conv2d")
@@ -254,7 +157,7 @@ def test_zero_grad_resets_gradients(student, reference, rng):
     same(parameter(layer, "b", made).grad, db, f"{made}.b.grad after zero_grad() and one backward")
 
 
-@check("Conv2d", depends=[test_forward_defaults])
+@check("Conv2d", depends=["test_forward_defaults"])
 def test_parameters_are_W_and_b(student, reference, rng):
     """parameters() returns the layer's own W and b (the given Module does this)"""
     case = Conv(1, 2, 5, 7, 3, 4, 4)

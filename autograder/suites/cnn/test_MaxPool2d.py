@@ -2,126 +2,41 @@
 
 import numpy as np
 
-from autograder.suite import check, fail, kind_of, same
+from autograder.suite import check, checks_over, fail, kind_of, same
 
 from . import pool_mistakes
 from .calls import pool_backward, pool_forward
 from .cases import POOL, Pool
+from .mistakes import known
 
 # Enough combinations for every parameter to meet another one; the functions get them all.
 LAYER_PAIRS = [POOL["pairs"][i] for i in (0, 4)]
-from .mistakes import known
 
 
-@check("MaxPool2d", weight=2)
-def test_forward_defaults(student, reference, rng):
-    """forward matches maxpool_forward with pool_size and stride left out, or passed as 2 and None"""
-    for case in POOL["defaults"]:
+# One forward and one backward check per group of cases.py: test name's end, weight, cases, what they vary.
+GROUPS = [
+    ("defaults", 2, POOL["defaults"], "with pool_size and stride left out, or passed as 2 and None"),
+    ("window", 1, POOL["window"], "with an int window other than 2 alone (stride left to default)"),
+    ("non_square_window", 1, POOL["window shape"], "with a non-square window alone (stride left to default)"),
+    ("stride", 1, POOL["stride"], "with an int stride alone, with and without overlap"),
+    ("stride_pair", 1, POOL["stride pair"], "with a (height, width) stride pair alone"),
+    ("integer_input", 1, POOL["integer"], "with an integer x (float64 results)"),
+    ("parameters_together", 1, LAYER_PAIRS, "with windows, strides and integer inputs combined"),
+    ("edge_geometries", 1, POOL["edges"], "with window sides of 1, a single output row, strides and windows longer than x"),
+]
+
+
+@checks_over("MaxPool2d", [(f"test_forward_{name}", weight, cases, f"forward matches maxpool_forward {what}")
+                           for name, weight, cases, what in GROUPS])
+def _forward(student, reference, rng, cases):
+    for case in cases:
         pool_forward(student, reference, rng, case, layer=True)
 
 
-@check("MaxPool2d")
-def test_forward_window(student, reference, rng):
-    """forward matches maxpool_forward with an int window other than 2 alone (stride left to default)"""
-    for case in POOL["window"]:
-        pool_forward(student, reference, rng, case, layer=True)
-
-
-@check("MaxPool2d")
-def test_forward_non_square_window(student, reference, rng):
-    """forward matches maxpool_forward with a non-square window alone (stride left to default)"""
-    for case in POOL["window shape"]:
-        pool_forward(student, reference, rng, case, layer=True)
-
-
-@check("MaxPool2d")
-def test_forward_stride(student, reference, rng):
-    """forward matches maxpool_forward with an int stride alone, with and without overlap"""
-    for case in POOL["stride"]:
-        pool_forward(student, reference, rng, case, layer=True)
-
-
-@check("MaxPool2d")
-def test_forward_stride_pair(student, reference, rng):
-    """forward matches maxpool_forward with a (height, width) stride pair alone"""
-    for case in POOL["stride pair"]:
-        pool_forward(student, reference, rng, case, layer=True)
-
-
-@check("MaxPool2d")
-def test_forward_integer_input(student, reference, rng):
-    """forward matches maxpool_forward with an integer x (float64 results)"""
-    for case in POOL["integer"]:
-        pool_forward(student, reference, rng, case, layer=True)
-
-
-@check("MaxPool2d")
-def test_forward_parameters_together(student, reference, rng):
-    """forward matches maxpool_forward with windows, strides and integer inputs combined"""
-    for case in LAYER_PAIRS:
-        pool_forward(student, reference, rng, case, layer=True)
-
-
-@check("MaxPool2d")
-def test_forward_edge_geometries(student, reference, rng):
-    """forward matches maxpool_forward with window sides of 1, a single output row, strides and windows longer than x"""
-    for case in POOL["edges"]:
-        pool_forward(student, reference, rng, case, layer=True)
-
-
-@check("MaxPool2d", weight=2)
-def test_backward_defaults(student, reference, rng):
-    """backward matches maxpool_backward with pool_size and stride left out, or passed as 2 and None"""
-    for case in POOL["defaults"]:
-        pool_backward(student, reference, rng, case, layer=True)
-
-
-@check("MaxPool2d")
-def test_backward_window(student, reference, rng):
-    """backward matches maxpool_backward with an int window other than 2 alone (stride left to default)"""
-    for case in POOL["window"]:
-        pool_backward(student, reference, rng, case, layer=True)
-
-
-@check("MaxPool2d")
-def test_backward_non_square_window(student, reference, rng):
-    """backward matches maxpool_backward with a non-square window alone (stride left to default)"""
-    for case in POOL["window shape"]:
-        pool_backward(student, reference, rng, case, layer=True)
-
-
-@check("MaxPool2d")
-def test_backward_stride(student, reference, rng):
-    """backward matches maxpool_backward with an int stride alone, with and without overlap"""
-    for case in POOL["stride"]:
-        pool_backward(student, reference, rng, case, layer=True)
-
-
-@check("MaxPool2d")
-def test_backward_stride_pair(student, reference, rng):
-    """backward matches maxpool_backward with a (height, width) stride pair alone"""
-    for case in POOL["stride pair"]:
-        pool_backward(student, reference, rng, case, layer=True)
-
-
-@check("MaxPool2d")
-def test_backward_integer_input(student, reference, rng):
-    """backward matches maxpool_backward with an integer x (float64 results)"""
-    for case in POOL["integer"]:
-        pool_backward(student, reference, rng, case, layer=True)
-
-
-@check("MaxPool2d")
-def test_backward_parameters_together(student, reference, rng):
-    """backward matches maxpool_backward with windows, strides and integer inputs combined"""
-    for case in LAYER_PAIRS:
-        pool_backward(student, reference, rng, case, layer=True)
-
-
-@check("MaxPool2d")
-def test_backward_edge_geometries(student, reference, rng):
-    """backward matches maxpool_backward with window sides of 1, a single output row, strides and windows longer than x"""
-    for case in POOL["edges"]:
+@checks_over("MaxPool2d", [(f"test_backward_{name}", weight, cases, f"backward matches maxpool_backward {what}")
+                           for name, weight, cases, what in GROUPS])
+def _backward(student, reference, rng, cases):
+    for case in cases:
         pool_backward(student, reference, rng, case, layer=True)
 
 
@@ -135,7 +50,7 @@ def test_backward_ties_go_to_the_first_maximum(student, reference, rng):
         pool_backward(student, reference, rng, case, layer=True, x=x, ties_first=True)
 
 
-@check("MaxPool2d", depends=[test_forward_defaults])
+@check("MaxPool2d", depends=["test_forward_defaults"])
 def test_has_no_parameters(student, reference, rng):
     """parameters() returns an empty list: max pooling learns nothing"""
     found = student.MaxPool2d(3).parameters()

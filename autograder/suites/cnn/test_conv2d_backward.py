@@ -1,6 +1,6 @@
 """Hidden checks of conv2d_backward: one check per group of cases.py, numerical gradients, and a few rules."""
 
-from autograder.suite import check, expect_shape, fail, name_mistake, same, unchanged
+from autograder.suite import CheckFailed, check, checks_over, expect_shape, fail, name_mistake, same, unchanged
 
 from . import mistakes
 from .calls import conv_backward, triple
@@ -9,63 +9,21 @@ from .gradients import check_gradient, conv_numerical_gradients
 from .mistakes import known
 
 
-def _group(student, reference, rng, group):
-    for case in CONV[group]:
+@checks_over("conv2d_backward", [
+    # test name, weight, cases, title: one check per group of cases.py
+    ("test_defaults", 2, CONV["defaults"], "dx, dw and db match the reference with stride and padding left out, or passed as 1 and 0"),
+    ("test_stride", 1, CONV["stride"], "dx, dw and db match the reference with an int stride alone, where the division leaves a remainder"),
+    ("test_stride_pair", 1, CONV["stride pair"], "dx, dw and db match the reference with a (height, width) stride pair alone"),
+    ("test_padding", 1, CONV["padding"], "dx, dw and db match the reference with an int padding alone: gradient in the padding is dropped"),
+    ("test_padding_pair", 1, CONV["padding pair"], "dx, dw and db match the reference with a (height, width) padding pair alone, one side possibly 0"),
+    ("test_non_square_kernel", 1, CONV["kernel"], "dx, dw and db match the reference with a non-square kernel alone"),
+    ("test_integer_inputs", 1, CONV["integer"], "returns float64 gradients with the right values for integer x, w and b"),
+    ("test_parameters_together", 2, CONV["pairs"], "dx, dw and db match the reference with strides, paddings, kernel shapes and integer inputs combined"),
+    ("test_edge_geometries", 2, CONV["edges"], "dx, dw and db match the reference for kernel sides of 1, a single output row, and kernels larger than x"),
+])
+def _group(student, reference, rng, cases):
+    for case in cases:
         conv_backward(student, reference, rng, case)
-
-
-@check("conv2d_backward", weight=2)
-def test_defaults(student, reference, rng):
-    """dx, dw and db match the reference with stride and padding left out, or passed as 1 and 0"""
-    _group(student, reference, rng, "defaults")
-
-
-@check("conv2d_backward")
-def test_stride(student, reference, rng):
-    """dx, dw and db match the reference with an int stride alone, where the division leaves a remainder"""
-    _group(student, reference, rng, "stride")
-
-
-@check("conv2d_backward")
-def test_stride_pair(student, reference, rng):
-    """dx, dw and db match the reference with a (height, width) stride pair alone"""
-    _group(student, reference, rng, "stride pair")
-
-
-@check("conv2d_backward")
-def test_padding(student, reference, rng):
-    """dx, dw and db match the reference with an int padding alone: gradient in the padding is dropped"""
-    _group(student, reference, rng, "padding")
-
-
-@check("conv2d_backward")
-def test_padding_pair(student, reference, rng):
-    """dx, dw and db match the reference with a (height, width) padding pair alone, one side possibly 0"""
-    _group(student, reference, rng, "padding pair")
-
-
-@check("conv2d_backward")
-def test_non_square_kernel(student, reference, rng):
-    """dx, dw and db match the reference with a non-square kernel alone"""
-    _group(student, reference, rng, "kernel")
-
-
-@check("conv2d_backward")
-def test_integer_inputs(student, reference, rng):
-    """returns float64 gradients with the right values for integer x, w and b"""
-    _group(student, reference, rng, "integer")
-
-
-@check("conv2d_backward", weight=2)
-def test_parameters_together(student, reference, rng):
-    """dx, dw and db match the reference with strides, paddings, kernel shapes and integer inputs combined"""
-    _group(student, reference, rng, "pairs")
-
-
-@check("conv2d_backward", weight=2)
-def test_edge_geometries(student, reference, rng):
-    """dx, dw and db match the reference for kernel sides of 1, a single output row, and kernels larger than x"""
-    _group(student, reference, rng, "edges")
 
 
 @check("conv2d_backward", weight=2)
@@ -83,8 +41,8 @@ def test_gradients_match_numerical_gradients(student, reference, rng):
             expect_shape(grad, param.shape, f"{name} of {what}")
             try:
                 check_gradient(grad, expected, f"{name} of {what}")
-            except AssertionError as failure:
-                fail(str(failure), name_mistake(grad, {k: (lambda f=f, i=index: f()[i]) for k, f in variants.items()}))
+            except CheckFailed as failure:
+                fail(failure.rationale, name_mistake(grad, {k: (lambda f=f, i=index: f()[i]) for k, f in variants.items()}))
 
 
 @check("conv2d_backward")
@@ -100,7 +58,7 @@ def test_db_sums_over_batch_and_positions(student, reference, rng):
     })
 
 
-@check("conv2d_backward", depends=[test_defaults, test_padding])
+@check("conv2d_backward", depends=["test_defaults", "test_padding"])
 def test_inputs_are_not_modified(student, reference, rng):
     """leaves dout, x, w and b unchanged"""
     x, w, b = rng.standard_normal((2, 3, 5, 6)), rng.standard_normal((4, 3, 1, 7)), rng.standard_normal(4)

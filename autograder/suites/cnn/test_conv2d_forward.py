@@ -2,70 +2,28 @@
 
 import numpy as np
 
-from autograder.suite import check, expect_shape, same, unchanged
+from autograder.suite import check, checks_over, expect_shape, same, unchanged
 
 from . import mistakes
 from .calls import conv_forward
 from .cases import CONV
 
 
-def _group(student, reference, rng, group):
-    for case in CONV[group]:
+@checks_over("conv2d_forward", [
+    # test name, weight, cases, title: one check per group of cases.py
+    ("test_defaults", 2, CONV["defaults"], "matches the reference with stride and padding left out, or passed as 1 and 0"),
+    ("test_stride", 1, CONV["stride"], "matches the reference with an int stride alone, where the division leaves a remainder"),
+    ("test_stride_pair", 1, CONV["stride pair"], "matches the reference with a (height, width) stride pair alone"),
+    ("test_padding", 1, CONV["padding"], "matches the reference with an int padding alone"),
+    ("test_padding_pair", 1, CONV["padding pair"], "matches the reference with a (height, width) padding pair alone"),
+    ("test_non_square_kernel", 1, CONV["kernel"], "matches the reference with a non-square kernel alone"),
+    ("test_integer_inputs", 1, CONV["integer"], "returns float64 with the right values for integer x, w and b"),
+    ("test_parameters_together", 2, CONV["pairs"], "matches the reference with strides, paddings, kernel shapes and integer inputs combined"),
+    ("test_edge_geometries", 2, CONV["edges"], "matches the reference for kernel sides of 1, a single output row, and kernels larger than x"),
+])
+def _group(student, reference, rng, cases):
+    for case in cases:
         conv_forward(student, reference, rng, case)
-
-
-@check("conv2d_forward", weight=2)
-def test_defaults(student, reference, rng):
-    """matches the reference with stride and padding left out, or passed as 1 and 0"""
-    _group(student, reference, rng, "defaults")
-
-
-@check("conv2d_forward")
-def test_stride(student, reference, rng):
-    """matches the reference with an int stride alone, where the division leaves a remainder"""
-    _group(student, reference, rng, "stride")
-
-
-@check("conv2d_forward")
-def test_stride_pair(student, reference, rng):
-    """matches the reference with a (height, width) stride pair alone"""
-    _group(student, reference, rng, "stride pair")
-
-
-@check("conv2d_forward")
-def test_padding(student, reference, rng):
-    """matches the reference with an int padding alone"""
-    _group(student, reference, rng, "padding")
-
-
-@check("conv2d_forward")
-def test_padding_pair(student, reference, rng):
-    """matches the reference with a (height, width) padding pair alone"""
-    _group(student, reference, rng, "padding pair")
-
-
-@check("conv2d_forward")
-def test_non_square_kernel(student, reference, rng):
-    """matches the reference with a non-square kernel alone"""
-    _group(student, reference, rng, "kernel")
-
-
-@check("conv2d_forward")
-def test_integer_inputs(student, reference, rng):
-    """returns float64 with the right values for integer x, w and b"""
-    _group(student, reference, rng, "integer")
-
-
-@check("conv2d_forward", weight=2)
-def test_parameters_together(student, reference, rng):
-    """matches the reference with strides, paddings, kernel shapes and integer inputs combined"""
-    _group(student, reference, rng, "pairs")
-
-
-@check("conv2d_forward", weight=2)
-def test_edge_geometries(student, reference, rng):
-    """matches the reference for kernel sides of 1, a single output row, and kernels larger than x"""
-    _group(student, reference, rng, "edges")
 
 
 @check("conv2d_forward")
@@ -79,7 +37,7 @@ def test_bias_is_added_per_filter(student, reference, rng):
          mistakes={mistakes.known.no_bias: lambda: np.zeros((2, 4, 6, 5))})
 
 
-@check("conv2d_forward", depends=[test_defaults, test_stride, test_padding])
+@check("conv2d_forward", depends=["test_defaults", "test_stride", "test_padding"])
 def test_inputs_are_not_modified(student, reference, rng):
     """leaves x, w and b unchanged"""
     x, w, b = rng.standard_normal((2, 3, 7, 6)), rng.standard_normal((4, 3, 5, 1)), rng.standard_normal(4)

@@ -11,7 +11,7 @@ from the floor the same wrong roundings, so a draw never changes a verdict.
 
 import numpy as np
 
-from autograder.suite import CheckFailed, check, fail, raises
+from autograder.suite import CheckFailed, check, checks_over, fail, raises
 
 from . import mistakes, size_cases
 from .cases import OMIT as _OMIT
@@ -48,34 +48,17 @@ def _cases(student, reference, cases):
                  "(floor division // keeps integers whole)")
 
 
-@check("conv_output_size")
-def test_defaults(student, reference, rng):
-    """stride and padding left out, or passed as 1 and 0: size - kernel + 1"""
-    _cases(student, reference, size_cases.defaults(rng))
-
-
-@check("conv_output_size", weight=2)
-def test_stride(student, reference, rng):
-    """a stride alone, where the division leaves a remainder of 1/3, 2/3 or 1/2"""
-    _cases(student, reference, size_cases.stride(rng))
-
-
-@check("conv_output_size")
-def test_padding(student, reference, rng):
-    """a padding alone adds to both ends of the axis"""
-    _cases(student, reference, size_cases.padding(rng))
-
-
-@check("conv_output_size", weight=2)
-def test_stride_and_padding(student, reference, rng):
-    """stride and padding together, with remainders"""
-    _cases(student, reference, size_cases.stride_and_padding(rng))
-
-
-@check("conv_output_size")
-def test_edges(student, reference, rng):
-    """a kernel of 1, a single position, and a kernel larger than the input that fits thanks to padding"""
-    _cases(student, reference, size_cases.edges(rng))
+@checks_over("conv_output_size", [
+    # test name, weight, the draw of its cases (size_cases.py), title
+    ("test_defaults", 1, size_cases.defaults, "stride and padding left out, or passed as 1 and 0: size - kernel + 1"),
+    ("test_stride", 2, size_cases.stride, "a stride alone, where the division leaves a remainder of 1/3, 2/3 or 1/2"),
+    ("test_padding", 1, size_cases.padding, "a padding alone adds to both ends of the axis"),
+    ("test_stride_and_padding", 2, size_cases.stride_and_padding, "stride and padding together, with remainders"),
+    ("test_edges", 1, size_cases.edges,
+     "a kernel of 1, a single position, and a kernel larger than the input that fits thanks to padding"),
+])
+def _drawn(student, reference, rng, draw):
+    _cases(student, reference, draw(rng))
 
 
 def _floors_a_remainder(student) -> bool:
@@ -86,7 +69,7 @@ def _floors_a_remainder(student) -> bool:
         return False
 
 
-@check("conv_output_size", depends=[test_defaults, test_stride, test_padding])
+@check("conv_output_size", depends=["test_defaults", "test_stride", "test_padding"])
 def test_keyword_arguments(student, reference, rng):
     """accepts size, kernel, stride and padding as keywords, in any order"""
     size, kernel, stride, padding = size_cases.keywords(rng)
@@ -97,7 +80,7 @@ def test_keyword_arguments(student, reference, rng):
         fail(f"{call} returned {got!r}; expected {want}")
 
 
-@check("conv_output_size", depends=[test_defaults, test_stride, test_padding, test_edges])
+@check("conv_output_size", depends=["test_defaults", "test_stride", "test_padding", "test_edges"])
 def test_no_position_raises(student, reference, rng):
     """raises ValueError one step past each limit: a kernel one longer than the padded input (also when the stride would hide it), a kernel of 0, a stride of 0 or below, a padding of -1"""
     cases = size_cases.no_position(rng)
@@ -113,8 +96,8 @@ def test_no_position_raises(student, reference, rng):
         raises(ValueError, lambda: student.conv_output_size(*cases["truncated"]), shown(cases["truncated"]))
     except CheckFailed as failure:
         # A ceil returns 1 there too: int() is named only for code that floors a positive remainder.
-        if "returned 1;" not in failure.detail or not _floors_a_remainder(student):
+        if "returned 1;" not in failure.rationale or not _floors_a_remainder(student):
             raise
-        fail(failure.detail, known.int_truncation)
+        fail(failure.rationale, known.int_truncation)
     for kind in ("kernel 0", "stride 0", "negative padding", "negative stride"):
         raises(ValueError, lambda: student.conv_output_size(*cases[kind]), shown(cases[kind]))

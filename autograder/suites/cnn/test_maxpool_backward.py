@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from autograder.suite import check, expect_shape, fail, name_mistake
+from autograder.suite import CheckFailed, check, checks_over, expect_shape, fail, name_mistake
 
 from . import pool_mistakes
 from .calls import pool_backward
@@ -10,59 +10,19 @@ from .cases import POOL, Pool, distinct_floats
 from .gradients import batch_numerical_gradient, check_gradient
 
 
-@check("maxpool_backward", weight=2)
-def test_defaults(student, reference, rng):
-    """matches the reference with pool_size and stride left out, or passed as 2 and None"""
-    for case in POOL["defaults"]:
-        pool_backward(student, reference, rng, case)
-
-
-@check("maxpool_backward")
-def test_window(student, reference, rng):
-    """matches the reference with an int window other than 2 alone (stride left to default)"""
-    for case in POOL["window"]:
-        pool_backward(student, reference, rng, case)
-
-
-@check("maxpool_backward")
-def test_non_square_window(student, reference, rng):
-    """matches the reference with a non-square window alone (stride left to default)"""
-    for case in POOL["window shape"]:
-        pool_backward(student, reference, rng, case)
-
-
-@check("maxpool_backward")
-def test_stride(student, reference, rng):
-    """matches the reference with an int stride alone, with and without overlap"""
-    for case in POOL["stride"]:
-        pool_backward(student, reference, rng, case)
-
-
-@check("maxpool_backward")
-def test_stride_pair(student, reference, rng):
-    """matches the reference with a (height, width) stride pair alone"""
-    for case in POOL["stride pair"]:
-        pool_backward(student, reference, rng, case)
-
-
-@check("maxpool_backward")
-def test_integer_input(student, reference, rng):
-    """returns a float64 dx with the right values for an integer x"""
-    for case in POOL["integer"]:
-        pool_backward(student, reference, rng, case)
-
-
-@check("maxpool_backward")
-def test_parameters_together(student, reference, rng):
-    """matches the reference with windows, strides and integer inputs combined"""
-    for case in POOL["pairs"]:
-        pool_backward(student, reference, rng, case)
-
-
-@check("maxpool_backward")
-def test_edge_geometries(student, reference, rng):
-    """matches the reference with window sides of 1, a single output row, strides and windows longer than x"""
-    for case in POOL["edges"]:
+@checks_over("maxpool_backward", [
+    # test name, weight, cases, title: one check per group of cases.py
+    ("test_defaults", 2, POOL["defaults"], "matches the reference with pool_size and stride left out, or passed as 2 and None"),
+    ("test_window", 1, POOL["window"], "matches the reference with an int window other than 2 alone (stride left to default)"),
+    ("test_non_square_window", 1, POOL["window shape"], "matches the reference with a non-square window alone (stride left to default)"),
+    ("test_stride", 1, POOL["stride"], "matches the reference with an int stride alone, with and without overlap"),
+    ("test_stride_pair", 1, POOL["stride pair"], "matches the reference with a (height, width) stride pair alone"),
+    ("test_integer_input", 1, POOL["integer"], "returns a float64 dx with the right values for an integer x"),
+    ("test_parameters_together", 1, POOL["pairs"], "matches the reference with windows, strides and integer inputs combined"),
+    ("test_edge_geometries", 1, POOL["edges"], "matches the reference with window sides of 1, a single output row, strides and windows longer than x"),
+])
+def _group(student, reference, rng, cases):
+    for case in cases:
         pool_backward(student, reference, rng, case)
 
 
@@ -97,13 +57,13 @@ def test_numerical_gradient(student, reference, rng):
                 xs.reshape(-1, *x.shape[1:]), pool_size, stride).reshape(len(xs), *dout.shape), dout), x)
         try:
             check_gradient(dx, expected, what)
-        except AssertionError as failure:
-            fail(str(failure), name_mistake(dx, pool_mistakes.backward_mistakes(dout, x, pool_size, stride)))
+        except CheckFailed as failure:
+            fail(failure.rationale, name_mistake(dx, pool_mistakes.backward_mistakes(dout, x, pool_size, stride)))
 
 
 # A property a trivial dx satisfies (dx.flat[0] = dout.sum()): it earns its points only
 # together with the checks of dx's values.
-@check("maxpool_backward", depends=[test_defaults, test_stride])
+@check("maxpool_backward", depends=["test_defaults", "test_stride"])
 def test_sum_of_dx_equals_sum_of_dout(student, reference, rng):
     """passes on each window's gradient exactly once, ties and overlaps included: sum(dx) equals sum(dout)"""
     x = rng.integers(0, 4, size=(2, 3, 7, 8)).astype(np.float64)
@@ -118,7 +78,7 @@ def test_sum_of_dx_equals_sum_of_dout(student, reference, rng):
              name_mistake(dx, pool_mistakes.backward_mistakes(dout, x, pool_size, stride, ties_first=True)))
 
 
-@check("maxpool_backward", depends=[test_defaults, test_stride])
+@check("maxpool_backward", depends=["test_defaults", "test_stride"])
 def test_inputs_are_not_modified(student, reference, rng):
     """leaves dout and x unchanged"""
     x = rng.standard_normal((3, 4, 5, 7))

@@ -17,7 +17,7 @@ import weakref
 import numpy as np
 
 from autograder import assignment as assignments
-from autograder.suite import fail, kind_of, name_mistake, numeric_array
+from autograder.suite import CheckFailed, fail, kind_of, name_mistake, numeric_array
 from autograder.suites.cnn.gradients import check_gradient
 
 from .mistakes import known
@@ -87,7 +87,7 @@ def parameters_of(model, made: str) -> list:
     """model.parameters() of a student's model: a list of Parameter handles."""
     params = model.parameters()
     if not isinstance(params, list):
-        raise AssertionError(f"{made}.parameters() returned {kind_of(params)}; expected a list of Parameters")
+        raise CheckFailed(f"{made}.parameters() returned {kind_of(params)}; expected a list of Parameters")
     return params
 
 
@@ -238,8 +238,8 @@ def numerically(actual, numeric, what: str, mistakes=None, tolerance: float = 1e
     """check_gradient, naming the known mistake (computed exactly, here) that `actual` matches when it fails."""
     try:
         check_gradient(actual, numeric, what, tolerance)
-    except AssertionError as exc:
+    except CheckFailed as failure:
         found = name_mistake(actual, mistakes)
         if found is None:
             raise
-        fail(str(exc), found)
+        fail(failure.rationale, found)

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from autograder.suite import check, expect_shape, fail, same
+from autograder.suite import CheckFailed, check, expect_shape, fail, same
 from autograder.suites.cnn.gradients import batch_numerical_gradient, check_gradient
 
 from . import harness
@@ -27,7 +27,7 @@ def test_parameter_shapes_and_zero_bias(student, reference, rng):
         expect_shape(layer.W.data, (D, M), f"Linear({D}, {M}).W.data")
         b = expect_shape(layer.b.data, (M,), f"Linear({D}, {M}).b.data")
         if np.any(b != 0):
-            raise AssertionError(f"Linear({D}, {M}).b.data should start at zeros")
+            raise CheckFailed(f"Linear({D}, {M}).b.data should start at zeros")
 
 
 @check("Linear", depends=["test_parameter_shapes_and_zero_bias"])

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from autograder.suite import check, fail, same
+from autograder.suite import CheckFailed, check, fail, same
 from autograder.suites.cnn.gradients import batch_numerical_gradient
 
 from . import harness
@@ -18,7 +18,7 @@ def _reference(logits, labels):
 def _call(student, logits, labels):
     result = student.softmax_cross_entropy(logits, labels)
     if not isinstance(result, tuple) or len(result) != 2:
-        raise AssertionError("softmax_cross_entropy(logits, labels) should return a tuple (loss, dlogits)")
+        raise CheckFailed("softmax_cross_entropy(logits, labels) should return a tuple (loss, dlogits)")
     return result
 
 

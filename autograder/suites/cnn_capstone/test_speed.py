@@ -20,7 +20,7 @@ import sys
 import time
 
 from autograder import assignment as assignments
-from autograder.suite import check, record, same
+from autograder.suite import CheckFailed, check, record, same
 from autograder.suites.cnn import mistakes as first_part
 
 from .mistakes import known
@@ -99,7 +99,7 @@ def test_speed_of_the_convolution(student, reference, rng, request):
 
     def backward_right(grads, dout, x, w, b):
         if not isinstance(grads, tuple) or len(grads) != 3:
-            raise AssertionError("conv2d_backward should return a tuple (dx, dw, db)")
+            raise CheckFailed("conv2d_backward should return a tuple (dx, dw, db)")
         wrong = _ours(first_part.backward_mistakes(reference, dout, x, w, b, 1, _PADDING))
         for index, (name, got, want) in enumerate(zip(("dx", "dw", "db"), grads,
                                                       reference.conv2d_backward(dout, x, w, b, 1, _PADDING))):

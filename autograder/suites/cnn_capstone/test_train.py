@@ -26,7 +26,7 @@ is then explained), and in one that passes but waits (one that ends near it
 still earns nothing).
 """
 
-from autograder.suite import check, record
+from autograder.suite import check, fail, record
 
 from . import harness
 
@@ -56,21 +56,20 @@ def test_trains_to_the_references_parameters(student, reference, student_rng):
         return
     losses = run["losses"]
     if harness.unchanged_by_training(run):
-        why = (" train() changed none of them: Adam.step() should update the data of the Parameters that "
+        why = ("train() changed none of them: Adam.step() should update the data of the Parameters that "
                "model.parameters() lists.")
     elif distance == float("inf") or (losses and not all(v == v for v in losses)):
-        why = " Some became nan or infinite: look for an overflow (softmax) or a division by zero."
+        why = "Some became nan or infinite: look for an overflow (softmax) or a division by zero."
     elif len(losses) >= 100 and sum(losses[-50:]) / 50 > 0.9 * sum(losses[:50]) / 50:
-        why = " The training loss hardly went down: check the gradients of each layer and Adam's update."
+        why = "The training loss hardly went down: check the gradients of each layer and Adam's update."
     else:
-        why = (" Where your layers differ from the reference, their own checks say so; train() and predict() "
+        why = ("Where your layers differ from the reference, their own checks say so; train() and predict() "
                "are given: keep them as the handout has them.")
     apart = "infinitely far" if distance == float("inf") else f"{100 * distance:.3g}% of the way training moved them"
-    raise AssertionError(
-        f"after train() from the grader's initial weights, your DigitCNN's parameters end {apart} away from the "
-        f"reference's, trained from the same weights on the same batches (up to {100 * tolerance:g}% counts as the "
-        f"same network; correct layers end where the reference does, to about 1e-14), most of all in "
-        f"{harness.NAMES[worst]}.{why}")
+    fail(f"after train() from the grader's initial weights, your DigitCNN's parameters end {apart} away from the "
+         f"reference's, trained from the same weights on the same batches (up to {100 * tolerance:g}% counts as the "
+         f"same network; correct layers end where the reference does, to about 1e-14), most of all in "
+         f"{harness.NAMES[worst]}", help=why)
 
 
 @check("train", weight=1, seconds=_SETTINGS["seconds"], depends=(TRAINED, *LAYERS))
@@ -88,10 +87,9 @@ def test_reaches_the_reference_accuracy(student, reference, student_rng, request
         record(request, "final_loss", round(sum(run["losses"][-50:]) / len(run["losses"][-50:]), 4))
     floor = ours["accuracy"] - float(_SETTINGS["margin"])
     if mine["accuracy"] < floor:
-        raise AssertionError(
-            f"the reference network holding your trained parameters classifies {mine['accuracy']:.1f}% of the held-out "
-            f"digits; the reference, trained from the same initial weights on the same batches, "
-            f"{ours['accuracy']:.1f}% (from {floor:.1f}% on gets full points).")
+        fail(f"the reference network holding your trained parameters classifies {mine['accuracy']:.1f}% of the "
+             f"held-out digits; the reference, trained from the same initial weights on the same batches, "
+             f"{ours['accuracy']:.1f}% (from {floor:.1f}% on gets full points)")
 
 
 @check("train", weight=1, seconds=_SETTINGS["seconds"], depends=(TRAINED, *LAYERS))
@@ -104,8 +102,7 @@ def test_tolerates_positions_it_never_saw(student, reference, student_rng, reque
     gap = mine["unseen_accuracy"] - mlp["unseen_accuracy"]
     wanted = float(_SETTINGS["gap_over_mlp"])
     if gap < wanted:
-        raise AssertionError(
-            f"on test digits placed where no training digit was, your trained DigitCNN is right "
-            f"{mine['unseen_accuracy']:.1f}% of the time and an MLP of the same size {mlp['unseen_accuracy']:.1f}%: "
-            f"{gap:.1f} points apart, fewer than {wanted:g}. Tolerance of shifts comes from pooling over the whole map "
-            f"(GlobalMaxPool2d) after convolutions.")
+        fail(f"on test digits placed where no training digit was, your trained DigitCNN is right "
+             f"{mine['unseen_accuracy']:.1f}% of the time and an MLP of the same size {mlp['unseen_accuracy']:.1f}%: "
+             f"{gap:.1f} points apart, fewer than {wanted:g}",
+             help="Tolerance of shifts comes from pooling over the whole map (GlobalMaxPool2d) after convolutions")
