@@ -27,17 +27,18 @@ into build/examples/<name>/ whenever they are missing or out of date.
 
 from __future__ import annotations
 
-from . import assignment as assignment_module
-
 import ast
 import hashlib
 import re
 import shutil
 import uuid
+from dataclasses import dataclass
+from enum import Enum
 from pathlib import Path
 
 import nbformat
 
+from . import assignment as assignment_module
 from .assignment import Assignment, ConfigError, provider
 
 BEGIN = "### BEGIN SOLUTION"
@@ -458,18 +459,35 @@ def _on_disk(assignment: Assignment) -> dict[Path, bytes]:
     return found
 
 
-def stale(assignment: Assignment) -> list[str]:
-    """What differs between the built outputs and the files on disk, one line each."""
+class Problem(str, Enum):
+    """How a built file differs from what assignments/ builds."""
+
+    MISSING = "missing"
+    STRAY = "not built from assignments/ (remove it or add its source)"
+    OUT_OF_DATE = "out of date"
+
+
+@dataclass(frozen=True)
+class Stale:
+    problem: Problem
+    path: Path  # relative to the kit
+
+    def __str__(self) -> str:
+        return f"{self.problem.value}: {self.path.as_posix()}"
+
+
+def stale(assignment: Assignment) -> list[Stale]:
+    """What differs between the built outputs and the files on disk, one entry per file."""
     wanted, present = render(assignment), _on_disk(assignment)
     render_examples(assignment)  # not on disk to compare, but a malformed example is a build error
     problems = []
     for path in sorted(set(wanted) | set(present)):
         if path not in present:
-            problems.append(f"missing: {path.as_posix()}")
+            problems.append(Stale(Problem.MISSING, path))
         elif path not in wanted:
-            problems.append(f"not built from assignments/ (remove it or add its source): {path.as_posix()}")
+            problems.append(Stale(Problem.STRAY, path))
         elif wanted[path] != present[path]:
-            problems.append(f"out of date: {path.as_posix()}")
+            problems.append(Stale(Problem.OUT_OF_DATE, path))
     return problems
 
 

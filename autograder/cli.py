@@ -89,7 +89,7 @@ def _warn_if_stale(a) -> None:
     try:
         # Only files that differ: a kit unpacked from a Gradescope zip lacks most of the
         # handout on purpose, and a missing reference is an error of its own.
-        problems = [line for line in build.stale(a) if line.startswith("out of date:")]
+        problems = [p for p in build.stale(a) if p.problem == build.Problem.OUT_OF_DATE]
     except Exception:  # noqa: BLE001 - a warning must not stop grading
         return
     if problems:
