@@ -8,6 +8,7 @@ in the config is a one-line error rather than a wrong grade.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import sys
 from dataclasses import dataclass, field
@@ -230,8 +231,6 @@ def sources_digest(assignment: Assignment) -> str:
     The build writes it beside the reference, so `grade` can tell in a millisecond
     (and without importing the build) whether the built files may be stale.
     """
-    import hashlib
-
     digest = hashlib.sha256()
     folders = [assignment.folder, *(provider(r, assignment.root).folder for r in assignment.requires)]
     for folder in folders:

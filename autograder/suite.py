@@ -29,6 +29,7 @@ from .engine.causes import NOT_RAISED, WRONG_ERROR
 from .engine.causes import Cause  # noqa: F401  (a suite's crashes.py lists its causes with it)
 from .engine.errors import StudentError  # noqa: F401  (what a student's call raises, as a check sees it)
 from .engine.plugin import failure_message
+from .engine.session import Remote, class_name
 
 
 def check(item: str, weight: float = 1.0, seconds: float | None = None, depends=()):
@@ -174,8 +175,6 @@ def fail(rationale: str, mistake: "Mistake | str | Ambiguous | None" = None, hel
 
 def kind_of(value) -> str:
     """What a student's call returned, in the student's terms: "None", "list", "a Box object"."""
-    from .engine.session import Remote, class_name
-
     if value is None:
         return "None"
     if isinstance(value, Remote):  # a handle to an object left in the worker: name its class

@@ -9,14 +9,16 @@ exception, so one broken file never stops a batch.
 
 from __future__ import annotations
 
+import ast
 import errno
+import hashlib
 import json
 import os
 import re
-import shutil
 import stat
 import struct
 import tempfile
+import unicodedata
 import zipfile
 import zlib
 from dataclasses import dataclass, field
@@ -78,7 +80,6 @@ def safe_name(raw: str) -> str:
     '..', hidden, or one of the files the grader writes beside the folders
     (grades.csv, report.html); never empty.
     """
-    import unicodedata
 
     ascii_text = unicodedata.normalize("NFKD", raw).encode("ascii", "ignore").decode("ascii")
     name = re.sub(r"[^A-Za-z0-9_-]+", "_", ascii_text).strip("_-")[:80].strip("_-")
@@ -104,7 +105,6 @@ def unique_names(paths, warn=None) -> dict[Path, str]:
     every run whatever the order, and `warn` is told which files. Otherwise the
     one sorted first would take a classmate's name, row and seed.
     """
-    import hashlib
 
     paths = list(dict.fromkeys(paths))
     base = {path: submission_name(path) for path in paths}
@@ -192,7 +192,6 @@ def _read_text(path: Path, limit: int = MAX_CODE_BYTES) -> str:
 
 def _defines(source: str) -> list[str]:
     """Names of the functions and classes a cell defines at its top level (none if it does not parse)."""
-    import ast
 
     try:
         tree = ast.parse(source)
