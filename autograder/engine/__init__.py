@@ -1,7 +1,9 @@
 """The grading engine: knows nothing of CNNs; an assignment is data and suites plugged in.
 
-Trusted side, from one submission's grade down to the sandbox:
+Trusted side, from the one public surface down to the sandbox:
 
+    api.py             what every entry point calls: grade a batch or one submission, merge, start
+    results.py         a grade as data (Grade, TestGrade; status and names rendered from it)
     batch.py           a class: inputs, gradebook rows, shards, signals
     grading.py         one submission: runs the suite, shares the points, builds the Grade
     plugin.py          the pytest plugin: fixtures, per-test outcomes, dependencies between checks,
@@ -17,10 +19,11 @@ Trusted side, from one submission's grade down to the sandbox:
     caps.py            per-submission cgroups
     wire.py            the request/reply format (also used by the worker)
     errors.py          what student code did to a call, as exceptions with a kind
-    kinds.py           the result's vocabularies: Event, Flag, State, test kinds
+    kinds.py           the result's vocabularies: Event, Flag, State, TestKind, Level, Scope
     submission.py      reading what a student handed in (files, notebooks, zips, exports)
     static.py          looking at the source before it runs (and what each definition refers to)
-    report.py          results.json, feedback.md and the gradebook, from the Grade
+    report.py          feedback.md, grade.json and the gradebook, from the Grade
+                       (Gradescope's results.json: integrations/gradescope.py)
 
 Untrusted side: worker.py, which runs in the sandbox with the student's code.
 """
