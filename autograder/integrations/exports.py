@@ -33,6 +33,8 @@ import zipfile
 from collections import defaultdict
 from pathlib import Path
 
+import yaml  # PyYAML: Gradescope's submission_metadata.yml
+
 from ..engine import batch
 from ..engine.report import csv_row
 from ..engine.text import inert
@@ -179,25 +181,24 @@ def _unique(bases: dict[str, str], suffixes: dict[str, str]) -> dict[str, str]:
 
 
 # -- Gradescope -----------------------------------------------------------
+class _MetadataLoader(yaml.SafeLoader):
+    """YAML's safe loader that reads Ruby's tags (Gradescope writes them) as plain maps, lists and strings."""
+
+
+def _any_tag(loader, suffix, node):
+    if isinstance(node, yaml.MappingNode):
+        return loader.construct_mapping(node, deep=True)
+    if isinstance(node, yaml.SequenceNode):
+        return loader.construct_sequence(node, deep=True)
+    return loader.construct_scalar(node)
+
+
+_MetadataLoader.add_multi_constructor("!", _any_tag)
+_MetadataLoader.add_multi_constructor("tag:ruby.yaml.org,2002:", _any_tag)
+
+
 def read_metadata(path: Path) -> dict:
     """submission_metadata.yml as plain data (Ruby tags read as plain maps, lists and strings)."""
-    try:
-        import yaml  # PyYAML: installed with otter-grader, a dependency of the kit
-    except ImportError:
-        raise ExportError("reading a Gradescope export needs PyYAML: pip install pyyaml") from None
-
-    class Loader(yaml.SafeLoader):
-        pass
-
-    def any_tag(loader, suffix, node):
-        if isinstance(node, yaml.MappingNode):
-            return loader.construct_mapping(node, deep=True)
-        if isinstance(node, yaml.SequenceNode):
-            return loader.construct_sequence(node, deep=True)
-        return loader.construct_scalar(node)
-
-    Loader.add_multi_constructor("!", any_tag)
-    Loader.add_multi_constructor("tag:ruby.yaml.org,2002:", any_tag)
     nodes = [0]
 
     def compose_node(loader, parent, index):
@@ -207,6 +208,9 @@ def read_metadata(path: Path) -> dict:
         if nodes[0] > METADATA_MAX_NODES:
             raise yaml.YAMLError(f"more than {METADATA_MAX_NODES} nodes")
         return yaml.SafeLoader.compose_node(loader, parent, index)
+
+    class Loader(_MetadataLoader):  # this read's own count of nodes
+        pass
 
     Loader.compose_node = compose_node
     if path.stat().st_size > METADATA_MAX_BYTES:
