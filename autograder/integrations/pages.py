@@ -24,9 +24,7 @@ from ..engine.text import inert
 
 def _finalize(value):
     """Every printed value as inert text; the kit's own markup (Markup) as it is."""
-    if value is None or isinstance(value, Markup):
-        return "" if value is None else value
-    return inert(value)
+    return value if isinstance(value, Markup) else inert(value)
 
 
 ENV = jinja2.Environment(
