@@ -201,7 +201,7 @@ def histogram_chart(values: list[float], low: float, high: float, x_label: str,
         return _px(bottom - v / y_top * (bottom - top))
 
     bars = [{"x": x(edges[i]) + 0.5, "y": y(c), "width": max(x(edges[i + 1]) - x(edges[i]) - 1, 0.5),
-             "height": _px(bottom - y(c)), "title": f"{c} from {edges[i]:.4g} to {edges[i + 1]:.4g}"}
+             "height": _px(bottom - y(c)), "title": f"{c} submission(s) from {edges[i]:.4g} to {edges[i + 1]:.4g}"}
             for i, c in enumerate(counts) if c]
     x_ticks = x_ticks if x_ticks is not None else ticks(low, high)
     legend, at = [], WIDTH - 20
