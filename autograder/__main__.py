@@ -16,7 +16,7 @@ from .engine import sandbox  # noqa: E402
 
 sandbox.shutdown()
 # Everything is written and closed by now: skip the interpreter's teardown of
-# NumPy, pytest and matplotlib's modules, which costs a noticeable share of a
+# NumPy's and pytest's modules, which costs a noticeable share of a
 # one-submission grade.
 sys.stdout.flush()
 sys.stderr.flush()

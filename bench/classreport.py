@@ -8,10 +8,10 @@ and, interleaved, N times each:
   report4  classreport.write_report for 4 grades, in a fresh interpreter (CPU seconds)
   report400  the same for 400 grades
 
-A report runs in a fresh interpreter because matplotlib's import is part of what an instructor
-waits for. Goals: the report of a 400-student class costs less than grading two notebooks
-(report400/grade < 2), and it grows slowly with the class (report400/report4 < 3: most of its
-cost is the fixed part, imports and drawing the figures' labels).
+A report runs in a fresh interpreter because its imports (the engine, Jinja2 and its
+templates) are part of what an instructor waits for. Goals: the report of a 400-student class
+costs less than grading two notebooks (report400/grade < 2), and it grows slowly with the class
+(report400/report4 < 3: most of its cost is the fixed part, the imports).
 
 Usage (from the repository root):
 

@@ -202,7 +202,7 @@ def test_class_report_shows_the_accuracy_distribution_filters_and_speed(batch):
     section = html[html.index('id="measures"'):]
     assert "Distribution of Test accuracy" in section and "Learned conv1 filters of the most accurate network" in section
     assert "conv2d_forward (ms)" in section and "reference conv2d_forward (ms)" in section
-    assert section.count("data:image/png;base64,") >= 2
+    assert section.count("<svg ") >= 2  # the accuracy histogram and the filters, drawn inline
 
 
 def test_commands_without_assignment_still_mean_the_first_part():

@@ -520,7 +520,8 @@ def test_try_runs_setup_and_run_autograder_and_shows_what_the_student_sees(tmp_p
 # -- what the image installs ----------------------------------------------------------
 # Import name -> distribution, for every third-party module the engine imports.
 DISTRIBUTIONS = {"numpy": "numpy", "pytest": "pytest", "_pytest": "pytest", "nbformat": "nbformat", "tqdm": "tqdm",
-                 "matplotlib": "matplotlib", "yaml": "pyyaml", "tomli": "tomli", "pyseccomp": "pyseccomp"}
+                 "jinja2": "jinja2", "markupsafe": "markupsafe", "yaml": "pyyaml",
+                 "tomli": "tomli", "pyseccomp": "pyseccomp"}
 
 
 def _imported_top_level_names() -> dict[str, set[str]]:

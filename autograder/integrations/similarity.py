@@ -34,7 +34,6 @@ from __future__ import annotations
 import csv
 import gzip
 import hashlib
-import html
 import io
 import json
 import os
@@ -45,10 +44,12 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from markupsafe import Markup
+
 from ..assignment import ConfigError
 from ..engine.text import inert
 from ..engine.submission import IGNORED_PARTS, notebook_cells, resolve, safe_extract, submission_name, unique_names
-from . import normalise
+from . import normalise, pages
 
 # What the trusted side reads of untrusted files: every file is size-limited before parsing.
 MAX_CODE_BYTES = 1024 * 1024  # a submission's or known file's code; larger ones are skipped
@@ -453,24 +454,6 @@ def compare(class_codes: list[Code], known_codes: list[Code], boiler: list[str],
 
 # -- writing -----------------------------------------------------------------------
 
-_VIEW_CSS = """
-body { font: 14px/1.45 system-ui, "DejaVu Sans", sans-serif; margin: 0; color: #1f2328; }
-header { padding: 14px 22px; border-bottom: 1px solid #d1d9e0; background: #f6f8fa; }
-h1 { font-size: 19px; margin: 0 0 4px; }
-p { margin: 4px 0; color: #59636e; }
-.sides { display: flex; gap: 0; }
-.side { width: 50%; min-width: 0; border-right: 1px solid #d1d9e0; }
-.side h2 { font-size: 14px; margin: 0; padding: 8px 14px; background: #eef1f4; position: sticky; top: 0; }
-pre { margin: 0; padding: 10px 14px; font: 12px/1.45 ui-monospace, "DejaVu Sans Mono", monospace;
-      white-space: pre-wrap; overflow-wrap: anywhere; }
-mark { background: #ffd8a8; color: inherit; }
-"""
-
-
-def _e(value) -> str:
-    return html.escape(str(value), quote=True)
-
-
 def _marked_lines(fp, slices) -> set[int]:
     """The lines of the code as written whose normalised statements are in `slices` (of the normalised text)."""
     import bisect
@@ -496,37 +479,23 @@ def view_html(pair: Pair, fp_a, fp_b, title: str, compare_files, highlight) -> s
     copydetect's own marks."""
     _, _, (slices_a, slices_b) = compare_files(fp_a, fp_b)
 
-    def marked(fp, slices) -> str:
+    def marked(fp, slices):
+        """The side's code as (text, marked) pieces, or as HTML with copydetect's marks."""
         empty = len(slices) == 0 or slices.shape[-1] == 0
         if getattr(fp, "origin", None) is not None:
             lines = set() if empty else _marked_lines(fp, slices)
-            return "".join(f"<mark>{_e(line)}</mark>" if number in lines and line.strip() else _e(line)
-                           for number, line in enumerate(fp.original.splitlines(keepends=True), start=1))
+            return [(line, number in lines and bool(line.strip()))
+                    for number, line in enumerate(fp.original.splitlines(keepends=True), start=1)]
         if empty:
-            return _e(fp.raw_code)
-        # copydetect escapes the code itself (escape_html=True) and wraps the matches in our tags.
+            return [(fp.raw_code, False)]
+        # copydetect escapes the code itself (escape_html=True) and wraps the matches in our tags;
+        # inert adds no markup, so its control characters can be shown as escapes afterwards.
         text, _ = highlight(fp.raw_code, slices, "<mark>", "</mark>", escape_html=True)
-        return text
+        return Markup(inert(text))
 
-    what = "a known solution" if pair.kind == "known" else "another submission"
-    return (
-        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
-        "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">"
-        f"<title>Similar, review by hand: {_e(pair.a)} and {_e(pair.b)}</title><style>{_VIEW_CSS}</style></head><body>"
-        f"<header><h1>{_e(pair.a)} and {_e(pair.b)}: similar, review by hand</h1>"
-        f"<p>{_e(title)}. Score {pair.score:.2f}: {pair.a_share:.0%} of {_e(pair.a)}'s own code and "
-        f"{pair.b_share:.0%} of {_e(pair.b)}'s ({what}) is also found in the other. "
-        "Each file was compared in a normalised form: comments, docstrings, no-op statements and code that never "
-        "runs or is never used dropped, single-use temporaries inlined, loops that build a list written as "
-        "comprehensions, independent statements in one order, and names, strings and numbers normalised; the "
-        "handout's code excluded. Each side shows its code as written, with the lines marked whose statements "
-        "matched (a file that could not be parsed was compared as written, its matching regions marked).</p>"
-        "<p>Matching code is evidence to look at, not a finding: short exercises have common idioms, and "
-        "students may have worked together as allowed. Read both before drawing any conclusion.</p></header>"
-        f'<div class="sides"><div class="side"><h2>{_e(pair.a)}</h2><pre>{marked(fp_a, slices_a)}</pre></div>'
-        f'<div class="side"><h2>{_e(pair.b)}</h2><pre>{marked(fp_b, slices_b)}</pre></div></div>'
-        "</body></html>\n"
-    )
+    return pages.render("similarity_view.html", pair=pair, title=title,
+                        what="a known solution" if pair.kind == "known" else "another submission",
+                        sides=[(pair.a, marked(fp_a, slices_a)), (pair.b, marked(fp_b, slices_b))])
 
 
 def write(out: Path, result: Result, prints: dict, title: str) -> Path:
