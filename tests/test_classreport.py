@@ -175,7 +175,7 @@ def test_student_strings_are_escaped_and_lists_catch_timeouts_and_weak_isolation
 def test_control_characters_of_students_are_shown_as_escapes(tmp_path):
     """Autoescape stops markup; the pages' finalize (engine/text.py's inert) also stops what
     reorders or hides text around it: a right-to-left override, a terminal escape, a NUL."""
-    spoofed = _grade("ann\u202eexe.py", status="could not be loaded: \x1b[2K\x00boom", score=0.0, state="not-loaded")
+    spoofed = _grade("ann\u202eexe.py", reason="could not be loaded: \x1b[2K\x00boom", score=0.0, state=State.NOT_LOADED)
     text = classreport.write_report(tmp_path, [spoofed, _grade("bob")], CNN).read_text(encoding="utf-8")
     assert not re.search("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e]", text)
     crashes = _sections(text)["crashes"]

@@ -19,9 +19,8 @@ from datetime import datetime
 from pathlib import Path
 
 from ..engine import report
-from ..engine.kinds import Level, Scope
-from ..engine.grading import Grade
-from ..engine.kinds import FLAG_OF_EVENT, Flag, State, event
+from ..engine.kinds import FLAG_OF_EVENT, Flag, Level, Scope, State, TestKind, event
+from ..engine.results import Grade
 from . import pages
 
 STRONG_ISOLATION = Level.NAMESPACE  # the level (Grade.isolation_level) nothing weaker is reported against
@@ -50,7 +49,7 @@ def mistakes(grades: list[Grade]) -> list[tuple[str, list[str], list[str]]]:
     for g in grades:
         for t in g.tests:
             # Only the suite's assertion failures: messages of kind "error" quote student exceptions.
-            if t.status == "passed" or t.kind != "fail":
+            if t.passed or t.kind != TestKind.FAIL:
                 continue
             phrase = getattr(t, "mistake_phrase", None)
             if not phrase:
@@ -73,13 +72,13 @@ def _items_phrase(items) -> str:
 
 
 def timed_out(g: Grade) -> str | None:
-    tests = [t for t in g.tests if t.kind == "timeout"]
+    tests = [t for t in g.tests if t.kind == TestKind.TIMEOUT]
     if tests:
         # Tests given up on (their function never returned) took no time: counted apart.
-        given_up = [t for t in g.tests if t.kind == "notrun"]
+        given_up = [t for t in g.tests if t.kind == TestKind.NOTRUN]
         return (f"{len(tests)} test(s) hit the time limit, in {_items_phrase(t.item for t in tests)}"
                 + (f"; {len(given_up)} more not run, since the function never returned" if given_up else ""))
-    if g.state == State.LOAD_TIMEOUT.value:
+    if g.state == State.LOAD_TIMEOUT:
         return g.status
     return None
 
@@ -88,10 +87,10 @@ def crashed(g: Grade) -> str | None:
     parts = []
     if not g.graded:
         parts.append(g.status)
-    crash = [t for t in g.tests if t.kind == "crash"]
+    crash = [t for t in g.tests if t.kind == TestKind.CRASH]
     if crash:
         parts.append(f"{len(crash)} test(s) ended with the worker dead, in {_items_phrase(t.item for t in crash)}")
-    proto = [t for t in g.tests if t.kind == "protocol"]
+    proto = [t for t in g.tests if t.kind == TestKind.PROTOCOL]
     if proto:
         parts.append(f"{len(proto)} test(s) corrupted the grader's channel, in {_items_phrase(t.item for t in proto)}")
     return "; ".join(parts) or None
@@ -139,9 +138,8 @@ def pass_rates(grades: list[Grade], assignment) -> list[dict]:
                     sub = int(str(t.number).rsplit(".", 1)[-1])
                 except ValueError:
                     sub = 10**6
-                title = t.name.split(": ", 1)[1] if t.name.startswith(f"{t.item}: ") else t.name
                 row = rows[(t.item, t.name)] = {
-                    "item": t.item, "name": t.name, "title": title, "number": str(t.number),
+                    "item": t.item, "name": t.name, "title": t.title, "number": str(t.number),
                     "public": t.visibility == "visible", "passed": 0, "total": 0,
                     "key": (order.get(t.item, len(order)), t.item, sub, t.name),
                 }

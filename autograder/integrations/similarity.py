@@ -31,6 +31,7 @@ which ./kit installs) and is not installed in the Gradescope image.
 
 from __future__ import annotations
 
+import bisect
 import csv
 import gzip
 import hashlib
@@ -47,9 +48,11 @@ from pathlib import Path
 from markupsafe import Markup
 
 from ..assignment import ConfigError
+from ..engine import batch
+from ..engine.results import Grade
 from ..engine.text import inert
 from ..engine.submission import IGNORED_PARTS, notebook_cells, resolve, safe_extract, submission_name, unique_names
-from . import normalise, pages
+from . import classreport, exports, normalise, pages
 
 # What the trusted side reads of untrusted files: every file is size-limited before parsing.
 MAX_CODE_BYTES = 1024 * 1024  # a submission's or known file's code; larger ones are skipped
@@ -240,7 +243,7 @@ def known_code(archive: Path) -> tuple[list[Code], list[tuple[str, str]]]:
 # -- fingerprints (copydetect) ---------------------------------------------------
 
 def _copydetect():
-    try:
+    try:  # the [similarity] extra (Gradescope's install leaves it out)
         import copydetect
         from copydetect import utils
     except ImportError:
@@ -320,6 +323,7 @@ class Fingerprinter:
     """
 
     def __init__(self, settings: Settings, boiler: list[str], normalised: bool = True):
+        # NumPy only when comparing: the CLI imports this module before grading's sandbox probe starts.
         import numpy as np
 
         self.np = np
@@ -374,7 +378,7 @@ def _shares(fp_a, fp_b, compare_files) -> tuple[float, float, tuple]:
 
 def _shared_counts(hash_sets: list[set]):
     """A function: a set of fingerprints -> how many of them each of `hash_sets` holds (an array)."""
-    import numpy as np
+    import numpy as np  # only when comparing (see Fingerprinter.__init__)
 
     holders: dict[int, list[int]] = {}
     for index, hashes in enumerate(hash_sets):
@@ -456,8 +460,6 @@ def compare(class_codes: list[Code], known_codes: list[Code], boiler: list[str],
 
 def _marked_lines(fp, slices) -> set[int]:
     """The lines of the code as written whose normalised statements are in `slices` (of the normalised text)."""
-    import bisect
-
     starts, at = [0], 0
     for line in fp.raw_code.splitlines(keepends=True):
         at += len(line)
@@ -507,8 +509,7 @@ def write(out: Path, result: Result, prints: dict, title: str) -> Path:
     if views.exists():
         shutil.rmtree(views)  # views of an earlier run would name pairs no longer listed
     views.mkdir(parents=True)
-    _, utils = _copydetect()
-    import copydetect
+    copydetect, utils = _copydetect()
 
     for number, pair in enumerate(result.pairs[: result.settings.report_at_most], start=1):
         fp_a, fp_b = prints[("class", pair.a)], prints[(pair.kind, pair.b)]
@@ -600,9 +601,7 @@ def gone(names: list[str], out: Path) -> list[tuple[str, str]]:
                    f"`similarity {out} SUBMISSION...` with it") for name in names]
 
 
-def grades_in(out: Path) -> list:
-    from ..engine.grading import Grade
-
+def grades_in(out: Path) -> list[Grade]:
     grades = []
     for saved in sorted(Path(out).glob("*/grade.json")):
         try:
@@ -619,12 +618,9 @@ def run_on_output(assignment, out: Path, submissions: list[Path], known: Path | 
     The submissions are read again from where they were graded (grade.json's origin), or from
     the SUBMISSION arguments (exports expanded as `grade` expands them) when given.
     """
-    from . import classreport, exports
-
     out = Path(out)
     if not out.is_dir() or not any(out.glob("*/grade.json")):
         raise SimilarityError(f"{out} holds no graded submissions; run `grade ... --out {out}` first")
-    from ..engine import batch
 
     try:
         names = batch.open_gradebook(assignment, out).names()
