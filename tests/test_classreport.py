@@ -327,10 +327,13 @@ def test_submissions_without_a_cgroup_of_their_own_are_named(tmp_path):
     """Never degrade silently: a grade whose limits held only per process (no cgroups, as on
     Gradescope) is named in the isolation section, with the limits that were loose; grades
     capped per submission, or with no record of their caps (a grader error), are not."""
+    def caps(scopes):
+        return {limit: {"scope": scope, "how": f"{limit} held per {scope}"} for limit, scope in scopes.items()}
+
     capped = {"memory": "submission", "processes": "submission", "cpu": "submission", "disk": "worker"}
-    full = _grade("full", cap_scopes=capped)
-    loose = _grade("loose", cap_scopes={**capped, "memory": "process", "processes": "uid", "cpu": "none"})
-    unknown = _grade("unknown", cap_scopes={})
+    full = _grade("full", caps=caps(capped))
+    loose = _grade("loose", caps=caps({**capped, "memory": "process", "processes": "uid", "cpu": "none"}))
+    unknown = _grade("unknown", caps={})
     text = classreport.write_report(tmp_path / "mixed", [full, loose, unknown], CNN).read_text(encoding="utf-8")
     section = _sections(text)["isolation"]
     assert "<strong>1 submission(s)</strong> ran without a cgroup of its own for memory, processes, cpu" in section

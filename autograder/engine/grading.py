@@ -247,12 +247,11 @@ class Grader:
             seed=seed,
             isolation=self.isolation.summary(),
             isolation_level=self.isolation.level.value,
-            caps={**session.caps.levels, "disk": "RAM folders of {} MB each".format(a.limits.disk_mb)
-                  if self.isolation.level == Level.NAMESPACE else
-                  f"host disk, {a.limits.file_size_mb} MB per file, stopped past {a.limits.disk_mb} MB",
-                  "syscalls": syscall_cap},
-            cap_scopes={**{k: v.value for k, v in session.caps.scopes.items()}, "disk": Scope.WORKER.value,
-                        "syscalls": (Scope.PROCESS if filtered else Scope.NONE).value},
+            caps={**{k: {"scope": session.caps.scopes[k].value, "how": how} for k, how in session.caps.levels.items()},
+                  "disk": {"scope": Scope.WORKER.value,
+                           "how": f"RAM folders of {a.limits.disk_mb} MB each" if self.isolation.level == Level.NAMESPACE
+                           else f"host disk, {a.limits.file_size_mb} MB per file, stopped past {a.limits.disk_mb} MB"},
+                  "syscalls": {"scope": (Scope.PROCESS if filtered else Scope.NONE).value, "how": syscall_cap}},
             tests=tests,
             by_item={k: round(v, 2) for k, v in by_item.items()},
             events=session.transcript.all_events(),

@@ -125,7 +125,7 @@ class Level(str, Enum):
 
 
 class Scope(str, Enum):
-    """How far one limit reaches (Grade.cap_scopes; Grade.caps says the same for people)."""
+    """How far one limit reaches (each of Grade.caps holds its scope, and how it holds for people)."""
 
     SUBMISSION = "submission"  # a cgroup holding all of a submission's workers and what they start
     WORKER = "worker"  # each worker's own (its RAM folders; outside a sandbox, its disk use watched)

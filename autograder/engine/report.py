@@ -88,7 +88,7 @@ def feedback_markdown(grade: Grade, title: str, show_hidden: bool = True) -> str
         f"Hidden inputs were random with seed {grade.seed}, drawn from your code: the same file always gets the same "
         "inputs and grade, and any change to it draws new ones.",
         f"Isolation: {grade.isolation}",
-        *(["Limits: " + "; ".join(f"{k}: {v}" for k, v in grade.caps.items())] if grade.caps else []),
+        *(["Limits: " + "; ".join(f"{k}: {v}" for k, v in grade.cap_texts.items())] if grade.caps else []),
         "",
     ]
     return "\n".join(lines)

@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from .. import assignment as assignments
-from .kinds import State, TestKind
+from .kinds import Scope, State, TestKind
 from .submission import submission_name
 
 # How a grade's status counts tests that ended abnormally. "not run" tests were given up
@@ -86,18 +86,27 @@ class Grade:
     execution_time: float = 0.0
     timing: dict = field(default_factory=dict)
     kind: str = "module"
-    # The isolation level's name (namespace, user, none; "" if none could start) and
-    # how each per-submission cap held: {"memory": "per submission (cgroup v1, ...)", ...}.
+    # The isolation level's name (namespace, user, none; "" if none could start).
     isolation_level: str = ""
+    # How each limit held: {limit: {"scope": a kinds.Scope, "how": the mechanism, for people}},
+    # e.g. {"memory": {"scope": "submission", "how": "per submission (cgroup v1, tmpfs included)"}}.
     caps: dict = field(default_factory=dict)
-    # {limit: kinds.Scope value}: how far each of `caps` reaches, as data.
-    cap_scopes: dict = field(default_factory=dict)
     # Numbers the hidden suite measured (accuracy, speed...): reports show them; no points.
     measures: dict = field(default_factory=dict)
 
     @property
     def graded(self) -> bool:
         return self.state == State.GRADED
+
+    @property
+    def cap_scopes(self) -> dict[str, Scope]:
+        """How far each limit reaches, as data."""
+        return {limit: Scope(cap["scope"]) for limit, cap in self.caps.items()}
+
+    @property
+    def cap_texts(self) -> dict[str, str]:
+        """How each limit held, for people."""
+        return {limit: cap["how"] for limit, cap in self.caps.items()}
 
     @property
     def status(self) -> str:
@@ -129,6 +138,9 @@ class Grade:
         data["state"] = State(data["state"])
         if "reason" not in data and data["state"] != State.GRADED:
             data["reason"] = status
+        scopes = data.pop("cap_scopes", None)
+        if isinstance(scopes, dict):  # written when the caps' texts and scopes were two fields
+            data["caps"] = {k: {"scope": scopes.get(k, Scope.NONE.value), "how": v} for k, v in data.get("caps", {}).items()}
         return cls(**data)
 
 
