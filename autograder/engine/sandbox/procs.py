@@ -1,5 +1,10 @@
 """The processes a worker started, seen from /proc: children, descendants, owners; and killing
-and reaping them (also every process of a worker's uid)."""
+and reaping them (also every process of a worker's uid).
+
+Hand-written on purpose, not psutil: Launch.after_call walks /proc after every call into student
+code, and psutil answers each question here 2.5x to 160x slower (its children() reads the stat
+file of every process on the host; bench/procs.py, BENCHMARKS.md section 13).
+"""
 
 from __future__ import annotations
 
