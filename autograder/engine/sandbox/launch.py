@@ -311,6 +311,7 @@ class Launch:
             kill_all_of_uid(self.uid)
             remove_files_of_uid(self.uid, self.shared_folders or SCRATCH)
         elif self.level != Level.NAMESPACE:
+            # procs.kill_strays (all below this process but the other workers), not the method.
             kill_strays(keep=set(_live_launches) - {self.process.pid})
         _live_launches.pop(self.process.pid, None)
         for fd in self._proc_fds.values():
