@@ -13,6 +13,7 @@ import pytest
 
 from autograder.engine.kinds import Level
 from autograder.engine.sandbox import Launch
+from autograder.engine.sandbox import launch as launch_module
 
 
 def launches(caps, *specs):
@@ -122,11 +123,9 @@ def test_a_worker_that_left_processes_is_stopped_at_once_and_from_then_on():
 def test_strays_are_killed_from_the_cgroup_until_only_the_workers_are_left(monkeypatch):
     """A chain that forks and exits between a list and a kill is read again: each round kills what
     the cgroup holds besides the workers, until nothing else is there."""
-    from autograder.engine import sandbox
-
     rounds = [{10, 11, 12}, {10, 13}, {10}]  # the worker (10); a stray; the stray's child, born meanwhile
     killed = []
-    monkeypatch.setattr(sandbox, "_kill_pids", lambda pids: killed.append(set(pids)))
+    monkeypatch.setattr(launch_module, "kill_pids", lambda pids: killed.append(set(pids)))
     caps = SimpleNamespace(launches=[], tasks=lambda: 99, procs=lambda: rounds.pop(0))
     launch = Launch(process=SimpleNamespace(pid=10), workdir=None, uid=None, level=Level.USER)
     launch.threads = lambda: 1
@@ -142,11 +141,9 @@ def test_without_a_cgroup_the_walk_is_repeated_until_it_finds_nothing_new(monkey
     """The same race without cgroups (Gradescope): a chain's next generation, born between a walk
     and its kill, is found by the next walk; a killed process still listed (a zombie its parent has
     not reaped) is not killed again, and does not keep the loop going."""
-    from autograder.engine import sandbox
-
     walks = [[11, 12], [11, 13], [11, 13], [11, 13]]  # 11 lingers as a zombie; 13 was born meanwhile
     killed = []
-    monkeypatch.setattr(sandbox, "_kill_pids", lambda pids: killed.append(set(pids)))
+    monkeypatch.setattr(launch_module, "kill_pids", lambda pids: killed.append(set(pids)))
     launch = Launch(process=SimpleNamespace(pid=10), workdir=None, uid=None, level=Level.USER)
     launch._strays = lambda: walks.pop(0)
     assert launch.kill_strays() == 3

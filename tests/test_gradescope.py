@@ -171,7 +171,7 @@ def test_zip_holds_scripts_engine_suites_and_reference_only(zip_path):
         setup = zf.read("setup.sh").decode()
     expected = {
         "pyproject.toml", "README.md", "autograder/__main__.py", "autograder/cli.py",
-        "autograder/engine/grading.py", "autograder/engine/sandbox.py", "autograder/engine/worker.py",
+        "autograder/engine/grading.py", "autograder/engine/sandbox/start.py", "autograder/engine/worker.py",
         "autograder/integrations/gradescope.py", "assignments/cnn/assignment.toml", "solutions/cnn/cnn_layers.py",
         "solutions/cnn/cnn.ipynb", "student_template/cnn/cnn_layers.py",
     }

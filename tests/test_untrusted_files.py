@@ -349,7 +349,7 @@ def test_a_worker_that_cannot_start_leaves_no_folder(tmp_path, monkeypatch):
     def refuse(*args, **kwargs):
         raise OSError(11, "Resource temporarily unavailable")  # a full process cap
 
-    monkeypatch.setattr(sandbox.subprocess, "Popen", refuse)
+    monkeypatch.setattr(subprocess, "Popen", refuse)
     read, write = os.pipe()
     try:
         with pytest.raises(OSError):
@@ -375,4 +375,4 @@ def test_workers_still_running_at_exit_are_ended_with_their_folders(tmp_path, mo
     assert launch.workdir and Path(launch.workdir).is_dir()
     sandbox.shutdown()
     assert not Path(launch.workdir).exists() and launch.process.poll() is not None
-    assert launch.process.pid not in sandbox._live_launches
+    assert launch.process.pid not in sandbox.live_workers()

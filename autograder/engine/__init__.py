@@ -15,7 +15,7 @@ Trusted side, from the one public surface down to the sandbox:
     worker_process.py  one worker seen from here: start, request and reply within deadlines
     affinity.py        the grader's thread kept on one CPU while it talks to its worker (speed only)
     detection.py       which isolation level this host allows (probed once per process)
-    sandbox.py         starting a worker at a level: bubblewrap, uids, /proc, disk
+    sandbox/           starting a worker at a level: layout, bubblewrap, /proc, disk, launch, start
     caps.py            per-submission cgroups
     wire.py            the request/reply format (also used by the worker)
     errors.py          what student code did to a call, as exceptions with a kind

@@ -234,7 +234,7 @@ def kill_sandbox_workers(strays: bool = False) -> None:
     The main process of a pool passes no `strays`: multiprocessing's resource
     tracker is its child, and killing it makes the tracker print tracebacks.
     """
-    for pid in list(sandbox._live_launches):
+    for pid in sandbox.live_workers():
         try:
             os.killpg(pid, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):

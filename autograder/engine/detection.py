@@ -1,6 +1,6 @@
 """Which isolation level this host allows, found once per process by starting a real worker.
 
-detect() tries the levels in order (see sandbox.py for what each one
+detect() tries the levels in order (see sandbox/ for what each one
 guarantees). The probe that finds the level is started like any worker, so
 it can serve the first submission: detection costs no extra start.
 """

@@ -112,7 +112,7 @@ def event(kind: str) -> Event:
 
 
 class Level(str, Enum):
-    """How a worker is isolated (sandbox.py says what each guarantees), strongest first."""
+    """How a worker is isolated (sandbox/ says what each guarantees), strongest first."""
 
     NAMESPACE = "namespace"  # bubblewrap: an allow-listed file system, no network, a uid of its own
     USER = "user"  # an unused uid on the host: it sees what any other user may read

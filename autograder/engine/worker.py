@@ -7,7 +7,7 @@ is bookkeeping for the instructor: imports it refused, files written,
 processes started, library functions replaced. A submission can silence
 that bookkeeping but cannot gain points by it.
 
-It is started by sandbox.py as `python -I worker.py REQUEST_FD REPLY_FD`, with the
+It is started by sandbox/start.py as `python -I worker.py REQUEST_FD REPLY_FD`, with the
 request and reply channels on those inherited pipe ends; stdout and stderr carry the
 student's prints. Standard library and NumPy only.
 """
