@@ -299,7 +299,7 @@ def test_gradebook_replaces_a_row_and_writes_whole_files(tmp_path):
     book = report.Gradebook(tmp_path / "grades.csv", items, "cnn")
     book.extend_order(["b", "a"])
     for name, score in (("a", 1.0), ("b", 2.0), ("a", 3.0)):
-        book.add(Grade(name=name, origin=name, score=score, max_score=100, seed=1, isolation="none",
+        book.add(Grade(name=name, origin=name, score=score, max_score=100, seed=1,
                        by_item={i: 0.0 for i in items}))
     again = report.Gradebook(tmp_path / "grades.csv", items, "cnn")
     again.load()
@@ -376,8 +376,7 @@ def test_demo_table_shows_each_message_in_full():
 
     reason = ("cnn_layers.py could not be loaded: SyntaxError: expected ':' (at cnn_layers.py, line 489: "
               "def conv2d_forward(x, w, b, stride=1, padding=0)) and more words to make it long")
-    grade = Grade(name="syntax_error", origin="x", score=0.0, max_score=100.0, reason=reason, state=State.NOT_LOADED, seed=1,
-                  isolation="none")
+    grade = Grade(name="syntax_error", origin="x", score=0.0, max_score=100.0, reason=reason, state=State.NOT_LOADED, seed=1)
     lines = demo_table([grade], 80)
     assert len(lines) > 2 and all(len(line) <= 80 for line in lines)
     assert " ".join(line[len("syntax_error") + 10:].strip() for line in lines[1:]) == reason

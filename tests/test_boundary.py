@@ -170,7 +170,7 @@ def test_an_export_student_named_like_a_classmate_is_renamed_not_refused(tmp_pat
 # -- the sandbox's view -------------------------------------------------------------------
 def test_the_namespace_sandbox_mounts_an_allow_list_not_usr(tmp_path):
     layout = sandbox.python_layout(sandbox.worker_python())
-    iso = sandbox.Isolation(level="namespace", python=sandbox.worker_python(), description="", layout=layout)
+    iso = sandbox.Isolation(level="namespace", python=sandbox.worker_python(), layout=layout)
     cmd = sandbox.bwrap_command(iso, as_root=True)
     binds = [cmd[i + 1] for i, arg in enumerate(cmd) if arg == "--ro-bind"]
     assert "/usr" not in binds and "/" not in binds

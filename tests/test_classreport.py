@@ -135,7 +135,7 @@ def test_pass_rates_follow_the_questions_and_count_every_submission(graded):
 
 def _grade(name: str, score: float = 100.0, **changes) -> Grade:
     grade = Grade(name=name, origin=f"{name}.py", score=score, max_score=100.0, seed=1,
-                  isolation="Namespace sandbox (bubblewrap): no network.", isolation_level="namespace",
+                  isolation_level="namespace",
                   by_item={q.item: q.points * score / 100 for q in CNN.questions})
     for key, value in changes.items():
         setattr(grade, key, value)
@@ -154,7 +154,7 @@ def test_student_strings_are_escaped_and_lists_catch_timeouts_and_weak_isolation
     slow.name = "slow & steady"
     for t in slow.tests[:2]:
         t.kind, t.output = TestKind.TIMEOUT, "the test took longer than 5 s"
-    weak = _grade("weak<iso>", isolation="No sandbox: <b>careful</b>", isolation_level="none")
+    weak = _grade("weak<iso>", isolation_warnings=["<b>careful</b>"], isolation_level="none")
     spoofed = _grade("spoof", reason="cnn_layers.py could not be loaded: <script>x</script>", score=0.0,
                      state=State.NOT_LOADED)
     path = classreport.write_report(tmp_path, [evil, slow, weak, spoofed], CNN)

@@ -178,8 +178,7 @@ def test_canvas_column_carries_the_assignment_id(tmp_path, capsys):
     # Canvas fills an existing assignment only when the column is "Title (id)".
     with_id = dataclasses.replace(CNN, extra={**CNN.extra, "lms": {"canvas_assignment_id": 4321}})
     assert exports.canvas_column(with_id) == f"{CNN.title} (4321)"
-    graded = grading.Grade(name="smith_anna", origin="x", score=90.0, max_score=100.0, seed=1,
-                           isolation="none")
+    graded = grading.Grade(name="smith_anna", origin="x", score=90.0, max_score=100.0, seed=1)
     roster = {"smith_anna": {"kind": "canvas", "student": "smith_anna", "canvas_user_id": "1001", "late": False,
                              "source": "x"}}
     exports.write_gradebooks(tmp_path, [graded], roster, with_id)
@@ -426,8 +425,8 @@ def test_junit_survives_hostile_output_and_ungradable_submissions(tmp_path):
         grading.TestGrade("pad", "a", "2.1", 0.0, 5.0, "visible", nasty, TestKind.ERROR, 0.01),
         grading.TestGrade("pad", "b", "2.2", 5.0, 5.0, "visible", "", TestKind.PASS, 0.02),
     ]
-    graded = grading.Grade("evil\x01name", "x", 5.0, 100.0, 1, "none", tests=tests, by_item={"pad": 5.0})
-    broken = grading.Grade("broken", "y", 0.0, 100.0, 2, "none", state=State.GRADER_ERROR,
+    graded = grading.Grade("evil\x01name", "x", 5.0, 100.0, 1, tests=tests, by_item={"pad": 5.0})
+    broken = grading.Grade("broken", "y", 0.0, 100.0, 2, state=State.GRADER_ERROR,
                            reason="grader error: RuntimeError: boom")
     path = tmp_path / "reports" / "junit.xml"
     junit.write_junit([graded, broken], path, CNN)

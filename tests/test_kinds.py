@@ -39,13 +39,13 @@ def test_every_kind_the_engine_records_is_an_event():
 
 def test_runtime_patching_is_flagged_like_patching_in_the_source():
     """Regression: the worker records 'patched', which once mapped to no flag at all."""
-    grade = Grade(name="x", origin="x.py", score=0, max_score=100, seed=1, isolation="",
+    grade = Grade(name="x", origin="x.py", score=0, max_score=100, seed=1,
                   events=[{"kind": "patched", "detail": "numpy.allclose"}])
     assert report.flags(grade) == [kinds.Flag.PATCH.value]
 
 
 def test_a_kind_our_worker_never_sends_is_flagged_as_forged():
-    grade = Grade(name="x", origin="x.py", score=0, max_score=100, seed=1, isolation="",
+    grade = Grade(name="x", origin="x.py", score=0, max_score=100, seed=1,
                   events=[{"kind": "all-good", "detail": "trust me"}])
     assert report.flags(grade) == [kinds.Flag.FORGED.value]
 
@@ -53,7 +53,7 @@ def test_a_kind_our_worker_never_sends_is_flagged_as_forged():
 def test_test_kinds_flag_crashes_and_channel_corruption():
     tests = [TestGrade(item="pad", title="t", number="1.1", score=0, max_score=1, visibility="after_published",
                        output="", kind=k, duration=0) for k in (TestKind.CRASH, TestKind.PROTOCOL, TestKind.FAIL)]
-    grade = Grade(name="x", origin="x.py", score=0, max_score=100, seed=1, isolation="", tests=tests)
+    grade = Grade(name="x", origin="x.py", score=0, max_score=100, seed=1, tests=tests)
     assert report.flags(grade) == [kinds.Flag.CRASH.value, kinds.Flag.PROTOCOL.value]
     assert all(isinstance(k, TestKind) for k in kinds.FLAG_OF_TEST_KIND)
 

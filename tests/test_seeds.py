@@ -203,7 +203,7 @@ def test_a_regrade_without_the_secret_its_grades_used_warns_that_inputs_differ(t
     out = tmp_path / "out"
     book = batch.open_gradebook(CNN, out)
     earlier = course_secret.fingerprint("the-old-secret")
-    book.add(Grade(name="alice", origin="alice.py", score=1, max_score=100, seed=1, isolation=""),
+    book.add(Grade(name="alice", origin="alice.py", score=1, max_score=100, seed=1),
              {"suite": "s", "reference": "r", "submission": "x", "secret": earlier, "seed": 1})
     warning = str(api.secret_mismatch(batch.open_gradebook(CNN, out)))
     assert f"earlier grades in {out} were drawn" in warning

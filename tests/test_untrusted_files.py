@@ -337,7 +337,7 @@ def _plain_isolation():
     from autograder.engine import sandbox
     from autograder.engine.kinds import Level
 
-    return sandbox.Isolation(level=Level.NONE, python=sys.executable, description="")
+    return sandbox.Isolation(level=Level.NONE, python=sys.executable)
 
 
 def test_a_worker_that_cannot_start_leaves_no_folder(tmp_path, monkeypatch):

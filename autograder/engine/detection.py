@@ -144,7 +144,7 @@ def detect(protected: list[Path] | None = None, setup: dict | None = None, ready
         if level == Level.USER and os.geteuid() != 0:
             reasons.append("user: needs root to switch to another uid")
             continue
-        iso = Isolation(level=level, python=python, description="", disk_mb=disk_mb)
+        iso = Isolation(level=level, python=python, disk_mb=disk_mb)
         iso.seccomp, iso.seccomp_about = syscalls.program()
         try:
             if level == Level.NAMESPACE:
@@ -186,16 +186,9 @@ def detect(protected: list[Path] | None = None, setup: dict | None = None, ready
                 worker.close()
         if why:  # forced by the instructor and it runs: go on, and say what is wrong
             iso.warnings.append(why + ".")
-        if level == Level.NAMESPACE:
-            iso.description = ("Namespace sandbox (bubblewrap): no network; sees only its Python, the allowed "
-                               "packages and its own RAM folders, not the kit or other submissions.")
-        elif level == Level.USER:
-            iso.description = ("Unprivileged user (namespaces unavailable here): no root; the kit, the submissions "
-                               "and banned packages were checked unreadable to it.")
-            if reasons:
-                iso.description += " Stronger isolation failed: " + "; ".join(reasons)[:300] + "."
-        else:
-            iso.description = "No sandbox (AUTOGRADER_ISOLATION=none): a plain subprocess with resource limits."
+        if level == Level.USER:
+            iso.fallbacks = list(reasons)
+        elif level == Level.NONE:
             iso.warnings.append(
                 "student code could read every file this user (or, as root, any user) can read, and talk to the network."
             )

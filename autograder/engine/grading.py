@@ -144,10 +144,11 @@ class Grader:
         """failed_grade with this grader's seed and isolation (or why there is none)."""
         name = name or submission.submission_name(path)
         try:
-            summary, level = self.isolation.summary(), self.isolation.level.value
+            iso = self.isolation
+            level, fallbacks, warnings = iso.level.value, iso.fallbacks, iso.warnings
         except Exception as exc:  # noqa: BLE001 - a failed grade must still be written
-            summary, level = f"none: {exc}", ""
-        return failed_grade(self.assignment, path, reason, self.seed(name, path), name, summary, level)
+            level, fallbacks, warnings = "", [], [str(exc)]
+        return failed_grade(self.assignment, path, reason, self.seed(name, path), name, level, fallbacks, warnings)
 
     def grade(self, path: Path, handout: Path | None = None, name: str | None = None,
               seed_as: tuple[str, Path] | None = None) -> Grade:
@@ -245,8 +246,9 @@ class Grader:
             state=state,
             reason=reason,
             seed=seed,
-            isolation=self.isolation.summary(),
             isolation_level=self.isolation.level.value,
+            isolation_fallbacks=list(self.isolation.fallbacks),
+            isolation_warnings=list(self.isolation.warnings),
             caps={**{k: {"scope": session.caps.scopes[k].value, "how": how} for k, how in session.caps.levels.items()},
                   "disk": {"scope": Scope.WORKER.value,
                            "how": f"RAM folders of {a.limits.disk_mb} MB each" if self.isolation.level == Level.NAMESPACE

@@ -124,6 +124,27 @@ class Level(str, Enum):
     __format__ = str.__format__
 
 
+# What each level guarantees, as every result says it (isolation_text).
+LEVEL_DESCRIPTIONS = {
+    Level.NAMESPACE: ("Namespace sandbox (bubblewrap): no network; sees only its Python, the allowed packages and its "
+                      "own RAM folders, not the kit or other submissions."),
+    Level.USER: ("Unprivileged user (namespaces unavailable here): no root; the kit, the submissions and banned "
+                 "packages were checked unreadable to it."),
+    Level.NONE: "No sandbox (AUTOGRADER_ISOLATION=none): a plain subprocess with resource limits.",
+}
+
+
+def isolation_text(level: str, fallbacks: list[str], warnings: list[str]) -> str:
+    """The sentence a result shows for its isolation: the level's guarantees, why stronger levels
+    failed (`fallbacks`), and its warnings; with no level ("": none could start), the warnings alone."""
+    if not level:
+        return f"none: {'; '.join(warnings)}" if warnings else ""
+    text = LEVEL_DESCRIPTIONS[Level(level)]
+    if fallbacks and Level(level) == Level.USER:
+        text += " Stronger isolation failed: " + "; ".join(fallbacks)[:300] + "."
+    return text + "".join(f" Warning: {w}" for w in warnings)
+
+
 class Scope(str, Enum):
     """How far one limit reaches (each of Grade.caps holds its scope, and how it holds for people)."""
 

@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from .. import assignment as assignments
-from .kinds import Scope, State, TestKind
+from .kinds import Scope, State, TestKind, isolation_text
 from .submission import submission_name
 
 # How a grade's status counts tests that ended abnormally. "not run" tests were given up
@@ -72,7 +72,6 @@ class Grade:
     score: float
     max_score: float
     seed: int
-    isolation: str
     # What became of the submission as a whole, and, when it was not graded, why (one sentence).
     state: State = State.GRADED
     reason: str = ""
@@ -86,8 +85,11 @@ class Grade:
     execution_time: float = 0.0
     timing: dict = field(default_factory=dict)
     kind: str = "module"
-    # The isolation level's name (namespace, user, none; "" if none could start).
+    # The isolation level's name (namespace, user, none; "" if none could start), why stronger
+    # levels failed, and what the level warns of (or, with no level, why none could start).
     isolation_level: str = ""
+    isolation_fallbacks: list[str] = field(default_factory=list)
+    isolation_warnings: list[str] = field(default_factory=list)
     # How each limit held: {limit: {"scope": a kinds.Scope, "how": the mechanism, for people}},
     # e.g. {"memory": {"scope": "submission", "how": "per submission (cgroup v1, tmpfs included)"}}.
     caps: dict = field(default_factory=dict)
@@ -97,6 +99,11 @@ class Grade:
     @property
     def graded(self) -> bool:
         return self.state == State.GRADED
+
+    @property
+    def isolation(self) -> str:
+        """The isolation as people read it (kinds.isolation_text)."""
+        return isolation_text(self.isolation_level, self.isolation_fallbacks, self.isolation_warnings)
 
     @property
     def cap_scopes(self) -> dict[str, Scope]:
@@ -123,7 +130,7 @@ class Grade:
         """grade.json: the data, with the sentences people and scripts read rendered beside it
         (the grade's status, each test's name and status); from_dict reads only the data."""
         data = asdict(self)
-        data["status"] = self.status
+        data["status"], data["isolation"] = self.status, self.isolation
         for t, d in zip(self.tests, data["tests"]):
             d["name"], d["status"] = t.name, t.status
         return data
@@ -138,6 +145,7 @@ class Grade:
         data["state"] = State(data["state"])
         if "reason" not in data and data["state"] != State.GRADED:
             data["reason"] = status
+        data.pop("isolation", None)  # rendered by to_dict (a record from before kept only this sentence)
         scopes = data.pop("cap_scopes", None)
         if isinstance(scopes, dict):  # written when the caps' texts and scopes were two fields
             data["caps"] = {k: {"scope": scopes.get(k, Scope.NONE.value), "how": v} for k, v in data.get("caps", {}).items()}
@@ -166,7 +174,7 @@ def student_seed_for(assignment_name: str, submission_name: str, secret: str = "
 
 
 def failed_grade(a: assignments.Assignment, path: Path, reason: str, seed: int, name: str | None = None,
-                 isolation: str = "", isolation_level: str = "") -> Grade:
+                 isolation_level: str = "", fallbacks=(), warnings=()) -> Grade:
     """The one builder of a grade the grader failed to give: 0 with `reason`, state grader-error.
 
     Every path that cannot grade a submission (a batch job's exception, a
@@ -174,6 +182,6 @@ def failed_grade(a: assignments.Assignment, path: Path, reason: str, seed: int, 
     """
     return Grade(
         name=name or submission_name(path), origin=str(path), score=0.0, max_score=a.total_points,
-        reason=reason, state=State.GRADER_ERROR, seed=seed, isolation=isolation,
-        isolation_level=isolation_level, by_item={q.item: 0.0 for q in a.questions},
+        reason=reason, state=State.GRADER_ERROR, seed=seed, isolation_level=isolation_level,
+        isolation_fallbacks=list(fallbacks), isolation_warnings=list(warnings), by_item={q.item: 0.0 for q in a.questions},
     )

@@ -8,7 +8,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..kinds import Level
+from ..kinds import Level, isolation_text
 
 # The engine's folder, where the files the worker runs (WORKER_FILES) live.
 ENGINE_DIR = Path(__file__).resolve().parent.parent
@@ -24,7 +24,8 @@ SANDBOX_SITE = "/grader/site"
 class Isolation:
     level: Level
     python: str
-    description: str
+    # Why each stronger level could not be used, and what a result must warn of at this one.
+    fallbacks: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     layout: dict = field(default_factory=dict)
     hidden_paths: list[str] = field(default_factory=list)
@@ -38,7 +39,7 @@ class Isolation:
     seccomp_about: str = ""
 
     def summary(self) -> str:
-        return self.description + "".join(f" Warning: {w}" for w in self.warnings)
+        return isolation_text(self.level.value, self.fallbacks, self.warnings)
 
 
 class SandboxUnavailable(RuntimeError):
