@@ -7,9 +7,16 @@ import sys
 _here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path[:] = [p for p in sys.path if p not in ("", os.getcwd()) or os.path.abspath(p or ".") == _here]
 
-from .cli import main  # noqa: E402
+# The arguments first, and the sandbox probe of a command that grades (commands.py is light):
+# its worker starts in its own process while cli.py imports the integrations and the grader.
+from .commands import parser, start_early  # noqa: E402
 
-code = main()
+args = parser().parse_args()
+start_early(args)
+
+from .cli import run  # noqa: E402
+
+code = run(args)
 # Workers that outlived their use (a spare never needed) are ended and their folders removed:
 # os._exit below runs no clean-up of its own.
 from .engine import sandbox  # noqa: E402

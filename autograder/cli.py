@@ -7,7 +7,6 @@ one-line message on stderr saying what to do).
 
 from __future__ import annotations
 
-import argparse
 import os
 import shutil
 import signal
@@ -19,35 +18,16 @@ from pathlib import Path
 from tqdm import tqdm
 
 from . import assignment as assignments
-from . import build, course_secret
+from . import build, commands, course_secret
 from .engine import api
 from .engine.text import inert
 from .errors import UsageError
 from .integrations import check, classreport, exports, gradescope, junit, similarity
 
 
-def _seed(text: str) -> int:
-    value = int(text)
-    if value < 0:
-        raise ValueError(text)
-    return value
-
-
-_seed.__name__ = "seed (an integer >= 0)"  # what argparse's one-line error calls it
-
-
-def _selected(names: list[str]) -> list[assignments.Assignment]:
-    if names:
-        return [assignments.load(n) for n in names]
-    found = assignments.all_assignments()
-    if not found:
-        raise UsageError(f"no assignments found under {assignments.kit_root() / 'assignments'}")
-    return found
-
-
 def cmd_build(args) -> int:
     failed = False
-    for a in _selected(args.assignment):
+    for a in commands.selected(args.assignment):
         if args.check:
             problems = build.stale(a)
             for line in problems:
@@ -61,18 +41,6 @@ def cmd_build(args) -> int:
             written = build.write(a)
             print(f"{a.name}: built {len(written)} files into solutions/{a.name} and student_template/{a.name}")
     return 1 if failed else 0
-
-
-def _one_assignment(name: str | None) -> assignments.Assignment:
-    if name:
-        return assignments.load(name)
-    found = _selected([])
-    if len(found) > 1:
-        # The one marked `default = true` in its assignment.toml, so commands written for one assignment keep working.
-        found = [a for a in found if a.extra["assignment"].get("default") is True] or found
-    if len(found) > 1:
-        raise UsageError("several assignments exist; say which with --assignment NAME")
-    return found[0]
 
 
 def _warn_if_stale(a) -> None:
@@ -147,15 +115,13 @@ def _plural(n: int, word: str) -> str:
 
 
 def cmd_grade(args) -> int:
-    a = _one_assignment(args.assignment)
+    a = commands.one_assignment(args.assignment)
     options = api.Options(jobs=args.jobs, seed=args.seed, resume=args.resume, stale=args.stale,
                           only=tuple(args.only or ()), shard=api.parse_shard(args.shard) if args.shard else None)
     _warn_if_stale(a)
     out = Path(args.out)
     if args.known and not Path(args.known).exists():  # said now, not after the class is graded
         raise UsageError(f"--known {args.known} does not exist; pass a folder or .zip of known solutions")
-    if args.jobs == 1:  # with --jobs N, each worker process of the pool probes for itself
-        api.start(a, [out])
     with tempfile.TemporaryDirectory(prefix="autograder-export-") as scratch:
         # LMS and Gradescope exports become one submission per student, named after the student.
         inputs, roster = exports.inputs(args.submissions, a, Path(scratch), args.export)
@@ -208,7 +174,7 @@ def _similarity(a, out: Path, book, inputs, args):
 
 def cmd_similarity(args) -> int:
     try:
-        _, report = similarity.run_on_output(_one_assignment(args.assignment), Path(args.out),
+        _, report = similarity.run_on_output(commands.one_assignment(args.assignment), Path(args.out),
                                              [Path(p) for p in args.submissions], Path(args.known) if args.known else None,
                                              args.export)
     except similarity.SimilarityError as exc:
@@ -218,7 +184,7 @@ def cmd_similarity(args) -> int:
 
 
 def cmd_merge(args) -> int:
-    a = _one_assignment(args.assignment)
+    a = commands.one_assignment(args.assignment)
     folders, out = [Path(f) for f in args.folders], Path(args.out)
     everyone = api.merge(a, folders, out)
     exports.write_gradebooks(out, everyone, exports.read_rosters(folders), a)
@@ -230,13 +196,12 @@ def cmd_merge(args) -> int:
 
 
 def cmd_check(args) -> int:
-    a = _one_assignment(args.assignment)
-    api.start(a)
+    a = commands.one_assignment(args.assignment)
     return check.run_check(a, Path(args.submission))
 
 
 def cmd_gradescope(args) -> int:
-    a = _one_assignment(args.assignment)
+    a = commands.one_assignment(args.assignment)
     submission = Path(args.try_submission) if args.try_submission else None
     if submission is not None and not submission.exists():
         raise UsageError(f"--try {submission}: no such file or folder; pass a submission (.py, .ipynb, folder or .zip)")
@@ -249,10 +214,8 @@ def cmd_gradescope(args) -> int:
 
 
 def cmd_gradescope_run(args) -> int:
-    root = Path(args.root or os.environ.get("AUTOGRADER_GRADESCOPE_ROOT", "/autograder"))
-    a = _one_assignment(args.assignment)
-    api.start(a, [root / "results"])  # as gradescope.run's grading protects it
-    return gradescope.run(a, root)
+    a = commands.one_assignment(args.assignment)
+    return gradescope.run(a, commands.gradescope_root(args))
 
 
 def cmd_doctor(args) -> int:
@@ -327,7 +290,7 @@ def demo_table(grades, columns: int) -> list[str]:
 
 
 def cmd_demo(args) -> int:
-    a = _one_assignment(args.assignment)
+    a = commands.one_assignment(args.assignment)
     out = Path(args.out)
     # The demo grades the bundled examples, not students: it uses a secret but makes none.
     options = api.Options(jobs=args.jobs, make_secret=False)
@@ -345,97 +308,29 @@ def cmd_demo(args) -> int:
     return 0
 
 
-class _Parser(argparse.ArgumentParser):
-    """Bad arguments: one line naming the problem and where the fix is, exit code 2."""
-
-    def error(self, message: str):
-        self.exit(2, f"error: {message}; see `{self.prog} --help`\n")
-
-
-def parser() -> argparse.ArgumentParser:
-    top = _Parser(prog="python -m autograder", description=__doc__.splitlines()[0])
-    sub = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
-
-    p = sub.add_parser("build", help="build solutions/ and student_template/ from assignments/")
-    p.add_argument("assignment", nargs="*", help="assignment names (default: all)")
-    p.add_argument("--check", action="store_true", help="only report whether the built files are stale (exit 1 if so)")
-    p.set_defaults(run=cmd_build)
-
-    p = sub.add_parser("grade", help="grade submissions with the hidden suite")
-    p.add_argument("submissions", nargs="+", metavar="SUBMISSION", help=".py, .ipynb, folder or .zip")
-    p.add_argument("--out", required=True,
-                   help="folder for grades.csv and one folder of results per submission; an existing one keeps its other students' rows")
-    p.add_argument("--jobs", type=int, default=1, help="submissions graded at once (default 1)")
-    p.add_argument("--resume", action="store_true", help="skip submissions already in OUT/grades.csv")
-    p.add_argument("--stale", action="store_true",
-                   help="grade only submissions that are new, or whose file, suite or reference changed since their grade")
-    p.add_argument("--only", nargs="+", metavar="NAME", help="grade only these students (submission names); others keep their rows")
-    p.add_argument("--shard", metavar="K/N", help="grade shard K of N (1 <= K <= N): a fixed 1/N of the inputs, for a job array; "
-                   "combine the folders with `merge`")
-    p.add_argument("--assignment", help="assignment name (default: the only one)")
-    p.add_argument("--seed", type=_seed, help="use this seed for every submission's inputs (to reproduce a run)")
-    p.add_argument("--quiet", action="store_true", help="no progress bar or gradebook on the terminal")
-    p.add_argument("--junit", metavar="FILE", help="also write JUnit XML (one testcase per test)")
-    p.add_argument("--report", action=argparse.BooleanOptionalAction, default=None,
-                   help="write OUT/report.html, the class report (default: when more than one submission is graded)")
-    p.add_argument("--similarity", action="store_true", help="also compare submissions for similarity (OUT/similarity.csv)")
-    p.add_argument("--known", metavar="ARCHIVE", help="a folder or .zip of known solutions to compare with (implies --similarity)")
-    p.add_argument("--export", choices=("canvas", "gradescope"), action="append", default=[],
-                   help="read SUBMISSIONs laid out as this LMS's download as one submission per student "
-                        "(without it, every zip is one student's); may be given for both")
-    p.set_defaults(run=cmd_grade)
-
-    p = sub.add_parser("similarity", help="instructors: compare graded submissions for similarity, to review by hand")
-    p.add_argument("out", metavar="OUT", help="the --out folder of an earlier grade")
-    p.add_argument("submissions", nargs="*", metavar="SUBMISSION", help="the submissions again (default: where OUT graded them)")
-    p.add_argument("--known", metavar="ARCHIVE", help="a folder or .zip of known solutions to compare with")
-    p.add_argument("--export", choices=("canvas", "gradescope"), action="append", default=[],
-                   help="the SUBMISSIONs hold this LMS's download, as given to grade")
-    p.add_argument("--assignment", help="assignment name (default: the only one)")
-    p.set_defaults(run=cmd_similarity)
-
-    p = sub.add_parser("check", help="students: run the public checks through the grader, as it will grade them")
-    p.add_argument("submission", metavar="SUBMISSION", help="cnn_layers.py, cnn.ipynb, or a folder holding one")
-    p.add_argument("--assignment", help="assignment name (default: the only one)")
-    p.set_defaults(run=cmd_check)
-
-    p = sub.add_parser("gradescope", help="build a Gradescope autograder zip (and try it locally)")
-    p.add_argument("--out", default="autograder.zip", help="zip to write (default autograder.zip)")
-    p.add_argument("--try", dest="try_submission", metavar="SUBMISSION",
-                   help="then run the zip's setup.sh and run_autograder on SUBMISSION in an emulated /autograder "
-                        "(a temporary folder) and print what the student would see")
-    p.add_argument("--assignment", help="assignment name (default: the only one)")
-    p.set_defaults(run=cmd_gradescope)
-
-    p = sub.add_parser("gradescope-run", help="inside Gradescope: grade ROOT/submission into ROOT/results")
-    p.add_argument("--root", help="the /autograder folder (default: $AUTOGRADER_GRADESCOPE_ROOT or /autograder)")
-    p.add_argument("--assignment", help="assignment name (default: the only one)")
-    p.set_defaults(run=cmd_gradescope_run)
-
-    p = sub.add_parser("merge", help="combine gradebook folders (the shards of `grade --shard K/N`) into one")
-    p.add_argument("folders", nargs="+", metavar="FOLDER", help="--out folders of grade runs of the same assignment")
-    p.add_argument("--out", required=True, help="folder for the combined gradebook (may be one of FOLDER, or hold earlier grades)")
-    p.add_argument("--assignment", help="assignment name (default: the only one)")
-    p.add_argument("--report", action=argparse.BooleanOptionalAction, default=None,
-                   help="write OUT/report.html (default: when the gradebook has more than one student)")
-    p.set_defaults(run=cmd_merge)
-
-    p = sub.add_parser("doctor", help="instructors: say whether a course secret exists (without printing it)")
-    p.set_defaults(run=cmd_doctor)
-
-    p = sub.add_parser("demo", help="grade the bundled examples (reference, untouched handout, typical mistakes)")
-    p.add_argument("--out", default="out/demo", help="where to write the results (default out/demo)")
-    p.add_argument("--jobs", type=int, default=2, help="submissions graded at once (default 2)")
-    p.add_argument("--assignment", help="assignment name (default: the only one)")
-    p.set_defaults(run=cmd_demo)
-    return top
+COMMANDS = {
+    "build": cmd_build,
+    "grade": cmd_grade,
+    "similarity": cmd_similarity,
+    "check": cmd_check,
+    "gradescope": cmd_gradescope,
+    "gradescope-run": cmd_gradescope_run,
+    "merge": cmd_merge,
+    "doctor": cmd_doctor,
+    "demo": cmd_demo,
+}
 
 
 def main(argv: list[str] | None = None) -> int:
-    top = parser()
-    args = top.parse_args(argv)
+    args = commands.parser().parse_args(argv)
+    commands.start_early(args)
+    return run(args)
+
+
+def run(args) -> int:
+    """The command `args` names (parsed by commands.parser), as an exit code."""
     try:
-        return args.run(args)
+        return COMMANDS[args.command](args)
     except (UsageError, api.BatchError, assignments.ConfigError) as exc:  # BuildError is a ConfigError
         print(f"error: {inert(exc, one_line=True)}", file=sys.stderr)
         return 2

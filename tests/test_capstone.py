@@ -22,7 +22,7 @@ import pytest
 import golden_outputs
 
 from autograder import assignment as assignments
-from autograder import build, cli
+from autograder import build, cli, commands
 
 ROOT = Path(__file__).resolve().parents[1]
 CAPSTONE = assignments.load("cnn_capstone", ROOT)
@@ -206,8 +206,8 @@ def test_class_report_shows_the_accuracy_distribution_filters_and_speed(batch):
 
 
 def test_commands_without_assignment_still_mean_the_first_part():
-    assert cli._one_assignment(None).name == "cnn"
-    assert cli._one_assignment("cnn_capstone").name == "cnn_capstone"
+    assert commands.one_assignment(None).name == "cnn"
+    assert commands.one_assignment("cnn_capstone").name == "cnn_capstone"
 
 
 def test_examples_are_folders_with_the_mistake_in_the_module_it_names():

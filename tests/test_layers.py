@@ -21,7 +21,7 @@ FLOORS = [
     ("suite", ["autograder.suite", "autograder.build"]),
     ("suites", ["autograder.suites"]),
     ("integrations", ["autograder.integrations"]),
-    ("cli", ["autograder.cli", "autograder.__main__"]),
+    ("cli", ["autograder.cli", "autograder.commands", "autograder.__main__"]),
 ]
 # The worker runs in the sandbox, on its own: it imports nothing of the kit but its two helpers.
 WORKER = {"autograder.engine.worker", "autograder.engine.wire", "autograder.engine.text"}

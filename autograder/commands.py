@@ -1,0 +1,148 @@
+"""The command line's words: its parser, which assignment a command means, and the early start.
+
+Light on purpose (argparse and the engine's API, no grader): `python -m autograder` parses
+its arguments here and starts the sandbox probe of a command that grades before cli.py
+imports the integrations and the grader (pytest, NumPy), so the probe's worker comes up
+in its own process meanwhile; its first grading then uses it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+
+from . import assignment as assignments
+from .engine import api
+from .errors import UsageError
+
+
+def selected(names: list[str]) -> list[assignments.Assignment]:
+    if names:
+        return [assignments.load(n) for n in names]
+    found = assignments.all_assignments()
+    if not found:
+        raise UsageError(f"no assignments found under {assignments.kit_root() / 'assignments'}")
+    return found
+
+
+def one_assignment(name: str | None) -> assignments.Assignment:
+    if name:
+        return assignments.load(name)
+    found = selected([])
+    if len(found) > 1:
+        # The one marked `default = true` in its assignment.toml, so commands written for one assignment keep working.
+        found = [a for a in found if a.extra["assignment"].get("default") is True] or found
+    if len(found) > 1:
+        raise UsageError("several assignments exist; say which with --assignment NAME")
+    return found[0]
+
+
+def _seed(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise ValueError(text)
+    return value
+
+
+_seed.__name__ = "seed (an integer >= 0)"  # what argparse's one-line error calls it
+
+
+
+class _Parser(argparse.ArgumentParser):
+    """Bad arguments: one line naming the problem and where the fix is, exit code 2."""
+
+    def error(self, message: str):
+        self.exit(2, f"error: {message}; see `{self.prog} --help`\n")
+
+
+def parser() -> argparse.ArgumentParser:
+    top = _Parser(prog="python -m autograder", description="Build, grade and check commands.")
+    sub = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("build", help="build solutions/ and student_template/ from assignments/")
+    p.add_argument("assignment", nargs="*", help="assignment names (default: all)")
+    p.add_argument("--check", action="store_true", help="only report whether the built files are stale (exit 1 if so)")
+
+    p = sub.add_parser("grade", help="grade submissions with the hidden suite")
+    p.add_argument("submissions", nargs="+", metavar="SUBMISSION", help=".py, .ipynb, folder or .zip")
+    p.add_argument("--out", required=True,
+                   help="folder for grades.csv and one folder of results per submission; an existing one keeps its other students' rows")
+    p.add_argument("--jobs", type=int, default=1, help="submissions graded at once (default 1)")
+    p.add_argument("--resume", action="store_true", help="skip submissions already in OUT/grades.csv")
+    p.add_argument("--stale", action="store_true",
+                   help="grade only submissions that are new, or whose file, suite or reference changed since their grade")
+    p.add_argument("--only", nargs="+", metavar="NAME", help="grade only these students (submission names); others keep their rows")
+    p.add_argument("--shard", metavar="K/N", help="grade shard K of N (1 <= K <= N): a fixed 1/N of the inputs, for a job array; "
+                   "combine the folders with `merge`")
+    p.add_argument("--assignment", help="assignment name (default: the only one)")
+    p.add_argument("--seed", type=_seed, help="use this seed for every submission's inputs (to reproduce a run)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar or gradebook on the terminal")
+    p.add_argument("--junit", metavar="FILE", help="also write JUnit XML (one testcase per test)")
+    p.add_argument("--report", action=argparse.BooleanOptionalAction, default=None,
+                   help="write OUT/report.html, the class report (default: when more than one submission is graded)")
+    p.add_argument("--similarity", action="store_true", help="also compare submissions for similarity (OUT/similarity.csv)")
+    p.add_argument("--known", metavar="ARCHIVE", help="a folder or .zip of known solutions to compare with (implies --similarity)")
+    p.add_argument("--export", choices=("canvas", "gradescope"), action="append", default=[],
+                   help="read SUBMISSIONs laid out as this LMS's download as one submission per student "
+                        "(without it, every zip is one student's); may be given for both")
+
+    p = sub.add_parser("similarity", help="instructors: compare graded submissions for similarity, to review by hand")
+    p.add_argument("out", metavar="OUT", help="the --out folder of an earlier grade")
+    p.add_argument("submissions", nargs="*", metavar="SUBMISSION", help="the submissions again (default: where OUT graded them)")
+    p.add_argument("--known", metavar="ARCHIVE", help="a folder or .zip of known solutions to compare with")
+    p.add_argument("--export", choices=("canvas", "gradescope"), action="append", default=[],
+                   help="the SUBMISSIONs hold this LMS's download, as given to grade")
+    p.add_argument("--assignment", help="assignment name (default: the only one)")
+
+    p = sub.add_parser("check", help="students: run the public checks through the grader, as it will grade them")
+    p.add_argument("submission", metavar="SUBMISSION", help="cnn_layers.py, cnn.ipynb, or a folder holding one")
+    p.add_argument("--assignment", help="assignment name (default: the only one)")
+
+    p = sub.add_parser("gradescope", help="build a Gradescope autograder zip (and try it locally)")
+    p.add_argument("--out", default="autograder.zip", help="zip to write (default autograder.zip)")
+    p.add_argument("--try", dest="try_submission", metavar="SUBMISSION",
+                   help="then run the zip's setup.sh and run_autograder on SUBMISSION in an emulated /autograder "
+                        "(a temporary folder) and print what the student would see")
+    p.add_argument("--assignment", help="assignment name (default: the only one)")
+
+    p = sub.add_parser("gradescope-run", help="inside Gradescope: grade ROOT/submission into ROOT/results")
+    p.add_argument("--root", help="the /autograder folder (default: $AUTOGRADER_GRADESCOPE_ROOT or /autograder)")
+    p.add_argument("--assignment", help="assignment name (default: the only one)")
+
+    p = sub.add_parser("merge", help="combine gradebook folders (the shards of `grade --shard K/N`) into one")
+    p.add_argument("folders", nargs="+", metavar="FOLDER", help="--out folders of grade runs of the same assignment")
+    p.add_argument("--out", required=True, help="folder for the combined gradebook (may be one of FOLDER, or hold earlier grades)")
+    p.add_argument("--assignment", help="assignment name (default: the only one)")
+    p.add_argument("--report", action=argparse.BooleanOptionalAction, default=None,
+                   help="write OUT/report.html (default: when the gradebook has more than one student)")
+
+    p = sub.add_parser("doctor", help="instructors: say whether a course secret exists (without printing it)")
+
+    p = sub.add_parser("demo", help="grade the bundled examples (reference, untouched handout, typical mistakes)")
+    p.add_argument("--out", default="out/demo", help="where to write the results (default out/demo)")
+    p.add_argument("--jobs", type=int, default=2, help="submissions graded at once (default 2)")
+    p.add_argument("--assignment", help="assignment name (default: the only one)")
+    return top
+
+
+def start_early(args) -> None:
+    """Start the sandbox probe for a command that grades in this process, as it will ask for it
+    (the same protected folders); for any other command, or arguments it cannot use, nothing."""
+    if args.command == "grade" and args.jobs == 1:  # with --jobs N, each pool process probes for itself
+        protect = [Path(args.out)]
+    elif args.command == "check":
+        protect = []
+    elif args.command == "gradescope-run":
+        protect = [gradescope_root(args) / "results"]
+    else:
+        return
+    try:
+        a = one_assignment(args.assignment)
+    except Exception:  # noqa: BLE001 - the command itself says what is wrong, in its words
+        return
+    api.start(a, protect)
+
+
+def gradescope_root(args) -> Path:
+    return Path(args.root or os.environ.get("AUTOGRADER_GRADESCOPE_ROOT", "/autograder"))
