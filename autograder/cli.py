@@ -197,6 +197,8 @@ def cmd_merge(args) -> int:
 
 def cmd_check(args) -> int:
     a = commands.one_assignment(args.assignment)
+    if args.watch:
+        return check.watch(a, Path(args.submission))
     return check.run_check(a, Path(args.submission))
 
 

@@ -97,6 +97,8 @@ def parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("check", help="students: run the public checks through the grader, as it will grade them")
     p.add_argument("submission", metavar="SUBMISSION", help="cnn_layers.py, cnn.ipynb, or a folder holding one")
+    p.add_argument("--watch", action="store_true",
+                   help="check again each time the file is saved, with a grader kept warm (Ctrl-C to stop)")
     p.add_argument("--assignment", help="assignment name (default: the only one)")
 
     p = sub.add_parser("gradescope", help="build a Gradescope autograder zip (and try it locally)")

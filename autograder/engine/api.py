@@ -7,6 +7,7 @@ Every entry point calls this and nothing else of the engine's grading: the CLI
     api.start(a, protect)              start the sandbox probe early (optional)
     api.grade(a, inputs, out, options) a class, or part of one, into a gradebook folder
     api.grade_one(a, path, ...)        one submission, nothing written
+    api.Warm(a)                        a grader kept for many gradings, a fresh worker ready for each
     api.merge(a, folders, out)         shards' folders into one gradebook
     api.grades(a, out)                 every grade a gradebook folder holds
 
@@ -33,7 +34,7 @@ from .results import Grade, seed_for
 # inside functions for speed; `grading` is imported by name there (bench/per_submission.py measures it).
 
 __all__ = ["BatchError", "Batch", "Input", "Options", "Plan", "SecretMismatch", "SandboxUnavailable", "Sink",
-           "grade", "grade_one", "grades", "merge", "parse_shard", "start"]
+           "Warm", "grade", "grade_one", "grades", "merge", "parse_shard", "start"]
 
 SandboxUnavailable = sandbox.SandboxUnavailable
 Sink = Callable[[Grade], None]  # called with each grade as it is made
@@ -169,6 +170,42 @@ def grade_one(a: assignments.Assignment, path: Path, *, name: str | None = None,
     if name is not None:
         grade.name = name
     return grade
+
+
+class Warm:
+    """A grader kept for many gradings in this process (`check --watch`, the grading service's workers):
+    the grader's imports, the reference and the sandbox level are paid once, and after each grading
+    a fresh worker starts for the next, so the next one does not wait for Python and NumPy.
+    Each grading still gets a worker of its own: nothing carries over between them.
+
+        with api.Warm(a, public_only=True) as grader:
+            grade = grader.grade(path)
+    """
+
+    def __init__(self, a: assignments.Assignment, *, public_only: bool = False, protect: Iterable[Path] = (),
+                 secret: str | None = None):
+        from . import grading
+
+        self._grader = grading.Grader(a, secret=secret, public_only=public_only, protect=list(protect))
+
+    def grade(self, path: Path, *, name: str | None = None) -> Grade:
+        """As grade_one, with this grader; raises what grading raises."""
+        try:
+            grade = self._grader.grade(Path(path))
+        finally:
+            self._grader.start_next()
+        if name is not None:
+            grade.name = name
+        return grade
+
+    def close(self) -> None:
+        self._grader.close()
+
+    def __enter__(self) -> "Warm":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
 
 
 def grades(a: assignments.Assignment, out: Path) -> list[Grade]:

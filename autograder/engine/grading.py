@@ -12,6 +12,7 @@ import importlib
 import importlib.util
 import os
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -24,6 +25,7 @@ from .errors import StudentTimeout
 from .kinds import Level, Scope, State
 from .results import Grade, TestGrade, failed_grade, seed_for, student_seed_for
 from .session import StudentSession
+from .worker_process import WorkerProcess
 
 
 def code_fingerprint(path: Path) -> str:
@@ -107,9 +109,10 @@ class Grader:
         # Probing the sandbox starts a worker (~0.1-0.2 s), in a thread while pytest starts
         # and collects (or earlier: the CLI starts it first); that worker, left running,
         # then serves the first submission.
-        self._detection, self._ready = detection.detect_soon(
-            self.protected, sandbox.worker_setup(a.limits, a.banned_imports, a.banned_why, a.sandbox_packages)
-        )
+        self._setup = sandbox.worker_setup(a.limits, a.banned_imports, a.banned_why, a.sandbox_packages)
+        self._detection, self._ready = detection.detect_soon(self.protected, self._setup)
+        self._closed = False
+        self._ready_lock = threading.Lock()  # start_next's thread against close()
 
     @property
     def isolation(self) -> sandbox.Isolation:
@@ -124,9 +127,34 @@ class Grader:
 
     def close(self) -> None:
         """Stop a worker left ready and never used (the batch had nothing to load)."""
+        with self._ready_lock:
+            self._closed = True
         if self._detection.done():
             while (worker := self._take_ready()) is not None:
                 worker.close()
+
+    def start_next(self) -> None:
+        """Start the worker the next grading will use, in the background (a warm grader).
+
+        A new process each time, never one that ran a submission: nothing carries over from
+        one grading to the next. The next grading joins it to its caps as it does the probe's.
+        """
+        def start():
+            worker = None
+            try:
+                worker = WorkerProcess(self.isolation, self._setup)
+                worker.start()
+            except Exception:  # noqa: BLE001 - the next grading starts its own and meets the error there
+                if worker is not None:
+                    worker.close()
+                return
+            with self._ready_lock:
+                if not self._closed:
+                    self._ready.append(worker)
+                    return
+            worker.close()
+
+        threading.Thread(target=start, name="autograder-next-worker", daemon=True).start()
 
     def seed(self, name: str, path: Path) -> int:
         """`--seed` when given, else the seed of this student's code at `path`."""

@@ -22,6 +22,7 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 from ..engine import api
@@ -43,11 +44,16 @@ def _marks() -> tuple[str, str]:
         return "PASS", "FAIL"
 
 
+def _require(assignment, path: Path) -> None:
+    if not path.exists():
+        raise UsageError(f"{path} does not exist; pass your {assignment.module}.py, your {assignment.notebook} "
+                         "or the folder holding them")
+
+
 def _target(assignment, path: Path, scratch: Path) -> Path:
     """What to grade: the file, or the module/notebook of a folder (not its tests or checks)."""
     module, notebook = f"{assignment.module}.py", assignment.notebook
-    if not path.exists():
-        raise UsageError(f"{path} does not exist; pass your {module}, your {notebook} or the folder holding them")
+    _require(assignment, path)
     if path.is_file():
         if path.suffix.lower() not in (".py", ".ipynb", ".zip"):
             raise UsageError(f"{path.name} is not a .py file or an .ipynb notebook; pass your {module} or {notebook}")
@@ -114,15 +120,66 @@ def report_lines(grade) -> list[str]:
     return lines
 
 
-def run_check(assignment, path: Path) -> int:
+def _refuse_history() -> None:
     if os.environ.get(HISTORY_ENV):
         raise UsageError(f"{HISTORY_ENV} is set, but check is no longer rate-limited through sudo on a shared machine; "
                      "unset it: rate-limited feedback belongs to the grading service (`serve`, planned, not built "
                      "yet; see the README's Rate limits)")
+
+
+def _check_once(assignment, path: Path, grade) -> int:
+    """Check `path` with `grade(target)`; print what a student reads; 0 when every public check passed."""
     with tempfile.TemporaryDirectory(prefix="autograder-check-") as scratch:
         target = _target(assignment, Path(path), Path(scratch))
         print(f"Checking {Path(path).name} with the public checks, run by the grader's sandboxed engine...", flush=True)
-        grade = api.grade_one(assignment, target, public_only=True)
-    print("\n".join(report_lines(grade)))
-    passed = bool(grade.tests) and grade.graded and all(t.status == "passed" for t in grade.tests)
+        result = grade(target)
+    print("\n".join(report_lines(result)), flush=True)
+    passed = bool(result.tests) and result.graded and all(t.passed for t in result.tests)
     return 0 if passed else 1
+
+
+def run_check(assignment, path: Path) -> int:
+    _refuse_history()
+    return _check_once(assignment, path, lambda target: api.grade_one(assignment, target, public_only=True))
+
+
+def saved_versions(path: Path, interval: float = 0.3, stop=None):
+    """Yield once now and again after each save of `path` (a file, or a folder's files), until `stop()`.
+
+    A save is a change of the files' sizes or modification times, polled every `interval`
+    seconds: no watcher library, and editors that replace the file on save are seen too.
+    """
+    def stamp():
+        files = [path] if path.is_file() else sorted(p for p in path.iterdir() if p.is_file()) if path.is_dir() else []
+        try:
+            return tuple((p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in files)
+        except OSError:
+            return None  # mid-save: look again
+
+    last = None
+    while not (stop and stop()):
+        now = stamp()
+        if now is not None and now != last:
+            last = now
+            yield
+        time.sleep(interval)
+
+
+def watch(assignment, path: Path, *, stop=None, interval: float = 0.3) -> int:
+    """`check --watch`: check `path` now and after every save, with a warm grader, until Ctrl-C (or `stop()`).
+
+    The grader's imports and the sandbox level are paid once; each run still gets a fresh worker.
+    Returns the last run's exit code.
+    """
+    _refuse_history()
+    _require(assignment, Path(path))  # said now, not when the first save is awaited
+    code = 1
+    print(f"Watching {Path(path).name}: the public checks run again each time you save it (Ctrl-C to stop).", flush=True)
+    with api.Warm(assignment, public_only=True) as grader:
+        try:
+            for _ in saved_versions(Path(path), interval, stop):
+                code = _check_once(assignment, path, grader.grade)
+                print(f"\n-- waiting for the next save of {Path(path).name} --", flush=True)
+        except KeyboardInterrupt:
+            pass
+    return code
