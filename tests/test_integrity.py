@@ -355,7 +355,7 @@ NAMESPACE_CASES = [
 
 
 @pytest.fixture(scope="module")
-def ns(tmp_path_factory):
+def ns(tmp_path_factory, starts_workers):
     needs_bwrap()
     if os.geteuid() != 0:
         pytest.skip("copying the kit under /usr/src needs root")
@@ -628,7 +628,7 @@ def test_looked_up_public_answers_and_stubs_earn_almost_nothing(ns):
 
 # -- the weaker levels -----------------------------------------------------------------------
 @pytest.fixture(scope="module")
-def user(tmp_path_factory, public_python):
+def user(tmp_path_factory, public_python, starts_workers):
     if os.geteuid() != 0:
         pytest.skip("the user level needs root")
     tmp = tmp_path_factory.mktemp("integrity-user")
@@ -638,7 +638,7 @@ def user(tmp_path_factory, public_python):
 
 
 @pytest.fixture(scope="module")
-def plain(tmp_path_factory, public_python):
+def plain(tmp_path_factory, public_python, starts_workers):
     env = {"AUTOGRADER_SECRET": SECRET}
     if os.geteuid() == 0:
         env["AUTOGRADER_WORKER_PYTHON"] = public_python
@@ -843,7 +843,7 @@ def test_student_zip_shaped_like_an_export_cannot_overwrite_a_classmates_lms_row
 
 
 @pytest.fixture(scope="module")
-def holes_ns(tmp_path_factory):
+def holes_ns(tmp_path_factory, starts_workers):
     needs_bwrap()
     return run_batch(tmp_path_factory.mktemp("holes-ns"), "namespace", ["silenced_vars_patch", "event_flood"])
 
@@ -1020,7 +1020,7 @@ def capstone_batch(tmp: Path) -> Batch:
 
 
 @pytest.fixture(scope="module")
-def capstone(tmp_path_factory):
+def capstone(tmp_path_factory, starts_workers):
     needs_bwrap()
     return capstone_batch(tmp_path_factory.mktemp("integrity-capstone"))
 
