@@ -66,6 +66,7 @@ def one_line_error(result) -> str:
 
 
 # -- the gradebook folder ------------------------------------------------------
+@pytest.mark.slow
 def test_grading_into_an_existing_out_adds_and_replaces_rows_and_keeps_the_others(tmp_path):
     subs = class_of(tmp_path / "subs", {"ann": REFERENCE, "bob": EXAMPLES / "missing_bias.py"})
     out = tmp_path / "out"
@@ -95,6 +96,7 @@ def test_grading_into_an_existing_out_adds_and_replaces_rows_and_keeps_the_other
     assert fingerprint["submission"] == record["grades"]["ann"]["fingerprint"]["submission"]  # same bytes
 
 
+@pytest.mark.slow
 def test_a_folder_of_another_assignment_is_refused(tmp_path):
     out = tmp_path / "out"
     out.mkdir()
@@ -110,6 +112,7 @@ def test_a_folder_of_another_assignment_is_refused(tmp_path):
     assert (other / "grades.csv").read_text() == "student,grade\nann,7\n"
 
 
+@pytest.mark.slow
 def test_only_stale_and_resume_choose_what_is_graded_and_say_so(tmp_path):
     subs = class_of(tmp_path / "subs", {"ann": REFERENCE, "bob": EXAMPLES / "missing_bias.py", "cy": HANDOUT})
     out = tmp_path / "out"
@@ -133,6 +136,7 @@ def test_only_stale_and_resume_choose_what_is_graded_and_say_so(tmp_path):
     assert "dan" in line and "ann" in line
 
 
+@pytest.mark.slow
 def test_rows_keep_the_order_submissions_were_given_in(tmp_path):
     # The slow one first: with two jobs the others finish before it.
     subs = class_of(tmp_path, {"zed": EXAMPLES / "four_loops.py", "amy": REFERENCE, "max": HANDOUT,
@@ -143,6 +147,7 @@ def test_rows_keep_the_order_submissions_were_given_in(tmp_path):
     assert [r["name"] for r in rows(out)] == ["zed", "amy", "max", "bea"]
 
 
+@pytest.mark.slow
 def test_a_folder_of_py_files_is_a_class(tmp_path):
     class_of(tmp_path / "subs", {"ann": REFERENCE, "bob": HANDOUT, "cy": EXAMPLES / "syntax_error.py"})
     result = kit("grade", "subs", "--out", "out", "--quiet", cwd=tmp_path)
@@ -178,6 +183,7 @@ def test_a_missing_option_is_one_line_too(tmp_path):
     assert "--out" in line and "--help" in line
 
 
+@pytest.mark.slow
 def test_kit_takes_paths_relative_to_the_callers_folder(tmp_path):
     student = tmp_path / "student"
     class_of(student, {"cnn_layers": EXAMPLES / "flipped_kernel.py"})
@@ -202,6 +208,7 @@ def _decided(folder: Path, name: str) -> dict:
     return data
 
 
+@pytest.mark.slow
 def test_shards_merged_equal_one_run(tmp_path):
     files = {"ann": REFERENCE, "bob": EXAMPLES / "missing_bias.py", "cy": HANDOUT, "dan": EXAMPLES / "flipped_kernel.py",
              "eve": EXAMPLES / "syntax_error.py"}
@@ -256,6 +263,7 @@ def _alive(pid: int) -> bool:
         return False
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("jobs, sig, group", [(2, signal.SIGINT, False), (2, signal.SIGTERM, True), (1, signal.SIGINT, True)])
 def test_a_signal_stops_the_batch_keeps_rows_and_kills_every_child(tmp_path, jobs, sig, group):
     looping = REFERENCE.read_text() + "\n\ndef maxpool_forward(x, pool_size=2, stride=None):\n    while True:\n        pass\n"
@@ -311,6 +319,7 @@ def test_gradebook_replaces_a_row_and_writes_whole_files(tmp_path):
 
 
 # -- what a grade says ---------------------------------------------------------
+@pytest.mark.slow
 def test_tests_given_up_on_are_not_run_not_timeouts(tmp_path):
     import dataclasses
 
@@ -331,6 +340,7 @@ def test_tests_given_up_on_are_not_run_not_timeouts(tmp_path):
     assert said.startswith(f"{len(timeouts)} test(s) hit the time limit") and f"{len(not_run)} more not run" in said
 
 
+@pytest.mark.slow
 def test_feedback_names_the_students_problem_not_the_graders_classes(tmp_path):
     (sub,) = class_of(tmp_path, {"eve": EXAMPLES / "syntax_error.py"})
     assert kit("grade", sub, "--out", tmp_path / "out", "--quiet").returncode == 0
@@ -339,6 +349,7 @@ def test_feedback_names_the_students_problem_not_the_graders_classes(tmp_path):
     assert not re.search(r"Student\w*Error|StudentTimeout|WorkerDied|BadReply|Remote\b", feedback)
 
 
+@pytest.mark.slow
 def test_public_checks_are_on_the_grades_one_scale(tmp_path):
     (sub,) = class_of(tmp_path, {"dan": EXAMPLES / "flipped_kernel.py"})
     assert kit("grade", sub, "--out", tmp_path / "out", "--quiet").returncode == 0
@@ -351,6 +362,7 @@ def test_public_checks_are_on_the_grades_one_scale(tmp_path):
     assert not re.search(r"\d+ of \d+ points|/ 100", output + checked)
 
 
+@pytest.mark.slow
 def test_grade_warns_when_the_built_reference_is_stale(tmp_path):
     copy = tmp_path / "kit"
     ignore = shutil.ignore_patterns(".venv", "__pycache__", "*.pyc")
@@ -382,6 +394,7 @@ def test_demo_table_shows_each_message_in_full():
     assert " ".join(line[len("syntax_error") + 10:].strip() for line in lines[1:]) == reason
 
 
+@pytest.mark.slow
 def test_an_output_that_fails_leaves_the_others_written(tmp_path):
     """Issue 25: each output is written on its own; a failing one is a warning, not a lost class."""
     subs = class_of(tmp_path / "subs", {"ann": EXAMPLES / "flipped_kernel.py", "bob": EXAMPLES / "missing_bias.py"})
@@ -394,6 +407,7 @@ def test_an_output_that_fails_leaves_the_others_written(tmp_path):
     assert (out / "report.html").is_file() and (out / "ann" / "feedback.md").is_file()
 
 
+@pytest.mark.slow
 def test_a_missing_known_archive_is_refused_before_grading(tmp_path):
     subs = class_of(tmp_path / "subs", {"ann": EXAMPLES / "flipped_kernel.py"})
     done = kit("grade", *subs, "--out", tmp_path / "out", "--quiet", "--known", tmp_path / "nope.zip")
@@ -401,6 +415,7 @@ def test_a_missing_known_archive_is_refused_before_grading(tmp_path):
     assert not (tmp_path / "out" / "ann").exists()
 
 
+@pytest.mark.slow
 def test_a_pool_process_killed_costs_no_classmate_their_grade(tmp_path):
     """Issue 25: a pool process killed (as by the OOM killer) stopped the batch; now the
     submissions it held are graded again and every queued classmate is graded."""

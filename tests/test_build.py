@@ -88,6 +88,7 @@ def test_copy_of_kit_starts_up_to_date(kit):
     assert not list((kit / "solutions").glob("*/examples"))
 
 
+@pytest.mark.slow
 def test_edited_solution_region_makes_reference_stale_and_build_fixes_it(kit):
     module = kit / "assignments" / "cnn" / "cnn_layers.py"
     old = "    out = np.tensordot(patches, w, axes=([1, 4, 5], [1, 2, 3]))\n"
@@ -118,6 +119,7 @@ def test_edited_solution_region_makes_reference_stale_and_build_fixes_it(kit):
     assert again.returncode == 0, again.stderr
 
 
+@pytest.mark.slow
 def test_edited_stub_makes_handout_stale_but_not_reference(kit):
     module = kit / "assignments" / "cnn" / "cnn_layers.py"
     replace_once(module, '"MaxPool2d.__init__: store pool_size and stride."', '"MaxPool2d.__init__: keep both."')
@@ -133,6 +135,7 @@ def test_edited_stub_makes_handout_stale_but_not_reference(kit):
     assert run_build(kit, "--check").returncode == 0
 
 
+@pytest.mark.slow
 def test_edited_public_test_flags_handout_test_and_check_file(kit):
     public = kit / "assignments" / "cnn" / "public_tests" / "test_pad.py"
     with public.open("a", encoding="utf-8") as f:
@@ -150,6 +153,7 @@ def test_edited_public_test_flags_handout_test_and_check_file(kit):
     assert run_build(kit, "--check").returncode == 0
 
 
+@pytest.mark.slow
 def test_stray_file_in_handout_is_flagged_and_removed_by_build(kit):
     stray = kit / "student_template" / "cnn" / "my_notes.txt"
     stray.write_text("not built from anything\n", encoding="utf-8")
@@ -164,6 +168,7 @@ def test_stray_file_in_handout_is_flagged_and_removed_by_build(kit):
     assert run_build(kit, "--check").returncode == 0
 
 
+@pytest.mark.slow
 def test_deleted_built_file_is_reported_missing_and_rebuilt(kit):
     target = kit / "student_template" / "cnn" / "checks" / "conv2d_backward.py"
     target.unlink()

@@ -58,7 +58,7 @@ GRADED_EXAMPLES = sorted(p.name for p in EXAMPLES.iterdir() if p.is_dir() and p.
 
 
 @pytest.fixture(scope="module")
-def batch(tmp_path_factory):
+def batch(tmp_path_factory, starts_workers):
     subs = tmp_path_factory.mktemp("capstone-subs")
     layers = SOLUTION / "cnn_layers.py"
     folders = [
@@ -75,11 +75,13 @@ def batch(tmp_path_factory):
     return out, grades
 
 
+@pytest.mark.slow
 def test_outputs_are_those_of_the_snapshot(batch):
     out = batch[0]  # the class report shows the speed leaderboard's times: left out
     golden_outputs.compare("capstone", golden_outputs.outputs(out, report=False), {str(out): "<out>"})
 
 
+@pytest.mark.slow
 def test_reference_module_and_notebook_score_100(batch):
     _, grades = batch
     for name in ("reference", "reference_notebook"):
@@ -87,6 +89,7 @@ def test_reference_module_and_notebook_score_100(batch):
         assert grades[name]["score"] == 100, (name, failed)
 
 
+@pytest.mark.slow
 def test_reference_reaches_the_reference_accuracy_exactly(batch):
     # Same initial weights, same batches, same code: the same predictions, so the same accuracy.
     measures = batch[1]["reference"]["measures"]
@@ -95,6 +98,7 @@ def test_reference_reaches_the_reference_accuracy_exactly(batch):
     assert len(measures["filters"]) == 8 and np.shape(measures["filters"][0]) == (3, 3)
 
 
+@pytest.mark.slow
 def test_untouched_handout_scores_zero_and_says_what_to_write(batch):
     out, grades = batch
     assert grades["untouched_handout"]["score"] == 0
@@ -103,6 +107,7 @@ def test_untouched_handout_scores_zero_and_says_what_to_write(batch):
         assert f"NotImplementedError: {item}" in feedback, item
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("example", GRADED_EXAMPLES)
 def test_example_loses_only_its_items_and_feedback_names_the_mistake(batch, example):
     out, grades = batch
@@ -131,6 +136,7 @@ def test_every_example_names_a_mistake_of_the_registry():
         assert example_mistake(name) in REGISTRY, name
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("example", GRADED_EXAMPLES)
 def test_every_check_an_example_fails_names_its_mistake_by_id(batch, example):
     """Each hidden check the example fails (training's included: they name the layer check that explains
@@ -150,6 +156,7 @@ ADAM_EXAMPLES = ["adam_correction_without_t", "adam_eps_inside_sqrt", "adam_step
                  "adam_without_bias_correction"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("example", ADAM_EXAMPLES)
 def test_a_wrong_adam_update_loses_the_updates_points_not_the_settings_nor_zero_grad(batch, example):
     grade = batch[1][example]
@@ -163,6 +170,7 @@ def test_a_wrong_adam_update_loses_the_updates_points_not_the_settings_nor_zero_
     assert trained["mistake"] == next(t["mistake"] for t in adam if t["status"] != "passed")
 
 
+@pytest.mark.slow
 def test_relu_passing_at_zero_loses_the_networks_backward(batch):
     grade = batch[1]["relu_passes_at_zero"]
     network = [t for t in grade["tests"] if t["item"] == "DigitCNN" and t["status"] != "passed"]
@@ -173,6 +181,7 @@ def test_relu_passing_at_zero_loses_the_networks_backward(batch):
     assert grade["by_item"]["DigitCNN"] == pytest.approx(FULL["DigitCNN"] * 9 / 14, abs=0.01)  # backward's 5 of 14
 
 
+@pytest.mark.slow
 def test_the_lessons_pool_backward_costs_the_network_check_and_so_training(batch):
     # Its accuracy is as good (bench/capstone.py), but its gradients are not the contract's: training
     # ends elsewhere than the reference's, and the training points wait for the network's backward.
@@ -190,12 +199,14 @@ def test_the_lessons_pool_backward_costs_the_network_check_and_so_training(batch
     assert "accuracy" not in grade["measures"] and "filters" not in grade["measures"]
 
 
+@pytest.mark.slow
 def test_speed_is_measured_only_for_correct_code(batch):
     _, grades = batch
     assert grades["reference"]["measures"]["conv2d_forward_ms"] > 0
     assert "conv2d_forward_ms" not in grades["part1_flipped_kernel"]["measures"]
 
 
+@pytest.mark.slow
 def test_class_report_shows_the_accuracy_distribution_filters_and_speed(batch):
     out, _ = batch
     html = (out / "report.html").read_text()
@@ -320,6 +331,7 @@ def test_parameters_trained_elsewhere_are_told_apart_and_scored_by_the_grader():
     assert scored["accuracy"] != ours["accuracy"] or scored["by_offset"] != ours["by_offset"]
 
 
+@pytest.mark.slow
 def test_notebook_runs_in_a_jupyter_kernel_and_draws_its_figures(tmp_path):
     pytest.importorskip("ipykernel", reason="the dev extra (pip install -e '.[dev]') brings a Jupyter kernel")
     import nbclient
@@ -351,6 +363,7 @@ def test_notebook_runs_in_a_jupyter_kernel_and_draws_its_figures(tmp_path):
         assert "passed" in shown.lower(), (cell.source, shown)
 
 
+@pytest.mark.slow
 def test_gradescope_results_carry_the_leaderboard(tmp_path):
     from test_gradescope import emulate, run_autograder
 
@@ -370,6 +383,7 @@ def test_gradescope_results_carry_the_leaderboard(tmp_path):
         shutil.rmtree(work, ignore_errors=True)
 
 
+@pytest.mark.slow
 def test_check_runs_the_public_checks_with_the_first_part_beside(tmp_path):
     result = run_kit("check", SOLUTION, "--assignment", "cnn_capstone")
     assert result.returncode == 0, result.stdout + result.stderr

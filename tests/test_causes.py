@@ -135,7 +135,7 @@ INLINE_SIZES = SIZE_CEIL.replace("Ho, Wo = conv_output_size(H, KH, s, p), conv_o
 
 
 @pytest.fixture(scope="module")
-def graded(tmp_path_factory):
+def graded(tmp_path_factory, starts_workers):
     folder = tmp_path_factory.mktemp("causes")
     grader = grading.Grader(CNN)
     grades = {}
@@ -150,6 +150,7 @@ def failing(grade, item):
     return [t for t in grade.tests if t.item == item and t.status != "passed" and t.max_score > 0]
 
 
+@pytest.mark.slow
 def test_a_crash_with_a_known_cause_names_it_with_its_fix(graded):
     pad = failing(graded["size_ceil"], "pad")
     crashes = [t for t in pad if "could not broadcast" in t.output]
@@ -161,6 +162,7 @@ def test_a_crash_with_a_known_cause_names_it_with_its_fix(graded):
     assert all(len(t.output) < 900 and t.output.endswith(".") for t in alias)
 
 
+@pytest.mark.slow
 def test_a_failure_that_follows_from_a_question_the_code_calls_names_it_and_its_mistake(graded):
     forward = failing(graded["size_ceil"], "conv2d_forward")
     assert forward
@@ -170,6 +172,7 @@ def test_a_failure_that_follows_from_a_question_the_code_calls_names_it_and_its_
     assert "fix conv_output_size first" in follows[0].output
 
 
+@pytest.mark.slow
 def test_a_failure_is_not_blamed_on_a_question_the_code_does_not_call(graded):
     grade = graded["inline_sizes"]
     assert failing(grade, "conv_output_size"), "the setup: conv_output_size fails"

@@ -47,7 +47,7 @@ def _torch_and_exit(reference: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def graded(tmp_path_factory):
+def graded(tmp_path_factory, starts_workers):
     """A small batch graded by the CLI, which writes report.html after it."""
     tmp = tmp_path_factory.mktemp("classreport")
     subs = tmp / "subs"
@@ -89,6 +89,7 @@ def _assert_self_contained(text: str) -> None:
     assert "default-src 'none'" in text
 
 
+@pytest.mark.slow
 def test_grade_writes_a_self_contained_report_with_every_section(graded):
     out, grades = graded
     text = (out / "report.html").read_text(encoding="utf-8")
@@ -122,6 +123,7 @@ def test_grade_writes_a_self_contained_report_with_every_section(graded):
         assert "ran with:" in sections["isolation"]
 
 
+@pytest.mark.slow
 def test_pass_rates_follow_the_questions_and_count_every_submission(graded):
     _, grades = graded
     rows = classreport.pass_rates(list(grades.values()), CNN)
@@ -142,6 +144,7 @@ def _grade(name: str, score: float = 100.0, **changes) -> Grade:
     return grade
 
 
+@pytest.mark.slow
 def test_student_strings_are_escaped_and_lists_catch_timeouts_and_weak_isolation(graded, tmp_path):
     _, grades = graded
     evil = copy.deepcopy(grades["flipped_kernel"])
@@ -182,6 +185,7 @@ def test_control_characters_of_students_are_shown_as_escapes(tmp_path):
     assert "ann\\u202eexe.py" in crashes and "\\x1b[2K\\x00boom" in crashes
 
 
+@pytest.mark.slow
 def test_no_submissions_and_one_submission(tmp_path, graded):
     _, grades = graded
     text = classreport.write_report(tmp_path / "none", [], CNN).read_text(encoding="utf-8")
@@ -222,6 +226,7 @@ def test_charts_count_like_numpy_and_colour_filters_around_zero():
     assert len(filters["images"]) == 2 and len(filters["images"][1]["cells"]) == 4
 
 
+@pytest.mark.slow
 def test_one_submission_gets_a_report_only_when_asked(tmp_path):
     def grade(out: Path, *flags: str) -> subprocess.CompletedProcess:
         result = subprocess.run(
@@ -241,6 +246,8 @@ def test_one_submission_gets_a_report_only_when_asked(tmp_path):
 
 
 def test_four_hundred_submissions_fit_in_one_page_and_need_no_matplotlib(graded, tmp_path):
+@pytest.mark.slow
+def test_four_hundred_submissions_fit_in_one_page_and_leave_no_pyplot_state(graded, tmp_path):
     out, _ = graded
     script = f"""
 import json, sys
@@ -288,6 +295,7 @@ def _browser(tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
     return result
 
 
+@pytest.mark.slow
 def test_report_renders_in_a_headless_browser(graded, tmp_path):
     out, grades = graded
     url = (out / "report.html").resolve().as_uri()

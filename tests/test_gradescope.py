@@ -225,6 +225,7 @@ def test_zip_is_refused_when_the_built_files_are_stale(work):
 
 
 # -- grading in the emulated Gradescope tree ----------------------------------------
+@pytest.mark.slow
 def test_reference_scores_full_marks_and_the_kit_is_hidden(work, zip_path):
     root = emulate(work, zip_path, {"cnn_layers.py": REFERENCE})
     results = run_autograder(root)
@@ -243,6 +244,7 @@ def test_reference_scores_full_marks_and_the_kit_is_hidden(work, zip_path):
         assert path.stat().st_mode & 0o077 == 0, path
 
 
+@pytest.mark.slow
 def test_untouched_handout_scores_zero_with_exit_code_zero(work, zip_path):
     results = run_autograder(emulate(work, zip_path, {"cnn_layers.py": HANDOUT}))
     assert results["score"] == 0
@@ -250,6 +252,7 @@ def test_untouched_handout_scores_zero_with_exit_code_zero(work, zip_path):
     assert any("NotImplementedError" in t["output"] for t in results["tests"])
 
 
+@pytest.mark.slow
 def test_mistake_gets_the_same_per_test_scores_as_the_grade_command(work, zip_path):
     student = "Ada Lovelace"
     root = emulate(work, zip_path, {"cnn_layers.py": FLIPPED}, name=student)
@@ -273,6 +276,7 @@ def test_mistake_gets_the_same_per_test_scores_as_the_grade_command(work, zip_pa
     assert any("flip" in t["output"].lower() for t in results["tests"] if t["status"] == "failed")
 
 
+@pytest.mark.slow
 def test_submission_forms_gradescope_may_hand_over(work, zip_path):
     # The worked notebook beside the untouched handout module: the notebook is graded
     # (needs the handout inside the zip to recognise it).
@@ -294,6 +298,7 @@ def test_submission_forms_gradescope_may_hand_over(work, zip_path):
     assert "no cnn_layers.py or cnn.ipynb found" in empty["output"]
 
 
+@pytest.mark.slow
 def test_a_grader_crash_still_gives_gradescope_a_result(work, zip_path):
     root = emulate(work, zip_path, {"cnn_layers.py": REFERENCE}, name="Grace Hopper")
     (root / "source" / "solutions" / "cnn" / "cnn_layers.py").unlink()
@@ -303,6 +308,7 @@ def test_a_grader_crash_still_gives_gradescope_a_result(work, zip_path):
     assert results["extra_data"]["submission"] == "Grace Hopper"
 
 
+@pytest.mark.slow
 def test_inputs_are_seeded_as_in_a_regrade_of_the_export(work, zip_path):
     # grade names an export's student by the slug of their name (exports.py) and seeds them from the
     # files of their submission folder, as Gradescope's run does: the same seed in both.
@@ -322,6 +328,7 @@ def test_inputs_are_seeded_as_in_a_regrade_of_the_export(work, zip_path):
     assert per_test(regraded) == per_test(results)
 
 
+@pytest.mark.slow
 def test_two_fresh_kits_reveal_different_hidden_cases_for_the_same_submission(work):
     """Each kit checkout makes its own course secret on its first `gradescope`, and its zip grades with
     it: nobody holding another copy of the kit can predict the cases its feedback reveals."""
@@ -371,6 +378,7 @@ def test_the_kit_runs_from_the_unpacked_source_and_a_dead_python_still_gives_a_r
 needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="the user level needs root")
 
 
+@pytest.mark.slow
 @needs_root
 def test_refused_namespaces_fall_back_to_the_user_level_with_identical_grades(work, zip_path, fake_bwrap, public_python):
     # Gradescope's Python lives under /usr, readable by the worker's uid.
@@ -387,6 +395,7 @@ def test_refused_namespaces_fall_back_to_the_user_level_with_identical_grades(wo
     assert user["score"] < 100
 
 
+@pytest.mark.slow
 @needs_root
 def test_student_code_under_the_user_level_cannot_read_the_reference(work, zip_path, fake_bwrap, public_python):
     fallback = {"AUTOGRADER_BWRAP": str(fake_bwrap), "AUTOGRADER_WORKER_PYTHON": public_python}
@@ -421,6 +430,7 @@ def test_student_code_under_the_user_level_cannot_read_the_reference(work, zip_p
     assert any(f["kind"] == "read-file" for f in results["extra_data"]["static_findings"])
 
 
+@pytest.mark.slow
 @needs_root
 def test_student_code_under_the_user_level_reads_nothing_gradescope_keeps(work, zip_path, fake_bwrap, public_python):
     """Before: submission_metadata.json stayed readable, and with it earlier results' hidden checks."""
@@ -487,6 +497,7 @@ def test_gradescope_refuses_the_user_level_while_its_metadata_is_readable(tmp_pa
 
 
 # -- trying the zip before uploading it ------------------------------------------------
+@pytest.mark.slow
 def test_try_runs_setup_and_run_autograder_and_shows_what_the_student_sees(tmp_path):
     student = tmp_path / "student"
     student.mkdir()

@@ -40,7 +40,7 @@ def example_meta(path: Path) -> tuple[list[str], str]:
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory):
+def demo(tmp_path_factory, starts_workers):
     """The bundled submissions graded once, as the README's demo does."""
     out = tmp_path_factory.mktemp("demo")
     result = run_kit("demo", "--out", out, "--jobs", "2")
@@ -52,17 +52,20 @@ def demo(tmp_path_factory):
     return out, grades, result.stdout
 
 
+@pytest.mark.slow
 def test_outputs_are_those_of_the_snapshot(demo):
     # Grades, feedback, gradebooks and the class report's text, as before any refactor (tests/golden_outputs.py).
     golden_outputs.compare("demo_cnn", golden_outputs.outputs(demo[0]))
 
 
+@pytest.mark.slow
 def test_reference_module_and_notebook_score_full_marks(demo):
     _, grades, _ = demo
     for name in ("reference", "reference_notebook", "four_loops"):
         assert grades[name]["score"] == 100, (name, [t for t in grades[name]["tests"] if t["status"] != "passed"])
 
 
+@pytest.mark.slow
 def test_untouched_handout_scores_zero_and_says_what_to_write(demo):
     out, grades, _ = demo
     assert grades["untouched_handout"]["score"] == 0
@@ -75,6 +78,7 @@ def test_untouched_handout_scores_zero_and_says_what_to_write(demo):
     assert len(feedback.splitlines()) < 40
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("example", sorted(p.stem for p in EXAMPLES.glob("*.py")))
 def test_example_loses_only_its_items_and_feedback_names_the_mistake(demo, example):
     out, grades, _ = demo
@@ -94,6 +98,7 @@ def test_example_loses_only_its_items_and_feedback_names_the_mistake(demo, examp
         assert phrase.lower() in text.lower(), f"feedback of {example} does not say '{phrase}'"
 
 
+@pytest.mark.slow
 def test_results_json_is_gradescope_format(demo):
     out, grades, _ = demo
     data = json.loads((out / "flipped_kernel" / "results.json").read_text())
@@ -115,6 +120,7 @@ def test_results_json_is_gradescope_format(demo):
     assert all(t["max_score"] > 0 for t in data["tests"] if t["visibility"] != "visible")
 
 
+@pytest.mark.slow
 def test_failure_messages_do_not_show_hidden_code(demo):
     out, grades, _ = demo
     suite_lines = {
@@ -129,6 +135,7 @@ def test_failure_messages_do_not_show_hidden_code(demo):
                 assert line not in test["output"], f"{name}/{test['name']} shows suite code: {line}"
 
 
+@pytest.mark.slow
 def test_gradebook_has_a_row_per_submission(demo):
     out, grades, stdout = demo
     with open(out / "grades.csv", newline="") as f:
@@ -205,6 +212,7 @@ def test_unreadable_submissions_get_a_reason(tmp_path, name, content, reason):
     assert reason in submission.resolve(path, "cnn_layers", "cnn.ipynb").problem
 
 
+@pytest.mark.slow
 def test_broken_submissions_score_zero_and_the_batch_goes_on(tmp_path):
     (tmp_path / "broken.ipynb").write_text("{not json")
     (tmp_path / "good.py").write_bytes(CNN.reference_module.read_bytes())
@@ -218,6 +226,7 @@ def test_broken_submissions_score_zero_and_the_batch_goes_on(tmp_path):
     assert float(rows["crash"]["total"]) == 0 and "boom at import" in rows["crash"]["status"]
 
 
+@pytest.mark.slow
 def test_resume_skips_finished_submissions(tmp_path):
     for name in ("one", "two"):
         (tmp_path / f"{name}.py").write_bytes(CNN.reference_module.read_bytes())
@@ -240,6 +249,7 @@ def test_resume_skips_finished_submissions(tmp_path):
         (["grade", "README.md", "--out", "x", "--assignment", "nope"], "no assignment 'nope'"),
     ],
 )
+@pytest.mark.slow
 def test_bad_arguments_exit_2_with_one_line(tmp_path, args, message):
     result = run_kit(*args, cwd=tmp_path if args[1] == "missing.py" else ROOT)
     assert result.returncode == 2
@@ -253,6 +263,7 @@ def test_seed_depends_on_the_name_the_code_and_the_secret():
     assert grading.seed_for("cnn", "alice", "c0dd") != a
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("level", ["auto", "none"])
 def test_student_code_can_import_and_use_scratch_space(tmp_path, level, request):
     """After the worker drops privileges it must still reach its Python (regression: bwrap's
@@ -276,6 +287,7 @@ def test_student_code_can_import_and_use_scratch_space(tmp_path, level, request)
     assert grade["score"] == 100
 
 
+@pytest.mark.slow
 def test_a_failing_notebook_cell_is_reported_and_costs_nothing_by_itself(tmp_path):
     notebook = nbformat.read(CNN.solution_dir / "cnn.ipynb", as_version=4)
     notebook.cells.insert(3, nbformat.v4.new_code_cell("1 / 0"))
@@ -313,6 +325,7 @@ def _maxpool_forward_tests(grade: dict) -> list[dict]:
     return [t for t in grade["tests"] if t["item"] == "maxpool_forward"]
 
 
+@pytest.mark.slow
 def test_a_function_that_never_returns_is_given_up_after_its_timeouts(tmp_path):
     grade = _grade_fast_timeouts(tmp_path, _with_loop("    while True:\n        pass\n"), give_up=2)
     pool = _maxpool_forward_tests(grade)
@@ -330,6 +343,7 @@ def test_a_function_that_never_returns_is_given_up_after_its_timeouts(tmp_path):
     assert "timeout" in grade["status"]
 
 
+@pytest.mark.slow
 def test_a_function_that_returned_once_is_always_called_again(tmp_path):
     # Returns on the first call in each fresh worker, then loops: never given up.
     body = "    global _calls\n    _calls = globals().get('_calls', 0) + 1\n    while _calls > 1:\n        pass\n"
@@ -342,6 +356,7 @@ def test_a_function_that_returned_once_is_always_called_again(tmp_path):
     assert all("timed out after" in t["output"] for t in _maxpool_forward_tests(grade))
 
 
+@pytest.mark.slow
 def test_contract_faithful_variations_get_full_marks_and_objects_are_named(tmp_path):
     """A namedtuple of gradients, a list of them and a ValueError subclass all keep the contract."""
     source = CNN.reference_module.read_text() + '''
@@ -386,6 +401,7 @@ def maxpool_forward(x, pool_size=2, stride=None):
     assert messages and all("Box" in m and "Remote" not in m for m in messages), messages
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("jobs", ["1", "2"])
 def test_no_working_sandbox_stops_the_batch_with_one_line(tmp_path, jobs):
     broken = tmp_path / "bwrap"
@@ -403,6 +419,7 @@ def test_no_working_sandbox_stops_the_batch_with_one_line(tmp_path, jobs):
     assert not list((tmp_path / "out").glob("*/grade.json"))
 
 
+@pytest.mark.slow
 def test_workers_started_in_the_background_live_until_used():
     """Regression: bwrap's --die-with-parent killed workers started by a thread that then ended
     (sandbox detection and prestart run in threads), failing the first test of a submission."""
@@ -413,6 +430,7 @@ def test_workers_started_in_the_background_live_until_used():
         assert grade.timing["worker_start"] and len(grade.timing["load"]) == 1  # one worker served every test
 
 
+@pytest.mark.slow
 def test_the_sandbox_probe_worker_serves_the_first_submission(monkeypatch):
     from autograder.engine import detection, sandbox
 
@@ -431,6 +449,7 @@ def test_the_sandbox_probe_worker_serves_the_first_submission(monkeypatch):
     assert len(spawned) >= 1  # later submissions start their own
 
 
+@pytest.mark.slow
 def test_student_random_draws_follow_the_submission_seed(tmp_path):
     """Each submission's NumPy random state is seeded from its seed (also in a reused worker)."""
     path = tmp_path / "draws.py"
@@ -466,6 +485,7 @@ def test_notebooks_of_the_current_and_older_formats_give_the_same_cells(tmp_path
         submission.notebook_cells(tmp_path / "odd.ipynb")
 
 
+@pytest.mark.slow
 def test_installed_pytest_plugins_do_not_touch_the_grade(tmp_path):
     """A pytest11 entry point (pytest-randomly, or worse) is not loaded into the hidden suite's run."""
     site = tmp_path / "site"
@@ -488,6 +508,7 @@ def test_installed_pytest_plugins_do_not_touch_the_grade(tmp_path):
     assert grade["score"] == 100 and len(grade["tests"]) > 60
 
 
+@pytest.mark.slow
 def test_a_property_a_trivial_dx_satisfies_earns_nothing_alone(tmp_path):
     """Issue 16: 'sum(dx) equals sum(dout)' credited dx.flat[0] = dout.sum(); it depends on the value checks."""
     path = tmp_path / "trivial_dx.py"

@@ -189,6 +189,7 @@ def _expected_test_count() -> int:
     )
 
 
+@pytest.mark.slow
 def test_untouched_handout_fails_every_public_test_naming_the_function(tmp_path):
     folder = _copy_handout(tmp_path)
     result, cases = _run_public_tests(folder, tmp_path)
@@ -211,6 +212,7 @@ def test_untouched_handout_fails_every_public_test_naming_the_function(tmp_path)
     assert len(output.splitlines()) < 5 * len(cases), output
 
 
+@pytest.mark.slow
 def test_reference_passes_every_public_test_in_the_handout(tmp_path):
     folder = _copy_handout(tmp_path)
     shutil.copyfile(SOLUTION / f"{CNN.module}.py", folder / f"{CNN.module}.py")
@@ -299,6 +301,7 @@ def solution_run(tmp_path_factory):
     return _run_notebook(folder, CNN.notebook)
 
 
+@pytest.mark.slow
 def test_solution_notebook_passes_every_check(solution_run):
     errors = [(r["index"], r["error"]) for r in solution_run if r["error"]]
     assert not errors, f"cells of the solution notebook fail: {errors}"
@@ -311,6 +314,7 @@ def test_solution_notebook_passes_every_check(solution_run):
         assert all(case["passed"] for case in check["cases"])
 
 
+@pytest.mark.slow
 def test_untouched_handout_notebook_fails_every_check_naming_the_function(handout_run):
     calls = _check_calls(handout_run)
     assert sorted(calls) == CHECKED_ITEMS

@@ -41,6 +41,9 @@ import pytest
 
 import golden_outputs
 
+# Every test here grades hostile submissions in batches of sandboxed workers.
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parents[1]
 HOSTILE = ROOT / "tests" / "hostile"
 REFERENCE = ROOT / "solutions" / "cnn" / "cnn_layers.py"
@@ -323,7 +326,7 @@ NONE_CASES = ["loop_method", "exit_call_os", "read_reference", "spawn_leftovers"
 
 
 @pytest.fixture(scope="module")
-def ns(tmp_path_factory):
+def ns(tmp_path_factory, starts_workers):
     needs_bwrap()
     # One seed for all: a case's code holds this run's random mark and folders, which the seed would follow.
     return run_batch(tmp_path_factory.mktemp("ns"), "namespace", NAMESPACE_CASES,
@@ -331,7 +334,7 @@ def ns(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def user(tmp_path_factory, public_python):
+def user(tmp_path_factory, public_python, starts_workers):
     if os.geteuid() != 0:
         pytest.skip("the user level needs root")
     # As on Gradescope, the worker's Python is one other users can read, and the kit is not.
@@ -341,7 +344,7 @@ def user(tmp_path_factory, public_python):
 
 
 @pytest.fixture(scope="module")
-def plain(tmp_path_factory, public_python):
+def plain(tmp_path_factory, public_python, starts_workers):
     # Even with no sandbox, student code does not run as root: as root, it needs a public Python.
     env = {"AUTOGRADER_WORKER_PYTHON": public_python} if os.geteuid() == 0 else {}
     return run_batch(tmp_path_factory.mktemp("none"), "none", NONE_CASES, ("stdlib_imports",), extra_env=env)

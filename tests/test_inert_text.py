@@ -71,7 +71,7 @@ def test_csv_cells_are_one_line_and_no_formula():
 # -- one batch through the command line ------------------------------------------------------
 
 @pytest.fixture(scope="module")
-def graded(tmp_path_factory):
+def graded(tmp_path_factory, starts_workers):
     if not shutil.which("bwrap"):
         pytest.skip("bubblewrap (bwrap) is not installed")
     tmp = tmp_path_factory.mktemp("inert")

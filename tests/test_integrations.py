@@ -81,7 +81,7 @@ def read_csv(path: Path) -> list[list[str]]:
 # The baseline: the files graded directly (also writes JUnit and a step summary)
 # --------------------------------------------------------------------------
 @pytest.fixture(scope="module")
-def baseline(tmp_path_factory):
+def baseline(tmp_path_factory, starts_workers):
     work = tmp_path_factory.mktemp("baseline")
     paths = []
     for name, source in FILES.items():
@@ -131,7 +131,7 @@ def canvas_zip(path: Path) -> Path:
 
 
 @pytest.fixture(scope="module")
-def canvas(tmp_path_factory):
+def canvas(tmp_path_factory, starts_workers):
     work = tmp_path_factory.mktemp("canvas")
     out = work / "out"
     result = kit("grade", canvas_zip(work / "submissions.zip"), "--out", out, "--seed", SEED, "--jobs", "2", "--quiet", "--export", "canvas")
@@ -139,6 +139,7 @@ def canvas(tmp_path_factory):
     return out, result
 
 
+@pytest.mark.slow
 def test_canvas_export_gives_each_student_the_grade_of_their_file(baseline, canvas):
     base, _, _ = baseline
     out, result = canvas
@@ -150,6 +151,7 @@ def test_canvas_export_gives_each_student_the_grade_of_their_file(baseline, canv
     assert "grading_notes.txt is not named like a Canvas submission file" in result.stderr
 
 
+@pytest.mark.slow
 def test_canvas_gradebook_and_roster(baseline, canvas):
     base, _, _ = baseline
     out, _ = canvas
@@ -273,7 +275,7 @@ GRADESCOPE_EXPECTED = {  # submission name -> baseline name
 
 
 @pytest.fixture(scope="module")
-def gradescope(tmp_path_factory):
+def gradescope(tmp_path_factory, starts_workers):
     work = tmp_path_factory.mktemp("gradescope")
     export = work / "submissions_export.zip"
     with zipfile.ZipFile(export, "w") as zf:
@@ -286,6 +288,7 @@ def gradescope(tmp_path_factory):
     return out
 
 
+@pytest.mark.slow
 def test_gradescope_export_gives_each_student_the_grade_of_their_file(baseline, gradescope):
     base, _, _ = baseline
     graded = {row[0] for row in read_csv(gradescope / "grades.csv")[1:]}
@@ -294,6 +297,7 @@ def test_gradescope_export_gives_each_student_the_grade_of_their_file(baseline, 
         assert per_test(gradescope, student) == per_test(base, direct), student
 
 
+@pytest.mark.slow
 def test_gradescope_scores_csv_has_one_row_per_student(baseline, gradescope):
     base, _, _ = baseline
     rows = read_csv(gradescope / "gradescope_scores.csv")
@@ -333,6 +337,7 @@ def test_gradescope_export_folder_and_same_names(tmp_path):
     "submission_1: [unclosed\n",          # not YAML
     "- just\n- a list\n",                 # not submission entries
 ])
+@pytest.mark.slow
 def test_unreadable_gradescope_metadata_is_a_one_line_usage_error(tmp_path, metadata):
     folder = tmp_path / "export"
     (folder / "submission_1").mkdir(parents=True)
@@ -386,6 +391,7 @@ def assert_junit_shape(root: ET.Element) -> None:
     assert int(root.get("failures")) == sum(int(s.get("failures")) for s in root)
 
 
+@pytest.mark.slow
 def test_junit_matches_results_json(baseline):
     base, junit_path, _ = baseline
     root = ET.parse(junit_path).getroot()
@@ -441,6 +447,7 @@ def test_junit_survives_hostile_output_and_ungradable_submissions(tmp_path):
     assert bad.get("errors") == "1" and root.get("errors") == "1"
 
 
+@pytest.mark.slow
 def test_step_summary_is_appended_with_one_row_per_submission(baseline):
     base, _, summary = baseline
     text = summary.read_text(encoding="utf-8")
@@ -472,6 +479,7 @@ def run_check(path: Path, cwd=ROOT):
     return kit("check", path, env={"PYTHONIOENCODING": "utf-8"}, cwd=cwd)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["ref_module", "ref_notebook", "flipped_kernel"])
 def test_check_agrees_with_grade_on_the_public_tests(baseline, tmp_path, name):
     base, _, _ = baseline
@@ -493,6 +501,7 @@ def test_check_agrees_with_grade_on_the_public_tests(baseline, tmp_path, name):
     assert re.search(r"^Isolation: .*\S", result.stdout, re.M)
 
 
+@pytest.mark.slow
 def test_check_on_the_untouched_handout_names_each_missing_function(tmp_path):
     target = tmp_path / "cnn_layers.py"
     shutil.copyfile(HANDOUT, target)

@@ -355,7 +355,7 @@ NAMESPACE_CASES = [
 
 
 @pytest.fixture(scope="module")
-def ns(tmp_path_factory):
+def ns(tmp_path_factory, starts_workers):
     needs_bwrap()
     if os.geteuid() != 0:
         pytest.skip("copying the kit under /usr/src needs root")
@@ -628,7 +628,7 @@ def test_looked_up_public_answers_and_stubs_earn_almost_nothing(ns):
 
 # -- the weaker levels -----------------------------------------------------------------------
 @pytest.fixture(scope="module")
-def user(tmp_path_factory, public_python):
+def user(tmp_path_factory, public_python, starts_workers):
     if os.geteuid() != 0:
         pytest.skip("the user level needs root")
     tmp = tmp_path_factory.mktemp("integrity-user")
@@ -638,7 +638,7 @@ def user(tmp_path_factory, public_python):
 
 
 @pytest.fixture(scope="module")
-def plain(tmp_path_factory, public_python):
+def plain(tmp_path_factory, public_python, starts_workers):
     env = {"AUTOGRADER_SECRET": SECRET}
     if os.geteuid() == 0:
         env["AUTOGRADER_WORKER_PYTHON"] = public_python
@@ -715,10 +715,12 @@ def test_user_level_counts_and_cleans_every_world_writable_folder(user):
     assert user.grade("honest")["score"] == 100
 
 
-def _grade_cmd(kit: Path, paths, out: Path, python: str, jobs: int = 1):
+def _grade_cmd(kit: Path, paths, out: Path, python: str, jobs: int = 1, tmp: Path | None = None):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AUTOGRADER_", "PYTEST_"))}
     env.update({"AUTOGRADER_ISOLATION": "user", "AUTOGRADER_WORKER_PYTHON": python,
                 "AUTOGRADER_ROOT": str(kit), "PYTHONPATH": str(kit)})
+    if tmp:
+        env["TMPDIR"] = str(tmp)
     return subprocess.run([sys.executable, "-m", "autograder", "grade", *map(str, paths), "--out", str(out),
                            "--jobs", str(jobs), "--quiet"], env=env, capture_output=True, text=True, timeout=300)
 
@@ -738,11 +740,14 @@ def test_user_level_refuses_while_something_is_readable_by_others(exposed, tmp_p
         if exposed == "out":
             out.mkdir(mode=0o755)  # an output folder kept from an earlier batch, readable by all
             out.chmod(0o755)
-        before = set(Path(tempfile.gettempdir()).glob("autograder-worker-*"))
-        proc = _grade_cmd(kit, [sub], out, public_python)
+        # The grader's temporary folder, its own: tests running beside this one (pytest-xdist) start workers too.
+        scratch = public / "tmp"
+        scratch.mkdir(mode=0o1777)
+        scratch.chmod(0o1777)  # as /tmp: a worker's uid reaches its folder there
+        proc = _grade_cmd(kit, [sub], out, public_python, tmp=scratch)
         assert proc.returncode == 2, (proc.returncode, proc.stderr[-2000:])
         # Issue 16: the probe's worker folder stayed behind after a refusal.
-        assert set(Path(tempfile.gettempdir()).glob("autograder-worker-*")) <= before
+        assert not list(scratch.glob("autograder-worker-*"))
         # (The kit's first grade makes its course secret, and says so in a note of its own.)
         lines = [line for line in proc.stderr.strip().splitlines() if not line.startswith("note: made the course secret")]
         assert len(lines) == 1 and "chmod" in lines[0] and str(out if exposed == "out" else sub) in lines[0], lines
@@ -843,7 +848,7 @@ def test_student_zip_shaped_like_an_export_cannot_overwrite_a_classmates_lms_row
 
 
 @pytest.fixture(scope="module")
-def holes_ns(tmp_path_factory):
+def holes_ns(tmp_path_factory, starts_workers):
     needs_bwrap()
     return run_batch(tmp_path_factory.mktemp("holes-ns"), "namespace", ["silenced_vars_patch", "event_flood"])
 
@@ -1020,7 +1025,7 @@ def capstone_batch(tmp: Path) -> Batch:
 
 
 @pytest.fixture(scope="module")
-def capstone(tmp_path_factory):
+def capstone(tmp_path_factory, starts_workers):
     needs_bwrap()
     return capstone_batch(tmp_path_factory.mktemp("integrity-capstone"))
 

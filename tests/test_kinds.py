@@ -5,6 +5,8 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
+import pytest
+
 from autograder.engine import kinds, report, static
 from autograder.engine.kinds import TestKind
 from autograder.engine.results import Grade, TestGrade
@@ -58,6 +60,7 @@ def test_test_kinds_flag_crashes_and_channel_corruption():
     assert all(isinstance(k, TestKind) for k in kinds.FLAG_OF_TEST_KIND)
 
 
+@pytest.mark.slow
 def test_a_grade_says_its_state_as_data():
     """Outputs branch on Grade.state, never on the wording of the status sentence."""
     from autograder import assignment, build

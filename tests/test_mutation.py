@@ -69,7 +69,7 @@ def test_sample_covers_every_item_and_names_its_mutants_stably():
 
 
 @pytest.fixture(scope="module")
-def graded(tmp_path_factory):
+def graded(tmp_path_factory, starts_workers):
     """The reference and every sampled mutant, graded in one batch with the sample's seed."""
     folder = tmp_path_factory.mktemp("mutants")
     reference = CNN.reference_module.read_text(encoding="utf-8")
@@ -85,11 +85,13 @@ def graded(tmp_path_factory):
         grader.close()
 
 
+@pytest.mark.slow
 def test_reference_keeps_full_marks_with_the_sample_seed(graded):
     g = graded["reference"]
     assert g.score == CNN.total_points, [t.output for t in g.tests if t.status != "passed"]
 
 
+@pytest.mark.slow
 def test_every_sampled_mutant_loses_points_in_its_item(graded):
     survivors = []
     for index, m in enumerate(SAMPLE["mutant"]):
@@ -123,7 +125,7 @@ def test_hand_mutants_apply_to_the_reference_once_each():
 
 
 @pytest.fixture(scope="module")
-def graded_hand(tmp_path_factory):
+def graded_hand(tmp_path_factory, starts_workers):
     """Every hand-written mutant graded in one batch with the sample's seed."""
     folder = tmp_path_factory.mktemp("hand")
     reference = CNN.reference_module.read_text(encoding="utf-8")
@@ -137,6 +139,7 @@ def graded_hand(tmp_path_factory):
         grader.close()
 
 
+@pytest.mark.slow
 def test_each_hand_mutant_loses_its_item_points_unless_listed_equivalent(graded_hand):
     """Issue 17's last survivors, rebuilt on this reference: a check one step off at an edge loses points;
     the few whose change the contract leaves open are listed as equivalent, and keep every point."""

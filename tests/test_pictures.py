@@ -96,6 +96,7 @@ def _student_folder(tmp_path: Path, notebook: Path) -> Path:
     return folder
 
 
+@pytest.mark.slow
 def test_reference_notebook_draws_a_picture_in_every_see_it_cell_in_a_jupyter_kernel(tmp_path):
     notebook = _run_in_kernel(_student_folder(tmp_path, SOLUTION / CNN.notebook))
     errors = [o for c in notebook.cells for o in c.get("outputs", []) if o.get("output_type") == "error"]
@@ -116,6 +117,7 @@ def test_reference_notebook_draws_a_picture_in_every_see_it_cell_in_a_jupyter_ke
     assert checks and all("passed" in str(c.outputs[0].get("data", {}).get("text/plain", "")).lower() for c in checks)
 
 
+@pytest.mark.slow
 def test_handout_notebook_reaches_its_end_with_one_line_per_see_it_cell_in_a_jupyter_kernel(tmp_path):
     notebook = _run_in_kernel(_student_folder(tmp_path, HANDOUT / CNN.notebook))
     code = [c for c in notebook.cells if c.cell_type == "code"]
@@ -254,6 +256,7 @@ def test_layers_picture_leaves_the_students_random_state_alone(pictures, referen
     assert np.random.rand() == expected
 
 
+@pytest.mark.slow
 def test_the_command_line_saves_every_picture_or_says_what_to_finish(tmp_path):
     assert "\n  python pictures.py\n" in (HANDOUT / "README.md").read_text(encoding="utf-8")  # what students are told
     folder = tmp_path / "cnn"

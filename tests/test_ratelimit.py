@@ -143,6 +143,7 @@ class Gradescope:
         return results
 
 
+@pytest.mark.slow
 def test_gradescope_burst_refusal_keeps_the_best_earlier_score_and_says_when_to_come_back(tmp_path):
     site = Gradescope(tmp_path, limited(burst=2, refill_minutes=30))
     first = site.submit(FLIPPED, minutes(0))
@@ -174,6 +175,7 @@ def test_gradescope_burst_refusal_keeps_the_best_earlier_score_and_says_when_to_
     assert sixth["score"] == 100 and "not graded" in sixth["output"]  # the best earlier is now the reference's
 
 
+@pytest.mark.slow
 def test_a_question_budget_keeps_that_questions_best_earlier_result(tmp_path):
     site = Gradescope(tmp_path, limited(burst=10, refill_minutes=5, questions={"pad": {"burst": 1, "refill_minutes": 60}}))
     wrong_pad = site.submit(PADS_EVERY_AXIS, minutes(0))
@@ -195,6 +197,7 @@ def test_a_question_budget_keeps_that_questions_best_earlier_result(tmp_path):
     assert later["score"] == 100 and "not graded" not in later["output"]
 
 
+@pytest.mark.slow
 def test_a_grader_failure_costs_no_budget(tmp_path):
     site = Gradescope(tmp_path, limited(burst=1, refill_minutes=60))
     site.previous = [{"submission_time": minutes(0).isoformat(), "score": 0.0,
@@ -214,6 +217,7 @@ def test_check_refuses_the_shared_machine_history_and_points_to_the_service(tmp_
     assert "Checking" not in capsys.readouterr().out and list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.slow
 def test_check_is_unlimited_whatever_the_budget(monkeypatch, capsys):
     monkeypatch.delenv(check.HISTORY_ENV, raising=False)
     a = limited(burst=1, refill_minutes=600)

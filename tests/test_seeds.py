@@ -94,6 +94,7 @@ def _input(name, path):
     return Input(name, path, 0)
 
 
+@pytest.mark.slow
 def test_a_regrade_reproduces_and_a_change_draws_new_inputs(tmp_path):
     """End to end through `grade`: the hard-coding student's resubmission gets a new seed."""
     path = tmp_path / "alice.py"
@@ -224,6 +225,7 @@ def test_commands_started_at_once_share_one_secret(tmp_path, no_env_secret):
     assert [p.name for p in tmp_path.iterdir()] == [course_secret.FILE_NAME]  # no temporary file left
 
 
+@pytest.mark.slow
 def test_the_capstones_training_follows_the_student_not_the_code(tmp_path):
     """A resubmission draws new cases but trains from the same split and weights: a network that
     trains erratically could not be resubmitted until a lucky draw. (The reference here: a

@@ -271,6 +271,7 @@ def _cli(*args, env=None, timeout=600):
                           cwd=ROOT, timeout=timeout, env=env)
 
 
+@pytest.mark.slow
 def test_grade_with_similarity_then_similarity_on_the_output(tmp_path):
     import os
 
@@ -467,6 +468,7 @@ def test_a_file_that_does_not_parse_is_compared_as_written(tmp_path):
     assert "def unfinished(:" in _re.sub(r"</?mark>", "", page) and "<mark>" in page
 
 
+@pytest.mark.slow
 def test_grade_with_similarity_on_part_of_a_class_covers_the_whole_gradebook(tmp_path):
     import os
 

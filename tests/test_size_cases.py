@@ -196,6 +196,7 @@ def revealed(message: str) -> dict:
     return found
 
 
+@pytest.mark.slow
 def test_hard_coding_every_revealed_case_gains_nothing(tmp_path):
     """Issue 22's student: conv_output_size rounds up; each round hard-codes what the hidden feedback
     showed and resubmits. Eight rounds gain at most 0.6 of the question's 5 points."""
