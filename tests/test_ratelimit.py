@@ -191,7 +191,10 @@ def test_a_question_budget_keeps_that_questions_best_earlier_result(tmp_path):
     assert all(t["status"] == "passed" for t in right["tests"] if "pad" not in t["tags"])
     assert "pad was not graded this time" in right["output"]
     assert "It is graded again from 2024-03-01 10:00 UTC-07:00 (in 55 minutes)" in right["output"]
-    assert right["extra_data"]["rate_limit"] == {"graded": ["*"], "refused": ["pad"]}
+    # The budget's two lines (what is left, what was refused) head the output, and the record counts them.
+    assert right["extra_data"]["rate_limit"] == {"graded": ["*"], "refused": ["pad"], "lines": 2}
+    assert all(line.startswith("Rate limit:") for line in right["output"].splitlines()[:2])
+    assert not right["output"].splitlines()[2].startswith("Rate limit:")
 
     later = site.submit(REFERENCE, minutes(61))
     assert later["score"] == 100 and "not graded" not in later["output"]
