@@ -245,9 +245,8 @@ def test_one_submission_gets_a_report_only_when_asked(tmp_path):
     _assert_self_contained((tmp_path / "asked" / "report.html").read_text(encoding="utf-8"))
 
 
-def test_four_hundred_submissions_fit_in_one_page_and_need_no_matplotlib(graded, tmp_path):
 @pytest.mark.slow
-def test_four_hundred_submissions_fit_in_one_page_and_leave_no_pyplot_state(graded, tmp_path):
+def test_four_hundred_submissions_fit_in_one_page_and_need_no_matplotlib(graded, tmp_path):
     out, _ = graded
     script = f"""
 import json, sys
