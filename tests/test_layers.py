@@ -94,6 +94,41 @@ def test_the_floor_check_catches_an_engine_that_reaches_up():
     assert not upward("autograder.engine.batch", batch, "from . import sandbox\nfrom .. import assignment\n")
 
 
+def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Every module that can reach itself through imports, with one path that shows it."""
+    found = []
+    for start in sorted(graph):
+        stack, seen = [(start, [start])], set()
+        while stack:
+            node, path = stack.pop()
+            for target in sorted(graph.get(node, ())):
+                if target == start:
+                    found.append(path + [start])
+                    stack = []
+                    break
+                if target not in seen:
+                    seen.add(target)
+                    stack.append((target, path + [target]))
+    return found
+
+
+def test_no_import_cycles():
+    """Imports inside functions count too: a cycle is a cycle whenever it is taken."""
+    graph = {}
+    for module, path in MODULES.items():
+        # A package's __init__ re-exporting its own modules is not a cycle of the floors.
+        graph[module] = {t for _, t in imports(module, path) if t in MODULES and t != module
+                         and not (module.startswith(t + ".") and MODULES[t].name == "__init__.py")}
+    found = cycles(graph)
+    assert not found, "import cycles:\n" + "\n".join(" -> ".join(c) for c in found)
+
+
+def test_the_cycle_check_finds_a_cycle():
+    assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c", "a"], ["b", "c", "a", "b"],
+                                                                        ["c", "a", "b", "c"]]
+    assert cycles({"a": {"b"}, "b": set()}) == []
+
+
 def test_the_worker_imports_nothing_of_the_kit_but_its_helpers():
     for module in WORKER:
         for line, target in imports(module, MODULES[module]):

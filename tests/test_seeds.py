@@ -83,9 +83,9 @@ def test_the_gradebooks_seed_is_the_one_the_grader_draws(tmp_path):
     """The CLI computes each seed before grading (for --stale); the grader computes it again."""
     path = tmp_path / "alice.py"
     shutil.copyfile(ROUNDS_UP, path)
-    prints = api.fingerprints(CNN, [_input("alice", path)], None, "s")
+    prints = api.prints_of(CNN, [_input("alice", path)], None, "s")
     assert prints["alice"]["seed"] == seed(path) and prints["alice"]["secret"] == course_secret.fingerprint("s")
-    assert api.fingerprints(CNN, [_input("alice", path)], 7, "s")["alice"]["seed"] == 7  # --seed overrides
+    assert api.prints_of(CNN, [_input("alice", path)], 7, "s")["alice"]["seed"] == 7  # --seed overrides
 
 
 def _input(name, path):

@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 
 from autograder import assignment as assignments
-from autograder.engine import batch, submission
+from autograder.engine import batch, fingerprints, submission
 from autograder.integrations import check, gradescope
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -289,8 +289,8 @@ def test_a_huge_file_beside_the_code_is_never_read(tmp_path, monkeypatch):
         f.truncate(1 << 30)
     read = []
     real_read = submission.read_regular
-    monkeypatch.setattr(batch, "read_regular", lambda path, *a, **k: read.append(Path(path).name) or real_read(path, *a, **k))
-    batch.submission_fingerprint(folder)
+    monkeypatch.setattr(fingerprints, "read_regular", lambda path, *a, **k: read.append(Path(path).name) or real_read(path, *a, **k))
+    fingerprints.submission_fingerprint(folder)
     assert "data.bin" not in read
     sub = submission.resolve(folder, CNN.module, CNN.notebook)
     assert sub.problem is None and any("huge.py (too large" in n for n in sub.notes), sub.notes

@@ -24,7 +24,7 @@ from typing import Callable, Iterable
 
 from .. import assignment as assignments
 from .. import course_secret
-from . import batch, detection, sandbox
+from . import batch, detection, fingerprints, sandbox
 from .batch import BatchError, Input, Plan, parse_shard
 from .report import Gradebook
 from .results import Grade, seed_for
@@ -127,7 +127,7 @@ def grade(a: assignments.Assignment, inputs: list[Input], out: Path, options: Op
         on_secret_mismatch(mismatch)
     if secret is None:
         secret = course_secret.ensure() if options.make_secret else course_secret.current()[0]
-    prints = fingerprints(a, inputs, options.seed, secret)
+    prints = prints_of(a, inputs, options.seed, secret)
     plan = batch.plan(inputs, book, shard=options.shard, only=list(options.only), resume=options.resume,
                       stale=options.stale, fingerprint=lambda i: prints[i.name])
     if on_plan:
@@ -234,12 +234,12 @@ def secret_mismatch(book: Gradebook) -> SecretMismatch | None:
     return SecretMismatch(str(book.path.parent), tuple(sorted(used)[:3]), mine, where, str(course_secret.path()), course_secret.ENV)
 
 
-def fingerprints(a: assignments.Assignment, inputs: list[Input], seed: int | None, secret: str) -> dict[str, dict]:
+def prints_of(a: assignments.Assignment, inputs: list[Input], seed: int | None, secret: str) -> dict[str, dict]:
     """What produced each grade, for gradebook.json and --stale: the seed follows the submission's bytes."""
-    suite, reference = batch.suite_fingerprint(a), batch.reference_fingerprint(a)
+    suite, reference = fingerprints.suite_fingerprint(a), fingerprints.reference_fingerprint(a)
     prints = {}
     for i in inputs:
-        code = batch.submission_fingerprint(i.path)
+        code = fingerprints.submission_fingerprint(i.path)
         prints[i.name] = {
             "suite": suite, "reference": reference, "submission": code,
             "secret": course_secret.fingerprint(secret),  # a short hash, never the secret

@@ -20,7 +20,7 @@ from .. import assignment as assignments
 from .. import course_secret
 from . import plugin as grading_plugin
 from . import detection, sandbox, static, submission
-from .batch import submission_fingerprint
+from .fingerprints import submission_fingerprint
 from .errors import StudentTimeout
 from .kinds import Level, Scope, State
 from .results import Grade, TestGrade, failed_grade, seed_for, student_seed_for

@@ -155,7 +155,7 @@ class Grade:
 def seed_for(assignment_name: str, submission_name: str, code: str, secret: str = "") -> int:
     """The seed of a submission's hidden inputs, from the course's secret, the student and their code.
 
-    `code` is the submission's fingerprint (batch.submission_fingerprint: the
+    `code` is the submission's fingerprint (fingerprints.submission_fingerprint: the
     bytes handed in). The same file always draws the same inputs, so a regrade
     reproduces its grade; any change to the code draws new ones, so hard-coding
     the cases one grade's feedback revealed gains nothing on the next. The

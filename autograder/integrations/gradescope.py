@@ -38,7 +38,7 @@ import zipfile
 from pathlib import Path
 
 from .. import build, course_secret
-from ..engine import api, batch, report
+from ..engine import api, fingerprints, report
 from ..engine.results import failed_grade, seed_for
 from ..engine.submission import ZIP_MAX_BYTES, read_regular, snapshot
 from . import ratelimit
@@ -341,7 +341,7 @@ def _failure(assignment, reason: str, name: str, seed: int, started: float) -> d
 def _seed_anyway(assignment, root: Path) -> int:
     """The seed a failed grade records: the grader's, or 0 if even the secret could not be read."""
     try:
-        return seed_for(assignment.name, seed_name(root), batch.submission_fingerprint(root / "submission"),
+        return seed_for(assignment.name, seed_name(root), fingerprints.submission_fingerprint(root / "submission"),
                                 course_secret.value(assignment.root))
     except Exception:  # noqa: BLE001 - the failure's results.json must still be written
         return 0
