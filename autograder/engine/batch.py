@@ -278,12 +278,17 @@ def _run_here(a, todo, seed, secret, public_only, protect, finish, stop: Stop) -
 
     grader = grading.Grader(a, secret=secret, seed=seed, public_only=public_only, protect=protect)
     try:
-        for item in todo:
+        for index, item in enumerate(todo):
             if stop.signum is not None:
                 break
             grade = None
             try:
                 stop.interruptible = True
+                if index + 1 < len(todo):
+                    # The next submission's worker starts while this one is graded: with one job a
+                    # core is free for it (paired, 14 submissions: 0.92x wall). A pool's processes
+                    # fill both cores already; there it cost 1.04x, so they do not.
+                    grader.start_next()
                 grade = grader.grade(item.path, name=item.name)
             except sandbox.SandboxUnavailable as exc:
                 if stop.signum is None:
