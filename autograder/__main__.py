@@ -12,7 +12,11 @@ sys.path[:] = [p for p in sys.path if p not in ("", os.getcwd()) or os.path.absp
 from .commands import parser, start_early  # noqa: E402
 
 args = parser().parse_args()
-start_early(args)
+try:
+    start_early(args)
+except KeyboardInterrupt:
+    print("interrupted", file=sys.stderr)
+    os._exit(130)
 
 from .cli import run  # noqa: E402
 

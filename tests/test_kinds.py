@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import json
 from pathlib import Path
 
 import pytest
@@ -118,3 +119,20 @@ def test_the_seccomp_program_is_built_with_libseccomp_and_read_back_from_proc():
     assert syscalls.mode(b"Seccomp:\t0\n") == 0 and syscalls.mode(None) is None
     with open("/proc/self/status", "rb") as f:
         assert syscalls.mode(f.read()) in (0, 2)
+
+
+def test_records_from_before_results_were_data_still_read_and_render():
+    """grade.json of earlier kits: caps as sentences (with or without their scopes), isolation as a sentence."""
+    old = {"name": "s", "origin": "s.py", "score": 1, "max_score": 2, "seed": 1, "status": "graded",
+           "isolation": "Unprivileged user (namespaces unavailable here): no root. Warning: careful.",
+           "isolation_level": "user", "caps": {"memory": "per process (rlimit)"}}
+    grade = Grade.from_dict(old)
+    assert grade.isolation == old["isolation"] and grade.cap_texts == {"memory": "per process (rlimit)"}
+    assert grade.cap_scopes == {"memory": kinds.Scope.NONE}  # its scope was not recorded
+    scoped = Grade.from_dict({**old, "cap_scopes": {"memory": "process"}})
+    assert scoped.cap_scopes == {"memory": kinds.Scope.PROCESS}
+    # A record written now reads back to the same data, its sentence rendered again, not kept.
+    again = Grade.from_dict(json.loads(json.dumps(Grade.from_dict(
+        {**old, "isolation_warnings": ["careful."], "isolation": "ignored"}).to_dict())))
+    assert again.isolation_note == "" and again.isolation.endswith("Warning: careful.")
+    assert kinds.isolation_text("a-future-level", [], ["w"]) == "a-future-level Warning: w"

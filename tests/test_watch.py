@@ -83,3 +83,38 @@ def test_watch_keeps_its_grader_warm_and_closes_it(monkeypatch, tmp_path):
     assert check.watch(CNN, path, stop=lambda: False, interval=0.01) == 1
     assert made == [True] and closed == [True] and len(graded) == 1
     time.sleep(0)  # nothing left running: the loop ended with the interrupt
+
+
+def test_a_file_gone_for_a_moment_is_not_a_save(tmp_path):
+    """Editors that save by renaming leave no file for an instant: no run then, one when it is back."""
+    path = tmp_path / "cnn_layers.py"
+    path.write_text("x = 1\n")
+    seen, polls = [], []
+
+    def stop():
+        polls.append(1)
+        if len(polls) == 2:
+            path.rename(tmp_path / "cnn_layers.py~")
+        if len(polls) == 5:
+            path.write_text("x = 333\n")
+        return len(polls) > 8
+
+    for _ in check.saved_versions(path, interval=0.01, stop=stop):
+        seen.append(path.read_text())
+    assert seen == ["x = 1\n", "x = 333\n"]
+
+
+@pytest.mark.slow
+def test_a_warm_grader_keeps_at_most_one_worker_waiting(tmp_path):
+    """A grading that takes no worker (nothing readable to grade) must not leave one more behind each time."""
+    from autograder.engine import api
+
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with api.Warm(CNN, public_only=True) as grader:
+        for _ in range(3):
+            assert not grader.grade(empty).graded
+            time.sleep(1.5)  # time for the next worker to start
+        waiting = list(grader._grader._ready)
+        assert len(waiting) <= 1
+    assert all(not w.alive for w in waiting)

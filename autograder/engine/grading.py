@@ -138,7 +138,11 @@ class Grader:
 
         A new process each time, never one that ran a submission: nothing carries over from
         one grading to the next. The next grading joins it to its caps as it does the probe's.
+        One waits at most: a grading that takes none (an unreadable submission) leaves it for the next.
         """
+        if self._ready or self._closed:
+            return
+
         def start():
             worker = None
             try:

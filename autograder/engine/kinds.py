@@ -139,6 +139,8 @@ def isolation_text(level: str, fallbacks: list[str], warnings: list[str]) -> str
     failed (`fallbacks`), and its warnings; with no level ("": none could start), the warnings alone."""
     if not level:
         return f"none: {'; '.join(warnings)}" if warnings else ""
+    if level not in {lv.value for lv in Level}:  # a record of a level this kit does not know
+        return "".join([str(level), *(f" Warning: {w}" for w in warnings)])
     text = LEVEL_DESCRIPTIONS[Level(level)]
     if fallbacks and Level(level) == Level.USER:
         text += " Stronger isolation failed: " + "; ".join(fallbacks)[:300] + "."

@@ -90,6 +90,8 @@ class Grade:
     isolation_level: str = ""
     isolation_fallbacks: list[str] = field(default_factory=list)
     isolation_warnings: list[str] = field(default_factory=list)
+    # Only in a record from before isolation was data: its sentence, shown as it was.
+    isolation_note: str = ""
     # How each limit held: {limit: {"scope": a kinds.Scope, "how": the mechanism, for people}},
     # e.g. {"memory": {"scope": "submission", "how": "per submission (cgroup v1, tmpfs included)"}}.
     caps: dict = field(default_factory=dict)
@@ -103,6 +105,8 @@ class Grade:
     @property
     def isolation(self) -> str:
         """The isolation as people read it (kinds.isolation_text)."""
+        if self.isolation_note:
+            return self.isolation_note
         return isolation_text(self.isolation_level, self.isolation_fallbacks, self.isolation_warnings)
 
     @property
@@ -145,10 +149,14 @@ class Grade:
         data["state"] = State(data["state"])
         if "reason" not in data and data["state"] != State.GRADED:
             data["reason"] = status
-        data.pop("isolation", None)  # rendered by to_dict (a record from before kept only this sentence)
+        said = data.pop("isolation", None)  # rendered by to_dict
+        if isinstance(said, str) and "isolation_warnings" not in data:  # a record from before: its sentence
+            data["isolation_note"] = said
         scopes = data.pop("cap_scopes", None)
-        if isinstance(scopes, dict):  # written when the caps' texts and scopes were two fields
-            data["caps"] = {k: {"scope": scopes.get(k, Scope.NONE.value), "how": v} for k, v in data.get("caps", {}).items()}
+        if any(isinstance(v, str) for v in (data.get("caps") or {}).values()):
+            # written when the caps' texts and scopes were two fields (or before scopes were recorded)
+            scopes = scopes if isinstance(scopes, dict) else {}
+            data["caps"] = {k: {"scope": scopes.get(k, Scope.NONE.value), "how": v} for k, v in data["caps"].items()}
         return cls(**data)
 
 

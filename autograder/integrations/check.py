@@ -151,6 +151,8 @@ def saved_versions(path: Path, interval: float = 0.3, stop=None):
     """
     def stamp():
         files = [path] if path.is_file() else sorted(p for p in path.iterdir() if p.is_file()) if path.is_dir() else []
+        if not files:
+            return None  # gone for a moment (an editor that saves by renaming): look again
         try:
             return tuple((p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in files)
         except OSError:
@@ -178,8 +180,14 @@ def watch(assignment, path: Path, *, stop=None, interval: float = 0.3) -> int:
     with api.Warm(assignment, public_only=True) as grader:
         try:
             for _ in saved_versions(Path(path), interval, stop):
-                code = _check_once(assignment, path, grader.grade)
-                print(f"\n-- waiting for the next save of {Path(path).name} --", flush=True)
+                try:
+                    code = _check_once(assignment, path, grader.grade)
+                except (UsageError, RuntimeError, api.SandboxUnavailable) as exc:
+                    # One run that could not check (the file half-saved, or Ctrl-C inside the run,
+                    # which pytest turns into an error): say so in a line and keep watching.
+                    code = 2
+                    print(f"the check could not run: {inert(exc, one_line=True)[:300]}", flush=True)
+                print(f"\n-- waiting for the next save of {Path(path).name} (Ctrl-C to stop) --", flush=True)
         except KeyboardInterrupt:
             pass
     return code
