@@ -240,11 +240,12 @@ def demo_submissions(a, into: Path) -> list[Path]:
     student hands it in; a bundled example is such a folder already.
     """
     into.mkdir(parents=True, exist_ok=True)
+    examples = build.examples(a)
     picks = [
         (a.reference_module, f"reference{a.reference_module.suffix}"),
         (a.solution_dir / a.notebook, f"reference_notebook{Path(a.notebook).suffix}"),
         (a.template_dir / f"{a.module}.py", "untouched_handout.py"),
-        *[(p, p.name) for p in sorted(build.examples(a).glob("*.py"))],
+        *[(p, p.name) for p in sorted(examples.glob("*.py"))],
     ]
     paths = []
     for source, name in picks:
@@ -260,7 +261,7 @@ def demo_submissions(a, into: Path) -> list[Path]:
         else:
             shutil.copyfile(source, into / name)
             paths.append(into / name)
-    for example in sorted(p for p in build.examples(a).glob("*") if p.is_dir()):
+    for example in sorted(p for p in examples.glob("*") if p.is_dir()):
         shutil.copytree(example, into / example.name)
         paths.append(into / example.name)
     if not paths:
@@ -302,11 +303,11 @@ def cmd_demo(args) -> int:
         (Path(scratch) / "unpacked").mkdir()
         inputs, _ = exports.inputs([str(p) for p in paths], a, Path(scratch) / "unpacked")
         grades = _grade(a, inputs, out, options, quiet=False).grades
-    report_path = classreport.write_report(Path(args.out), grades, a)
+    report_path = classreport.write_report(out, grades, a)
     print()
     print("\n".join(demo_table(grades, shutil.get_terminal_size((120, 24)).columns)))
     print(f"\nIsolation: {grades[0].isolation if grades else '-'}")
-    print(f"Gradebook: {Path(args.out) / 'grades.csv'}; class report: {report_path}; feedback for each: {args.out}/<name>/feedback.md")
+    print(f"Gradebook: {out / 'grades.csv'}; class report: {report_path}; feedback for each: {args.out}/<name>/feedback.md")
     return 0
 
 

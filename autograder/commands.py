@@ -48,7 +48,6 @@ def _seed(text: str) -> int:
 _seed.__name__ = "seed (an integer >= 0)"  # what argparse's one-line error calls it
 
 
-
 class _Parser(argparse.ArgumentParser):
     """Bad arguments: one line naming the problem and where the fix is, exit code 2."""
 

@@ -37,6 +37,11 @@ _allowed: frozenset[int] = _read_allowed()
 _beside_others = False
 
 
+def cpus() -> int:
+    """How many CPUs this process may run on (read at import, before any of its threads was pinned)."""
+    return len(_allowed)
+
+
 def stay_unpinned() -> None:
     """This process grades beside other processes of a batch: pin nothing in it."""
     global _beside_others

@@ -100,11 +100,7 @@ def start(a: assignments.Assignment, protect: Iterable[Path] = ()) -> None:
 
     `protect` must be what grading will be given (the output folder), or the probe is not the one it uses.
     """
-    detection.detect_soon(a.private_paths + [Path(p) for p in protect], _worker_setup(a))
-
-
-def _worker_setup(a: assignments.Assignment) -> dict:
-    return sandbox.worker_setup(a.limits, a.banned_imports, a.banned_why, a.sandbox_packages)
+    detection.probe(a, protect)
 
 
 def grade(a: assignments.Assignment, inputs: list[Input], out: Path, options: Options = Options(), *,
@@ -254,7 +250,7 @@ def refuse_exposed(a: assignments.Assignment, paths: list[Path], out: Path) -> N
     exposed = detection.exposed_paths(paths)
     if not exposed:
         return
-    future, ready = detection.detect_soon(a.private_paths + [out], _worker_setup(a))
+    future, ready = detection.probe(a, [out])
     try:
         detection.require_hidden(future.result(), exposed)
     except sandbox.SandboxUnavailable as exc:

@@ -277,6 +277,11 @@ def _run_here(a, todo, seed, secret, public_only, protect, finish, stop: Stop) -
     from . import grading
 
     grader = grading.Grader(a, secret=secret, seed=seed, public_only=public_only, protect=protect)
+    # The next submission's worker starts while this one is graded: with one job a core is
+    # free for it (paired, 14 submissions: 0.92x wall). A pool's processes fill both cores
+    # already; there it cost 1.04x, so they do not. On one CPU it would take time from this
+    # submission's timed calls.
+    ahead = affinity.cpus() > 1
     try:
         for index, item in enumerate(todo):
             if stop.signum is not None:
@@ -284,11 +289,7 @@ def _run_here(a, todo, seed, secret, public_only, protect, finish, stop: Stop) -
             grade = None
             try:
                 stop.interruptible = True
-                if index + 1 < len(todo) and len(os.sched_getaffinity(0)) > 1:
-                    # The next submission's worker starts while this one is graded: with one job a
-                    # core is free for it (paired, 14 submissions: 0.92x wall). A pool's processes
-                    # fill both cores already; there it cost 1.04x, so they do not. On one CPU it
-                    # would take time from this submission's timed calls.
+                if ahead and index + 1 < len(todo):
                     grader.start_next()
                 grade = grader.grade(item.path, name=item.name)
             except sandbox.SandboxUnavailable as exc:

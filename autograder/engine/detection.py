@@ -18,7 +18,7 @@ from . import syscalls
 from .kinds import Level
 from .sandbox import (
     LEVELS, Isolation, SandboxUnavailable, under, become_subreaper, find_modules, python_layout,
-    readable_by_others, shared_writable_folders, system_library_folders, worker_python,
+    readable_by_others, shared_writable_folders, system_library_folders, worker_python, worker_setup,
 )
 
 PROBE_MODULES = ["fractions", "statistics", "numpy.polynomial"]
@@ -77,6 +77,21 @@ def background(function, *args) -> Future:
 
 _soon: dict[str, tuple[Future, list]] = {}
 _soon_lock = threading.Lock()  # two callers at once start one probe, not two
+
+
+def setup_of(a) -> dict:
+    """What every worker of assignment `a` is started with (its limits and banned imports)."""
+    return worker_setup(a.limits, a.banned_imports, a.banned_why, a.sandbox_packages)
+
+
+def protected_of(a, protect=()) -> list[Path]:
+    """Everything student code of `a` must not see: the kit's private paths and `protect` (an output folder)."""
+    return a.private_paths + [Path(p) for p in protect]
+
+
+def probe(a, protect=()) -> tuple[Future, list]:
+    """detect_soon for assignment `a`: the one probe that a Grader of `a` given the same `protect` uses."""
+    return detect_soon(protected_of(a, protect), setup_of(a))
 
 
 def detect_soon(protected: list[Path], setup: dict) -> tuple[Future, list]:

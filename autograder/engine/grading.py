@@ -33,7 +33,6 @@ def code_fingerprint(path: Path) -> str:
     return submission_fingerprint(path)
 
 
-
 def load_reference(a: assignments.Assignment):
     path = a.reference_module
     missing = [p for p in [path, *(a.solution_dir / f"{r}.py" for r in a.requires)] if not p.is_file()]
@@ -105,12 +104,12 @@ class Grader:
         self.rootdir = Path(os.path.commonpath([str(p.parent) for p in self.files]))
         # Everything student code must not see, for the sandbox to hide or check
         # (with the batch's output folder, which holds every student's results).
-        self.protected = a.private_paths + [Path(p) for p in protect]
+        self.protected = detection.protected_of(a, protect)
         # Probing the sandbox starts a worker (~0.1-0.2 s), in a thread while pytest starts
         # and collects (or earlier: the CLI starts it first); that worker, left running,
         # then serves the first submission.
-        self._setup = sandbox.worker_setup(a.limits, a.banned_imports, a.banned_why, a.sandbox_packages)
-        self._detection, self._ready = detection.detect_soon(self.protected, self._setup)
+        self._setup = detection.setup_of(a)
+        self._detection, self._ready = detection.detect_soon(self.protected, self._setup)  # as detection.probe(a, protect)
         self._closed = False
         self._ready_lock = threading.Lock()  # start_next's thread against close()
 

@@ -139,10 +139,9 @@ def isolation_text(level: str, fallbacks: list[str], warnings: list[str]) -> str
     failed (`fallbacks`), and its warnings; with no level ("": none could start), the warnings alone."""
     if not level:
         return f"none: {'; '.join(warnings)}" if warnings else ""
-    if level not in {lv.value for lv in Level}:  # a record of a level this kit does not know
-        return "".join([str(level), *(f" Warning: {w}" for w in warnings)])
-    text = LEVEL_DESCRIPTIONS[Level(level)]
-    if fallbacks and Level(level) == Level.USER:
+    known = level in {lv.value for lv in Level}  # else a record of a level this kit does not know
+    text = LEVEL_DESCRIPTIONS[Level(level)] if known else str(level)
+    if fallbacks and known and Level(level) == Level.USER:
         text += " Stronger isolation failed: " + "; ".join(fallbacks)[:300] + "."
     return text + "".join(f" Warning: {w}" for w in warnings)
 

@@ -150,13 +150,12 @@ def saved_versions(path: Path, interval: float = 0.3, stop=None):
     seconds: no watcher library, and editors that replace the file on save are seen too.
     """
     def stamp():
-        files = [path] if path.is_file() else sorted(p for p in path.iterdir() if p.is_file()) if path.is_dir() else []
-        if not files:
-            return None  # gone for a moment (an editor that saves by renaming): look again
         try:
-            return tuple((p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in files)
+            files = sorted(p for p in path.iterdir() if p.is_file()) if path.is_dir() else [path]
+            seen = [(p.name, p.stat()) for p in files]
         except OSError:
-            return None  # mid-save: look again
+            return None  # gone for a moment (an editor that saves by renaming), or mid-save: look again
+        return tuple((name, info.st_size, info.st_mtime_ns) for name, info in seen) or None
 
     last = None
     while not (stop and stop()):

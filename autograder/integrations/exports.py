@@ -39,9 +39,8 @@ from ..engine import batch
 from ..engine.report import csv_row
 from ..engine.text import inert
 from ..engine.submission import (
-    submission_name,
-    IGNORED_PARTS, MAX_NOTEBOOK_BYTES, ZIP_MAX_BYTES, read_regular, safe_extract, snapshot, unique_names, walk,
-    zip_entry_count,
+    IGNORED_PARTS, MAX_NOTEBOOK_BYTES, ZIP_MAX_BYTES, read_regular, safe_extract, snapshot, submission_name,
+    unique_names, walk, zip_entry_count,
 )
 
 # A whole class's export: far more files than one submission may hold.
