@@ -29,7 +29,7 @@ from .engine.causes import NOT_RAISED, WRONG_ERROR
 from .engine.causes import Cause  # noqa: F401  (a suite's crashes.py lists its causes with it)
 from .engine.errors import StudentError  # noqa: F401  (what a student's call raises, as a check sees it)
 from .engine.plugin import failure_message
-from .engine.session import Remote, class_name
+from .engine.session import Remote, StudentModule, class_name
 
 
 def check(item: str, weight: float = 1.0, seconds: float | None = None, depends=()):
@@ -316,3 +316,74 @@ def raises(kind: type[BaseException], call: Callable[[], object], what: str) -> 
     fail(f"{what} returned {shown}; expected it to raise {kind.__name__}",
          Mistake(NOT_RAISED, f"return a result for arguments the docstring says to refuse: check them "
                                      f"first and raise {kind.__name__}"))
+
+
+def chain_of(student):
+    """Requests to `student` gathered and sent to its worker as one (engine.session.Chain):
+
+        steps = chain_of(student)
+        layer = steps.Conv2d(3, 4, 3)
+        out = layer.forward(x)
+        steps.run()            # raises what the first failing step raised; steps.failed is that step
+        out.value
+
+    On a plain module (the reference checked in this process) each step runs as it is added."""
+    if isinstance(student, StudentModule):
+        return student.chain()
+    return _LocalChain(student)
+
+
+class _LocalChain:
+    """A chain over plain Python objects: each step runs when added; after one raises, none runs."""
+
+    def __init__(self, module):
+        self._module, self.failed, self._error = module, None, None
+
+    def __getattr__(self, name):
+        return self._step(lambda: getattr(self._module, name))
+
+    def on(self, handle):
+        return _LocalStep(self, handle, True)
+
+    def _step(self, compute):
+        step = _LocalStep(self, None, False)
+        if self._error is None:
+            try:
+                object.__setattr__(step, "value", compute())
+                object.__setattr__(step, "ran", True)
+            except Exception as exc:  # noqa: BLE001 - raised again by run(), as a worker's chain does
+                self.failed, self._error = step, exc
+        return step
+
+    def run(self) -> None:
+        if self._error is not None:
+            raise self._error
+
+
+class _LocalStep:
+    __slots__ = ("_chain", "value", "ran")
+
+    def __init__(self, chain, value, ran):
+        for slot, v in (("_chain", chain), ("value", value), ("ran", ran)):
+            object.__setattr__(self, slot, v)
+
+    def __getattr__(self, name):
+        return self._chain._step(lambda: getattr(self.value, name))
+
+    def __setattr__(self, name, value):
+        self._chain._step(lambda: setattr(self.value, name, _plain(value)))
+
+    def __call__(self, *args, **kwargs):
+        return self._chain._step(lambda: self.value(*map(_plain, args), **{k: _plain(v) for k, v in kwargs.items()}))
+
+    def __getitem__(self, key):
+        return self._chain._step(lambda: self.value[key])
+
+
+def _plain(value):
+    """A step's value in place of the step, inside lists and tuples too."""
+    if isinstance(value, _LocalStep):
+        return value.value
+    if isinstance(value, (list, tuple)):
+        return type(value)(_plain(v) for v in value)
+    return value

@@ -522,3 +522,18 @@ def test_coverage_lists_every_check_and_every_mistake_of_the_suite():
                 assert f"{item} `{node.name}`" in text or f"`{node.name}`" in text and item == "speed", (item, node.name)
     for ident in REGISTRY:
         assert f"`{ident}`" in text, ident
+
+
+def test_a_predict_that_answers_one_class_never_passes_on_any_seed():
+    """On a fifth of draws the grader's network answers one class for all strips: those draws are
+    skipped, so a constant predict (a bare network's argmax of zeros) fails on every seed."""
+    from autograder.suite import CheckFailed
+    from autograder.suites.cnn_capstone import test_DigitCNN
+
+    reference = _load(SOLUTION / "capstone.py", SOLUTION / "cnn_layers.py")
+    constant = types.SimpleNamespace(DigitCNN=reference.DigitCNN,
+                                     predict=lambda model, x, batch_size=100: np.zeros(len(x), dtype=np.int64))
+    for seed in range(40):
+        test_DigitCNN.test_predict(reference, reference, np.random.default_rng(seed))  # the reference passes
+        with pytest.raises(CheckFailed):
+            test_DigitCNN.test_predict(constant, reference, np.random.default_rng(seed))

@@ -407,3 +407,89 @@ def test_transcript_notes_strays_and_keeps_what_a_retired_worker_printed():
     assert transcript.events == [{"kind": Event.LEFT_PROCESSES.value,
                                   "detail": "2 process(es) still running after calls were killed"}]
     assert transcript.printed == ["hello\n"]
+
+
+LAYER = '''
+class Param:
+    def __init__(self, data):
+        self.data = data
+
+class Layer:
+    def __init__(self, scale):
+        self.w = Param(scale)
+        self.calls = 0
+
+    def forward(self, x):
+        self.calls += 1
+        return x * self.w.data
+
+    def stuck(self, x):
+        return x
+
+    def picky(self, x):
+        raise ValueError("no")
+'''
+
+
+def test_a_chain_answers_as_its_steps_would_one_by_one_in_one_round_trip(monkeypatch, clock):
+    workers = install(monkeypatch, clock)
+    session = session_for(module_submission(LAYER))
+    student = StudentModule(session)
+    assert session.start() is None  # loaded: the load is a request of its own
+    session.begin_test(5.0)
+    chain = student.chain()
+    layer = chain.Layer(3)
+    layer.w.data = 10  # a step's attribute set, then read back through the same object
+    out = layer.forward(np.arange(3.0))
+    calls = layer.calls
+    before = sum(w.exchanges for w in workers)
+    chain.run()
+    assert sum(w.exchanges for w in workers) == before + 1
+    np.testing.assert_array_equal(out.value, [0.0, 10.0, 20.0])
+    assert calls.value == 1 and chain.failed is None
+    assert repr(layer.value) == "<student Layer>"
+    assert layer.value.forward(np.ones(1))[0] == 10.0  # the handle serves later requests too
+
+
+def test_a_chain_stops_at_the_step_that_raises_and_raises_its_error(monkeypatch, clock):
+    install(monkeypatch, clock)
+    session = session_for(module_submission(LAYER))
+    student = StudentModule(session)
+    session.begin_test(5.0)
+    chain = student.chain()
+    layer = chain.Layer(2)
+    bad = layer.picky(1)
+    after = layer.forward(1)
+    with pytest.raises(ValueError, match="no"):
+        chain.run()
+    assert chain.failed is bad and layer.ran and not bad.ran and not after.ran
+    with pytest.raises(AttributeError, match="does not define Missing"):
+        student.chain().Missing(1).__class__  # a step is made, nothing sent yet
+        chain = student.chain()
+        chain.Missing(1)
+        chain.run()
+
+
+def test_a_chain_charges_a_timeout_to_the_step_that_ran_out(monkeypatch, clock):
+    workers = install(monkeypatch, clock, cost=costing(stuck=9))
+    session = session_for(module_submission(LAYER), give_up_after_timeouts=2)
+    student = StudentModule(session)
+    for seconds in (1.0, 2.0):
+        session.begin_test(seconds)
+        chain = student.chain()
+        layer = chain.Layer(2)
+        first = layer.forward(1)
+        stuck = layer.stuck(1)
+        with pytest.raises(StudentTimeout):
+            chain.run()
+        assert chain.failed is stuck and first.ran and first.value == 2
+        session.end_test()
+    assert session.returned >= {"Layer", "Layer.forward"} and "Layer.stuck" not in session.returned
+    assert session.timeouts == {"Layer.stuck": [1.0, 2.0]}
+    sent = sum(w.exchanges for w in workers)
+    session.begin_test(5.0)
+    chain = student.chain()
+    chain.Layer(2).stuck(1)
+    with pytest.raises(NotRun, match="Layer.stuck was stopped after 1 s or 2 s"):
+        chain.run()  # given up before anything is sent, as a call alone would be
+    assert sum(w.exchanges for w in workers) == sent

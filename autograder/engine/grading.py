@@ -291,7 +291,8 @@ class Grader:
             notes=sub.notes,
             cell_errors=session.transcript.cell_errors,
             printed="\n".join(session.transcript.printed)[-20000:],
-            timing={k: [round(x, 4) for x in v] for k, v in session.transcript.timing.items()},
+            timing={**{k: [round(x, 4) for x in v] for k, v in session.transcript.timing.items()},
+                    "round_trips": session.transcript.round_trips},
             kind=sub.kind,
             measures=plugin.measures(),
         )

@@ -252,6 +252,7 @@ class StudentSession:
         if notebook:
             request["cells"] = []  # the module only: cells follow one request each
         header, blobs = worker.request(request, deadline=deadline)
+        self.transcript.round_trips += 1
         self.transcript.absorb(header)
         if not header.get("ok"):
             raise _remote_error(header, from_call=False)
@@ -274,6 +275,7 @@ class StudentSession:
                 continue
             try:
                 header, blobs = worker.request({"op": "cell", "label": label, "source": source}, deadline=deadline)
+                self.transcript.round_trips += 1
             except (StudentTimeout, WorkerDied, BadReply) as exc:
                 why = (f"did not finish within the notebook's {self.limits.import_seconds:g} s"
                        if isinstance(exc, StudentTimeout) else str(exc))
@@ -344,6 +346,21 @@ class StudentSession:
 
     # -- requests ------------------------------------------------------
     def _request(self, header: dict, blobs=()):
+        ((reply, reply_blobs),) = self._exchange(header, blobs)
+        if not reply.get("ok"):
+            raise _remote_error(reply, from_call=True)
+        return self._decode(reply, reply_blobs)
+
+    def _decode(self, reply: dict, blobs):
+        try:
+            return wire.decode(reply.get("value", {"t": "none"}), blobs, _Decoder(self, self.generation))
+        except wire.WireError as exc:
+            raise BadReply(f"the worker sent a malformed value ({exc})") from None
+
+    def _exchange(self, header: dict, blobs=(), replies: int = 1, arrived: list | None = None) -> list:
+        """Send a request within the test's limits and return its reply frames (absorbed, not decoded).
+
+        `arrived` receives the frames that came before a timeout or a death."""
         if self.load_error is not None:
             # Raised once per test: drop the traceback gathered by earlier raises.
             raise self.load_error.with_traceback(None)
@@ -365,24 +382,28 @@ class StudentSession:
             raise self._stop(reason)
         allowed, by_test = self.budget.allowance()
         started = time.monotonic()
+        self.transcript.round_trips += 1
         try:
-            reply, reply_blobs = self.worker.request(header, blobs, started + allowed)
-        except StudentTimeout:
+            frames = self.worker.exchange(header, blobs, started + allowed, replies)
+        except StudentTimeout as exc:
+            self._absorb(getattr(exc, "frames", []), arrived)
             self._call_timed_out = True
             self.incident = self.budget.stopped(by_test)
             raise self.incident from None
         except (WorkerDied, BadReply) as exc:
+            self._absorb(getattr(exc, "frames", []), arrived)
             self.incident = self.incident or exc
             raise
         finally:
             self.budget.charge(time.monotonic() - started)
-        self.transcript.absorb(reply)
-        if not reply.get("ok"):
-            raise _remote_error(reply, from_call=True)
-        try:
-            return wire.decode(reply.get("value", {"t": "none"}), reply_blobs, _Decoder(self, self.generation))
-        except wire.WireError as exc:
-            raise BadReply(f"the worker sent a malformed value ({exc})") from None
+        return self._absorb(frames, arrived)
+
+    def _absorb(self, frames: list, into: list | None = None) -> list:
+        for reply, _ in frames:
+            self.transcript.absorb(reply)
+        if into is not None:
+            into.extend(frames)
+        return frames
 
     def _encode(self, values):
         encoder = wire.Encoder()
@@ -390,6 +411,10 @@ class StudentSession:
         return tagged, encoder.blobs
 
     def _tag(self, value, encoder):
+        if isinstance(value, Step) and value._op == "known":
+            value = value.value
+        elif isinstance(value, Step):
+            return {"t": "ref", "id": -1 - value._index, "cls": "step"}  # the worker's result of that step
         if isinstance(value, Remote):
             self._check_generation(value)
             return {"t": "ref", "id": value._id, "cls": value._cls}
@@ -445,9 +470,8 @@ class StudentSession:
         (tagged,), blobs = self._encode([value])
         self._request({"op": "setattr", "id": remote._id, "name": name, "value": tagged, "blobs": len(blobs)}, blobs)
 
-    def call(self, remote: Remote, args, kwargs):
-        self._check_generation(remote)
-        label = remote._label
+    def _give_up(self, label: str) -> None:
+        """Refuse to call `label` once it ran out of time give_up_after_timeouts times and never returned."""
         limit = self.limits.give_up_after_timeouts
         timed_out = self.timeouts.get(label, [])
         if limit and label not in self.returned and len(timed_out) >= limit:
@@ -456,6 +480,11 @@ class StudentSession:
                 f"not run: {label} was stopped after {stopped_after} in {len(timed_out)} "
                 f"earlier test(s) and never returned, so the grader no longer calls it"
             ))
+
+    def call(self, remote: Remote, args, kwargs):
+        self._check_generation(remote)
+        label = remote._label
+        self._give_up(label)
         self._call_timed_out = False
         try:
             value = self._call(remote, args, kwargs)
@@ -482,6 +511,161 @@ class StudentSession:
             "blobs": len(blobs),
         }
         return self._request(header, blobs)
+
+
+class Step:
+    """One request of a Chain: a name looked up, an attribute set, a call. After run(), `value`.
+
+    Used like a handle: `layer = chain.Conv2d(3, 4, 3)`, `layer.W.data = w`, `out = layer.forward(x)`
+    add steps; nothing is sent until chain.run()."""
+
+    __slots__ = ("_chain", "_index", "_op", "_target", "_name", "_args", "_kwargs", "value", "ran")
+
+    def __init__(self, chain, index, op, target, name="", args=(), kwargs=None):
+        for slot, value in (("_chain", chain), ("_index", index), ("_op", op), ("_target", target), ("_name", name),
+                            ("_args", args), ("_kwargs", kwargs or {}), ("value", None), ("ran", False)):
+            object.__setattr__(self, slot, value)
+
+    def __getattr__(self, name: str):
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return self._chain._add("getattr", self, name)
+
+    def __setattr__(self, name: str, value) -> None:
+        self._chain._add("setattr", self, name, (value,))
+
+    def __call__(self, *args, **kwargs):
+        return self._chain._add("call", self, "", args, kwargs)
+
+    def __getitem__(self, key):
+        """`step[i]`: two steps, the object's __getitem__ looked up and called, as Python would."""
+        return self._chain._add("getattr", self, "__getitem__")(key)
+
+    def __repr__(self) -> str:
+        return f"<step {self._index}: {self._op} {self._name}>"
+
+
+class Chain:
+    """Requests to one worker sent as one: a layer made, its parameters set, forward and backward.
+
+    Each step runs as the same request alone would, in order, and is answered in a frame of its
+    own as it ends: values, errors, time limits, give_up_after_timeouts and the test's incident
+    are the same as step by step, at one round trip (and one stop of the worker) for all. The
+    first step that raises ends the chain: run() raises its error, `failed` is that step, and the
+    steps after it did not run.
+    """
+
+    def __init__(self, session: StudentSession):
+        self.session = session
+        self.steps: list[Step] = []
+        self.failed: Step | None = None
+
+    def __getattr__(self, name: str) -> Step | Remote:
+        """A module-level name: its handle if this worker looked it up already, else a step."""
+        if name.startswith("__"):
+            raise AttributeError(name)
+        session = self.session
+        cached = session._module_names.get((session.generation, name))
+        if cached is not None and session.worker is not None and session.worker.alive:
+            return self.on(cached)
+        return self._add("getattr", session.module(), name)
+
+    def on(self, handle: Remote) -> Step:
+        """A handle from earlier requests, to add steps on: `chain.on(layer).forward(x)`."""
+        known = Step(self, -1, "known", handle, "")  # sent as the handle itself, not as a step
+        object.__setattr__(known, "value", handle)
+        object.__setattr__(known, "ran", True)
+        return known
+
+    def _add(self, op, target, name="", args=(), kwargs=None) -> Step:
+        if isinstance(target, Step) and target._op == "known":
+            target = target.value
+        step = Step(self, len(self.steps), op, target, name, args, kwargs)
+        self.steps.append(step)
+        return step
+
+    def _label(self, target) -> str | None:
+        """What a call of `target` is named by (session.call's label), if known before running."""
+        if isinstance(target, Remote):
+            return target._label
+        if isinstance(target, Step) and target.ran:
+            return target.value._label if isinstance(target.value, Remote) else None
+        if isinstance(target, Step) and target._op == "getattr" and isinstance(target._target, Step):
+            made = target._target  # a method of an object made in this chain: its class is the one called
+            if made._op == "call" and isinstance(made._target, Remote) and made._target._cls == "type":
+                return f"{made._target._label}.{target._name}"
+            if made._op == "call" and isinstance(made._target, Step) and made._target._op == "getattr" \
+                    and isinstance(made._target._target, Remote) and made._target._target._id == 0:
+                return f"{made._target._name}.{target._name}"  # a class looked up in the same chain
+        return None
+
+    def run(self) -> None:
+        """Send every step; each step's `value` is set as it ran."""
+        session = self.session
+        labels = [self._label(step._target) if step._op == "call" else None for step in self.steps]
+        for label in labels:
+            if label is not None:
+                session._give_up(label)
+        encoder = wire.Encoder()
+        steps = []
+        for step in self.steps:
+            target = step._target
+            if isinstance(target, Remote):
+                session._check_generation(target)
+            header = {"op": step._op, "id": session._tag(target, encoder)["id"], "name": step._name}
+            if step._op == "setattr":
+                header["value"] = session._tag(step._args[0], encoder)
+            elif step._op == "call":
+                header["args"] = [session._tag(v, encoder) for v in step._args]
+                header["kwargs"] = {k: session._tag(v, encoder) for k, v in step._kwargs.items()}
+            steps.append(header)
+        session._call_timed_out = False
+        arrived: list = []
+        try:
+            session._exchange({"op": "chain", "steps": steps, "blobs": len(encoder.blobs)}, encoder.blobs,
+                              len(steps), arrived)
+        except StudentError as exc:
+            self._settle(arrived)
+            if len(arrived) < len(self.steps):
+                self.failed = self.steps[len(arrived)]
+                label = self._label(self.failed._target) if self.failed._op == "call" else None
+                if isinstance(exc, StudentTimeout) and session._call_timed_out and label is not None:
+                    session.timeouts.setdefault(label, []).append(session.budget.test_seconds)
+            raise
+        self._settle(arrived)
+
+    def _settle(self, frames) -> None:
+        """Each arrived frame's value on its step, handles named as session.getattr/call name them."""
+        session = self.session
+        for step, (reply, blobs) in zip(self.steps, frames):
+            label = self._label(step._target) if step._op == "call" else None
+            if not reply.get("ok"):
+                self.failed = step
+                if step._op == "getattr" and isinstance(step._target, Remote) and step._target._id == 0:
+                    error = reply.get("error") if isinstance(reply.get("error"), dict) else {}
+                    if error.get("type") == "AttributeError":
+                        raise remote_exception(
+                            "AttributeError", True, f"{session.submission.display} does not define {step._name}", "")
+                exc = _remote_error(reply, from_call=True)
+                if label is not None and exc.kind == TestKind.ERROR:  # it ended by raising: it does return
+                    session.returned.add(label)
+                raise exc
+            value = session._decode(reply, blobs)
+            object.__setattr__(step, "value", value)
+            object.__setattr__(step, "ran", True)
+            if label is not None:
+                session.returned.add(label)
+            if isinstance(value, Remote):
+                if step._op == "call":
+                    name = f"{value._cls}.__call__"
+                else:
+                    owner = step._target if isinstance(step._target, Remote) else step._target.value
+                    owner_cls = owner._cls if isinstance(owner, Remote) else type(owner).__name__  # a list, say
+                    module = isinstance(owner, Remote) and owner._id == 0
+                    name = step._name if module else f"{owner_cls}.{step._name}"
+                    if module and value._cls in ("function", "type"):
+                        session._module_names[(value._generation, step._name)] = value
+                object.__setattr__(value, "_label", name)
 
 
 def class_name(remote: Remote) -> str:
@@ -529,6 +713,10 @@ class StudentModule:
             raise AttributeError(name)
         session = object.__getattribute__(self, "_session")
         return session.getattr(session.module(), name)
+
+    def chain(self) -> Chain:
+        """Requests gathered and sent as one (see Chain): `chain = student.chain()`, steps, `chain.run()`."""
+        return Chain(object.__getattribute__(self, "_session"))
 
     def remote_copy(self, value) -> Remote:
         """A copy of `value` that lives in the worker; pass it to a call, then read_back it.

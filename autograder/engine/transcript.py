@@ -26,6 +26,8 @@ class Transcript:
         self._cells_recorded = False
         self.printed: list[str] = []
         self.timing: dict[str, list[float]] = {"worker_start": [], "load": []}
+        # Requests sent to workers and answered (a chain of steps is one): each is a wake-up of both sides.
+        self.round_trips = 0
         # Per worker that ran: whether its seccomp filter was seen holding (from its /proc status).
         self.filtered: list[bool] = []
 

@@ -157,12 +157,26 @@ class WorkerProcess:
         return WorkerDied(_describe_exit(code) + " during the call")
 
     def request(self, header: dict, blobs=(), deadline: float = 0.0) -> tuple[dict, list[bytes]]:
+        return self.exchange(header, blobs, deadline, 1)[0]
+
+    def exchange(self, header: dict, blobs=(), deadline: float = 0.0, replies: int = 1) -> list[tuple[dict, list[bytes]]]:
+        """Send one request and read up to `replies` frames (a chain's steps), stopping at a failed one.
+
+        A timeout or a death mid-way carries the frames that did arrive (`.frames`): the steps
+        that ended before it."""
         if self.broken:
             raise WorkerDied(f"the worker is unusable ({self.broken})")
         self.launch.resume()
+        frames: list[tuple[dict, list[bytes]]] = []
         try:
             self._send(header, blobs, deadline)
-            reply = self._receive(deadline)
+            while len(frames) < replies:
+                frames.append(self._receive(deadline))
+                if not frames[-1][0].get("ok"):
+                    break
+        except (StudentTimeout, WorkerDied, BadReply) as exc:
+            exc.frames = frames
+            raise
         finally:
             if self.broken is None:
                 # Between calls nothing of the submission runs: the worker (with any
@@ -172,7 +186,7 @@ class WorkerProcess:
         # once would otherwise never be looked at (statvfs, then a walk only if space dropped).
         if self.launch.level != Level.NAMESPACE and self.launch.disk_exceeded():
             self._stopped_for_disk()
-        return reply
+        return frames
 
     def _stopped_for_disk(self):
         self.broken = "disk"

@@ -8,7 +8,7 @@ inputs the dtype is checked first.
 
 import numpy as np
 
-from autograder.suite import StudentError, Variants, fail, kind_of, matches, numeric_array, same
+from autograder.suite import StudentError, Variants, chain_of, fail, kind_of, matches, numeric_array, same
 
 from . import mistakes, pool_mistakes
 from .cases import OMIT, Conv, Pool
@@ -36,10 +36,24 @@ def triple(result, what):
 
 def parameter(layer, name, made):
     """layer.<name>, which must be a Parameter (a handle), not a bare array."""
-    value = getattr(layer, name)
+    return _a_parameter(getattr(layer, name), name, made)
+
+
+def _a_parameter(value, name, made):
     if value is None or isinstance(value, (np.ndarray, np.generic, int, float, str, bool, tuple, list, dict)):
         fail(f"{made}.{name} is {kind_of(value)}; expected a Parameter (wrap the array: Parameter(...))")
     return value
+
+
+def _run_layer(chain, made, params):
+    """Run a chain that made a layer and set its (W, b): a W or b that is no Parameter is named first,
+    as when it is read alone, whatever the chain raised after it (setting .data on an array, say)."""
+    try:
+        chain.run()
+    finally:
+        for name, step in zip(("W", "b"), params):
+            if step.ran:
+                _a_parameter(step.value, name, made)
 
 
 # Convolution -------------------------------------------------------------
@@ -49,16 +63,25 @@ def _conv_call(case: Conv, x, w):
             f"and w of shape {w.shape}")
 
 
-def conv_layer(student, case: Conv, w, b):
-    """A student Conv2d made for `case`, with W and b set to w and b (as float64); returns it, how
-    it was made, and its (W, b) Parameters."""
+def _conv_steps(chain, case: Conv, w, b):
+    """Steps that make a student Conv2d for `case` and set W and b to w and b (as float64): the
+    layer's step, how it was made, and its (W, b) steps."""
     kwargs = case.kwargs()
     made = f"Conv2d({case.C}, {case.F}, {case.kernel_size!r}" + "".join(f", {k}={v!r}" for k, v in kwargs.items()) + ")"
-    layer = student.Conv2d(case.C, case.F, case.kernel_size, **kwargs)
-    params = parameter(layer, "W", made), parameter(layer, "b", made)
+    layer = chain.Conv2d(case.C, case.F, case.kernel_size, **kwargs)
+    params = layer.W, layer.b
     params[0].data = np.asarray(w, dtype=np.float64)
     params[1].data = np.asarray(b, dtype=np.float64)
     return layer, made, params
+
+
+def conv_layer(student, case: Conv, w, b):
+    """A student Conv2d made for `case`, with W and b set to w and b (as float64); returns it, how
+    it was made, and its (W, b) Parameters. One request to the worker."""
+    chain = chain_of(student)
+    layer, made, params = _conv_steps(chain, case, w, b)
+    _run_layer(chain, made, params)
+    return layer.value, made, tuple(p.value for p in params)
 
 
 def _conv_shape_first(out, expected, what, case, x, w):
@@ -96,21 +119,24 @@ def conv_forward(student, reference, rng, case: Conv, layer=False):
     if case.stride is OMIT:
         variants[known.default_stride_2] = lambda: reference.conv2d_forward(x, w, b, 2, padding)
     if layer:
-        module, made, _ = conv_layer(student, case, w, b)
+        chain = chain_of(student)  # made, set and run forward in one request
+        module, made, params = _conv_steps(chain, case, w, b)
+        out = module.forward(x)
         what = f"{made}.forward(x) with {_kind(case)}x of shape {x.shape}"
         if case.kwargs():
             variants = {known.layer_arguments_ignored: lambda: reference.conv2d_forward(x, w, b), **variants}
             variants[known.layer_arguments_swapped] = lambda: reference.conv2d_forward(x, w, b, padding, stride)
         try:
-            out = module.forward(x)
+            _run_layer(chain, made, params)
         except StudentError as exc:
             # Stride and padding handed on swapped: a padding of 0 becomes a stride of 0, which raises.
             # Only named when the student's own conv2d_forward, given them the right way, does not raise.
-            if (exc.type_name and isinstance(exc, ValueError) and stride != padding
+            if (chain.failed is out and exc.type_name and isinstance(exc, ValueError) and stride != padding
                     and _raises(lambda: reference.conv2d_forward(x, w, b, padding, stride))
                     and _returns(lambda: student.conv2d_forward(x, w, b, stride=stride, padding=padding))):
                 fail(f"{what} raised {exc}", known.layer_arguments_swapped)
             raise
+        out = out.value
     else:
         what = _conv_call(case, x, w)
         out = student.conv2d_forward(x, w, b, **case.kwargs())
@@ -126,10 +152,13 @@ def conv_backward(student, reference, rng, case: Conv, layer=False):
     want = reference.conv2d_backward(dout, x, w, b, stride, padding)
     variants = mistakes.backward_mistakes(reference, dout, x, w, b, stride, padding)
     if layer:
-        module, made, params = conv_layer(student, case, w, b)
+        chain = chain_of(student)  # made, set, forward, backward and both grads read in one request
+        module, made, params = _conv_steps(chain, case, w, b)
         module.forward(x)
+        steps = [module.backward(dout), params[0].grad, params[1].grad]
+        _run_layer(chain, made, params)
         what = f"{made}.backward(dout) after forward(x) with {_kind(case)}x of shape {x.shape}"
-        got = [module.backward(dout), params[0].grad, params[1].grad]
+        got = [step.value for step in steps]
         names = (f"dx returned by {what}", f"{made}.W.grad after forward(x) and backward(dout)",
                  f"{made}.b.grad after forward(x) and backward(dout)")
     else:
@@ -156,10 +185,11 @@ def _pool_call(name, case: Pool, x, backward=False):
     return f"{name}({first}{', ' + shown if shown else ''}) with {_kind(case)}x of shape {x.shape}"
 
 
-def pool_layer(student, case: Pool):
+def _pool_steps(chain, case: Pool):
+    """The step that makes a student MaxPool2d for `case`, and how it was made."""
     args, kwargs = case.args(), case.kwargs()
     made = "MaxPool2d(" + ", ".join([*map(repr, args), *(f"stride={v!r}" for v in kwargs.values())]) + ")"
-    return student.MaxPool2d(*args, **kwargs), made
+    return chain.MaxPool2d(*args, **kwargs), made
 
 
 def pool_forward(student, reference, rng, case: Pool, layer=False, x=None):
@@ -168,11 +198,14 @@ def pool_forward(student, reference, rng, case: Pool, layer=False, x=None):
     expected = reference.maxpool_forward(x, pool_size, stride)
     variants = pool_mistakes.forward_mistakes(reference, x, pool_size, stride)
     if layer:
-        module, made = pool_layer(student, case)
+        chain = chain_of(student)  # made and run forward in one request
+        module, made = _pool_steps(chain, case)
         what = f"{made}.forward(x) with {_kind(case)}x of shape {x.shape}"
         if stride is not None and case.kwargs():
             variants = {known.layer_stride_ignored: lambda: reference.maxpool_forward(x, pool_size), **variants}
         out = module.forward(x)
+        chain.run()
+        out = out.value
     else:
         what = _pool_call("maxpool_forward", case, x)
         out = student.maxpool_forward(x, *case.args(), **case.kwargs())
@@ -187,7 +220,8 @@ def pool_backward(student, reference, rng, case: Pool, layer=False, x=None, ties
     expected = reference.maxpool_backward(dout, x, pool_size, stride)
     variants = pool_mistakes.backward_mistakes(dout, x, pool_size, stride, ties_first=ties_first)
     if layer:
-        module, made = pool_layer(student, case)
+        chain = chain_of(student)  # made, forward and backward in one request
+        module, made = _pool_steps(chain, case)
         module.forward(x)
         what = f"{made}.backward(dout) after forward(x) with {_kind(case)}x of shape {x.shape}"
         if stride is not None and case.kwargs():  # the layer hands no stride on: windows step by pool_size
@@ -195,6 +229,8 @@ def pool_backward(student, reference, rng, case: Pool, layer=False, x=None, ties
                 lambda own=own: pool_mistakes.stride_ignored_backward(dout, x, pool_size, stride, own_count=own)
                 for own in (False, True)))
         out = module.backward(dout)
+        chain.run()
+        out = out.value
     else:
         what = _pool_call("maxpool_backward", case, x, backward=True)
         out = student.maxpool_backward(dout, x, *case.args(), **case.kwargs())

@@ -17,7 +17,7 @@ import weakref
 import numpy as np
 
 from autograder import assignment as assignments
-from autograder.suite import CheckFailed, fail, kind_of, name_mistake, numeric_array
+from autograder.suite import CheckFailed, chain_of, fail, kind_of, name_mistake, numeric_array
 from autograder.suites.cnn.gradients import check_gradient
 
 from .mistakes import known
@@ -74,18 +74,48 @@ def graders_model(student, rng, noisy: bool = True):
     noisy: every parameter moved by noise, biases too (no ReLU input is then exactly 0); else the
     weights training starts from (He-normal, zero biases: on a strip's blank columns every ReLU
     input is exactly 0, where the slope rule matters)."""
-    model = student.DigitCNN()
-    params = expect_architecture(model)
+    weights = graders_weights(rng, noisy)
+    model, params = holding(student, weights)
+    return model, params, weights
+
+
+def holding(student, weights, made: str = "DigitCNN()"):
+    """A student's DigitCNN made, its architecture checked and `weights` set, in one request to the
+    worker: (model, its parameter handles). What fails is named as expect_architecture names it."""
+    chain = chain_of(student)
+    model = chain.DigitCNN()
+    listed = model.parameters()
+    params = [listed[i] for i in range(len(SHAPES))]
+    data = [p.data for p in params]
+    for p, w in zip(params, weights):
+        p.data = w
+    try:
+        chain.run()
+    finally:
+        if listed.ran:
+            found = parameters_of_value(listed.value, made)
+            if len(found) != len(SHAPES) or not all(step.ran for step in data):
+                expect_shapes(shapes_of(found, made), made)  # read one by one, as without the chain
+            else:
+                expect_shapes([tuple(numeric_array(step.value, f"{made}.parameters()[{i}].data").shape)
+                               for i, step in enumerate(data)], made)
+    return model.value, [p.value for p in params]
+
+
+def graders_weights(rng, noisy: bool = True) -> list[np.ndarray]:
+    """The weights graders_model draws (see there)."""
     weights = initial_weights(SHAPES, rng)
     if noisy:
         weights = [w + 0.1 * rng.standard_normal(w.shape) for w in weights]  # non-zero biases too
-    set_weights(params, weights)
-    return model, params, weights
+    return weights
 
 
 def parameters_of(model, made: str) -> list:
     """model.parameters() of a student's model: a list of Parameter handles."""
-    params = model.parameters()
+    return parameters_of_value(model.parameters(), made)
+
+
+def parameters_of_value(params, made: str) -> list:
     if not isinstance(params, list):
         raise CheckFailed(f"{made}.parameters() returned {kind_of(params)}; expected a list of Parameters")
     return params

@@ -14,7 +14,7 @@ Adam's update.
 
 import numpy as np
 
-from autograder.suite import check, fail, matches, numeric_array, same
+from autograder.suite import chain_of, check, fail, matches, numeric_array, same
 
 from .mistakes import ADAM_VARIANTS, adam, known
 
@@ -32,15 +32,21 @@ def _draw(rng, steps):
 def _run(student, values, grads, start_t=None, **settings):
     """Step a student's Adam over the parameters: yields (t, the parameters' data after step t).
     start_t: the step count the optimiser is given before its first step (its attribute t), if not None."""
-    params = [student.Parameter(v) for v in values]
-    optimiser = student.Adam(params, **settings)
+    chain = chain_of(student)  # one request to make them, one per step
+    made = [chain.Parameter(v) for v in values]
+    optimiser = chain.Adam(made, **settings)
     if start_t is not None:
         optimiser.t = start_t
+    chain.run()
+    params, optimiser = [p.value for p in made], optimiser.value
     for t, step_grads in enumerate(grads, start=1):
+        chain = chain_of(student)
         for p, g in zip(params, step_grads):
-            p.grad = g
-        optimiser.step()
-        yield t, [p.data for p in params]
+            chain.on(p).grad = g
+        chain.on(optimiser).step()
+        data = [chain.on(p).data for p in params]
+        chain.run()
+        yield t, [d.value for d in data]
 
 
 def _same_as(got, want) -> bool:
