@@ -27,6 +27,7 @@ Usage (from the repository root):
 
     .venv/bin/python bench/per_submission.py               # N=7
     .venv/bin/python bench/per_submission.py --repeats 3   # quicker
+    .venv/bin/python bench/per_submission.py --load        # quiet and busy (two CPU-bound processes) side by side
     .venv/bin/python bench/per_submission.py --otter-python /path/to/venv/bin/python
 
 Prints a table (median wall seconds, tests run, ratios) and writes
@@ -36,6 +37,7 @@ bench/results/per_submission.json.
 import benchlib  # noqa: F401  (pins BLAS to one thread first)
 
 import argparse  # noqa: E402
+import contextlib  # noqa: E402
 import json  # noqa: E402
 import shutil  # noqa: E402
 import subprocess  # noqa: E402
@@ -163,6 +165,9 @@ def main(argv=None):
     parser.add_argument("--otter-python", help="interpreter with otter-grader, ipykernel and numpy")
     parser.add_argument("--no-otter-setup", action="store_true", help=f"do not create {DEFAULT_OTTER_ENV} when needed")
     parser.add_argument("--output", type=Path, default=RESULTS_DIR / "per_submission.json")
+    parser.add_argument("--load", action="store_true",
+                        help="also under load: each repetition runs every contender once more beside two CPU-bound "
+                             "processes, so the table shows quiet and busy side by side")
     args = parser.parse_args(argv)
 
     report = {"submission": str(REFERENCE_NOTEBOOK.relative_to(ROOT)), "machine": machine_info(),
@@ -189,14 +194,19 @@ def main(argv=None):
             contenders["otter"] = lambda s, i: run_otter(python, zip_path, s, i)
         names = list(contenders)
         runs = {n: [] for n in names}
+        busy = {n: [] for n in names}
         for attempt in range(args.warmup + args.repeats):
             shift = attempt % len(names)
-            for name in names[shift:] + names[:shift]:  # rotate who goes first
-                result = contenders[name](scratch, attempt)
-                if attempt >= args.warmup:
-                    runs[name].append(result)
+            for loaded in ((False, True) if args.load else (False,)):
+                with competing(2 if loaded else 0):
+                    for name in names[shift:] + names[:shift]:  # rotate who goes first
+                        result = contenders[name](scratch, attempt)
+                        if attempt >= args.warmup:
+                            (busy if loaded else runs)[name].append(result)
             print(f"  run {attempt + 1}/{args.warmup + args.repeats}: "
-                  + ", ".join(f"{n} {runs[n][-1]['wall']:.3f} s" for n in names if attempt >= args.warmup and runs[n]),
+                  + ", ".join(f"{n} {runs[n][-1]['wall']:.3f} s" for n in names if attempt >= args.warmup and runs[n])
+                  + ("; busy: " + ", ".join(f"{n} {busy[n][-1]['wall']:.3f} s" for n in names
+                                            if attempt >= args.warmup and busy[n]) if args.load else ""),
                   file=sys.stderr)
 
     med = {n: median([r["wall"] for r in runs[n]]) for n in names}
@@ -256,7 +266,36 @@ def main(argv=None):
         print(f"otter score(s): {summary['otter']['scores']} ({summary['otter']['python']}, otter {summary['otter']['version']})")
         print(f"kit / otter = {summary['kit_over_otter']:.3f}  (otter is {summary['otter_over_kit']:.2f}x slower; goal >= 5x)")
     print(f"kit / floor = {summary['kit_over_floor']:.3f}  (goal <= 3)")
+    if args.load:
+        report["busy"] = under_load(busy, names)
     benchlib.write_json(args.output, report)
+
+
+def under_load(busy: dict, names: list) -> dict:
+    """The busy runs' medians and ratios, printed beside the quiet table's."""
+    med = {n: median([r["wall"] for r in busy[n]]) for n in names}
+    print("\nThe same, each run beside two CPU-bound processes (load about 2 on 2 cores more than quiet)")
+    for name in names:
+        print(f"{name:7s} {fmt(med[name]):>9s}  {med[name] / med['kit']:6.2f}x of the kit")
+    result = {"competing_processes": 2, "median_seconds": med, "times": {n: [r["wall"] for r in busy[n]] for n in names},
+              "kit_over_floor": med["kit"] / med["floor"]}
+    print(f"busy: kit / floor = {result['kit_over_floor']:.3f}")
+    if "otter" in med:
+        result["otter_over_kit"] = med["otter"] / med["kit"]
+        print(f"busy: otter is {result['otter_over_kit']:.2f}x slower than the kit")
+    return result
+
+
+@contextlib.contextmanager
+def competing(count: int):
+    """`count` processes spinning on a CPU each while the block runs (the busy machine of issue 19)."""
+    spinners = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(count)]
+    try:
+        yield
+    finally:
+        for spinner in spinners:
+            spinner.kill()
+            spinner.wait()
 
 
 if __name__ == "__main__":
