@@ -493,3 +493,23 @@ def test_a_chain_charges_a_timeout_to_the_step_that_ran_out(monkeypatch, clock):
     with pytest.raises(NotRun, match="Layer.stuck was stopped after 1 s or 2 s"):
         chain.run()  # given up before anything is sent, as a call alone would be
     assert sum(w.exchanges for w in workers) == sent
+
+
+def test_a_step_of_an_earlier_chain_is_sent_as_what_it_gave(monkeypatch, clock):
+    install(monkeypatch, clock)
+    session = session_for(module_submission(LAYER))
+    student = StudentModule(session)
+    session.begin_test(5.0)
+    first = student.chain()
+    layer = first.Layer(4)
+    first.run()
+    second = student.chain()
+    second.Layer(1)  # step 0 of the second chain, which step 0 of the first must not be taken for
+    out = second.on(layer.value).forward(2)
+    again = second.on(layer.value).forward
+    second.run()
+    assert out.value == 8 and again.ran
+    third = student.chain()
+    third.Layer(1).forward(layer)  # the first chain's step, as an argument: its handle, the Layer itself
+    with pytest.raises(TypeError, match="'Layer' and 'int'"):
+        third.run()

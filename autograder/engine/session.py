@@ -584,6 +584,16 @@ class Chain:
         self.steps.append(step)
         return step
 
+    def _own(self, value):
+        """`value` with another chain's steps replaced by what they gave (a step number means this chain's)."""
+        if isinstance(value, Step) and value._chain is not self:
+            if not value.ran:
+                raise ValueError(f"{value!r} of another chain has not run")
+            return value.value
+        if isinstance(value, (tuple, list)):
+            return type(value)(self._own(v) for v in value)
+        return value
+
     def _label(self, target) -> str | None:
         """What a call of `target` is named by (session.call's label), if known before running."""
         if isinstance(target, Remote):
@@ -609,15 +619,15 @@ class Chain:
         encoder = wire.Encoder()
         steps = []
         for step in self.steps:
-            target = step._target
+            target = self._own(step._target)
             if isinstance(target, Remote):
                 session._check_generation(target)
             header = {"op": step._op, "id": session._tag(target, encoder)["id"], "name": step._name}
             if step._op == "setattr":
-                header["value"] = session._tag(step._args[0], encoder)
+                header["value"] = session._tag(self._own(step._args[0]), encoder)
             elif step._op == "call":
-                header["args"] = [session._tag(v, encoder) for v in step._args]
-                header["kwargs"] = {k: session._tag(v, encoder) for k, v in step._kwargs.items()}
+                header["args"] = [session._tag(self._own(v), encoder) for v in step._args]
+                header["kwargs"] = {k: session._tag(self._own(v), encoder) for k, v in step._kwargs.items()}
             steps.append(header)
         session._call_timed_out = False
         arrived: list = []
