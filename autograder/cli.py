@@ -22,7 +22,7 @@ from . import build, commands, course_secret
 from .engine import api
 from .engine.text import inert
 from .errors import UsageError
-from .integrations import check, classreport, exports, gradescope, junit, similarity
+from .integrations import check, classreport, exports, gradescope, junit, similarity, submit
 
 
 def cmd_build(args) -> int:
@@ -311,6 +311,35 @@ def cmd_demo(args) -> int:
     return 0
 
 
+def _service():
+    """The service's module: imported only by serve and worker (the [service] extra, which ./kit installs)."""
+    try:
+        from .integrations import service
+    except ImportError as exc:
+        raise UsageError(f"the grading service needs the [service] extra ({exc.name} is missing): "
+                         "run it through ./kit, or pip install -e '.[service]'") from None
+    return service
+
+
+def cmd_serve(args) -> int:
+    if args.lease < 10:
+        raise UsageError(f"--lease {args.lease:g}: give 10 seconds or more (workers beat every 5 s)")
+    return _service().serve(commands.one_assignment(args.assignment), Path(args.data), Path(args.roster), port=args.port,
+                            host=args.host, broker=args.broker, workers=args.workers, db=args.db, base_url=args.base_url,
+                            lease=args.lease)
+
+
+def cmd_worker(args) -> int:
+    if args.jobs < 1:
+        raise UsageError(f"--jobs {args.jobs}: give 1 or more")
+    _service().run_worker(args.broker, None, args.jobs)
+    return 0
+
+
+def cmd_submit(args) -> int:
+    return submit.submit(Path(args.submission), args.server, args.token)
+
+
 COMMANDS = {
     "build": cmd_build,
     "grade": cmd_grade,
@@ -321,6 +350,9 @@ COMMANDS = {
     "merge": cmd_merge,
     "doctor": cmd_doctor,
     "demo": cmd_demo,
+    "serve": cmd_serve,
+    "worker": cmd_worker,
+    "submit": cmd_submit,
 }
 
 

@@ -120,6 +120,30 @@ def parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("doctor", help="instructors: say whether a course secret exists (without printing it)")
 
+    p = sub.add_parser("serve", help="instructors: the grading service (students submit, a queue grades, feedback comes back)")
+    p.add_argument("--data", required=True, help="folder for the service's state (SQLite), queue and tokens.csv")
+    p.add_argument("--roster", required=True, help="CSV with columns student,email: each new student gets a link")
+    p.add_argument("--port", type=int, default=8000, help="port to listen on (default 8000)")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: put a TLS proxy in front)")
+    p.add_argument("--base-url", help="the address students use, for their links (default http://HOST:PORT)")
+    p.add_argument("--broker", help="redis://HOST:PORT/DB: grade on a Redis queue that `worker` processes serve "
+                   "(default: a SQLite queue under --data and the service's own workers)")
+    p.add_argument("--workers", type=int, default=1, help="the service's own worker processes, with no --broker (default 1)")
+    p.add_argument("--db", help="postgresql://...: keep the state in PostgreSQL (default: SQLite under --data)")
+    p.add_argument("--lease", type=float, default=30.0,
+                   help="seconds without a heartbeat after which a grading counts as lost with its worker and is "
+                        "queued again (default 30)")
+    p.add_argument("--assignment", help="assignment name (default: the only one)")
+
+    p = sub.add_parser("worker", help="instructors: grade from the service's queue, on any machine that reaches the broker")
+    p.add_argument("--broker", required=True, help="the service's --broker (redis://HOST:PORT/DB)")
+    p.add_argument("--jobs", type=int, default=1, help="submissions graded at once (default 1)")
+
+    p = sub.add_parser("submit", help="students: upload to the grading service, wait, and print the feedback")
+    p.add_argument("submission", metavar="FILE", help="cnn_layers.py or cnn.ipynb")
+    p.add_argument("--server", required=True, help="the service's address, as in your link (https://...)")
+    p.add_argument("--token", required=True, help="your token: the last part of your link")
+
     p = sub.add_parser("demo", help="grade the bundled examples (reference, untouched handout, typical mistakes)")
     p.add_argument("--out", default="out/demo", help="where to write the results (default out/demo)")
     p.add_argument("--jobs", type=int, default=2, help="submissions graded at once (default 2)")

@@ -566,10 +566,13 @@ def test_grading_installs_exactly_what_grading_imports():
     # The instructors' similarity step (the [similarity] extra) is the one module that imports
     # copydetect, and grading never imports that module.
     assert imported.pop("copydetect") == {"autograder/integrations/similarity.py"}
+    # The grading service (the [service] extra) is one module too, which grading never imports.
+    for name in ("starlette", "uvicorn", "sqlalchemy", "huey"):
+        assert imported.pop(name) == {"autograder/integrations/service.py"}, name
     grading_files = [*(ROOT / "autograder" / "engine").glob("*.py"), ROOT / "autograder" / "integrations" / "gradescope.py"]
     for path in grading_files:
         imports = [line for line in path.read_text(encoding="utf-8").splitlines() if re.match(r"\s*(from|import)\s", line)]
-        assert not [line for line in imports if "similarity" in line], path
+        assert not [line for line in imports if "similarity" in line or "service" in line], path
     third_party = set(imported) - set(_sys.stdlib_module_names) - ours
     # Suites import the engine's helpers and numpy only; otter and Jupyter are never imported.
     assert third_party <= set(DISTRIBUTIONS), third_party - set(DISTRIBUTIONS)

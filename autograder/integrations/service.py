@@ -1,0 +1,501 @@
+"""A grading service for courses without Gradescope: students submit, a queue grades, feedback comes back.
+
+    ./kit serve --data DIR --roster ROSTER.csv        the web service (and, with no --broker, its own workers)
+    ./kit worker --broker URL                        more workers, on any machine that can reach the broker
+    ./kit submit FILE --server URL --token TOKEN     a student's upload from a terminal (submit.py)
+
+Parts, each a well-kept library:
+- Starlette under uvicorn serves the pages and the JSON API (`/api/...`, what `submit` uses).
+- SQLAlchemy keeps the state: SQLite under DIR by default, PostgreSQL with `--db postgresql://...`.
+- Huey is the queue: SQLite under DIR by default (the service starts its own worker processes),
+  Redis with `--broker redis://...` (workers on other machines join with `./kit worker`). Huey is
+  small, well kept, and one library gives both the embedded queue and the Redis one.
+- Grading is the engine's API: each worker process keeps an api.Warm grader, so a grading pays no
+  imports and finds a worker started ahead. Submissions and grades travel through the broker.
+
+Nothing lost: Huey takes a task off the queue when a worker starts it, so a worker killed mid-grading
+would lose it. The worker keeps a heartbeat in the broker while it grades; the service's collector
+puts a submission back on the queue when it has no result, is no longer queued and its heartbeat
+stopped. A submission's grade is stored once (the first result wins), so a student sees one result
+per submission even if two workers graded it.
+
+Nobody let in: a student's link holds a random token of which only a hash is stored, compared in
+constant time; uploads are size-capped before they are parsed, and only the engine's bounded
+readers (in the sandboxed grading) open them; forms carry a CSRF token bound to the student; a
+student reaches only their own submissions. Run it behind a TLS reverse proxy (README).
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import hmac
+import json
+import os
+import re
+import secrets
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+import huey as huey_lib
+import sqlalchemy as sa
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.routing import Route
+
+from .. import assignment as assignments
+from ..engine import api, report
+from ..engine.results import Grade
+from ..errors import UsageError
+from . import pages, ratelimit
+
+MAX_UPLOAD_BYTES = 5 * 1024 * 1024  # a notebook with its outputs; far above any honest cnn_layers.py
+DRAIN_BYTES = 64 * 1024 * 1024
+NAME = re.compile(r"[A-Za-z0-9_.-]{1,100}\.(py|ipynb|zip)")
+LEASE_SECONDS = 30.0  # a grading whose heartbeat is older than this lost its worker
+HEARTBEAT_SECONDS = 5.0
+SWEEP_SECONDS = 1.0
+
+metadata = sa.MetaData()
+students = sa.Table(
+    "students", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("student", sa.String(200), unique=True, nullable=False),
+    sa.Column("email", sa.String(300), nullable=False, default=""),
+    sa.Column("token_hash", sa.String(64), unique=True, nullable=False),
+)
+submissions = sa.Table(
+    "submissions", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("student_id", sa.Integer, sa.ForeignKey("students.id"), nullable=False, index=True),
+    sa.Column("filename", sa.String(120), nullable=False),
+    sa.Column("body", sa.LargeBinary, nullable=False),
+    sa.Column("created_at", sa.Float, nullable=False),
+    # queued (waiting or being graded), graded, refused (rate limit: not graded), failed (the grader failed)
+    sa.Column("state", sa.String(20), nullable=False, index=True),
+    sa.Column("task_id", sa.String(64)),
+    sa.Column("enqueued", sa.Integer, nullable=False, default=0),  # times put on the queue
+    sa.Column("missing_since", sa.Float),  # first sweep that found it neither queued, graded nor beating
+    sa.Column("score", sa.Float),
+    sa.Column("max_score", sa.Float),
+    sa.Column("message", sa.Text, nullable=False, default=""),  # why refused or failed
+    sa.Column("grade_json", sa.Text),
+    sa.Column("graded_at", sa.Float),
+)
+settings = sa.Table(
+    "settings", metadata,
+    sa.Column("key", sa.String(50), primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),
+)
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8", "replace")).hexdigest()
+
+
+# -- the queue ------------------------------------------------------------------------------
+def make_queue(broker: str | None, data: Path | None):
+    """(Huey on Redis (`redis://...`) or, with no broker, on SQLite under `data`; its grading task)."""
+    if broker and broker.startswith(("redis://", "rediss://", "unix://")):
+        queue = huey_lib.RedisHuey("autograder", url=broker, results=True)
+    elif broker and broker.startswith("sqlite:///"):
+        queue = huey_lib.SqliteHuey("autograder", filename=broker[len("sqlite:///"):], results=True)
+    elif broker:
+        raise UsageError(f"--broker {broker}: give redis://HOST:PORT/DB (or sqlite:///PATH for one machine)")
+    else:
+        queue = huey_lib.SqliteHuey("autograder", filename=str(Path(data) / "queue.sqlite3"), results=True)
+    return queue, queue.task(name="grade")(_grade_task)
+
+
+_warm: dict[str, api.Warm] = {}  # one warm grader per assignment, per worker process
+
+
+def _grade_task(submission_id: int, assignment: str, student: str, filename: str, body: bytes) -> dict:
+    """In a worker process: grade one upload with the engine; what comes back is plain data."""
+    queue = _current_queue
+    beat = threading.Event()
+
+    def heartbeat():  # while this grading runs: the service knows its worker is alive
+        while not beat.wait(HEARTBEAT_SECONDS):
+            queue.put(f"beat:{submission_id}", time.time())
+
+    queue.put(f"beat:{submission_id}", time.time())
+    threading.Thread(target=heartbeat, name="autograder-heartbeat", daemon=True).start()
+    try:
+        a = assignments.load(assignment)
+        grader = _warm.get(a.name)
+        if grader is None:
+            grader = _warm[a.name] = api.Warm(a)
+        with tempfile.TemporaryDirectory(prefix="autograder-service-") as tmp:
+            path = Path(tmp) / filename
+            path.write_bytes(body)
+            try:
+                grade = grader.grade(path, name=student)
+            except Exception as exc:  # noqa: BLE001 - the grader failed (not the submission): said, not lost
+                return {"submission": submission_id, "failed": f"the grader could not grade it: {exc}"[:500]}
+        return {"submission": submission_id, "grade": grade.to_dict()}
+    finally:
+        beat.set()
+
+
+_current_queue: huey_lib.Huey | None = None
+
+
+def run_worker(broker: str | None, data: Path | None, jobs: int) -> None:
+    """Grade from the queue until stopped (`./kit worker`, and the service's own workers)."""
+    global _current_queue
+    queue, _ = make_queue(broker, data)
+    _current_queue = queue  # the worker processes Huey forks from here inherit it
+    consumer = queue.create_consumer(workers=max(1, jobs), worker_type="process", periodic=False,
+                                     check_worker_health=True)
+    consumer.run()
+
+
+# -- state ----------------------------------------------------------------------------------
+class Service:
+    """The service's state and queue: what the pages and the API call."""
+
+    def __init__(self, a: assignments.Assignment, data: Path, db: str | None, broker: str | None,
+                 lease: float = LEASE_SECONDS):
+        self.a = a
+        self.lease = lease
+        self.data = data
+        self.engine = sa.create_engine(db or f"sqlite:///{data / 'service.sqlite3'}", future=True)
+        metadata.create_all(self.engine)
+        self.queue, self.grade_task = make_queue(broker, data)
+        self.secret = self._setting("csrf_secret") or self._set("csrf_secret", secrets.token_hex(32))
+        self.policy = ratelimit.policy(a)
+        self._stop = threading.Event()
+
+    def _setting(self, key: str) -> str | None:
+        with self.engine.connect() as c:
+            return c.execute(sa.select(settings.c.value).where(settings.c.key == key)).scalar()
+
+    def _set(self, key: str, value: str) -> str:
+        with self.engine.begin() as c:
+            if c.execute(sa.select(settings.c.key).where(settings.c.key == key)).first():
+                c.execute(settings.update().where(settings.c.key == key).values(value=value))
+            else:
+                c.execute(settings.insert().values(key=key, value=value))
+        return value
+
+    # roster and tokens
+    def enrol(self, roster: Path, base_url: str) -> list[tuple[str, str, str]]:
+        """Students of the roster not yet known get a token; returns (student, token, link) of the new ones."""
+        try:
+            with open(roster, newline="", encoding="utf-8") as f:
+                rows = list(csv.DictReader(f))
+        except (OSError, UnicodeDecodeError, csv.Error) as exc:
+            raise UsageError(f"{roster}: cannot read the roster ({exc}); give a CSV with columns student,email")
+        if rows and "student" not in rows[0]:
+            raise UsageError(f"{roster}: the roster needs a 'student' column (and 'email')")
+        new = []
+        with self.engine.begin() as c:
+            known = {r.student for r in c.execute(sa.select(students.c.student))}
+            for row in rows:
+                name = (row.get("student") or "").strip()
+                if not name or name in known:
+                    continue
+                token = secrets.token_urlsafe(24)
+                c.execute(students.insert().values(student=name[:200], email=(row.get("email") or "").strip()[:300],
+                                                   token_hash=token_hash(token)))
+                known.add(name)
+                new.append((name, token, f"{base_url}/s/{token}"))
+        return new
+
+    def student_of(self, token: str | None):
+        if not token:
+            return None
+        wanted = token_hash(token)
+        with self.engine.connect() as c:
+            row = c.execute(sa.select(students).where(students.c.token_hash == wanted)).first()
+        # The lookup is by hash (an index); the comparison of what was found is in constant time too.
+        return row if row is not None and hmac.compare_digest(row.token_hash, wanted) else None
+
+    def csrf(self, student_row) -> str:
+        return hmac.new(self.secret.encode(), f"csrf:{student_row.id}".encode(), hashlib.sha256).hexdigest()
+
+    # submissions
+    def submit(self, student_row, filename: str, body: bytes) -> dict:
+        """Store and queue an upload, or refuse it: {"id"} or {"refused": reason, "status": the HTTP status}."""
+        name = Path(filename or "").name
+        if not NAME.fullmatch(name):
+            return {"refused": "the file should be a .py, .ipynb or .zip with a plain name (letters, digits, _ . -)",
+                    "status": 400}
+        if len(body) > MAX_UPLOAD_BYTES:
+            return {"refused": f"the file is larger than {MAX_UPLOAD_BYTES // (1024 * 1024)} MB", "status": 413}
+        now = time.time()
+        state, message = "queued", ""
+        if self.policy is not None and self.policy.whole is not None:
+            with self.engine.connect() as c:
+                times = [r.created_at for r in c.execute(sa.select(submissions.c.created_at).where(
+                    submissions.c.student_id == student_row.id, submissions.c.state.in_(("queued", "graded"))))]
+            history = [ratelimit.Past(datetime.fromtimestamp(t, timezone.utc), frozenset({ratelimit.WHOLE}))
+                       for t in times]
+            decision = ratelimit.decide(self.policy, history, datetime.fromtimestamp(now, timezone.utc))[ratelimit.WHOLE]
+            if not decision.allowed:
+                return {"refused": ratelimit.refused_line(decision, datetime.fromtimestamp(now, timezone.utc)), "status": 429}
+        with self.engine.begin() as c:
+            sid = c.execute(submissions.insert().values(
+                student_id=student_row.id, filename=name, body=body, created_at=now, state=state,
+                message=message, enqueued=0)).inserted_primary_key[0]
+        self._enqueue(sid)
+        return {"id": sid}
+
+    def _enqueue(self, sid: int) -> None:
+        with self.engine.begin() as c:
+            row = c.execute(sa.select(submissions, students.c.student).join(students).where(
+                submissions.c.id == sid)).first()
+            result = self.grade_task(sid, self.a.name, row.student, row.filename, row.body)
+            c.execute(submissions.update().where(submissions.c.id == sid).values(
+                task_id=result.id, enqueued=row.enqueued + 1, missing_since=None))
+
+    def view(self, student_row, sid: int) -> dict | None:
+        """What the student may see of their submission `sid` (None: not theirs, or none)."""
+        with self.engine.connect() as c:
+            row = c.execute(sa.select(submissions).where(submissions.c.id == sid,
+                                                          submissions.c.student_id == student_row.id)).first()
+            if row is None:
+                return None
+            ahead = c.execute(sa.select(sa.func.count()).select_from(submissions).where(
+                submissions.c.state == "queued", submissions.c.id < sid)).scalar() if row.state == "queued" else 0
+        out = {"id": row.id, "state": row.state, "filename": row.filename, "message": row.message,
+               "submitted": datetime.fromtimestamp(row.created_at, timezone.utc).isoformat(timespec="seconds")}
+        if row.state == "queued":
+            out["position"] = ahead + 1
+        if row.state == "graded":  # hidden results at once: a release policy is not built yet (README)
+            grade = Grade.from_dict(json.loads(row.grade_json))
+            out["feedback"] = report.feedback_markdown(grade, self.a.title)
+            out["score"], out["max_score"] = row.score, row.max_score
+        return out
+
+    def history(self, student_row) -> list[dict]:
+        with self.engine.connect() as c:
+            rows = c.execute(sa.select(submissions.c.id, submissions.c.state, submissions.c.filename,
+                                       submissions.c.created_at, submissions.c.score, submissions.c.max_score)
+                             .where(submissions.c.student_id == student_row.id).order_by(submissions.c.id.desc())).all()
+        return [{"id": r.id, "state": r.state, "filename": r.filename,
+                 "submitted": datetime.fromtimestamp(r.created_at, timezone.utc).isoformat(timespec="seconds"),
+                 "score": f"{r.score:g} / {r.max_score:g}" if r.state == "graded" else ""} for r in rows]
+
+    # results
+    def collect_once(self) -> None:
+        """Store the results that came back; put back on the queue what a dead worker lost."""
+        with self.engine.connect() as c:
+            waiting = c.execute(sa.select(submissions.c.id, submissions.c.task_id, submissions.c.missing_since)
+                                .where(submissions.c.state == "queued")).all()
+        if not waiting:
+            return
+        pending = None
+        now = time.time()
+        for row in waiting:
+            try:
+                result = self.queue.result(row.task_id, preserve=False) if row.task_id else None
+            except huey_lib.exceptions.TaskException as exc:
+                result = {"submission": row.id, "failed": f"the grader failed: {exc}"[:500]}
+            if result is not None:
+                self._store(row.id, result)
+                continue
+            beat = self.queue.get(f"beat:{row.id}", peek=True)
+            if beat is not None and now - float(beat) < self.lease:
+                self._missing(row.id, None)
+                continue
+            if pending is None:
+                pending = {t.id for t in self.queue.pending()}
+            if row.task_id in pending:
+                self._missing(row.id, None)
+                continue
+            # Neither queued, nor graded, nor beating: lost with its worker (two sweeps apart, so a worker
+            # that has just taken it has had time to beat).
+            if row.missing_since is None:
+                self._missing(row.id, now)
+            elif now - row.missing_since >= max(2 * SWEEP_SECONDS, HEARTBEAT_SECONDS):
+                self._enqueue(row.id)
+
+    def _missing(self, sid: int, since: float | None) -> None:
+        with self.engine.begin() as c:
+            c.execute(submissions.update().where(submissions.c.id == sid).values(missing_since=since))
+
+    def _store(self, sid: int, result: dict) -> None:
+        values = {"graded_at": time.time()}
+        if isinstance(result, dict) and isinstance(result.get("grade"), dict):
+            grade = Grade.from_dict(result["grade"])
+            values.update(state="graded", score=grade.score, max_score=grade.max_score,
+                          grade_json=json.dumps(grade.to_dict()))
+        else:
+            failed = result.get("failed") if isinstance(result, dict) else None
+            values.update(state="failed", message=str(failed or "the grader sent no grade")[:500])
+        with self.engine.begin() as c:
+            # The first result wins: a submission graded twice (its worker was thought lost) keeps one.
+            c.execute(submissions.update().where(submissions.c.id == sid, submissions.c.state == "queued")
+                      .values(**values))
+
+    def collect_forever(self) -> None:
+        while not self._stop.wait(SWEEP_SECONDS):
+            try:
+                self.collect_once()
+            except Exception as exc:  # noqa: BLE001 - a broker hiccup: said, and the next sweep tries again
+                print(f"service: collecting results failed ({type(exc).__name__}: {exc}); retrying", flush=True)
+
+
+# -- web ------------------------------------------------------------------------------------
+def _page(template: str, status: int = 200, **context) -> HTMLResponse:
+    return HTMLResponse(pages.render(template, **context), status_code=status)
+
+
+def _bearer(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    return header[7:].strip() if header.lower().startswith("bearer ") else None
+
+
+async def _upload(request: Request, service: Service):
+    """(filename, bytes) of the form's `file`, or a refusal response; the size is checked before parsing."""
+    try:
+        declared = int(request.headers.get("content-length", "0"))
+    except ValueError:
+        declared = 0
+    if declared > MAX_UPLOAD_BYTES + 64 * 1024:
+        # Read (and drop) what is being sent, up to a bound, so the client reads this answer instead of
+        # a connection reset mid-upload; past the bound the connection is closed.
+        seen = 0
+        async for chunk in request.stream():
+            seen += len(chunk)
+            if seen > DRAIN_BYTES:
+                break
+        return None, JSONResponse({"refused": f"the file is larger than {MAX_UPLOAD_BYTES // (1024 * 1024)} MB"},
+                                  status_code=413)
+    form = await request.form(max_files=1, max_fields=4, max_part_size=MAX_UPLOAD_BYTES + 1)
+    upload = form.get("file")
+    if upload is None or isinstance(upload, str):
+        return None, JSONResponse({"refused": "no file: send it as the form field 'file'"}, status_code=400)
+    body = await upload.read(MAX_UPLOAD_BYTES + 1)
+    return (upload.filename or "", body, form), None
+
+
+def make_app(service: Service) -> Starlette:
+    async def home(request: Request):
+        return _page("service_home.html", title=service.a.title)
+
+    async def student_page(request: Request):
+        who = service.student_of(request.path_params["token"])
+        if who is None:
+            return _page("service_home.html", 404, title=service.a.title)
+        return _page("service_student.html", title=service.a.title, student=who.student, token=request.path_params["token"],
+                     csrf=service.csrf(who), history=service.history(who), refused=request.query_params.get("refused", ""))
+
+    async def student_submit(request: Request):
+        token = request.path_params["token"]
+        who = service.student_of(token)
+        if who is None:
+            return _page("service_home.html", 404, title=service.a.title)
+        upload, refusal = await _upload(request, service)
+        if refusal is not None:
+            return _page("service_refused.html", refusal.status_code, title=service.a.title, token=token,
+                         reason=json.loads(refusal.body)["refused"])
+        filename, body, form = upload
+        if not hmac.compare_digest(str(form.get("csrf", "")), service.csrf(who)):
+            return _page("service_refused.html", 403, title=service.a.title, token=token,
+                         reason="the form was out of date or not sent from this page; open your link again")
+        done = service.submit(who, filename, body)
+        if "refused" in done:
+            return _page("service_refused.html", done["status"], title=service.a.title, token=token, reason=done["refused"])
+        return RedirectResponse(f"/s/{token}/{done['id']}", status_code=303)
+
+    async def student_submission(request: Request):
+        token = request.path_params["token"]
+        who = service.student_of(token)
+        seen = service.view(who, request.path_params["sid"]) if who is not None else None
+        if seen is None:
+            return _page("service_home.html", 404, title=service.a.title)
+        return _page("service_submission.html", title=service.a.title, token=token, s=seen)
+
+    async def api_submit(request: Request):
+        who = service.student_of(_bearer(request))
+        if who is None:
+            return JSONResponse({"refused": "unknown token: use the link your instructor sent you"}, status_code=401)
+        upload, refusal = await _upload(request, service)
+        if refusal is not None:
+            return refusal
+        filename, body, _ = upload
+        done = service.submit(who, filename, body)
+        if "refused" in done:
+            return JSONResponse({"refused": done["refused"]}, status_code=done["status"])
+        return JSONResponse(done, status_code=201)
+
+    async def api_submission(request: Request):
+        who = service.student_of(_bearer(request))
+        if who is None:
+            return JSONResponse({"refused": "unknown token: use the link your instructor sent you"}, status_code=401)
+        seen = service.view(who, request.path_params["sid"])
+        if seen is None:
+            return JSONResponse({"refused": "no such submission of yours"}, status_code=404)
+        return JSONResponse(seen)
+
+    async def health(request: Request):
+        return Response("ok\n", media_type="text/plain")
+
+    return Starlette(routes=[
+        Route("/", home),
+        Route("/healthz", health),
+        Route("/s/{token:str}", student_page),
+        Route("/s/{token:str}/submit", student_submit, methods=["POST"]),
+        Route("/s/{token:str}/{sid:int}", student_submission),
+        Route("/api/submissions", api_submit, methods=["POST"]),
+        Route("/api/submissions/{sid:int}", api_submission),
+    ])
+
+
+def serve(a: assignments.Assignment, data: Path, roster: Path, *, port: int = 8000, host: str = "127.0.0.1",
+          broker: str | None = None, workers: int = 1, db: str | None = None, base_url: str | None = None,
+          lease: float = LEASE_SECONDS) -> int:
+    """`./kit serve`: the web service; with no broker, its own worker processes on the SQLite queue."""
+    data.mkdir(parents=True, exist_ok=True)
+    service = Service(a, data, db, broker, lease)
+    base = base_url or f"http://{host}:{port}"
+    new = service.enrol(roster, base)
+    tokens = data / "tokens.csv"
+    first = not tokens.exists()
+    fd = os.open(tokens, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)  # secrets: the instructor's eyes only
+    with os.fdopen(fd, "a", newline="", encoding="utf-8") as f:
+        out = csv.writer(f)
+        if first:
+            out.writerow(["student", "token", "link"])
+        out.writerows(new)
+    print(f"service: {len(new)} new student link(s) in {tokens}; serving {a.name} on {base}", flush=True)
+    consumer = None
+    if broker is None and workers > 0:
+        # `./kit worker` on the SQLite queue, as a child that dies with the service (PR_SET_PDEATHSIG).
+        consumer = subprocess.Popen(
+            [sys.executable, "-I", "-m", "autograder", "worker", "--broker", f"sqlite:///{data.resolve() / 'queue.sqlite3'}",
+             "--jobs", str(workers)], preexec_fn=_die_with_parent, stdin=subprocess.DEVNULL)
+    collector = threading.Thread(target=service.collect_forever, name="autograder-collector", daemon=True)
+    collector.start()
+    try:
+        uvicorn.run(make_app(service), host=host, port=port, log_level="warning")
+    finally:
+        service._stop.set()
+        if consumer is not None:
+            consumer.send_signal(signal.SIGINT)  # Huey's graceful stop: the current grading finishes
+            try:
+                consumer.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                consumer.kill()
+    return 0
+
+
+def _die_with_parent() -> None:
+    """In the workers' child process: SIGTERM when the service dies, even by SIGKILL."""
+    import ctypes
+
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass

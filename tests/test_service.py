@@ -1,0 +1,230 @@
+"""The grading service end to end (issue 20): `serve`, `submit` and `worker` as a course runs them, on loopback.
+
+Each test starts the real commands in processes of their own: the web service (Starlette under
+uvicorn), its SQLite state and queue (Huey), and workers grading in the sandbox.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import shutil
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+REFERENCE = ROOT / "solutions" / "cnn" / "cnn_layers.py"
+HANDOUT = ROOT / "student_template" / "cnn" / "cnn_layers.py"
+
+pytestmark = pytest.mark.slow
+
+
+def _port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def kit(*args, **kwargs) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-I", "-m", "autograder", *args], capture_output=True, text=True,
+                          timeout=kwargs.pop("timeout", 180), cwd=ROOT, **kwargs)
+
+
+class Running:
+    """A `serve` process on a free loopback port, and what it wrote."""
+
+    def __init__(self, data: Path, roster: Path, *args: str):
+        self.data, self.port = data, _port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.process = subprocess.Popen(
+            [sys.executable, "-I", "-m", "autograder", "serve", "--data", str(data), "--roster", str(roster),
+             "--port", str(self.port), *args], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+            start_new_session=True)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(f"{self.url}/healthz", timeout=2) as r:
+                    if r.status == 200:
+                        return
+            except OSError:
+                if self.process.poll() is not None:
+                    raise AssertionError(f"serve exited: {self.process.stdout.read()}")
+                time.sleep(0.2)
+        raise AssertionError("serve did not answer within 60 s")
+
+    def tokens(self) -> dict[str, str]:
+        with open(self.data / "tokens.csv", newline="", encoding="utf-8") as f:
+            return {row["student"]: row["token"] for row in csv.DictReader(f)}
+
+    def api(self, path: str, token: str, data: bytes | None = None, headers=None) -> tuple[int, dict]:
+        request = urllib.request.Request(f"{self.url}{path}", data=data, method="POST" if data is not None else "GET",
+                                         headers={"Authorization": f"Bearer {token}", **(headers or {})})
+        try:
+            with urllib.request.urlopen(request, timeout=30) as r:
+                return r.status, json.loads(r.read())
+        except urllib.error.HTTPError as exc:
+            return exc.code, json.loads(exc.read() or b"{}")
+
+    def upload(self, token: str, path: Path) -> int:
+        boundary = "xyzzy"
+        body = (f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{path.name}"\r\n\r\n'.encode()
+                + path.read_bytes() + f"\r\n--{boundary}--\r\n".encode())
+        status, answer = self.api("/api/submissions", token, body, {"Content-Type": f"multipart/form-data; boundary={boundary}"})
+        assert status == 201, answer
+        return answer["id"]
+
+    def wait_graded(self, token: str, ids, seconds: float = 240) -> dict[int, dict]:
+        deadline, seen = time.monotonic() + seconds, {}
+        while time.monotonic() < deadline:
+            seen = {i: self.api(f"/api/submissions/{i}", token)[1] for i in ids}
+            if all(s.get("state") != "queued" for s in seen.values()):
+                return seen
+            time.sleep(0.5)
+        raise AssertionError(f"not graded in {seconds} s: {seen}")
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGINT)
+            try:
+                self.process.wait(timeout=40)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+
+
+@pytest.fixture
+def roster(tmp_path) -> Path:
+    path = tmp_path / "roster.csv"
+    path.write_text("student,email\nalice,alice@example.org\nbob,bob@example.org\n", encoding="utf-8")
+    return path
+
+
+def test_submit_prints_the_feedback_and_the_score_and_refusals_say_why(tmp_path, roster, starts_workers):
+    service = Running(tmp_path / "data", roster)
+    try:
+        tokens = service.tokens()
+        assert set(tokens) == {"alice", "bob"} and len(set(tokens.values())) == 2
+        assert oct((tmp_path / "data" / "tokens.csv").stat().st_mode & 0o777) == "0o600"
+        # Only hashes are kept: no token appears in the service's database.
+        database = (tmp_path / "data" / "service.sqlite3").read_bytes()
+        assert not any(t.encode() in database for t in tokens.values())
+
+        done = kit("submit", str(REFERENCE), "--server", service.url, "--token", tokens["alice"])
+        assert done.returncode == 0, done.stderr
+        assert done.stdout.rstrip().splitlines()[-1] == "score: 100 / 100"
+        assert "Score: 100 / 100" in done.stdout
+
+        handout = kit("submit", str(HANDOUT), "--server", service.url, "--token", tokens["bob"])
+        assert handout.returncode == 0 and handout.stdout.rstrip().endswith("score: 0 / 100"), handout.stdout[-500:]
+
+        bad = kit("submit", str(REFERENCE), "--server", service.url, "--token", "not-a-token")
+        assert bad.returncode == 1 and bad.stderr.strip().splitlines() == [
+            "not submitted: unknown token: use the link your instructor sent you"]
+        big = tmp_path / "cnn_layers.py"
+        big.write_bytes(b"#" * (6 * 1024 * 1024))
+        too_big = kit("submit", str(big), "--server", service.url, "--token", tokens["alice"])
+        assert too_big.returncode == 1 and "larger than 5 MB" in too_big.stderr, too_big.stderr
+
+        # Nobody reads another student's submission: alice's first is submission 1.
+        assert service.api("/api/submissions/1", tokens["bob"])[0] == 404
+        assert service.api("/api/submissions/1", tokens["alice"])[1]["score"] == 100
+        # The page's form needs its CSRF token.
+        form = urllib.request.Request(f"{service.url}/s/{tokens['alice']}/submit", method="POST",
+                                      data=b'--b\r\nContent-Disposition: form-data; name="file"; filename="cnn_layers.py"'
+                                           b'\r\n\r\nx = 1\r\n--b--\r\n',
+                                      headers={"Content-Type": "multipart/form-data; boundary=b"})
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(form, timeout=30)
+        assert refused.value.code == 403
+        page = urllib.request.urlopen(f"{service.url}/s/{tokens['alice']}", timeout=30).read().decode()
+        assert "100 / 100" in page and "alice" in page and "bob" not in page
+    finally:
+        service.stop()
+
+    # A restart keeps everything, and gives known students no new link.
+    again = Running(tmp_path / "data", roster)
+    try:
+        assert again.api("/api/submissions/1", tokens["alice"])[1]["score"] == 100
+        with open(tmp_path / "data" / "tokens.csv", encoding="utf-8") as f:
+            assert len(f.read().splitlines()) == 3
+    finally:
+        again.stop()
+
+
+@pytest.fixture(params=["sqlite", "redis"])
+def broker(request, tmp_path):
+    """The queue's URL: Huey on SQLite under the service's folder, or on a real Redis server (loopback)."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'data' / 'queue.sqlite3'}"
+        return
+    server = shutil.which("redis-server")
+    if server is None:
+        pytest.skip("redis-server is not installed (Debian: apt-get install redis-server; .ci/run does)")
+    port = _port()
+    redis = subprocess.Popen([server, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            break
+        except OSError:
+            time.sleep(0.05)
+    try:
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        redis.kill()
+        redis.wait()
+
+
+def test_a_worker_killed_mid_grading_loses_nothing_and_each_submission_is_graded_once(tmp_path, roster, broker,
+                                                                                      starts_workers):
+    from autograder.integrations.service import make_queue
+
+    data = tmp_path / "data"
+    args = ["--workers", "0", "--lease", "10"] + ([] if broker.startswith("sqlite") else ["--broker", broker])
+    service = Running(data, roster, *args)
+    queue, _ = make_queue(broker, None)
+    workers = []
+
+    def worker():
+        started = subprocess.Popen([sys.executable, "-I", "-m", "autograder", "worker", "--broker", broker], cwd=ROOT,
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        workers.append(started)
+        return started
+
+    try:
+        token = service.tokens()["alice"]
+        ids = [service.upload(token, REFERENCE) for _ in range(4)]
+        first = worker()
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:  # until it has taken one: its heartbeat is in the queue's store
+            if any(queue.get(f"beat:{i}", peek=True) is not None for i in ids):
+                break
+            time.sleep(0.05)
+        os.killpg(first.pid, signal.SIGKILL)  # the worker and the grading it was doing
+        first.wait()
+        worker(), worker()  # two more join, as on other machines
+        seen = service.wait_graded(token, ids)
+        assert [s["state"] for s in seen.values()] == ["graded"] * 4, seen
+        assert all(s["score"] == 100 for s in seen.values())
+        with sqlite3.connect(data / "service.sqlite3") as db:
+            rows = db.execute("select id, state, enqueued from submissions order by id").fetchall()
+        assert [r[:2] for r in rows] == [(i, "graded") for i in ids]
+        assert any(r[2] == 2 for r in rows), rows  # the one the killed worker held was queued again
+    finally:
+        for started in workers:
+            if started.poll() is None:
+                os.killpg(started.pid, signal.SIGKILL)
+                started.wait()
+        service.stop()
