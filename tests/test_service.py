@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -148,6 +149,29 @@ def test_submit_prints_the_feedback_and_the_score_and_refusals_say_why(tmp_path,
         assert refused.value.code == 403
         page = urllib.request.urlopen(f"{service.url}/s/{tokens['alice']}", timeout=30).read().decode()
         assert "100 / 100" in page and "alice" in page and "bob" not in page
+
+        # The instructor: a link of their own, the class's latest grades, a regrade of everyone's latest.
+        link = (tmp_path / "data" / "instructor.txt").read_text().strip()
+        assert oct((tmp_path / "data" / "instructor.txt").stat().st_mode & 0o777) == "0o600"
+        assert link.split("/i/")[1].encode() not in (tmp_path / "data" / "service.sqlite3").read_bytes()
+        home = urllib.request.urlopen(link, timeout=30).read().decode()
+        assert "alice" in home and "bob" in home and "100 / 100" in home and "0 / 100" in home
+        rows = urllib.request.urlopen(f"{link}/grades.csv", timeout=30).read().decode().splitlines()
+        assert rows[0] == "student,score,max_score,submission,graded"
+        assert [r.split(",")[:4] for r in rows[1:]] == [["alice", "100", "100", "1"], ["bob", "0", "100", "2"]]
+        report = urllib.request.urlopen(f"{link}/report", timeout=30).read().decode()
+        assert "Score distribution" in report and "No submissions were graded" not in report and "bob" in report
+        with pytest.raises(urllib.error.HTTPError) as wrong:
+            urllib.request.urlopen(f"{service.url}/i/{tokens['alice']}", timeout=30)  # a student's token is not it
+        assert wrong.value.code == 404
+        csrf = re.search(r'name="csrf" value="([0-9a-f]+)"', home).group(1)
+        regrade = urllib.request.Request(f"{link}/regrade", data=f"csrf={csrf}".encode(), method="POST",
+                                         headers={"Content-Type": "application/x-www-form-urlencoded"})
+        with urllib.request.urlopen(regrade, timeout=30) as answer:
+            assert "2 submission(s) queued" in answer.read().decode()
+        seen = service.wait_graded(tokens["alice"], [1])
+        assert seen[1]["score"] == 100
+        assert service.wait_graded(tokens["bob"], [2])[2]["score"] == 0
     finally:
         service.stop()
 

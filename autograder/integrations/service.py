@@ -55,7 +55,7 @@ from .. import assignment as assignments
 from ..engine import api, report
 from ..engine.results import Grade
 from ..errors import UsageError
-from . import pages, ratelimit
+from . import classreport, pages, ratelimit
 
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024  # a notebook with its outputs; far above any honest cnn_layers.py
 DRAIN_BYTES = 64 * 1024 * 1024
@@ -222,6 +222,104 @@ class Service:
 
     def csrf(self, student_row) -> str:
         return hmac.new(self.secret.encode(), f"csrf:{student_row.id}".encode(), hashlib.sha256).hexdigest()
+
+    # the instructor
+    def instructor_link(self, base_url: str) -> str | None:
+        """A new instructor token's link, the first time (only its hash is kept); None once one exists."""
+        if self._setting("instructor_hash"):
+            return None
+        token = secrets.token_urlsafe(32)
+        self._set("instructor_hash", token_hash(token))
+        return f"{base_url}/i/{token}"
+
+    def is_instructor(self, token: str | None) -> bool:
+        kept = self._setting("instructor_hash")
+        return bool(token) and kept is not None and hmac.compare_digest(kept, token_hash(token))
+
+    def instructor_csrf(self) -> str:
+        return hmac.new(self.secret.encode(), b"csrf:instructor", hashlib.sha256).hexdigest()
+
+    def roster(self) -> list[dict]:
+        """Every student with their submissions' count and their latest submission's state and score."""
+        with self.engine.connect() as c:
+            people = c.execute(sa.select(students.c.id, students.c.student).order_by(students.c.student)).all()
+            found = c.execute(sa.select(submissions.c.student_id, submissions.c.id, submissions.c.state,
+                                        submissions.c.score, submissions.c.max_score).order_by(submissions.c.id)).all()
+        latest, counts = {}, {}
+        for r in found:
+            latest[r.student_id] = r
+            counts[r.student_id] = counts.get(r.student_id, 0) + 1
+        rows = []
+        for p in people:
+            last = latest.get(p.id)
+            rows.append({"id": p.id, "student": p.student, "submissions": counts.get(p.id, 0),
+                         "state": last.state if last else "",
+                         "score": f"{last.score:g} / {last.max_score:g}" if last is not None and last.state == "graded" else ""})
+        return rows
+
+    def latest_grades(self) -> list[Grade]:
+        """Each student's latest graded submission, as the gradebook counts it."""
+        with self.engine.connect() as c:
+            found = c.execute(sa.select(students.c.student, submissions.c.grade_json).join(students).where(
+                submissions.c.state == "graded").order_by(submissions.c.id)).all()
+        latest = {r.student: r.grade_json for r in found}
+        grades = []
+        for student, data in sorted(latest.items()):
+            grade = Grade.from_dict(json.loads(data))
+            grade.name = student
+            grades.append(grade)
+        return grades
+
+    def student_history(self, student_id: int) -> tuple[str, list[dict]] | None:
+        with self.engine.connect() as c:
+            who = c.execute(sa.select(students.c.student).where(students.c.id == student_id)).scalar()
+            if who is None:
+                return None
+            rows = c.execute(sa.select(submissions).where(submissions.c.student_id == student_id)
+                             .order_by(submissions.c.id.desc())).all()
+        out = []
+        for r in rows:
+            entry = {"id": r.id, "state": r.state, "filename": r.filename, "message": r.message,
+                     "submitted": datetime.fromtimestamp(r.created_at, timezone.utc).isoformat(timespec="seconds"),
+                     "score": f"{r.score:g} / {r.max_score:g}" if r.state == "graded" else "", "feedback": ""}
+            if r.state == "graded":
+                entry["feedback"] = report.feedback_markdown(Grade.from_dict(json.loads(r.grade_json)), self.a.title)
+            out.append(entry)
+        return who, out
+
+    def regrade(self, sid: int | None = None) -> int:
+        """Grade again submission `sid`, or every student's latest one (after a suite fix); how many were queued."""
+        with self.engine.begin() as c:
+            if sid is None:
+                ids = [r.k for r in c.execute(sa.select(sa.func.max(submissions.c.id).label("k"))
+                                              .group_by(submissions.c.student_id))]
+            else:
+                ids = [sid] if c.execute(sa.select(submissions.c.id).where(submissions.c.id == sid)).first() else []
+            ids = [i for i in ids if c.execute(sa.select(submissions.c.state).where(submissions.c.id == i)).scalar()
+                   in ("graded", "failed")]
+            for i in ids:
+                c.execute(submissions.update().where(submissions.c.id == i).values(
+                    state="queued", score=None, max_score=None, grade_json=None, message="", graded_at=None))
+        for i in ids:
+            self._enqueue(i)
+        return len(ids)
+
+    def grades_csv(self) -> str:
+        import io
+
+        buffer = io.StringIO()
+        out = csv.writer(buffer)
+        out.writerow(["student", "score", "max_score", "submission", "graded"])
+        with self.engine.connect() as c:
+            found = c.execute(sa.select(students.c.student, submissions.c.id, submissions.c.score, submissions.c.max_score,
+                                        submissions.c.graded_at).join(students)
+                              .where(submissions.c.state == "graded").order_by(submissions.c.id)).all()
+        latest = {r.student: r for r in found}
+        for student in sorted(latest):
+            r = latest[student]
+            out.writerow(report.csv_row([student, f"{r.score:g}", f"{r.max_score:g}", r.id,
+                                         datetime.fromtimestamp(r.graded_at, timezone.utc).isoformat(timespec="seconds")]))
+        return buffer.getvalue()
 
     # submissions
     def submit(self, student_row, filename: str, body: bytes) -> dict:
@@ -442,6 +540,49 @@ def make_app(service: Service) -> Starlette:
     async def health(request: Request):
         return Response("ok\n", media_type="text/plain")
 
+    def instructor(request: Request) -> str | None:
+        token = request.path_params["token"]
+        return token if service.is_instructor(token) else None
+
+    async def instructor_home(request: Request):
+        token = instructor(request)
+        if token is None:
+            return _page("service_home.html", 404, title=service.a.title)
+        return _page("service_instructor.html", title=service.a.title, token=token, csrf=service.instructor_csrf(),
+                     rows=service.roster(), queued=request.query_params.get("queued", ""))
+
+    async def instructor_report(request: Request):
+        if instructor(request) is None:
+            return _page("service_home.html", 404, title=service.a.title)
+        return HTMLResponse(classreport.render(service.latest_grades(), service.a))
+
+    async def instructor_student(request: Request):
+        token = instructor(request)
+        found = service.student_history(request.path_params["student_id"]) if token else None
+        if found is None:
+            return _page("service_home.html", 404, title=service.a.title)
+        who, history = found
+        return _page("service_history.html", title=service.a.title, token=token, student=who, history=history,
+                     csrf=service.instructor_csrf())
+
+    async def instructor_regrade(request: Request):
+        token = instructor(request)
+        if token is None:
+            return _page("service_home.html", 404, title=service.a.title)
+        form = await request.form(max_files=0, max_fields=4)
+        if not hmac.compare_digest(str(form.get("csrf", "")), service.instructor_csrf()):
+            return _page("service_refused.html", 403, title=service.a.title, token=token,
+                         reason="the form was out of date or not sent from this page; open your link again")
+        sid = str(form.get("submission", ""))
+        queued = service.regrade(int(sid) if sid.isdigit() else None)
+        return RedirectResponse(f"/i/{token}?queued={queued}", status_code=303)
+
+    async def instructor_csv(request: Request):
+        if instructor(request) is None:
+            return _page("service_home.html", 404, title=service.a.title)
+        return Response(service.grades_csv(), media_type="text/csv",
+                        headers={"Content-Disposition": 'attachment; filename="grades.csv"'})
+
     return Starlette(routes=[
         Route("/", home),
         Route("/healthz", health),
@@ -450,6 +591,11 @@ def make_app(service: Service) -> Starlette:
         Route("/s/{token:str}/{sid:int}", student_submission),
         Route("/api/submissions", api_submit, methods=["POST"]),
         Route("/api/submissions/{sid:int}", api_submission),
+        Route("/i/{token:str}", instructor_home),
+        Route("/i/{token:str}/report", instructor_report),
+        Route("/i/{token:str}/students/{student_id:int}", instructor_student),
+        Route("/i/{token:str}/regrade", instructor_regrade, methods=["POST"]),
+        Route("/i/{token:str}/grades.csv", instructor_csv),
     ])
 
 
@@ -470,6 +616,12 @@ def serve(a: assignments.Assignment, data: Path, roster: Path, *, port: int = 80
             out.writerow(["student", "token", "link"])
         out.writerows(new)
     print(f"service: {len(new)} new student link(s) in {tokens}; serving {a.name} on {base}", flush=True)
+    link = service.instructor_link(base)
+    if link is not None:  # the instructor's pages: a link of their own, written once, for their eyes only
+        fd = os.open(data / "instructor.txt", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(link + "\n")
+        print(f"service: the instructor's link is in {data / 'instructor.txt'}", flush=True)
     consumer = None
     if broker is None and workers > 0:
         # `./kit worker` on the SQLite queue, as a child that dies with the service (PR_SET_PDEATHSIG).
