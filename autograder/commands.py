@@ -129,7 +129,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--broker", help="redis://HOST:PORT/DB: grade on a Redis queue that `worker` processes serve "
                    "(default: a SQLite queue under --data and the service's own workers)")
     p.add_argument("--workers", type=int, default=1, help="the service's own worker processes, with no --broker (default 1)")
-    p.add_argument("--db", help="postgresql://...: keep the state in PostgreSQL (default: SQLite under --data)")
+    p.add_argument("--db", help="postgresql+psycopg://USER@HOST/DB: keep the state in PostgreSQL (default: SQLite under --data)")
     p.add_argument("--lease", type=float, default=30.0,
                    help="seconds without a heartbeat after which a grading counts as lost with its worker and is "
                         "queued again (default 30)")

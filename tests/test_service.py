@@ -16,6 +16,7 @@ import socket
 import sqlite3
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -252,3 +253,86 @@ def test_a_worker_killed_mid_grading_loses_nothing_and_each_submission_is_graded
                 os.killpg(started.pid, signal.SIGKILL)
                 started.wait()
         service.stop()
+
+
+def test_the_pages_in_a_real_browser(tmp_path, roster, starts_workers):
+    """Chromium (Debian's, headless, driven by Playwright): a student uploads on their page and reads
+    the feedback; the instructor sees the class and grades everyone again."""
+    playwright = pytest.importorskip("playwright.sync_api")
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if chromium is None:
+        pytest.skip("chromium is not installed (Debian: apt-get install chromium; .ci/run does)")
+    service = Running(tmp_path / "data", roster)
+    try:
+        tokens = service.tokens()
+        with playwright.sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
+            page = browser.new_page()
+            page.goto(f"{service.url}/s/{tokens['alice']}")
+            assert "Signed in as alice" in page.inner_text("body")
+            page.set_input_files("input[type=file]", str(REFERENCE))
+            page.click("button[type=submit]")
+            page.wait_for_url(f"{service.url}/s/{tokens['alice']}/1")
+            page.wait_for_selector("pre", timeout=120_000)  # the page refreshes itself until the feedback is in
+            assert "Score: 100 / 100" in page.inner_text("pre")
+            page.goto(f"{service.url}/s/{tokens['alice']}")
+            assert "100 / 100" in page.inner_text("table")
+
+            page.goto((tmp_path / "data" / "instructor.txt").read_text().strip())
+            assert "alice" in page.inner_text("table") and "bob" in page.inner_text("table")
+            page.click("text=Grade every student's latest submission again")
+            assert "1 submission(s) queued" in page.inner_text("body")
+            page.click("text=alice")
+            assert "Submission 1" in page.inner_text("body")
+            browser.close()
+        assert service.wait_graded(tokens["alice"], [1])[1]["score"] == 100
+    finally:
+        service.stop()
+
+
+@pytest.fixture
+def postgres_url():
+    """A throwaway PostgreSQL cluster on loopback (Debian's server, run as its postgres user), or skip."""
+    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
+    runuser = shutil.which("runuser")
+    if not found or runuser is None or os.geteuid() != 0:
+        pytest.skip("PostgreSQL's server (apt-get install postgresql) and root to run it as its own user are needed")
+    bin_dir, port = found[-1].parent, _port()
+    folder = Path(tempfile.mkdtemp(prefix="autograder-pg-"))
+    os.chmod(folder, 0o755)
+    shutil.chown(folder, "postgres", "postgres")
+    as_postgres = [runuser, "-u", "postgres", "--"]
+    subprocess.run([*as_postgres, str(bin_dir / "initdb"), "-D", str(folder / "db"), "-A", "trust", "-U", "postgres"],
+                   check=True, capture_output=True, timeout=120)
+    server = subprocess.Popen([*as_postgres, str(bin_dir / "postgres"), "-D", str(folder / "db"), "-p", str(port),
+                               "-h", "127.0.0.1", "-k", str(folder)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        time.sleep(0.5)  # accepting connections a moment after the port opens
+        yield f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres"
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def test_state_in_postgresql(tmp_path, roster, postgres_url, starts_workers):
+    service = Running(tmp_path / "data", roster, "--db", postgres_url)
+    try:
+        token = service.tokens()["alice"]
+        done = kit("submit", str(REFERENCE), "--server", service.url, "--token", token)
+        assert done.returncode == 0 and done.stdout.rstrip().endswith("score: 100 / 100"), done.stderr
+        assert not (tmp_path / "data" / "service.sqlite3").exists()
+    finally:
+        service.stop()
+    again = Running(tmp_path / "data", roster, "--db", postgres_url)
+    try:
+        assert again.api("/api/submissions/1", token)[1]["score"] == 100
+    finally:
+        again.stop()
