@@ -62,7 +62,7 @@ DRAIN_BYTES = 64 * 1024 * 1024
 NAME = re.compile(r"[A-Za-z0-9_.-]{1,100}\.(py|ipynb|zip)")
 LEASE_SECONDS = 30.0  # a grading whose heartbeat is older than this lost its worker
 HEARTBEAT_SECONDS = 5.0
-SWEEP_SECONDS = 1.0
+SWEEP_SECONDS = 0.25  # how often results are collected: part of every student's wait
 
 metadata = sa.MetaData()
 students = sa.Table(
@@ -154,8 +154,10 @@ def run_worker(broker: str | None, data: Path | None, jobs: int) -> None:
     global _current_queue
     queue, _ = make_queue(broker, data)
     _current_queue = queue  # the worker processes Huey forks from here inherit it
+    # An idle consumer polls an SQLite queue at most every 0.5 s (Huey's default backs off to 10 s: a
+    # student would wait that long for the first grading after a quiet spell); Redis blocks instead.
     consumer = queue.create_consumer(workers=max(1, jobs), worker_type="process", periodic=False,
-                                     check_worker_health=True)
+                                     check_worker_health=True, initial_delay=0.05, max_delay=0.5)
     consumer.run()
 
 
