@@ -24,6 +24,8 @@ from pathlib import Path
 
 import pytest
 
+from autograder.errors import UsageError
+
 ROOT = Path(__file__).resolve().parents[1]
 REFERENCE = ROOT / "solutions" / "cnn" / "cnn_layers.py"
 HANDOUT = ROOT / "student_template" / "cnn" / "cnn_layers.py"
@@ -336,3 +338,39 @@ def test_state_in_postgresql(tmp_path, roster, postgres_url, starts_workers):
         assert again.api("/api/submissions/1", token)[1]["score"] == 100
     finally:
         again.stop()
+
+
+def test_manual_release_shows_the_public_checks_only_until_the_instructor_releases(tmp_path, roster, starts_workers):
+    """assignment.toml [service] release = "manual": before release a student sees which public checks
+    passed and that hidden ones ran, no score; after it, everything (the pages read the same view)."""
+    import dataclasses
+
+    from autograder import assignment as assignments
+    from autograder.engine import api
+    from autograder.integrations import service as service_module
+
+    a = assignments.load("cnn")
+    a = dataclasses.replace(a, extra={**a.extra, "service": {"release": "manual"}})
+    service = service_module.Service(a, tmp_path, None, f"sqlite:///{tmp_path / 'queue.sqlite3'}")
+    service.enrol(roster, "http://x")
+    alice = next(iter(service.engine.connect().execute(service_module.students.select())))
+    sid = service.submit(alice, "cnn_layers.py", HANDOUT.read_bytes())["id"]
+    grade = api.grade_one(a, HANDOUT, name="alice")
+    service._store(sid, {"submission": sid, "grade": grade.to_dict()})
+
+    before = service.view(alice, sid)
+    assert before["withheld"] and "score" not in before
+    public = [t for t in grade.tests if t.visibility == "visible"]
+    listed = [line for line in before["feedback"].splitlines() if line.startswith("- ")]
+    assert public and listed == [f"- {'passed' if t.status == 'passed' else 'FAILED'}: {t.name}" for t in public]
+    assert f"The {len(grade.tests) - len(public)} hidden checks ran too" in before["feedback"]
+    assert service.history(alice)[0]["score"] == ""
+
+    service.release()
+    after = service.view(alice, sid)
+    assert "withheld" not in after and after["score"] == grade.score == 0
+    assert "Score: 0 / 100" in after["feedback"]
+
+    wrong = dataclasses.replace(a, extra={**a.extra, "service": {"release": "later"}})
+    with pytest.raises(UsageError, match='give "immediately" or "manual"'):
+        service_module.Service(wrong, tmp_path, None, f"sqlite:///{tmp_path / 'q2.sqlite3'}").manual_release

@@ -189,6 +189,22 @@ class Service:
                 c.execute(settings.insert().values(key=key, value=value))
         return value
 
+    @property
+    def manual_release(self) -> bool:
+        release = (self.a.extra.get("service") or {}).get("release", "immediately")
+        if release not in ("immediately", "manual"):
+            raise UsageError(f"{self.a.folder / 'assignment.toml'} [service] release = {release!r}: "
+                             "give \"immediately\" or \"manual\"")
+        return release == "manual"
+
+    @property
+    def released(self) -> bool:
+        """Whether students see the hidden checks' results (assignment.toml [service] release)."""
+        return not self.manual_release or self._setting("released") == "yes"
+
+    def release(self) -> None:
+        self._set("released", "yes")
+
     # roster and tokens
     def enrol(self, roster: Path, base_url: str) -> list[tuple[str, str, str]]:
         """Students of the roster not yet known get a token; returns (student, token, link) of the new ones."""
@@ -371,10 +387,19 @@ class Service:
                "submitted": datetime.fromtimestamp(row.created_at, timezone.utc).isoformat(timespec="seconds")}
         if row.state == "queued":
             out["position"] = ahead + 1
-        if row.state == "graded":  # hidden results at once: a release policy is not built yet (README)
+        if row.state == "graded":
             grade = Grade.from_dict(json.loads(row.grade_json))
-            out["feedback"] = report.feedback_markdown(grade, self.a.title)
-            out["score"], out["max_score"] = row.score, row.max_score
+            if self.released:
+                out["feedback"] = report.feedback_markdown(grade, self.a.title)
+                out["score"], out["max_score"] = row.score, row.max_score
+            else:  # the public checks' results only, and that the hidden ones ran
+                public = [t for t in grade.tests if t.visibility == "visible"]
+                out["feedback"] = "\n".join(
+                    [f"# {self.a.title}: public checks of {grade.name}", ""]
+                    + [f"- {'passed' if t.status == 'passed' else 'FAILED'}: {t.name}" for t in public]
+                    + ["", f"The {len(grade.tests) - len(public)} hidden checks ran too; their results and your score "
+                       "are shown once your instructor releases them."])
+                out["withheld"] = True
         return out
 
     def history(self, student_row) -> list[dict]:
@@ -382,9 +407,10 @@ class Service:
             rows = c.execute(sa.select(submissions.c.id, submissions.c.state, submissions.c.filename,
                                        submissions.c.created_at, submissions.c.score, submissions.c.max_score)
                              .where(submissions.c.student_id == student_row.id).order_by(submissions.c.id.desc())).all()
+        released = self.released
         return [{"id": r.id, "state": r.state, "filename": r.filename,
                  "submitted": datetime.fromtimestamp(r.created_at, timezone.utc).isoformat(timespec="seconds"),
-                 "score": f"{r.score:g} / {r.max_score:g}" if r.state == "graded" else ""} for r in rows]
+                 "score": f"{r.score:g} / {r.max_score:g}" if r.state == "graded" and released else ""} for r in rows]
 
     # results
     def collect_once(self) -> None:
@@ -551,7 +577,8 @@ def make_app(service: Service) -> Starlette:
         if token is None:
             return _page("service_home.html", 404, title=service.a.title)
         return _page("service_instructor.html", title=service.a.title, token=token, csrf=service.instructor_csrf(),
-                     rows=service.roster(), queued=request.query_params.get("queued", ""))
+                     rows=service.roster(), queued=request.query_params.get("queued", ""),
+                     withheld=not service.released)
 
     async def instructor_report(request: Request):
         if instructor(request) is None:
@@ -579,6 +606,17 @@ def make_app(service: Service) -> Starlette:
         queued = service.regrade(int(sid) if sid.isdigit() else None)
         return RedirectResponse(f"/i/{token}?queued={queued}", status_code=303)
 
+    async def instructor_release(request: Request):
+        token = instructor(request)
+        if token is None:
+            return _page("service_home.html", 404, title=service.a.title)
+        form = await request.form(max_files=0, max_fields=4)
+        if not hmac.compare_digest(str(form.get("csrf", "")), service.instructor_csrf()):
+            return _page("service_refused.html", 403, title=service.a.title, token=token,
+                         reason="the form was out of date or not sent from this page; open your link again")
+        service.release()
+        return RedirectResponse(f"/i/{token}", status_code=303)
+
     async def instructor_csv(request: Request):
         if instructor(request) is None:
             return _page("service_home.html", 404, title=service.a.title)
@@ -598,6 +636,7 @@ def make_app(service: Service) -> Starlette:
         Route("/i/{token:str}/students/{student_id:int}", instructor_student),
         Route("/i/{token:str}/regrade", instructor_regrade, methods=["POST"]),
         Route("/i/{token:str}/grades.csv", instructor_csv),
+        Route("/i/{token:str}/release", instructor_release, methods=["POST"]),
     ])
 
 
@@ -607,6 +646,7 @@ def serve(a: assignments.Assignment, data: Path, roster: Path, *, port: int = 80
     """`./kit serve`: the web service; with no broker, its own worker processes on the SQLite queue."""
     data.mkdir(parents=True, exist_ok=True)
     service = Service(a, data, db, broker, lease)
+    service.manual_release  # a misspelt release policy stops the start, in one line
     base = base_url or f"http://{host}:{port}"
     new = service.enrol(roster, base)
     tokens = data / "tokens.csv"

@@ -74,5 +74,8 @@ def submit(path: Path, server: str, token: str, *, wait_seconds: float = 3600, o
         print(f"submission {sid} was not graded: {seen.get('message') or seen.get('state')}", file=sys.stderr)
         return 1
     print(seen.get("feedback", "").rstrip(), file=out)
-    print(f"score: {seen['score']:g} / {seen['max_score']:g}", file=out)
+    if seen.get("withheld"):
+        print("score: withheld until your instructor releases the hidden checks' results", file=out)
+    else:
+        print(f"score: {seen['score']:g} / {seen['max_score']:g}", file=out)
     return 0
