@@ -109,7 +109,7 @@ class Running:
 @pytest.fixture
 def roster(tmp_path) -> Path:
     path = tmp_path / "roster.csv"
-    path.write_text("student,email\nalice,alice@example.org\nbob,bob@example.org\n", encoding="utf-8")
+    path.write_text("student,email,canvas_id\nalice,alice@example.org,4411\nbob,bob@example.org,\ncarol,carol@example.org,\n", encoding="utf-8")
     return path
 
 
@@ -117,7 +117,7 @@ def test_submit_prints_the_feedback_and_the_score_and_refusals_say_why(tmp_path,
     service = Running(tmp_path / "data", roster)
     try:
         tokens = service.tokens()
-        assert set(tokens) == {"alice", "bob"} and len(set(tokens.values())) == 2
+        assert set(tokens) == {"alice", "bob", "carol"} and len(set(tokens.values())) == 3
         assert oct((tmp_path / "data" / "tokens.csv").stat().st_mode & 0o777) == "0o600"
         # Only hashes are kept: no token appears in the service's database.
         database = (tmp_path / "data" / "service.sqlite3").read_bytes()
@@ -152,6 +152,8 @@ def test_submit_prints_the_feedback_and_the_score_and_refusals_say_why(tmp_path,
         assert refused.value.code == 403
         page = urllib.request.urlopen(f"{service.url}/s/{tokens['alice']}", timeout=30).read().decode()
         assert "100 / 100" in page and "alice" in page and "bob" not in page
+        copied = service.upload(tokens["carol"], REFERENCE)  # alice's file, handed in by carol
+        assert service.wait_graded(tokens["carol"], [copied])[copied]["score"] == 100
 
         # The instructor: a link of their own, the class's latest grades, a regrade of everyone's latest.
         link = (tmp_path / "data" / "instructor.txt").read_text().strip()
@@ -161,7 +163,15 @@ def test_submit_prints_the_feedback_and_the_score_and_refusals_say_why(tmp_path,
         assert "alice" in home and "bob" in home and "100 / 100" in home and "0 / 100" in home
         rows = urllib.request.urlopen(f"{link}/grades.csv", timeout=30).read().decode().splitlines()
         assert rows[0] == "student,score,max_score,submission,graded"
-        assert [r.split(",")[:4] for r in rows[1:]] == [["alice", "100", "100", "1"], ["bob", "0", "100", "2"]]
+        assert [r.split(",")[:4] for r in rows[1:]] == [["alice", "100", "100", "1"], ["bob", "0", "100", "2"],
+                                                        ["carol", "100", "100", str(copied)]]
+        with urllib.request.urlopen(f"{link}/canvas.csv", timeout=30) as answer:
+            canvas = answer.read().decode().splitlines()
+            assert answer.headers["X-Left-Out"] == "2"  # bob and carol have no canvas_id
+        assert canvas[1].startswith("    Points Possible") and canvas[2:] == ["alice,4411,,,,100"]
+        pairs = urllib.request.urlopen(f"{link}/similarity.csv", timeout=60).read().decode().splitlines()
+        assert pairs[0].startswith("a,b,score") and pairs[1].split(",")[:2] == ["alice", "carol"], pairs
+        assert float(pairs[1].split(",")[2]) > 0.9 and not any("bob" in p for p in pairs[1:]), pairs
         report = urllib.request.urlopen(f"{link}/report", timeout=30).read().decode()
         assert "Score distribution" in report and "No submissions were graded" not in report and "bob" in report
         with pytest.raises(urllib.error.HTTPError) as wrong:
@@ -171,7 +181,7 @@ def test_submit_prints_the_feedback_and_the_score_and_refusals_say_why(tmp_path,
         regrade = urllib.request.Request(f"{link}/regrade", data=f"csrf={csrf}".encode(), method="POST",
                                          headers={"Content-Type": "application/x-www-form-urlencoded"})
         with urllib.request.urlopen(regrade, timeout=30) as answer:
-            assert "2 submission(s) queued" in answer.read().decode()
+            assert "3 submission(s) queued" in answer.read().decode()
         seen = service.wait_graded(tokens["alice"], [1])
         assert seen[1]["score"] == 100
         assert service.wait_graded(tokens["bob"], [2])[2]["score"] == 0
@@ -183,7 +193,7 @@ def test_submit_prints_the_feedback_and_the_score_and_refusals_say_why(tmp_path,
     try:
         assert again.api("/api/submissions/1", tokens["alice"])[1]["score"] == 100
         with open(tmp_path / "data" / "tokens.csv", encoding="utf-8") as f:
-            assert len(f.read().splitlines()) == 3
+            assert len(f.read().splitlines()) == 4  # the header and the three students of the first start
     finally:
         again.stop()
 

@@ -55,7 +55,7 @@ from .. import assignment as assignments
 from ..engine import api, report
 from ..engine.results import Grade
 from ..errors import UsageError
-from . import classreport, pages, ratelimit
+from . import classreport, exports, pages, ratelimit
 
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024  # a notebook with its outputs; far above any honest cnn_layers.py
 DRAIN_BYTES = 64 * 1024 * 1024
@@ -71,6 +71,7 @@ students = sa.Table(
     sa.Column("student", sa.String(200), unique=True, nullable=False),
     sa.Column("email", sa.String(300), nullable=False, default=""),
     sa.Column("token_hash", sa.String(64), unique=True, nullable=False),
+    sa.Column("canvas_id", sa.String(50)),  # the roster's optional canvas_id: the Canvas CSV's ID column
 )
 submissions = sa.Table(
     "submissions", metadata,
@@ -224,7 +225,8 @@ class Service:
                     continue
                 token = secrets.token_urlsafe(24)
                 c.execute(students.insert().values(student=name[:200], email=(row.get("email") or "").strip()[:300],
-                                                   token_hash=token_hash(token)))
+                                                   token_hash=token_hash(token),
+                                                   canvas_id=(row.get("canvas_id") or "").strip()[:50] or None))
                 known.add(name)
                 new.append((name, token, f"{base_url}/s/{token}"))
         return new
@@ -338,6 +340,45 @@ class Service:
             out.writerow(report.csv_row([student, f"{r.score:g}", f"{r.max_score:g}", r.id,
                                          datetime.fromtimestamp(r.graded_at, timezone.utc).isoformat(timespec="seconds")]))
         return buffer.getvalue()
+
+    def _latest_graded(self) -> dict:
+        """student name -> (the row of their latest graded submission, with canvas_id and body)."""
+        with self.engine.connect() as c:
+            found = c.execute(sa.select(students.c.student, students.c.canvas_id, submissions.c.id,
+                                        submissions.c.score, submissions.c.filename, submissions.c.body)
+                              .join(students).where(submissions.c.state == "graded").order_by(submissions.c.id)).all()
+        return {r.student: r for r in found}
+
+    def canvas_csv(self) -> tuple[str, int]:
+        """Canvas's gradebook import (students matched by the roster's canvas_id), and how many graded
+        students it leaves out for want of one."""
+        import io
+
+        latest = self._latest_graded()
+        buffer = io.StringIO()
+        out = csv.writer(buffer)
+        out.writerow(["Student", "ID", "SIS User ID", "SIS Login ID", "Section", exports.canvas_column(self.a)])
+        out.writerow(["    Points Possible", "", "", "", "", f"{self.a.total_points:g}"])
+        for student in sorted(latest):
+            r = latest[student]
+            if r.canvas_id:
+                out.writerow(report.csv_row([student, r.canvas_id, "", "", "", f"{r.score:g}"]))
+        return buffer.getvalue(), sum(1 for r in latest.values() if not r.canvas_id)
+
+    def similarity_csv(self) -> str:
+        """similarity.csv of every student's latest graded submission (the [similarity] extra)."""
+        from . import similarity
+
+        latest = self._latest_graded()
+        with tempfile.TemporaryDirectory(prefix="autograder-service-similarity-") as tmp:
+            paths = []
+            for number, student in enumerate(sorted(latest)):
+                folder = Path(tmp) / "in" / str(number)
+                folder.mkdir(parents=True)
+                (folder / latest[student].filename).write_bytes(latest[student].body)
+                paths.append((student, folder / latest[student].filename))
+            similarity.run(self.a, Path(tmp) / "out", paths, quiet=True)
+            return (Path(tmp) / "out" / similarity.CSV_NAME).read_text(encoding="utf-8")
 
     # submissions
     def submit(self, student_row, filename: str, body: bytes) -> dict:
@@ -606,6 +647,20 @@ def make_app(service: Service) -> Starlette:
         queued = service.regrade(int(sid) if sid.isdigit() else None)
         return RedirectResponse(f"/i/{token}?queued={queued}", status_code=303)
 
+    async def instructor_canvas(request: Request):
+        if instructor(request) is None:
+            return _page("service_home.html", 404, title=service.a.title)
+        text, left_out = service.canvas_csv()
+        return Response(text, media_type="text/csv", headers={
+            "Content-Disposition": 'attachment; filename="canvas_gradebook.csv"',
+            "X-Left-Out": str(left_out)})  # graded students without a canvas_id in the roster
+
+    async def instructor_similarity(request: Request):
+        if instructor(request) is None:
+            return _page("service_home.html", 404, title=service.a.title)
+        return Response(service.similarity_csv(), media_type="text/csv",
+                        headers={"Content-Disposition": 'attachment; filename="similarity.csv"'})
+
     async def instructor_release(request: Request):
         token = instructor(request)
         if token is None:
@@ -637,6 +692,8 @@ def make_app(service: Service) -> Starlette:
         Route("/i/{token:str}/regrade", instructor_regrade, methods=["POST"]),
         Route("/i/{token:str}/grades.csv", instructor_csv),
         Route("/i/{token:str}/release", instructor_release, methods=["POST"]),
+        Route("/i/{token:str}/canvas.csv", instructor_canvas),
+        Route("/i/{token:str}/similarity.csv", instructor_similarity),
     ])
 
 
