@@ -24,11 +24,14 @@ from pathlib import Path
 
 import pytest
 
+from autograder import assignment as assignments
+from autograder import build
 from autograder.errors import UsageError
 
 ROOT = Path(__file__).resolve().parents[1]
 REFERENCE = ROOT / "solutions" / "cnn" / "cnn_layers.py"
 HANDOUT = ROOT / "student_template" / "cnn" / "cnn_layers.py"
+FLIPPED = build.examples(assignments.load("cnn")) / "flipped_kernel.py"  # a typical mistake
 
 pytestmark = pytest.mark.slow
 
@@ -242,7 +245,7 @@ def test_a_worker_killed_mid_grading_loses_nothing_and_each_submission_is_graded
 
     try:
         token = service.tokens()["alice"]
-        ids = [service.upload(token, REFERENCE) for _ in range(4)]
+        ids = [service.upload(token, path) for path in (REFERENCE, FLIPPED, REFERENCE, REFERENCE)]
         first = worker()
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:  # until it has taken one: its heartbeat is in the queue's store
@@ -254,7 +257,16 @@ def test_a_worker_killed_mid_grading_loses_nothing_and_each_submission_is_graded
         worker(), worker()  # two more join, as on other machines
         seen = service.wait_graded(token, ids)
         assert [s["state"] for s in seen.values()] == ["graded"] * 4, seen
-        assert all(s["score"] == 100 for s in seen.values())
+        assert [s["score"] for s in seen.values()] != [100] * 4 and [seen[i]["score"] for i in ids[2:]] == [100, 100]
+        # The grade the CLI gives the same file, to the same student.
+        (tmp_path / "cli").mkdir()
+        shutil.copy(FLIPPED, tmp_path / "cli" / "alice.py")
+        graded = kit("grade", str(tmp_path / "cli" / "alice.py"), "--out", str(tmp_path / "out"), "--quiet")
+        assert graded.returncode == 0, graded.stderr
+        cli = json.loads((tmp_path / "out" / "alice" / "grade.json").read_text())
+        assert seen[ids[1]]["score"] == cli["score"] < 100
+        failing = [line for line in seen[ids[1]]["feedback"].splitlines() if line.startswith("| ")]
+        assert failing and all(line in (tmp_path / "out" / "alice" / "feedback.md").read_text() for line in failing)
         with sqlite3.connect(data / "service.sqlite3") as db:
             rows = db.execute("select id, state, enqueued from submissions order by id").fetchall()
         assert [r[:2] for r in rows] == [(i, "graded") for i in ids]
