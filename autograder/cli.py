@@ -336,6 +336,38 @@ def cmd_worker(args) -> int:
     return 0
 
 
+def cmd_adjust(args) -> int:
+    import getpass
+
+    service = _service().open_service(Path(args.data))
+    service.adjust(args.student, args.question, args.points, args.comment, args.by or getpass.getuser())
+    print(f"adjusted: {args.student} {args.question} {args.points:+g} ({args.comment})")
+    return 0
+
+
+def cmd_regrade(args) -> int:
+    if args.all == bool(args.students):
+        raise UsageError("give --all, or the students to grade again (not both)")
+    queued = _service().open_service(Path(args.data)).regrade(names=None if args.all else args.students)
+    print(f"queued {_plural(queued, 'submission')} to be graded again, behind students' live submissions")
+    return 0
+
+
+def cmd_export(args) -> int:
+    service = _service().open_service(Path(args.data))
+    if args.format == "canvas":
+        text, left_out = service.canvas_csv()
+        if left_out:
+            print(f"export: {_plural(left_out, 'graded student')} left out: no canvas_id in the roster", file=sys.stderr)
+    else:
+        text = service.grades_csv()
+    if args.out:
+        Path(args.out).write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
 def cmd_submit(args) -> int:
     return submit.submit(Path(args.submission), args.server, args.token)
 
@@ -353,6 +385,9 @@ COMMANDS = {
     "serve": cmd_serve,
     "worker": cmd_worker,
     "submit": cmd_submit,
+    "adjust": cmd_adjust,
+    "regrade": cmd_regrade,
+    "export": cmd_export,
 }
 
 

@@ -139,6 +139,25 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--broker", required=True, help="the service's --broker (redis://HOST:PORT/DB)")
     p.add_argument("--jobs", type=int, default=1, help="submissions graded at once (default 1)")
 
+    p = sub.add_parser("adjust", help="instructors: add points (or take them) on a question of a student's grade in the service")
+    p.add_argument("--data", required=True, help="the service's --data folder")
+    p.add_argument("student", help="the student's name in the roster")
+    p.add_argument("question", help="the question (its item, as in grades.csv's columns)")
+    p.add_argument("points", type=float, help="points to add (negative to take)")
+    p.add_argument("--comment", required=True, help="why: the student reads it in their feedback")
+    p.add_argument("--by", help="who gives them (default: your user name)")
+
+    p = sub.add_parser("regrade", help="instructors: grade again in the service, behind students' live submissions")
+    p.add_argument("--data", required=True, help="the service's --data folder")
+    p.add_argument("students", nargs="*", metavar="STUDENT", help="these students' counted submissions")
+    p.add_argument("--all", action="store_true", help="every student's counted submission")
+
+    p = sub.add_parser("export", help="instructors: the service's gradebook (with adjustments and late penalties)")
+    p.add_argument("--data", required=True, help="the service's --data folder")
+    p.add_argument("--format", choices=("csv", "canvas"), default="csv",
+                   help="csv: grade's grades.csv columns (default); canvas: Canvas's gradebook import")
+    p.add_argument("--out", help="file to write (default: standard output)")
+
     p = sub.add_parser("submit", help="students: upload to the grading service, wait, and print the feedback")
     p.add_argument("submission", metavar="FILE", help="cnn_layers.py or cnn.ipynb")
     p.add_argument("--server", required=True, help="the service's address, as in your link (https://...)")

@@ -165,9 +165,8 @@ def test_submit_prints_the_feedback_and_the_score_and_refusals_say_why(tmp_path,
         home = urllib.request.urlopen(link, timeout=30).read().decode()
         assert "alice" in home and "bob" in home and "100 / 100" in home and "0 / 100" in home
         rows = urllib.request.urlopen(f"{link}/grades.csv", timeout=30).read().decode().splitlines()
-        assert rows[0] == "student,score,max_score,submission,graded"
-        assert [r.split(",")[:4] for r in rows[1:]] == [["alice", "100", "100", "1"], ["bob", "0", "100", "2"],
-                                                        ["carol", "100", "100", str(copied)]]
+        assert rows[0].startswith("name,total,conv_output_size,pad,") and rows[0].endswith(",status,flags")
+        assert [r.split(",")[:2] for r in rows[1:]] == [["alice", "100"], ["bob", "0"], ["carol", "100"]]
         with urllib.request.urlopen(f"{link}/canvas.csv", timeout=30) as answer:
             canvas = answer.read().decode().splitlines()
             assert answer.headers["X-Left-Out"] == "2"  # bob and carol have no canvas_id
@@ -396,3 +395,62 @@ def test_manual_release_shows_the_public_checks_only_until_the_instructor_releas
     wrong = dataclasses.replace(a, extra={**a.extra, "service": {"release": "later"}})
     with pytest.raises(UsageError, match='give "immediately" or "manual"'):
         service_module.Service(wrong, tmp_path, None, f"sqlite:///{tmp_path / 'q2.sqlite3'}").manual_release
+
+
+def test_late_work_extensions_groups_adjustments_and_the_close(tmp_path, starts_workers):
+    """Issue 23, as a course drives it: course.toml in the service's folder, then submit, adjust, regrade, export."""
+    from datetime import datetime, timedelta, timezone
+
+    data = tmp_path / "data"
+    data.mkdir()
+    roster = tmp_path / "roster.csv"
+    roster.write_text("student,email,group\nalice,a@x.org,\nbob,b@x.org,\ncarol,c@x.org,team1\ndave,d@x.org,team1\n")
+    now = datetime.now(timezone.utc)
+    stamp = lambda moment: moment.isoformat(timespec="seconds")  # noqa: E731
+    (data / "course.toml").write_text(f'[assignments.cnn]\ndue = {stamp(now - timedelta(hours=2))}\n'
+                                      f'late_penalty_per_day = 0.2\n[extensions.cnn]\nbob = "+48h"\n')
+    service = Running(data, roster)
+    try:
+        tokens = service.tokens()
+
+        def submit(who):
+            return kit("submit", str(REFERENCE), "--server", service.url, "--token", tokens[who])
+
+        late = submit("alice")  # two hours late: a started day at 20%
+        assert late.returncode == 0 and late.stdout.rstrip().endswith("score: 80 / 100"), late.stdout[-800:]
+        assert "Late: late by 2.0 h after the deadline" in late.stdout and "before it: 100 / 100" in late.stdout
+        extended = submit("bob")
+        assert extended.stdout.rstrip().endswith("score: 100 / 100") and "Late:" not in extended.stdout
+        assert submit("carol").stdout.rstrip().endswith("score: 80 / 100")
+
+        adjusted = kit("adjust", "--data", str(data), "alice", "conv2d_forward", "-5", "--comment", "loops over the batch")
+        assert adjusted.returncode == 0, adjusted.stderr
+        bad = kit("adjust", "--data", str(data), "alice", "no_such_question", "1", "--comment", "x")
+        assert bad.returncode == 2 and bad.stderr.startswith("error: no question 'no_such_question'")
+
+        def export():
+            done = kit("export", "--data", str(data))
+            assert done.returncode == 0, done.stderr
+            return {row["name"]: row for row in csv.DictReader(done.stdout.splitlines())}
+
+        rows = export()
+        assert list(rows) == ["alice", "bob", "carol", "dave"]
+        assert rows["alice"]["total"] == "76" and rows["alice"]["conv2d_forward"] == "15"  # (100 - 5) x 0.8
+        assert "adjusted: conv2d_forward -5 (loops over the batch)" in rows["alice"]["status"]
+        assert rows["bob"]["total"] == "100"
+        assert rows["dave"]["total"] == rows["carol"]["total"] == "80"  # a group's grade on every member's row
+
+        again = kit("regrade", "--data", str(data), "--all")
+        assert again.returncode == 0 and "queued 3 submissions" in again.stdout, again.stdout
+        service.wait_graded(tokens["alice"], [1, 2])
+        service.wait_graded(tokens["carol"], [3])
+        after = export()
+        assert after["alice"]["total"] == "76" and after["dave"]["total"] == "80"  # the adjustment stays
+
+        (data / "course.toml").write_text(f'[assignments.cnn]\ndue = {stamp(now - timedelta(hours=2))}\n'
+                                          f'late_until = {stamp(now - timedelta(hours=1))}\n')
+        closed = submit("alice")
+        assert closed.returncode == 1 and closed.stderr.strip().splitlines() == [
+            f"not submitted: not accepted: submissions closed at {(now - timedelta(hours=1)).isoformat(timespec='minutes')}"]
+    finally:
+        service.stop()

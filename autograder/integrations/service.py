@@ -35,6 +35,7 @@ import os
 import re
 import secrets
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -55,7 +56,7 @@ from .. import assignment as assignments
 from ..engine import api, report
 from ..engine.results import Grade
 from ..errors import UsageError
-from . import classreport, exports, pages, ratelimit
+from . import classreport, course, exports, pages, ratelimit
 
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024  # a notebook with its outputs; far above any honest cnn_layers.py
 DRAIN_BYTES = 64 * 1024 * 1024
@@ -63,6 +64,7 @@ NAME = re.compile(r"[A-Za-z0-9_.-]{1,100}\.(py|ipynb|zip)")
 LEASE_SECONDS = 30.0  # a grading whose heartbeat is older than this lost its worker
 HEARTBEAT_SECONDS = 5.0
 SWEEP_SECONDS = 0.25  # how often results are collected: part of every student's wait
+LIVE, RERUN = 10, 0  # queue priorities: a student's submission before any staff re-run
 
 metadata = sa.MetaData()
 students = sa.Table(
@@ -72,6 +74,7 @@ students = sa.Table(
     sa.Column("email", sa.String(300), nullable=False, default=""),
     sa.Column("token_hash", sa.String(64), unique=True, nullable=False),
     sa.Column("canvas_id", sa.String(50)),  # the roster's optional canvas_id: the Canvas CSV's ID column
+    sa.Column("grp", sa.String(200), index=True),  # the roster's optional group: members share submissions
 )
 submissions = sa.Table(
     "submissions", metadata,
@@ -90,6 +93,19 @@ submissions = sa.Table(
     sa.Column("message", sa.Text, nullable=False, default=""),  # why refused or failed
     sa.Column("grade_json", sa.Text),
     sa.Column("graded_at", sa.Float),
+    # Against the calendar when it arrived (course.py): the score is multiplied by factor.
+    sa.Column("factor", sa.Float, nullable=False, default=1.0),
+    sa.Column("late_reason", sa.Text, nullable=False, default=""),
+)
+adjustments = sa.Table(
+    "adjustments", metadata,  # a TA's points on a question, kept apart from grades: regrades leave them
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("student", sa.String(200), nullable=False, index=True),
+    sa.Column("question", sa.String(200), nullable=False),
+    sa.Column("points", sa.Float, nullable=False),
+    sa.Column("comment", sa.Text, nullable=False, default=""),
+    sa.Column("by", sa.String(200), nullable=False),
+    sa.Column("at", sa.Float, nullable=False),
 )
 settings = sa.Table(
     "settings", metadata,
@@ -106,7 +122,7 @@ def token_hash(token: str) -> str:
 def make_queue(broker: str | None, data: Path | None):
     """(Huey on Redis (`redis://...`) or, with no broker, on SQLite under `data`; its grading task)."""
     if broker and broker.startswith(("redis://", "rediss://", "unix://")):
-        queue = huey_lib.RedisHuey("autograder", url=broker, results=True)
+        queue = huey_lib.PriorityRedisHuey("autograder", url=broker, results=True)  # staff re-runs wait behind students
     elif broker and broker.startswith("sqlite:///"):
         queue = huey_lib.SqliteHuey("autograder", filename=broker[len("sqlite:///"):], results=True)
     elif broker:
@@ -124,11 +140,14 @@ def _grade_task(submission_id: int, assignment: str, student: str, filename: str
     queue = _current_queue
     beat = threading.Event()
 
-    def heartbeat():  # while this grading runs: the service knows its worker is alive
-        while not beat.wait(HEARTBEAT_SECONDS):
-            queue.put(f"beat:{submission_id}", time.time())
+    # While this grading runs, the service knows its worker is alive, and staff see where it runs.
+    where = (socket.gethostname(), os.getpid())
 
-    queue.put(f"beat:{submission_id}", time.time())
+    def heartbeat():
+        while not beat.wait(HEARTBEAT_SECONDS):
+            queue.put(f"beat:{submission_id}", (time.time(), *where))
+
+    queue.put(f"beat:{submission_id}", (time.time(), *where))
     threading.Thread(target=heartbeat, name="autograder-heartbeat", daemon=True).start()
     try:
         a = assignments.load(assignment)
@@ -226,7 +245,8 @@ class Service:
                 token = secrets.token_urlsafe(24)
                 c.execute(students.insert().values(student=name[:200], email=(row.get("email") or "").strip()[:300],
                                                    token_hash=token_hash(token),
-                                                   canvas_id=(row.get("canvas_id") or "").strip()[:50] or None))
+                                                   canvas_id=(row.get("canvas_id") or "").strip()[:50] or None,
+                                                   grp=(row.get("group") or "").strip()[:200] or None))
                 known.add(name)
                 new.append((name, token, f"{base_url}/s/{token}"))
         return new
@@ -259,36 +279,94 @@ class Service:
     def instructor_csrf(self) -> str:
         return hmac.new(self.secret.encode(), b"csrf:instructor", hashlib.sha256).hexdigest()
 
-    def roster(self) -> list[dict]:
-        """Every student with their submissions' count and their latest submission's state and score."""
+    def calendar(self) -> course.Calendar:
+        """course.toml's calendar of this assignment, read again when the file changes."""
+        path = self.data / course.FILE
+        try:
+            stamp = path.stat().st_mtime_ns
+        except OSError:
+            stamp = None
+        if getattr(self, "_calendar", None) is None or self._calendar[0] != stamp:
+            self._calendar = (stamp, course.load(self.data, self.a.name))
+        return self._calendar[1]
+
+    def _members(self, c, student_row) -> list[int]:
+        """The ids of the student and their group's other members: one submission history."""
+        if not student_row.grp:
+            return [student_row.id]
+        return [r.id for r in c.execute(sa.select(students.c.id).where(students.c.grp == student_row.grp))]
+
+    def _final(self, grade: Grade, factor: float, adjusted) -> tuple[dict, float]:
+        """(points per question after the adjustments, the total after them and the late factor)."""
+        items = dict(grade.by_item)
+        for a in adjusted:
+            items[a.question] = round(items.get(a.question, 0.0) + a.points, 2)
+        # The engine's total (not the sum of rounded questions), so an unadjusted grade is the CLI's.
+        raw = grade.score + sum(a.points for a in adjusted)
+        return items, round(min(max(raw * factor, 0.0), grade.max_score), 2)
+
+    def gradebook(self) -> list[dict]:
+        """Each student's row: the counted submission of theirs or their group's (course.toml's counts:
+        the latest, or the best total), its grade, their adjustments and the total after them and
+        after the late factor. Students with no graded submission have none."""
+        counts = self.calendar().counts
         with self.engine.connect() as c:
-            people = c.execute(sa.select(students.c.id, students.c.student).order_by(students.c.student)).all()
-            found = c.execute(sa.select(submissions.c.student_id, submissions.c.id, submissions.c.state,
-                                        submissions.c.score, submissions.c.max_score).order_by(submissions.c.id)).all()
-        latest, counts = {}, {}
-        for r in found:
-            latest[r.student_id] = r
-            counts[r.student_id] = counts.get(r.student_id, 0) + 1
+            people = c.execute(sa.select(students).order_by(students.c.student)).all()
+            graded = c.execute(sa.select(submissions.c.id, submissions.c.student_id, submissions.c.grade_json,
+                                         submissions.c.factor, submissions.c.late_reason, submissions.c.filename,
+                                         submissions.c.body).where(submissions.c.state == "graded")
+                               .order_by(submissions.c.id)).all()
+            adjusted = c.execute(sa.select(adjustments).order_by(adjustments.c.id)).all()
+        key = {p.id: p.grp or f"#{p.id}" for p in people}
+        grades = {r.id: Grade.from_dict(json.loads(r.grade_json)) for r in graded}
         rows = []
-        for p in people:
-            last = latest.get(p.id)
-            rows.append({"id": p.id, "student": p.student, "submissions": counts.get(p.id, 0),
-                         "state": last.state if last else "",
-                         "score": f"{last.score:g} / {last.max_score:g}" if last is not None and last.state == "graded" else ""})
+        for person in people:
+            own = [a for a in adjusted if a.student == person.student]
+            chosen = None
+            for r in graded:
+                if key.get(r.student_id) != key[person.id]:
+                    continue
+                items, total = self._final(grades[r.id], r.factor, own)
+                if chosen is None or counts == "latest" or total >= chosen["total"]:
+                    chosen = {"submission": r.id, "grade": grades[r.id], "items": items, "total": total,
+                              "factor": r.factor, "late_reason": r.late_reason, "filename": r.filename, "body": r.body}
+            rows.append({"student": person.student, "id": person.id, "canvas_id": person.canvas_id, "group": person.grp,
+                         "adjustments": own, **(chosen or {"submission": None})})
         return rows
 
-    def latest_grades(self) -> list[Grade]:
-        """Each student's latest graded submission, as the gradebook counts it."""
+    def roster(self) -> list[dict]:
+        """Every student with their submissions' count, their latest one's state and their counted total."""
         with self.engine.connect() as c:
-            found = c.execute(sa.select(students.c.student, submissions.c.grade_json).join(students).where(
-                submissions.c.state == "graded").order_by(submissions.c.id)).all()
-        latest = {r.student: r.grade_json for r in found}
+            found = c.execute(sa.select(submissions.c.student_id, submissions.c.state).order_by(submissions.c.id)).all()
+        latest, counts = {}, {}
+        for r in found:
+            latest[r.student_id] = r.state
+            counts[r.student_id] = counts.get(r.student_id, 0) + 1
+        return [{"id": row["id"], "student": row["student"], "group": row["group"] or "",
+                 "submissions": counts.get(row["id"], 0), "state": latest.get(row["id"], ""),
+                 "score": f"{row['total']:g} / {row['grade'].max_score:g}" if row["submission"] else ""}
+                for row in self.gradebook()]
+
+    def latest_grades(self) -> list[Grade]:
+        """Each student's counted grade (its total after adjustments and lateness), for the class report."""
         grades = []
-        for student, data in sorted(latest.items()):
-            grade = Grade.from_dict(json.loads(data))
-            grade.name = student
-            grades.append(grade)
+        for row in self.gradebook():
+            if row["submission"] is not None:
+                grade = Grade.from_dict(row["grade"].to_dict())
+                grade.name, grade.score = row["student"], row["total"]
+                grades.append(grade)
         return grades
+
+    def adjust(self, student: str, question: str, points: float, comment: str, by: str) -> None:
+        """A TA's points on a question of `student`'s counted grade; kept apart from grades, so regrades keep it."""
+        questions = [q.item for q in self.a.questions]
+        if question not in questions:
+            raise UsageError(f"no question {question!r}: give one of {', '.join(questions)}")
+        with self.engine.begin() as c:
+            if c.execute(sa.select(students.c.id).where(students.c.student == student)).first() is None:
+                raise UsageError(f"no student {student!r} in the roster")
+            c.execute(adjustments.insert().values(student=student, question=question, points=float(points),
+                                                  comment=comment[:2000], by=by[:200], at=time.time()))
 
     def student_history(self, student_id: int) -> tuple[str, list[dict]] | None:
         with self.engine.connect() as c:
@@ -307,76 +385,82 @@ class Service:
             out.append(entry)
         return who, out
 
-    def regrade(self, sid: int | None = None) -> int:
-        """Grade again submission `sid`, or every student's latest one (after a suite fix); how many were queued."""
+    def regrade(self, sid: int | None = None, names: list[str] | None = None) -> int:
+        """Grade again (a staff re-run, behind live submissions in the queue): submission `sid`, or the
+        counted submission of the students `names`, or of everyone (neither given); how many were queued."""
+        if sid is not None:
+            ids = [sid]
+        else:
+            rows = self.gradebook()
+            if names:
+                known = {r["student"] for r in rows}
+                unknown = [n for n in names if n not in known]
+                if unknown:
+                    raise UsageError(f"no student {unknown[0]!r} in the roster")
+                rows = [r for r in rows if r["student"] in names]
+            ids = sorted({r["submission"] for r in rows if r["submission"] is not None})
         with self.engine.begin() as c:
-            if sid is None:
-                ids = [r.k for r in c.execute(sa.select(sa.func.max(submissions.c.id).label("k"))
-                                              .group_by(submissions.c.student_id))]
-            else:
-                ids = [sid] if c.execute(sa.select(submissions.c.id).where(submissions.c.id == sid)).first() else []
             ids = [i for i in ids if c.execute(sa.select(submissions.c.state).where(submissions.c.id == i)).scalar()
                    in ("graded", "failed")]
             for i in ids:
                 c.execute(submissions.update().where(submissions.c.id == i).values(
                     state="queued", score=None, max_score=None, grade_json=None, message="", graded_at=None))
         for i in ids:
-            self._enqueue(i)
+            self._enqueue(i, priority=RERUN)
         return len(ids)
 
     def grades_csv(self) -> str:
+        """The gradebook, with `grade`'s grades.csv columns: name, total, each question, status, flags.
+        Questions include the adjustments; the total is after them and after the late factor."""
         import io
 
+        questions = [q.item for q in self.a.questions]
         buffer = io.StringIO()
         out = csv.writer(buffer)
-        out.writerow(["student", "score", "max_score", "submission", "graded"])
-        with self.engine.connect() as c:
-            found = c.execute(sa.select(students.c.student, submissions.c.id, submissions.c.score, submissions.c.max_score,
-                                        submissions.c.graded_at).join(students)
-                              .where(submissions.c.state == "graded").order_by(submissions.c.id)).all()
-        latest = {r.student: r for r in found}
-        for student in sorted(latest):
-            r = latest[student]
-            out.writerow(report.csv_row([student, f"{r.score:g}", f"{r.max_score:g}", r.id,
-                                         datetime.fromtimestamp(r.graded_at, timezone.utc).isoformat(timespec="seconds")]))
+        out.writerow(["name", "total", *questions, "status", "flags"])
+        for row in self.gradebook():
+            if row["submission"] is None:
+                out.writerow(report.csv_row([row["student"], "", *[""] * len(questions), "no graded submission", ""]))
+                continue
+            grade = row["grade"]
+            status = "; ".join([grade.status] + ([row["late_reason"]] if row["late_reason"] else [])
+                               + [f"adjusted: {a.question} {a.points:+g} ({a.comment})" for a in row["adjustments"]])
+            out.writerow(report.csv_row([row["student"], f"{row['total']:g}",
+                                         *[f"{row['items'].get(q, 0):g}" for q in questions],
+                                         status, "; ".join(report.flags(grade))]))
         return buffer.getvalue()
-
-    def _latest_graded(self) -> dict:
-        """student name -> (the row of their latest graded submission, with canvas_id and body)."""
-        with self.engine.connect() as c:
-            found = c.execute(sa.select(students.c.student, students.c.canvas_id, submissions.c.id,
-                                        submissions.c.score, submissions.c.filename, submissions.c.body)
-                              .join(students).where(submissions.c.state == "graded").order_by(submissions.c.id)).all()
-        return {r.student: r for r in found}
 
     def canvas_csv(self) -> tuple[str, int]:
         """Canvas's gradebook import (students matched by the roster's canvas_id), and how many graded
         students it leaves out for want of one."""
         import io
 
-        latest = self._latest_graded()
+        rows = [r for r in self.gradebook() if r["submission"] is not None]
         buffer = io.StringIO()
         out = csv.writer(buffer)
         out.writerow(["Student", "ID", "SIS User ID", "SIS Login ID", "Section", exports.canvas_column(self.a)])
         out.writerow(["    Points Possible", "", "", "", "", f"{self.a.total_points:g}"])
-        for student in sorted(latest):
-            r = latest[student]
-            if r.canvas_id:
-                out.writerow(report.csv_row([student, r.canvas_id, "", "", "", f"{r.score:g}"]))
-        return buffer.getvalue(), sum(1 for r in latest.values() if not r.canvas_id)
+        for r in rows:
+            if r["canvas_id"]:
+                out.writerow(report.csv_row([r["student"], r["canvas_id"], "", "", "", f"{r['total']:g}"]))
+        return buffer.getvalue(), sum(1 for r in rows if not r["canvas_id"])
 
     def similarity_csv(self) -> str:
-        """similarity.csv of every student's latest graded submission (the [similarity] extra)."""
+        """similarity.csv of every student's (or group's) counted submission (the [similarity] extra)."""
         from . import similarity
 
-        latest = self._latest_graded()
+        counted, seen = [], set()
+        for row in self.gradebook():  # a group's submission once
+            if row["submission"] is not None and row["submission"] not in seen:
+                seen.add(row["submission"])
+                counted.append(row)
         with tempfile.TemporaryDirectory(prefix="autograder-service-similarity-") as tmp:
             paths = []
-            for number, student in enumerate(sorted(latest)):
+            for number, row in enumerate(counted):
                 folder = Path(tmp) / "in" / str(number)
                 folder.mkdir(parents=True)
-                (folder / latest[student].filename).write_bytes(latest[student].body)
-                paths.append((student, folder / latest[student].filename))
+                (folder / row["filename"]).write_bytes(row["body"])
+                paths.append((row["group"] or row["student"], folder / row["filename"]))
             similarity.run(self.a, Path(tmp) / "out", paths, quiet=True)
             return (Path(tmp) / "out" / similarity.CSV_NAME).read_text(encoding="utf-8")
 
@@ -389,41 +473,52 @@ class Service:
                     "status": 400}
         if len(body) > MAX_UPLOAD_BYTES:
             return {"refused": f"the file is larger than {MAX_UPLOAD_BYTES // (1024 * 1024)} MB", "status": 413}
-        now = time.time()
-        state, message = "queued", ""
-        if self.policy is not None and self.policy.whole is not None:
-            with self.engine.connect() as c:
+        now = time.time()  # the server's clock, never the client's
+        moment = datetime.fromtimestamp(now, timezone.utc)
+        stand = course.stand(self.calendar(), moment, [student_row.student] + ([student_row.grp] if student_row.grp else []))
+        if stand.closed:
+            return {"refused": f"not accepted: {stand.reason}", "status": 403}
+        with self.engine.connect() as c:
+            members = self._members(c, student_row)
+            if self.policy is not None and self.policy.whole is not None:  # a group shares one budget
                 times = [r.created_at for r in c.execute(sa.select(submissions.c.created_at).where(
-                    submissions.c.student_id == student_row.id, submissions.c.state.in_(("queued", "graded"))))]
-            history = [ratelimit.Past(datetime.fromtimestamp(t, timezone.utc), frozenset({ratelimit.WHOLE}))
-                       for t in times]
-            decision = ratelimit.decide(self.policy, history, datetime.fromtimestamp(now, timezone.utc))[ratelimit.WHOLE]
-            if not decision.allowed:
-                return {"refused": ratelimit.refused_line(decision, datetime.fromtimestamp(now, timezone.utc)), "status": 429}
+                    submissions.c.student_id.in_(members), submissions.c.state.in_(("queued", "graded"))))]
+                history = [ratelimit.Past(datetime.fromtimestamp(t, timezone.utc), frozenset({ratelimit.WHOLE}))
+                           for t in times]
+                decision = ratelimit.decide(self.policy, history, moment)[ratelimit.WHOLE]
+                if not decision.allowed:
+                    return {"refused": ratelimit.refused_line(decision, moment), "status": 429}
         with self.engine.begin() as c:
             sid = c.execute(submissions.insert().values(
-                student_id=student_row.id, filename=name, body=body, created_at=now, state=state,
-                message=message, enqueued=0)).inserted_primary_key[0]
-        self._enqueue(sid)
+                student_id=student_row.id, filename=name, body=body, created_at=now, state="queued",
+                message="", enqueued=0, factor=stand.factor, late_reason=stand.reason)).inserted_primary_key[0]
+        self._enqueue(sid, priority=LIVE)
         return {"id": sid}
 
-    def _enqueue(self, sid: int) -> None:
+    def _enqueue(self, sid: int, priority: int = LIVE) -> None:
         with self.engine.begin() as c:
             row = c.execute(sa.select(submissions, students.c.student).join(students).where(
                 submissions.c.id == sid)).first()
-            result = self.grade_task(sid, self.a.name, row.student, row.filename, row.body)
+            result = self.queue.enqueue(self.grade_task.s(sid, self.a.name, row.student, row.filename, row.body,
+                                                          priority=priority))
             c.execute(submissions.update().where(submissions.c.id == sid).values(
                 task_id=result.id, enqueued=row.enqueued + 1, missing_since=None))
 
+    def _own(self, c, student_row, sid: int):
+        """Submission `sid` if it is the student's or their group's (None otherwise)."""
+        return c.execute(sa.select(submissions).where(
+            submissions.c.id == sid, submissions.c.student_id.in_(self._members(c, student_row)))).first()
+
     def view(self, student_row, sid: int) -> dict | None:
-        """What the student may see of their submission `sid` (None: not theirs, or none)."""
+        """What the student may see of their (or their group's) submission `sid` (None: not theirs, or none)."""
         with self.engine.connect() as c:
-            row = c.execute(sa.select(submissions).where(submissions.c.id == sid,
-                                                          submissions.c.student_id == student_row.id)).first()
+            row = self._own(c, student_row, sid)
             if row is None:
                 return None
             ahead = c.execute(sa.select(sa.func.count()).select_from(submissions).where(
                 submissions.c.state == "queued", submissions.c.id < sid)).scalar() if row.state == "queued" else 0
+            own = c.execute(sa.select(adjustments).where(adjustments.c.student == student_row.student)
+                            .order_by(adjustments.c.id)).all()
         out = {"id": row.id, "state": row.state, "filename": row.filename, "message": row.message,
                "submitted": datetime.fromtimestamp(row.created_at, timezone.utc).isoformat(timespec="seconds")}
         if row.state == "queued":
@@ -431,8 +526,16 @@ class Service:
         if row.state == "graded":
             grade = Grade.from_dict(json.loads(row.grade_json))
             if self.released:
-                out["feedback"] = report.feedback_markdown(grade, self.a.title)
-                out["score"], out["max_score"] = row.score, row.max_score
+                _, total = self._final(grade, row.factor, own)
+                notes = ([f"Late: {row.late_reason}. Autograded score before it: {grade.score:g} / {grade.max_score:g}."]
+                         if row.late_reason else [])
+                notes += [f"Adjusted by {a.by}: {a.question} {a.points:+g} ({a.comment})" for a in own]
+                out["feedback"] = report.feedback_markdown(grade, self.a.title) + (
+                    "\n" + "\n".join(f"- {n}" for n in notes) + f"\n\n**Total: {total:g} / {grade.max_score:g}**\n"
+                    if notes else "")
+                out["score"], out["max_score"] = total, grade.max_score
+                if row.late_reason:
+                    out["raw_score"], out["late"] = grade.score, row.late_reason
             else:  # the public checks' results only, and that the hidden ones ran
                 public = [t for t in grade.tests if t.visibility == "visible"]
                 out["feedback"] = "\n".join(
@@ -444,14 +547,23 @@ class Service:
         return out
 
     def history(self, student_row) -> list[dict]:
+        """The student's submissions, their group's included."""
         with self.engine.connect() as c:
             rows = c.execute(sa.select(submissions.c.id, submissions.c.state, submissions.c.filename,
-                                       submissions.c.created_at, submissions.c.score, submissions.c.max_score)
-                             .where(submissions.c.student_id == student_row.id).order_by(submissions.c.id.desc())).all()
-        released = self.released
-        return [{"id": r.id, "state": r.state, "filename": r.filename,
-                 "submitted": datetime.fromtimestamp(r.created_at, timezone.utc).isoformat(timespec="seconds"),
-                 "score": f"{r.score:g} / {r.max_score:g}" if r.state == "graded" and released else ""} for r in rows]
+                                       submissions.c.created_at, submissions.c.grade_json, submissions.c.factor,
+                                       submissions.c.late_reason)
+                             .where(submissions.c.student_id.in_(self._members(c, student_row)))
+                             .order_by(submissions.c.id.desc())).all()
+            own = c.execute(sa.select(adjustments).where(adjustments.c.student == student_row.student)).all()
+        released, out = self.released, []
+        for r in rows:
+            score = ""
+            if r.state == "graded" and released:
+                grade = Grade.from_dict(json.loads(r.grade_json))
+                score = f"{self._final(grade, r.factor, own)[1]:g} / {grade.max_score:g}" + (" (late)" if r.late_reason else "")
+            out.append({"id": r.id, "state": r.state, "filename": r.filename, "score": score,
+                        "submitted": datetime.fromtimestamp(r.created_at, timezone.utc).isoformat(timespec="seconds")})
+        return out
 
     # results
     def collect_once(self) -> None:
@@ -471,8 +583,8 @@ class Service:
             if result is not None:
                 self._store(row.id, result)
                 continue
-            beat = self.queue.get(f"beat:{row.id}", peek=True)
-            if beat is not None and now - float(beat) < self.lease:
+            beat = self.queue.get(f"beat:{row.id}", peek=True)  # (time, host, pid)
+            if beat is not None and now - float(beat[0]) < self.lease:
                 self._missing(row.id, None)
                 continue
             if pending is None:
@@ -704,6 +816,11 @@ def serve(a: assignments.Assignment, data: Path, roster: Path, *, port: int = 80
     data.mkdir(parents=True, exist_ok=True)
     service = Service(a, data, db, broker, lease)
     service.manual_release  # a misspelt release policy stops the start, in one line
+    service.calendar()  # and so does a course.toml that cannot be read
+    # What the instructor's commands (adjust, regrade, export) need to reach the same state and queue.
+    fd = os.open(data / SETTINGS_FILE, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        json.dump({"assignment": a.name, "db": db, "broker": broker}, f)
     base = base_url or f"http://{host}:{port}"
     new = service.enrol(roster, base)
     tokens = data / "tokens.csv"
@@ -740,6 +857,18 @@ def serve(a: assignments.Assignment, data: Path, roster: Path, *, port: int = 80
             except subprocess.TimeoutExpired:
                 consumer.kill()
     return 0
+
+
+SETTINGS_FILE = "service.json"
+
+
+def open_service(data: Path) -> Service:
+    """The service whose --data is `data`, for the instructor's commands (it need not be running)."""
+    try:
+        kept = json.loads((Path(data) / SETTINGS_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        raise UsageError(f"{data}: no grading service's folder here (no {SETTINGS_FILE}); give the --data of `serve`") from None
+    return Service(assignments.load(kept["assignment"]), Path(data), kept.get("db"), kept.get("broker"))
 
 
 def _die_with_parent() -> None:
