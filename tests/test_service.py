@@ -307,6 +307,21 @@ def test_the_pages_in_a_real_browser(tmp_path, roster, starts_workers):
             assert "1 submission(s) queued" in page.inner_text("body")
             page.click("text=alice")
             assert "Submission 1" in page.inner_text("body")
+
+            page.go_back()
+            page.click("text=Calendar")  # the calendar editor: a mistake is refused in one line, the file kept
+            page.fill("textarea", "[assignments.cnn]\ndue = 2026-12-10T23:59:00\n")
+            with page.expect_navigation():
+                page.click("button:has-text('Save')")
+            assert "Not saved: course.toml [assignments.cnn] due = 2026-12-10 23:59:00: give the time zone too" \
+                in page.inner_text("body")
+            assert not (tmp_path / "data" / "course.toml").exists()
+            good = '[assignments.cnn]\ndue = 2026-12-10T23:59:00-05:00\nlate_penalty_per_day = 0.2\n[extensions.cnn]\nbob = "+48h"\n'
+            page.fill("textarea", good)
+            with page.expect_navigation():
+                page.click("button:has-text('Save')")
+            assert "Saved." in page.inner_text("body")
+            assert (tmp_path / "data" / "course.toml").read_text() == good
             browser.close()
         assert service.wait_graded(tokens["alice"], [1])[1]["score"] == 100
     finally:
@@ -452,5 +467,42 @@ def test_late_work_extensions_groups_adjustments_and_the_close(tmp_path, starts_
         closed = submit("alice")
         assert closed.returncode == 1 and closed.stderr.strip().splitlines() == [
             f"not submitted: not accepted: submissions closed at {(now - timedelta(hours=1)).isoformat(timespec='minutes')}"]
+    finally:
+        service.stop()
+
+
+def test_staff_see_the_queue_cancel_a_stuck_grading_and_a_lost_one_is_retried_a_bounded_number_of_times(
+        tmp_path, roster, starts_workers):
+    from autograder.integrations.service import MAX_ATTEMPTS, make_queue
+
+    data = tmp_path / "data"
+    service = Running(data, roster, "--workers", "0")  # nobody grades: what is queued stays queued
+    try:
+        tokens = service.tokens()
+        link = (data / "instructor.txt").read_text().strip()
+        stuck = service.upload(tokens["alice"], REFERENCE)
+        page = urllib.request.urlopen(f"{link}/queue", timeout=30).read().decode()
+        assert "1 submission(s) waiting" in page and ">alice<" in page and "waiting" in page
+        csrf = re.search(r'name="csrf" value="([0-9a-f]+)"', page).group(1)
+        cancel = urllib.request.Request(f"{link}/cancel", data=f"csrf={csrf}&submission={stuck}".encode(), method="POST",
+                                        headers={"Content-Type": "application/x-www-form-urlencoded"})
+        urllib.request.urlopen(cancel, timeout=30).close()
+        seen = service.api(f"/api/submissions/{stuck}", tokens["alice"])[1]
+        assert seen["state"] == "failed" and "cancelled" in seen["message"] and "none of your budget" in seen["message"]
+
+        # A grading lost with its worker again and again (here: taken off the queue by hand) is queued
+        # again MAX_ATTEMPTS times in all, then becomes a system error.
+        queue, _ = make_queue(f"sqlite:///{data / 'queue.sqlite3'}", None)
+        lost = service.upload(tokens["bob"], REFERENCE)
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            seen = service.api(f"/api/submissions/{lost}", tokens["bob"])[1]
+            if seen["state"] != "queued":
+                break
+            queue.storage.flush_queue()
+            time.sleep(0.5)
+        assert seen["state"] == "failed" and f"lost {MAX_ATTEMPTS} times" in seen["message"], seen
+        with sqlite3.connect(data / "service.sqlite3") as db:
+            assert db.execute("select enqueued from submissions where id = ?", (lost,)).fetchone()[0] == MAX_ATTEMPTS
     finally:
         service.stop()

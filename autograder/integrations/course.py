@@ -79,7 +79,10 @@ def _extension(value, where: str):
 
 def load(folder: Path, assignment: str) -> Calendar:
     """The calendar of `assignment` in FOLDER/course.toml (no file, or no table: no deadline)."""
-    path = Path(folder) / FILE
+    return load_file(Path(folder) / FILE, assignment)
+
+
+def load_file(path: Path, assignment: str) -> Calendar:
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:

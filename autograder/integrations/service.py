@@ -65,6 +65,7 @@ LEASE_SECONDS = 30.0  # a grading whose heartbeat is older than this lost its wo
 HEARTBEAT_SECONDS = 5.0
 SWEEP_SECONDS = 0.25  # how often results are collected: part of every student's wait
 LIVE, RERUN = 10, 0  # queue priorities: a student's submission before any staff re-run
+MAX_ATTEMPTS = 3  # times a submission is queued after its worker was lost, before it is a system error
 
 metadata = sa.MetaData()
 students = sa.Table(
@@ -357,6 +358,53 @@ class Service:
                 grades.append(grade)
         return grades
 
+    def calendar_text(self) -> str:
+        try:
+            return (self.data / course.FILE).read_text(encoding="utf-8")
+        except OSError:
+            return ""
+
+    def save_calendar(self, text: str) -> str | None:
+        """Write course.toml if it reads as a calendar; else the one-line reason, and the file is left as it was."""
+        if len(text) > 200_000:
+            return "the calendar is longer than 200 KB"
+        trial = self.data / f".{course.FILE}.new"
+        trial.write_text(text, encoding="utf-8")
+        try:
+            course.load_file(trial, self.a.name)
+        except UsageError as exc:
+            trial.unlink()
+            return str(exc).replace(str(trial), course.FILE)
+        os.replace(trial, self.data / course.FILE)  # whole, at once: a reader sees the old file or the new
+        return None
+
+    def queue_view(self) -> dict:
+        """For staff: how many wait, which are being graded (where, and how long ago their worker beat)."""
+        now = time.time()
+        with self.engine.connect() as c:
+            waiting = c.execute(sa.select(submissions.c.id, students.c.student, submissions.c.created_at,
+                                          submissions.c.enqueued).join(students)
+                                .where(submissions.c.state == "queued").order_by(submissions.c.id)).all()
+        rows = []
+        for r in waiting:
+            beat = self.queue.get(f"beat:{r.id}", peek=True)
+            rows.append({"id": r.id, "student": r.student, "waited": f"{now - r.created_at:.0f} s", "attempts": r.enqueued,
+                         "worker": f"{beat[1]} pid {beat[2]}" if beat else "",
+                         "beat": f"{now - float(beat[0]):.0f} s ago" if beat else "waiting"})
+        return {"depth": len(rows), "rows": rows}
+
+    def cancel(self, sid: int) -> bool:
+        """Stop waiting for a stuck grading: a system error for the student (no budget used), the task revoked."""
+        with self.engine.connect() as c:
+            row = c.execute(sa.select(submissions.c.task_id).where(submissions.c.id == sid,
+                                                                   submissions.c.state == "queued")).first()
+        if row is None:
+            return False
+        if row.task_id:
+            self.queue.revoke_by_id(row.task_id)
+        self._store(sid, {"failed": "system error: the course staff cancelled its grading (it used none of your budget)"})
+        return True
+
     def adjust(self, student: str, question: str, points: float, comment: str, by: str) -> None:
         """A TA's points on a question of `student`'s counted grade; kept apart from grades, so regrades keep it."""
         questions = [q.item for q in self.a.questions]
@@ -569,8 +617,8 @@ class Service:
     def collect_once(self) -> None:
         """Store the results that came back; put back on the queue what a dead worker lost."""
         with self.engine.connect() as c:
-            waiting = c.execute(sa.select(submissions.c.id, submissions.c.task_id, submissions.c.missing_since)
-                                .where(submissions.c.state == "queued")).all()
+            waiting = c.execute(sa.select(submissions.c.id, submissions.c.task_id, submissions.c.missing_since,
+                                          submissions.c.enqueued).where(submissions.c.state == "queued")).all()
         if not waiting:
             return
         pending = None
@@ -597,7 +645,11 @@ class Service:
             if row.missing_since is None:
                 self._missing(row.id, now)
             elif now - row.missing_since >= max(2 * SWEEP_SECONDS, HEARTBEAT_SECONDS):
-                self._enqueue(row.id)
+                if row.enqueued >= MAX_ATTEMPTS:  # a submission that kills its worker every time: said, not retried
+                    self._store(row.id, {"failed": f"system error: its worker was lost {row.enqueued} times; "
+                                                   "the course staff have been shown it (it used none of your budget)"})
+                else:
+                    self._enqueue(row.id)
 
     def _missing(self, sid: int, since: float | None) -> None:
         with self.engine.begin() as c:
@@ -759,6 +811,42 @@ def make_app(service: Service) -> Starlette:
         queued = service.regrade(int(sid) if sid.isdigit() else None)
         return RedirectResponse(f"/i/{token}?queued={queued}", status_code=303)
 
+    async def instructor_calendar(request: Request):
+        token = instructor(request)
+        if token is None:
+            return _page("service_home.html", 404, title=service.a.title)
+        problem, text, saved = "", service.calendar_text(), False
+        if request.method == "POST":
+            form = await request.form(max_files=0, max_fields=4, max_part_size=300_000)
+            if not hmac.compare_digest(str(form.get("csrf", "")), service.instructor_csrf()):
+                return _page("service_refused.html", 403, title=service.a.title, token=token,
+                             reason="the form was out of date or not sent from this page; open your link again")
+            text = str(form.get("calendar", "")).replace("\r\n", "\n")
+            problem = service.save_calendar(text) or ""
+            saved = not problem
+        return _page("service_calendar.html", 400 if problem else 200, title=service.a.title, token=token,
+                     csrf=service.instructor_csrf(), text=text, problem=problem, saved=saved, name=service.a.name)
+
+    async def instructor_queue(request: Request):
+        token = instructor(request)
+        if token is None:
+            return _page("service_home.html", 404, title=service.a.title)
+        return _page("service_queue.html", title=service.a.title, token=token, csrf=service.instructor_csrf(),
+                     q=service.queue_view())
+
+    async def instructor_cancel(request: Request):
+        token = instructor(request)
+        if token is None:
+            return _page("service_home.html", 404, title=service.a.title)
+        form = await request.form(max_files=0, max_fields=4)
+        if not hmac.compare_digest(str(form.get("csrf", "")), service.instructor_csrf()):
+            return _page("service_refused.html", 403, title=service.a.title, token=token,
+                         reason="the form was out of date or not sent from this page; open your link again")
+        sid = str(form.get("submission", ""))
+        if sid.isdigit():
+            service.cancel(int(sid))
+        return RedirectResponse(f"/i/{token}/queue", status_code=303)
+
     async def instructor_canvas(request: Request):
         if instructor(request) is None:
             return _page("service_home.html", 404, title=service.a.title)
@@ -805,6 +893,9 @@ def make_app(service: Service) -> Starlette:
         Route("/i/{token:str}/grades.csv", instructor_csv),
         Route("/i/{token:str}/release", instructor_release, methods=["POST"]),
         Route("/i/{token:str}/canvas.csv", instructor_canvas),
+        Route("/i/{token:str}/queue", instructor_queue),
+        Route("/i/{token:str}/calendar", instructor_calendar, methods=["GET", "POST"]),
+        Route("/i/{token:str}/cancel", instructor_cancel, methods=["POST"]),
         Route("/i/{token:str}/similarity.csv", instructor_similarity),
     ])
 
