@@ -506,3 +506,32 @@ def test_staff_see_the_queue_cancel_a_stuck_grading_and_a_lost_one_is_retried_a_
             assert db.execute("select enqueued from submissions where id = ?", (lost,)).fetchone()[0] == MAX_ATTEMPTS
     finally:
         service.stop()
+
+
+def test_a_group_shares_one_rate_limit_budget_and_its_history(tmp_path):
+    """Two graded submissions every hour for alice's group (alice and carol): carol's third is refused,
+    bob's own budget is untouched, and each member sees the group's submissions, nobody else's."""
+    import dataclasses
+
+    from autograder import assignment as assignments
+    from autograder.integrations import service as service_module
+
+    roster = tmp_path / "roster.csv"
+    roster.write_text("student,email,group\nalice,a@x.org,g\nbob,b@x.org,\ncarol,c@x.org,g\n")
+    a = assignments.load("cnn")
+    a = dataclasses.replace(a, extra={**a.extra, "rate_limit": {"burst": 2, "refill_minutes": 60}})
+    service = service_module.Service(a, tmp_path, None, f"sqlite:///{tmp_path / 'queue.sqlite3'}")
+    service.enrol(roster, "http://x")
+    with service.engine.connect() as c:
+        people = {r.student: r for r in c.execute(service_module.students.select())}
+    body = REFERENCE.read_bytes()
+    assert service.budget(people["carol"]) == "Graded submissions left now: 2 of 2."
+    first = service.submit(people["alice"], "cnn_layers.py", body)["id"]
+    service.submit(people["carol"], "cnn_layers.py", body)
+    refused = service.submit(people["carol"], "cnn_layers.py", body)
+    assert refused["status"] == 429 and refused["refused"].startswith("Rate limit: this submission was not graded")
+    assert service.budget(people["alice"]).startswith("No graded submission left now; the next one is available from")
+    assert "id" in service.submit(people["bob"], "cnn_layers.py", body)
+    assert [h["id"] for h in service.history(people["carol"])] == [2, 1]
+    assert service.view(people["carol"], first)["state"] == "queued"  # her group's: she may see it
+    assert service.view(people["bob"], first) is None  # not his

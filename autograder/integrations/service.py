@@ -594,6 +594,21 @@ class Service:
                 out["withheld"] = True
         return out
 
+    def budget(self, student_row) -> str:
+        """The rate limit's budget left now (the student's group's, shared), as a sentence; "" with no limit."""
+        if self.policy is None or self.policy.whole is None:
+            return ""
+        moment = datetime.now(timezone.utc)
+        with self.engine.connect() as c:
+            times = [r.created_at for r in c.execute(sa.select(submissions.c.created_at).where(
+                submissions.c.student_id.in_(self._members(c, student_row)), submissions.c.state.in_(("queued", "graded"))))]
+        decision = ratelimit.decide(self.policy, [ratelimit.Past(datetime.fromtimestamp(t, timezone.utc),
+                                                                 frozenset({ratelimit.WHOLE})) for t in times],
+                                    moment)[ratelimit.WHOLE]
+        if decision.allowed:
+            return f"Graded submissions left now: {decision.left + 1} of {decision.bucket.burst}."
+        return f"No graded submission left now; the next one is available from {ratelimit.when(decision.next_at, moment)}."
+
     def history(self, student_row) -> list[dict]:
         """The student's submissions, their group's included."""
         with self.engine.connect() as c:
@@ -720,7 +735,7 @@ def make_app(service: Service) -> Starlette:
         if who is None:
             return _page("service_home.html", 404, title=service.a.title)
         return _page("service_student.html", title=service.a.title, student=who.student, token=request.path_params["token"],
-                     csrf=service.csrf(who), history=service.history(who), refused=request.query_params.get("refused", ""))
+                     csrf=service.csrf(who), history=service.history(who), budget=service.budget(who))
 
     async def student_submit(request: Request):
         token = request.path_params["token"]
