@@ -412,8 +412,9 @@ def test_manual_release_shows_the_public_checks_only_until_the_instructor_releas
         service_module.Service(wrong, tmp_path, None, f"sqlite:///{tmp_path / 'q2.sqlite3'}").manual_release
 
 
-def test_late_work_extensions_groups_adjustments_and_the_close(tmp_path, starts_workers):
-    """Issue 23, as a course drives it: course.toml in the service's folder, then submit, adjust, regrade, export."""
+def test_late_work_extensions_groups_adjustments_and_the_close(tmp_path, broker, starts_workers):
+    """Issue 23, as a course drives it: course.toml in the service's folder, then submit, adjust, regrade, export
+    (with the default store, on the SQLite queue and on Redis)."""
     from datetime import datetime, timedelta, timezone
 
     data = tmp_path / "data"
@@ -424,7 +425,10 @@ def test_late_work_extensions_groups_adjustments_and_the_close(tmp_path, starts_
     stamp = lambda moment: moment.isoformat(timespec="seconds")  # noqa: E731
     (data / "course.toml").write_text(f'[assignments.cnn]\ndue = {stamp(now - timedelta(hours=2))}\n'
                                       f'late_penalty_per_day = 0.2\n[extensions.cnn]\nbob = "+48h"\n')
-    service = Running(data, roster)
+    redis = broker.startswith("redis")
+    service = Running(data, roster, *(["--broker", broker] if redis else []))
+    worker = subprocess.Popen([sys.executable, "-I", "-m", "autograder", "worker", "--broker", broker], cwd=ROOT,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True) if redis else None
     try:
         tokens = service.tokens()
 
@@ -468,6 +472,9 @@ def test_late_work_extensions_groups_adjustments_and_the_close(tmp_path, starts_
         assert closed.returncode == 1 and closed.stderr.strip().splitlines() == [
             f"not submitted: not accepted: submissions closed at {(now - timedelta(hours=1)).isoformat(timespec='minutes')}"]
     finally:
+        if worker is not None:
+            os.killpg(worker.pid, signal.SIGKILL)
+            worker.wait()
         service.stop()
 
 
