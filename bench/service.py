@@ -11,6 +11,7 @@ graded twice, and the ratio of p50 to the warm grading.
 
     .venv/bin/python bench/service.py                          # 300 students over 10 minutes
     .venv/bin/python bench/service.py --students 60 --minutes 2
+    .venv/bin/python bench/service.py --regrade 100 --students 60 --minutes 2   # live latency while staff re-run 100
 """
 
 from __future__ import annotations
@@ -73,14 +74,92 @@ def warm_grading(rounds: int = 5) -> float:
     return median(times)
 
 
+def _upload(url: str, token: str, path: Path) -> int:
+    boundary = "bench"
+    body = (f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{path.name}"\r\n\r\n'
+            .encode() + path.read_bytes() + f"\r\n--{boundary}--\r\n".encode())
+    return _call(f"{url}/api/submissions", token, body, f"multipart/form-data; boundary={boundary}")["id"]
+
+
+def _live_phase(url: str, tokens: list[str], span: float, rng) -> list[float]:
+    """Each token submits the reference once at a moment drawn over `span` s; each one's latency."""
+    plan = sorted((rng.uniform(0, span), token) for token in tokens)
+    sent, done = {}, {}
+    start = time.monotonic()
+    for moment, token in plan:
+        time.sleep(max(0.0, start + moment - time.monotonic()))
+        sent[_upload(url, token, REFERENCE_MODULE)] = (token, time.monotonic())
+        for sid, (owner, at) in list(sent.items()):
+            if sid not in done and _call(f"{url}/api/submissions/{sid}", owner)["state"] != "queued":
+                done[sid] = time.monotonic() - at
+    deadline = time.monotonic() + 300
+    while len(done) < len(sent) and time.monotonic() < deadline:
+        for sid, (owner, at) in list(sent.items()):
+            if sid not in done and _call(f"{url}/api/submissions/{sid}", owner)["state"] != "queued":
+                done[sid] = time.monotonic() - at
+        time.sleep(0.1)
+    return list(done.values()) + [float("inf")] * (len(sent) - len(done))
+
+
+def regrade_bench(args) -> int:
+    """Issue 23: live latency while staff re-run REGRADE submissions, beside the same load on an idle queue."""
+    rng = random.Random(args.seed)
+    span, live = args.minutes * 60, args.students
+    with tempfile.TemporaryDirectory(prefix="bench-service-regrade-") as tmp:
+        data, roster, port = Path(tmp) / "data", Path(tmp) / "roster.csv", _port()
+        names = [f"r{i:04d}" for i in range(args.regrade)] + [f"a{i:04d}" for i in range(live)] + [f"b{i:04d}" for i in range(live)]
+        roster.write_text("student,email\n" + "".join(f"{n},{n}@example.org\n" for n in names))
+        url = f"http://127.0.0.1:{port}"
+        serve = subprocess.Popen([kit_python(), "-I", "-m", "autograder", "serve", "--data", str(data), "--roster",
+                                  str(roster), "--port", str(port), "--workers", "2"], cwd=ROOT,
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        try:
+            for _ in range(200):
+                try:
+                    urllib.request.urlopen(f"{url}/healthz", timeout=1).close()
+                    break
+                except OSError:
+                    time.sleep(0.1)
+            with open(data / "tokens.csv", encoding="utf-8") as f:
+                token = {line.split(",")[0]: line.split(",")[1] for line in f.read().splitlines()[1:]}
+            seeded = [(_upload(url, token[n], REFERENCE_MODULE), token[n]) for n in names[:args.regrade]]
+            while any(_call(f"{url}/api/submissions/{sid}", t)["state"] == "queued" for sid, t in seeded):
+                time.sleep(0.5)
+            idle = _live_phase(url, [token[n] for n in names[args.regrade:args.regrade + live]], span, rng)
+            queued = subprocess.run([kit_python(), "-I", "-m", "autograder", "regrade", "--data", str(data), "--all"],
+                                    cwd=ROOT, capture_output=True, text=True, check=True).stdout.strip()
+            busy = _live_phase(url, [token[n] for n in names[args.regrade + live:]], span, rng)
+            backlog_left = sum(_call(f"{url}/api/submissions/{sid}", t)["state"] == "queued" for sid, t in seeded)
+        finally:
+            os.killpg(serve.pid, signal.SIGKILL)
+            serve.wait()
+    report = {"machine": machine_info(), "regraded": args.regrade, "live_per_phase": live, "minutes_per_phase": args.minutes,
+              "regrade_said": queued, "idle_p50_s": _percentile(idle, 0.5), "idle_p99_s": _percentile(idle, 0.99),
+              "busy_p50_s": _percentile(busy, 0.5), "busy_p99_s": _percentile(busy, 0.99),
+              "re_runs_still_queued_after": backlog_left}
+    report["p99_busy_over_idle"] = report["busy_p99_s"] / report["idle_p99_s"]
+    write_json(RESULTS_DIR / "service_regrade.json", report)
+    print(f"{live} live submissions over {args.minutes:g} min on an idle queue, then {live} more while staff re-run "
+          f"{args.regrade} ({queued})")
+    print(f"idle: p50 {report['idle_p50_s']:.2f} s, p99 {report['idle_p99_s']:.2f} s; while re-running: "
+          f"p50 {report['busy_p50_s']:.2f} s, p99 {report['busy_p99_s']:.2f} s; re-runs still queued at the end: {backlog_left}")
+    print(f"live p99 while re-running / idle: ratio {report['p99_busy_over_idle']:.2f}")
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--students", type=int, default=300)
     parser.add_argument("--minutes", type=float, default=10.0)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--regrade", type=int, default=0,
+                        help="instead: seed this many graded submissions, then measure live latency on an idle queue "
+                             "and while staff re-run them all (--students live submissions per phase)")
     args = parser.parse_args()
-    if not 1 <= args.students <= 2000 or not 0 < args.minutes <= 60:
-        raise SystemExit("--students 1..2000 and --minutes up to 60: the bench is bounded")
+    if not 1 <= args.students <= 2000 or not 0 < args.minutes <= 60 or not 0 <= args.regrade <= 2000:
+        raise SystemExit("--students 1..2000, --minutes up to 60 and --regrade up to 2000: the bench is bounded")
+    if args.regrade:
+        return regrade_bench(args)
     rng = random.Random(args.seed)
     span = args.minutes * 60
     yardstick = warm_grading()

@@ -465,6 +465,9 @@ def test_late_work_extensions_groups_adjustments_and_the_close(tmp_path, broker,
         service.wait_graded(tokens["carol"], [3])
         after = export()
         assert after["alice"]["total"] == "76" and after["dave"]["total"] == "80"  # the adjustment stays
+        with sqlite3.connect(data / "service.sqlite3") as db:  # the score history: each re-run keeps the grade before
+            assert db.execute("select submission_id, score from earlier_grades order by submission_id").fetchall() == [
+                (1, 100.0), (2, 100.0), (3, 100.0)]
 
         (data / "course.toml").write_text(f'[assignments.cnn]\ndue = {stamp(now - timedelta(hours=2))}\n'
                                           f'late_until = {stamp(now - timedelta(hours=1))}\n')

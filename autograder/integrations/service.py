@@ -98,6 +98,16 @@ submissions = sa.Table(
     sa.Column("factor", sa.Float, nullable=False, default=1.0),
     sa.Column("late_reason", sa.Text, nullable=False, default=""),
 )
+earlier = sa.Table(
+    "earlier_grades", metadata,  # a submission's grades before staff re-ran it: the score history
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("submission_id", sa.Integer, sa.ForeignKey("submissions.id"), nullable=False, index=True),
+    sa.Column("score", sa.Float),
+    sa.Column("max_score", sa.Float),
+    sa.Column("state", sa.String(20), nullable=False),
+    sa.Column("grade_json", sa.Text),
+    sa.Column("graded_at", sa.Float),
+)
 adjustments = sa.Table(
     "adjustments", metadata,  # a TA's points on a question, kept apart from grades: regrades leave them
     sa.Column("id", sa.Integer, primary_key=True),
@@ -423,11 +433,17 @@ class Service:
                 return None
             rows = c.execute(sa.select(submissions).where(submissions.c.student_id == student_id)
                              .order_by(submissions.c.id.desc())).all()
+            before = {}
+            for e in c.execute(sa.select(earlier).where(earlier.c.submission_id.in_([r.id for r in rows]))
+                               .order_by(earlier.c.id)):
+                before.setdefault(e.submission_id, []).append(
+                    f"{e.score:g} / {e.max_score:g}" if e.state == "graded" else e.state)
         out = []
         for r in rows:
             entry = {"id": r.id, "state": r.state, "filename": r.filename, "message": r.message,
                      "submitted": datetime.fromtimestamp(r.created_at, timezone.utc).isoformat(timespec="seconds"),
-                     "score": f"{r.score:g} / {r.max_score:g}" if r.state == "graded" else "", "feedback": ""}
+                     "score": f"{r.score:g} / {r.max_score:g}" if r.state == "graded" else "", "feedback": "",
+                     "earlier": before.get(r.id, [])}
             if r.state == "graded":
                 entry["feedback"] = report.feedback_markdown(Grade.from_dict(json.loads(r.grade_json)), self.a.title)
             out.append(entry)
@@ -451,6 +467,9 @@ class Service:
             ids = [i for i in ids if c.execute(sa.select(submissions.c.state).where(submissions.c.id == i)).scalar()
                    in ("graded", "failed")]
             for i in ids:
+                was = c.execute(sa.select(submissions).where(submissions.c.id == i)).first()
+                c.execute(earlier.insert().values(submission_id=i, score=was.score, max_score=was.max_score,
+                                                  state=was.state, grade_json=was.grade_json, graded_at=was.graded_at))
                 c.execute(submissions.update().where(submissions.c.id == i).values(
                     state="queued", score=None, max_score=None, grade_json=None, message="", graded_at=None))
         for i in ids:
