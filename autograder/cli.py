@@ -369,7 +369,10 @@ def cmd_export(args) -> int:
 
 
 def cmd_submit(args) -> int:
-    return submit.submit(Path(args.submission), args.server, args.token)
+    token = args.token or os.environ.get("AUTOGRADER_TOKEN")
+    if not token:
+        raise UsageError("give your token: --token TOKEN (the last part of your link), or set AUTOGRADER_TOKEN")
+    return submit.submit(Path(args.submission), args.server, token)
 
 
 COMMANDS = {

@@ -161,7 +161,8 @@ def parser() -> argparse.ArgumentParser:
     p = sub.add_parser("submit", help="students: upload to the grading service, wait, and print the feedback")
     p.add_argument("submission", metavar="FILE", help="cnn_layers.py or cnn.ipynb")
     p.add_argument("--server", required=True, help="the service's address, as in your link (https://...)")
-    p.add_argument("--token", required=True, help="your token: the last part of your link")
+    p.add_argument("--token", help="your token: the last part of your link (default: $AUTOGRADER_TOKEN, which "
+                   "keeps it out of the process list and your shell's history)")
 
     p = sub.add_parser("demo", help="grade the bundled examples (reference, untouched handout, typical mistakes)")
     p.add_argument("--out", default="out/demo", help="where to write the results (default out/demo)")

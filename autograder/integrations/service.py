@@ -48,6 +48,8 @@ import huey as huey_lib
 import sqlalchemy as sa
 import uvicorn
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
@@ -65,6 +67,7 @@ LEASE_SECONDS = 30.0  # a grading whose heartbeat is older than this lost its wo
 HEARTBEAT_SECONDS = 5.0
 SWEEP_SECONDS = 0.25  # how often results are collected: part of every student's wait
 LIVE, RERUN = 10, 0  # queue priorities: a student's submission before any staff re-run
+MAX_WAITING = 3  # a student's (or group's) submissions waiting at once
 MAX_ATTEMPTS = 3  # times a submission is queued after its worker was lost, before it is a system error
 
 metadata = sa.MetaData()
@@ -123,6 +126,14 @@ settings = sa.Table(
     sa.Column("key", sa.String(50), primary_key=True),
     sa.Column("value", sa.Text, nullable=False),
 )
+
+
+def _token(size: int) -> str:
+    """A random URL-safe token that does not start with "-" (a command line would read it as an option)."""
+    while True:
+        token = secrets.token_urlsafe(size)
+        if not token.startswith("-"):
+            return token
 
 
 def token_hash(token: str) -> str:
@@ -249,11 +260,13 @@ class Service:
         new = []
         with self.engine.begin() as c:
             known = {r.student for r in c.execute(sa.select(students.c.student))}
-            for row in rows:
+            for number, row in enumerate(rows, start=2):
                 name = (row.get("student") or "").strip()
+                if len(name) > 200:
+                    raise UsageError(f"{roster}, line {number}: a student's name is longer than 200 characters; shorten it")
                 if not name or name in known:
                     continue
-                token = secrets.token_urlsafe(24)
+                token = _token(24)
                 c.execute(students.insert().values(student=name[:200], email=(row.get("email") or "").strip()[:300],
                                                    token_hash=token_hash(token),
                                                    canvas_id=(row.get("canvas_id") or "").strip()[:50] or None,
@@ -279,7 +292,7 @@ class Service:
         """A new instructor token's link, the first time (only its hash is kept); None once one exists."""
         if self._setting("instructor_hash"):
             return None
-        token = secrets.token_urlsafe(32)
+        token = _token(32)
         self._set("instructor_hash", token_hash(token))
         return f"{base_url}/i/{token}"
 
@@ -324,11 +337,10 @@ class Service:
         with self.engine.connect() as c:
             people = c.execute(sa.select(students).order_by(students.c.student)).all()
             graded = c.execute(sa.select(submissions.c.id, submissions.c.student_id, submissions.c.grade_json,
-                                         submissions.c.factor, submissions.c.late_reason, submissions.c.filename,
-                                         submissions.c.body).where(submissions.c.state == "graded")
-                               .order_by(submissions.c.id)).all()
+                                         submissions.c.factor, submissions.c.late_reason, submissions.c.filename)
+                               .where(submissions.c.state == "graded").order_by(submissions.c.id)).all()
             adjusted = c.execute(sa.select(adjustments).order_by(adjustments.c.id)).all()
-        key = {p.id: p.grp or f"#{p.id}" for p in people}
+        key = {p.id: ("group", p.grp) if p.grp else ("student", p.id) for p in people}  # apart: a group named "#1"
         grades = {r.id: Grade.from_dict(json.loads(r.grade_json)) for r in graded}
         rows = []
         for person in people:
@@ -340,7 +352,7 @@ class Service:
                 items, total = self._final(grades[r.id], r.factor, own)
                 if chosen is None or counts == "latest" or total >= chosen["total"]:
                     chosen = {"submission": r.id, "grade": grades[r.id], "items": items, "total": total,
-                              "factor": r.factor, "late_reason": r.late_reason, "filename": r.filename, "body": r.body}
+                              "factor": r.factor, "late_reason": r.late_reason, "filename": r.filename}
             rows.append({"student": person.student, "id": person.id, "canvas_id": person.canvas_id, "group": person.grp,
                          "adjustments": own, **(chosen or {"submission": None})})
         return rows
@@ -427,6 +439,8 @@ class Service:
                                                   comment=comment[:2000], by=by[:200], at=time.time()))
 
     def student_history(self, student_id: int) -> tuple[str, list[dict]] | None:
+        if not 0 < student_id < 2**62:
+            return None
         with self.engine.connect() as c:
             who = c.execute(sa.select(students.c.student).where(students.c.id == student_id)).scalar()
             if who is None:
@@ -526,7 +540,9 @@ class Service:
             for number, row in enumerate(counted):
                 folder = Path(tmp) / "in" / str(number)
                 folder.mkdir(parents=True)
-                (folder / row["filename"]).write_bytes(row["body"])
+                with self.engine.connect() as c:
+                    body = c.execute(sa.select(submissions.c.body).where(submissions.c.id == row["submission"])).scalar()
+                (folder / row["filename"]).write_bytes(body)
                 paths.append((row["group"] or row["student"], folder / row["filename"]))
             similarity.run(self.a, Path(tmp) / "out", paths, quiet=True)
             return (Path(tmp) / "out" / similarity.CSV_NAME).read_text(encoding="utf-8")
@@ -547,6 +563,11 @@ class Service:
             return {"refused": f"not accepted: {stand.reason}", "status": 403}
         with self.engine.connect() as c:
             members = self._members(c, student_row)
+            waiting = c.execute(sa.select(sa.func.count()).select_from(submissions).where(
+                submissions.c.student_id.in_(members), submissions.c.state == "queued")).scalar()
+            if waiting >= MAX_WAITING:  # one student cannot fill the queue ahead of the class
+                return {"refused": f"you have {waiting} submissions waiting to be graded; submit again once they are",
+                        "status": 429}
             if self.policy is not None and self.policy.whole is not None:  # a group shares one budget
                 times = [r.created_at for r in c.execute(sa.select(submissions.c.created_at).where(
                     submissions.c.student_id.in_(members), submissions.c.state.in_(("queued", "graded"))))]
@@ -578,6 +599,8 @@ class Service:
 
     def view(self, student_row, sid: int) -> dict | None:
         """What the student may see of their (or their group's) submission `sid` (None: not theirs, or none)."""
+        if not 0 < sid < 2**62:  # beyond what the database's integers hold: no such submission
+            return None
         with self.engine.connect() as c:
             row = self._own(c, student_row, sid)
             if row is None:
@@ -721,28 +744,68 @@ def _bearer(request: Request) -> str | None:
     return header[7:].strip() if header.lower().startswith("bearer ") else None
 
 
-async def _upload(request: Request, service: Service):
-    """(filename, bytes) of the form's `file`, or a refusal response; the size is checked before parsing."""
+async def _bounded_body(request: Request, cap: int) -> bool:
+    """Read the request's body into it, at most `cap` bytes whatever its headers say (a chunked upload
+    declares no length); False when it is longer. Past the cap, what is still coming is read and dropped
+    up to DRAIN_BYTES, so the client reads the refusal instead of a reset."""
     try:
         declared = int(request.headers.get("content-length", "0"))
     except ValueError:
         declared = 0
-    if declared > MAX_UPLOAD_BYTES + 64 * 1024:
-        # Read (and drop) what is being sent, up to a bound, so the client reads this answer instead of
-        # a connection reset mid-upload; past the bound the connection is closed.
-        seen = 0
-        async for chunk in request.stream():
-            seen += len(chunk)
+    body, seen = bytearray(), 0
+    async for chunk in request.stream():
+        seen += len(chunk)
+        if seen > cap or declared > cap:
             if seen > DRAIN_BYTES:
                 break
-        return None, JSONResponse({"refused": f"the file is larger than {MAX_UPLOAD_BYTES // (1024 * 1024)} MB"},
-                                  status_code=413)
-    form = await request.form(max_files=1, max_fields=4, max_part_size=MAX_UPLOAD_BYTES + 1)
+            continue
+        body += chunk
+    if seen > cap or declared > cap:
+        return False
+    request._body = bytes(body)  # Starlette's form parser reads the body from here: nothing unbounded
+    return True
+
+
+async def _form(request: Request, cap: int = 300_000, **limits):
+    """The request's form, its body at most `cap` bytes; None when longer."""
+    if not await _bounded_body(request, cap):
+        return None
+    return await request.form(max_files=limits.get("max_files", 0), max_fields=limits.get("max_fields", 4),
+                              max_part_size=cap)
+
+
+async def _upload(request: Request, service: Service):
+    """(filename, bytes, form) of the form's `file`, or a refusal response; the size is checked as it arrives."""
+    too_big = JSONResponse({"refused": f"the file is larger than {MAX_UPLOAD_BYTES // (1024 * 1024)} MB"}, status_code=413)
+    form = await _form(request, MAX_UPLOAD_BYTES + 64 * 1024, max_files=1, max_fields=4)
+    if form is None:
+        return None, too_big
     upload = form.get("file")
     if upload is None or isinstance(upload, str):
         return None, JSONResponse({"refused": "no file: send it as the form field 'file'"}, status_code=400)
     body = await upload.read(MAX_UPLOAD_BYTES + 1)
+    if len(body) > MAX_UPLOAD_BYTES:
+        return None, too_big
     return (upload.filename or "", body, form), None
+
+
+class _PrivatePages:
+    """Headers on every answer: its address holds a token, so no referrer leaves it, no cache keeps
+    it, and no other site frames it."""
+
+    HEADERS = [(b"referrer-policy", b"no-referrer"), (b"cache-control", b"no-store"), (b"x-frame-options", b"DENY"),
+               (b"x-content-type-options", b"nosniff")]
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        async def with_headers(message):
+            if message["type"] == "http.response.start":
+                message["headers"] = list(message.get("headers", [])) + self.HEADERS
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
 
 
 def make_app(service: Service) -> Starlette:
@@ -816,13 +879,14 @@ def make_app(service: Service) -> Starlette:
         if token is None:
             return _page("service_home.html", 404, title=service.a.title)
         return _page("service_instructor.html", title=service.a.title, token=token, csrf=service.instructor_csrf(),
-                     rows=service.roster(), queued=request.query_params.get("queued", ""),
+                     rows=await run_in_threadpool(service.roster), queued=request.query_params.get("queued", ""),
                      withheld=not service.released)
 
     async def instructor_report(request: Request):
         if instructor(request) is None:
             return _page("service_home.html", 404, title=service.a.title)
-        return HTMLResponse(classreport.render(service.latest_grades(), service.a))
+        grades = await run_in_threadpool(service.latest_grades)  # off the event loop: students wait for nothing
+        return HTMLResponse(await run_in_threadpool(classreport.render, grades, service.a))
 
     async def instructor_student(request: Request):
         token = instructor(request)
@@ -837,8 +901,8 @@ def make_app(service: Service) -> Starlette:
         token = instructor(request)
         if token is None:
             return _page("service_home.html", 404, title=service.a.title)
-        form = await request.form(max_files=0, max_fields=4)
-        if not hmac.compare_digest(str(form.get("csrf", "")), service.instructor_csrf()):
+        form = await _form(request)
+        if form is None or not hmac.compare_digest(str(form.get("csrf", "")), service.instructor_csrf()):
             return _page("service_refused.html", 403, title=service.a.title, token=token,
                          reason="the form was out of date or not sent from this page; open your link again")
         sid = str(form.get("submission", ""))
@@ -851,8 +915,8 @@ def make_app(service: Service) -> Starlette:
             return _page("service_home.html", 404, title=service.a.title)
         problem, text, saved = "", service.calendar_text(), False
         if request.method == "POST":
-            form = await request.form(max_files=0, max_fields=4, max_part_size=300_000)
-            if not hmac.compare_digest(str(form.get("csrf", "")), service.instructor_csrf()):
+            form = await _form(request)
+            if form is None or not hmac.compare_digest(str(form.get("csrf", "")), service.instructor_csrf()):
                 return _page("service_refused.html", 403, title=service.a.title, token=token,
                              reason="the form was out of date or not sent from this page; open your link again")
             text = str(form.get("calendar", "")).replace("\r\n", "\n")
@@ -872,8 +936,8 @@ def make_app(service: Service) -> Starlette:
         token = instructor(request)
         if token is None:
             return _page("service_home.html", 404, title=service.a.title)
-        form = await request.form(max_files=0, max_fields=4)
-        if not hmac.compare_digest(str(form.get("csrf", "")), service.instructor_csrf()):
+        form = await _form(request)
+        if form is None or not hmac.compare_digest(str(form.get("csrf", "")), service.instructor_csrf()):
             return _page("service_refused.html", 403, title=service.a.title, token=token,
                          reason="the form was out of date or not sent from this page; open your link again")
         sid = str(form.get("submission", ""))
@@ -884,7 +948,7 @@ def make_app(service: Service) -> Starlette:
     async def instructor_canvas(request: Request):
         if instructor(request) is None:
             return _page("service_home.html", 404, title=service.a.title)
-        text, left_out = service.canvas_csv()
+        text, left_out = await run_in_threadpool(service.canvas_csv)
         return Response(text, media_type="text/csv", headers={
             "Content-Disposition": 'attachment; filename="canvas_gradebook.csv"',
             "X-Left-Out": str(left_out)})  # graded students without a canvas_id in the roster
@@ -892,15 +956,15 @@ def make_app(service: Service) -> Starlette:
     async def instructor_similarity(request: Request):
         if instructor(request) is None:
             return _page("service_home.html", 404, title=service.a.title)
-        return Response(service.similarity_csv(), media_type="text/csv",
+        return Response(await run_in_threadpool(service.similarity_csv), media_type="text/csv",
                         headers={"Content-Disposition": 'attachment; filename="similarity.csv"'})
 
     async def instructor_release(request: Request):
         token = instructor(request)
         if token is None:
             return _page("service_home.html", 404, title=service.a.title)
-        form = await request.form(max_files=0, max_fields=4)
-        if not hmac.compare_digest(str(form.get("csrf", "")), service.instructor_csrf()):
+        form = await _form(request)
+        if form is None or not hmac.compare_digest(str(form.get("csrf", "")), service.instructor_csrf()):
             return _page("service_refused.html", 403, title=service.a.title, token=token,
                          reason="the form was out of date or not sent from this page; open your link again")
         service.release()
@@ -909,10 +973,10 @@ def make_app(service: Service) -> Starlette:
     async def instructor_csv(request: Request):
         if instructor(request) is None:
             return _page("service_home.html", 404, title=service.a.title)
-        return Response(service.grades_csv(), media_type="text/csv",
+        return Response(await run_in_threadpool(service.grades_csv), media_type="text/csv",
                         headers={"Content-Disposition": 'attachment; filename="grades.csv"'})
 
-    return Starlette(routes=[
+    return Starlette(middleware=[Middleware(_PrivatePages)], routes=[
         Route("/", home),
         Route("/healthz", health),
         Route("/s/{token:str}", student_page),
@@ -939,6 +1003,7 @@ def serve(a: assignments.Assignment, data: Path, roster: Path, *, port: int = 80
           lease: float = LEASE_SECONDS) -> int:
     """`./kit serve`: the web service; with no broker, its own worker processes on the SQLite queue."""
     data.mkdir(parents=True, exist_ok=True)
+    os.chmod(data, 0o700)  # every student's code and grade, and the CSRF secret: the instructor's eyes only
     service = Service(a, data, db, broker, lease)
     service.manual_release  # a misspelt release policy stops the start, in one line
     service.calendar()  # and so does a course.toml that cannot be read
@@ -972,7 +1037,10 @@ def serve(a: assignments.Assignment, data: Path, roster: Path, *, port: int = 80
     collector = threading.Thread(target=service.collect_forever, name="autograder-collector", daemon=True)
     collector.start()
     try:
-        uvicorn.run(make_app(service), host=host, port=port, log_level="warning")
+        # A bounded number of connections at once (each holds at most one capped body), and idle ones
+        # closed: a slow client cannot hold the service; a reverse proxy in front does the rest (README).
+        uvicorn.run(make_app(service), host=host, port=port, log_level="warning", limit_concurrency=200,
+                    timeout_keep_alive=5)
     finally:
         service._stop.set()
         if consumer is not None:
