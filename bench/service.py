@@ -82,22 +82,32 @@ def _upload(url: str, token: str, path: Path) -> int:
 
 
 def _live_phase(url: str, tokens: list[str], span: float, rng) -> list[float]:
-    """Each token submits the reference once at a moment drawn over `span` s; each one's latency."""
+    """Each token submits the reference once at a moment drawn over `span` s; each one's latency (polled
+    every 0.2 s by a thread of its own while the submissions go out)."""
     plan = sorted((rng.uniform(0, span), token) for token in tokens)
-    sent, done = {}, {}
+    sent, done, finished = {}, {}, threading.Event()
+
+    def poll():
+        deadline = None
+        while True:
+            for sid, (owner, at) in list(sent.items()):
+                if sid not in done and _call(f"{url}/api/submissions/{sid}", owner)["state"] != "queued":
+                    done[sid] = time.monotonic() - at
+            if finished.is_set():
+                deadline = deadline or time.monotonic() + 300
+                if len(done) == len(sent) or time.monotonic() > deadline:
+                    return
+            time.sleep(0.2)
+
+    poller = threading.Thread(target=poll, daemon=True)
+    poller.start()
     start = time.monotonic()
     for moment, token in plan:
         time.sleep(max(0.0, start + moment - time.monotonic()))
-        sent[_upload(url, token, REFERENCE_MODULE)] = (token, time.monotonic())
-        for sid, (owner, at) in list(sent.items()):
-            if sid not in done and _call(f"{url}/api/submissions/{sid}", owner)["state"] != "queued":
-                done[sid] = time.monotonic() - at
-    deadline = time.monotonic() + 300
-    while len(done) < len(sent) and time.monotonic() < deadline:
-        for sid, (owner, at) in list(sent.items()):
-            if sid not in done and _call(f"{url}/api/submissions/{sid}", owner)["state"] != "queued":
-                done[sid] = time.monotonic() - at
-        time.sleep(0.1)
+        at = time.monotonic()
+        sent[_upload(url, token, REFERENCE_MODULE)] = (token, at)
+    finished.set()
+    poller.join()
     return list(done.values()) + [float("inf")] * (len(sent) - len(done))
 
 
