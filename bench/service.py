@@ -74,6 +74,21 @@ def warm_grading(rounds: int = 5) -> float:
     return median(times)
 
 
+def _serve(data: Path, roster: Path, port: int, *options: str) -> subprocess.Popen:
+    """`serve` on loopback, once it answers."""
+    serve = subprocess.Popen([kit_python(), "-I", "-m", "autograder", "serve", "--data", str(data), "--roster",
+                              str(roster), "--port", str(port), *options], cwd=ROOT,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    for _ in range(300):
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1).close()
+            return serve
+        except OSError:
+            time.sleep(0.1)
+    os.killpg(serve.pid, signal.SIGKILL)
+    raise SystemExit("serve did not answer within 30 s")
+
+
 def _upload(url: str, token: str, path: Path) -> int:
     boundary = "bench"
     body = (f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{path.name}"\r\n\r\n'
@@ -120,16 +135,8 @@ def regrade_bench(args) -> int:
         names = [f"r{i:04d}" for i in range(args.regrade)] + [f"a{i:04d}" for i in range(live)] + [f"b{i:04d}" for i in range(live)]
         roster.write_text("student,email\n" + "".join(f"{n},{n}@example.org\n" for n in names))
         url = f"http://127.0.0.1:{port}"
-        serve = subprocess.Popen([kit_python(), "-I", "-m", "autograder", "serve", "--data", str(data), "--roster",
-                                  str(roster), "--port", str(port), "--workers", "2"], cwd=ROOT,
-                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        serve = _serve(data, roster, port, "--workers", "2")
         try:
-            for _ in range(200):
-                try:
-                    urllib.request.urlopen(f"{url}/healthz", timeout=1).close()
-                    break
-                except OSError:
-                    time.sleep(0.1)
             with open(data / "tokens.csv", encoding="utf-8") as f:
                 token = {line.split(",")[0]: line.split(",")[1] for line in f.read().splitlines()[1:]}
             seeded = [(_upload(url, token[n], REFERENCE_MODULE), token[n]) for n in names[:args.regrade]]
@@ -177,18 +184,10 @@ def main() -> int:
         data, roster, port = Path(tmp) / "data", Path(tmp) / "roster.csv", _port()
         roster.write_text("student,email\n" + "".join(f"s{i:04d},s{i}@example.org\n" for i in range(args.students)))
         url = f"http://127.0.0.1:{port}"
-        serve = subprocess.Popen([kit_python(), "-I", "-m", "autograder", "serve", "--data", str(data), "--roster",
-                                  str(roster), "--port", str(port), "--workers", "0", "--lease", "15"], cwd=ROOT,
-                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        serve = _serve(data, roster, port, "--workers", "0", "--lease", "15")
         broker = f"sqlite:///{data / 'queue.sqlite3'}"
         workers = []
         try:
-            for _ in range(200):
-                try:
-                    urllib.request.urlopen(f"{url}/healthz", timeout=1).close()
-                    break
-                except OSError:
-                    time.sleep(0.1)
             with open(data / "tokens.csv", encoding="utf-8") as f:
                 tokens = [line.split(",")[1] for line in f.read().splitlines()[1:]]
             for _ in range(2):

@@ -874,17 +874,27 @@ def make_app(service: Service) -> Starlette:
         token = request.path_params["token"]
         return token if service.is_instructor(token) else None
 
+    not_found = lambda: _page("service_home.html", 404, title=service.a.title)  # noqa: E731
+
+    async def instructor_form(request: Request, token: str):
+        """The instructor's posted form, or the refusal page when it is too long or its CSRF token is wrong."""
+        form = await _form(request)
+        if form is None or not hmac.compare_digest(str(form.get("csrf", "")), service.instructor_csrf()):
+            return None, _page("service_refused.html", 403, title=service.a.title, token=token,
+                               reason="the form was out of date or not sent from this page; open your link again")
+        return form, None
+
     async def instructor_home(request: Request):
         token = instructor(request)
         if token is None:
-            return _page("service_home.html", 404, title=service.a.title)
+            return not_found()
         return _page("service_instructor.html", title=service.a.title, token=token, csrf=service.instructor_csrf(),
                      rows=await run_in_threadpool(service.roster), queued=request.query_params.get("queued", ""),
                      withheld=not service.released)
 
     async def instructor_report(request: Request):
         if instructor(request) is None:
-            return _page("service_home.html", 404, title=service.a.title)
+            return not_found()
         grades = await run_in_threadpool(service.latest_grades)  # off the event loop: students wait for nothing
         return HTMLResponse(await run_in_threadpool(classreport.render, grades, service.a))
 
@@ -900,11 +910,10 @@ def make_app(service: Service) -> Starlette:
     async def instructor_regrade(request: Request):
         token = instructor(request)
         if token is None:
-            return _page("service_home.html", 404, title=service.a.title)
-        form = await _form(request)
-        if form is None or not hmac.compare_digest(str(form.get("csrf", "")), service.instructor_csrf()):
-            return _page("service_refused.html", 403, title=service.a.title, token=token,
-                         reason="the form was out of date or not sent from this page; open your link again")
+            return not_found()
+        form, refused = await instructor_form(request, token)
+        if refused is not None:
+            return refused
         sid = str(form.get("submission", ""))
         queued = service.regrade(int(sid) if sid.isdigit() else None)
         return RedirectResponse(f"/i/{token}?queued={queued}", status_code=303)
@@ -912,13 +921,12 @@ def make_app(service: Service) -> Starlette:
     async def instructor_calendar(request: Request):
         token = instructor(request)
         if token is None:
-            return _page("service_home.html", 404, title=service.a.title)
+            return not_found()
         problem, text, saved = "", service.calendar_text(), False
         if request.method == "POST":
-            form = await _form(request)
-            if form is None or not hmac.compare_digest(str(form.get("csrf", "")), service.instructor_csrf()):
-                return _page("service_refused.html", 403, title=service.a.title, token=token,
-                             reason="the form was out of date or not sent from this page; open your link again")
+            form, refused = await instructor_form(request, token)
+            if refused is not None:
+                return refused
             text = str(form.get("calendar", "")).replace("\r\n", "\n")
             problem = service.save_calendar(text) or ""
             saved = not problem
@@ -928,18 +936,17 @@ def make_app(service: Service) -> Starlette:
     async def instructor_queue(request: Request):
         token = instructor(request)
         if token is None:
-            return _page("service_home.html", 404, title=service.a.title)
+            return not_found()
         return _page("service_queue.html", title=service.a.title, token=token, csrf=service.instructor_csrf(),
                      q=service.queue_view())
 
     async def instructor_cancel(request: Request):
         token = instructor(request)
         if token is None:
-            return _page("service_home.html", 404, title=service.a.title)
-        form = await _form(request)
-        if form is None or not hmac.compare_digest(str(form.get("csrf", "")), service.instructor_csrf()):
-            return _page("service_refused.html", 403, title=service.a.title, token=token,
-                         reason="the form was out of date or not sent from this page; open your link again")
+            return not_found()
+        form, refused = await instructor_form(request, token)
+        if refused is not None:
+            return refused
         sid = str(form.get("submission", ""))
         if sid.isdigit():
             service.cancel(int(sid))
@@ -947,7 +954,7 @@ def make_app(service: Service) -> Starlette:
 
     async def instructor_canvas(request: Request):
         if instructor(request) is None:
-            return _page("service_home.html", 404, title=service.a.title)
+            return not_found()
         text, left_out = await run_in_threadpool(service.canvas_csv)
         return Response(text, media_type="text/csv", headers={
             "Content-Disposition": 'attachment; filename="canvas_gradebook.csv"',
@@ -955,24 +962,23 @@ def make_app(service: Service) -> Starlette:
 
     async def instructor_similarity(request: Request):
         if instructor(request) is None:
-            return _page("service_home.html", 404, title=service.a.title)
+            return not_found()
         return Response(await run_in_threadpool(service.similarity_csv), media_type="text/csv",
                         headers={"Content-Disposition": 'attachment; filename="similarity.csv"'})
 
     async def instructor_release(request: Request):
         token = instructor(request)
         if token is None:
-            return _page("service_home.html", 404, title=service.a.title)
-        form = await _form(request)
-        if form is None or not hmac.compare_digest(str(form.get("csrf", "")), service.instructor_csrf()):
-            return _page("service_refused.html", 403, title=service.a.title, token=token,
-                         reason="the form was out of date or not sent from this page; open your link again")
+            return not_found()
+        form, refused = await instructor_form(request, token)
+        if refused is not None:
+            return refused
         service.release()
         return RedirectResponse(f"/i/{token}", status_code=303)
 
     async def instructor_csv(request: Request):
         if instructor(request) is None:
-            return _page("service_home.html", 404, title=service.a.title)
+            return not_found()
         return Response(await run_in_threadpool(service.grades_csv), media_type="text/csv",
                         headers={"Content-Disposition": 'attachment; filename="grades.csv"'})
 
