@@ -876,6 +876,17 @@ def make_app(service: Service) -> Starlette:
 
     not_found = lambda: _page("service_home.html", 404, title=service.a.title)  # noqa: E731
 
+    def instructor_post(act):
+        """A POST of the instructor's pages: their link and the form's CSRF token checked, then act(request, token, form)."""
+        async def handle(request: Request):
+            token = instructor(request)
+            if token is None:
+                return not_found()
+            form, refused = await instructor_form(request, token)
+            return refused if refused is not None else await act(request, token, form)
+
+        return handle
+
     async def instructor_form(request: Request, token: str):
         """The instructor's posted form, or the refusal page when it is too long or its CSRF token is wrong."""
         form = await _form(request)
@@ -907,13 +918,8 @@ def make_app(service: Service) -> Starlette:
         return _page("service_history.html", title=service.a.title, token=token, student=who, history=history,
                      csrf=service.instructor_csrf())
 
-    async def instructor_regrade(request: Request):
-        token = instructor(request)
-        if token is None:
-            return not_found()
-        form, refused = await instructor_form(request, token)
-        if refused is not None:
-            return refused
+    @instructor_post
+    async def instructor_regrade(request: Request, token: str, form):
         sid = str(form.get("submission", ""))
         queued = service.regrade(int(sid) if sid.isdigit() else None)
         return RedirectResponse(f"/i/{token}?queued={queued}", status_code=303)
@@ -940,13 +946,8 @@ def make_app(service: Service) -> Starlette:
         return _page("service_queue.html", title=service.a.title, token=token, csrf=service.instructor_csrf(),
                      q=service.queue_view())
 
-    async def instructor_cancel(request: Request):
-        token = instructor(request)
-        if token is None:
-            return not_found()
-        form, refused = await instructor_form(request, token)
-        if refused is not None:
-            return refused
+    @instructor_post
+    async def instructor_cancel(request: Request, token: str, form):
         sid = str(form.get("submission", ""))
         if sid.isdigit():
             service.cancel(int(sid))
@@ -966,13 +967,8 @@ def make_app(service: Service) -> Starlette:
         return Response(await run_in_threadpool(service.similarity_csv), media_type="text/csv",
                         headers={"Content-Disposition": 'attachment; filename="similarity.csv"'})
 
-    async def instructor_release(request: Request):
-        token = instructor(request)
-        if token is None:
-            return not_found()
-        form, refused = await instructor_form(request, token)
-        if refused is not None:
-            return refused
+    @instructor_post
+    async def instructor_release(request: Request, token: str, form):
         service.release()
         return RedirectResponse(f"/i/{token}", status_code=303)
 
