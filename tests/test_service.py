@@ -320,8 +320,22 @@ def test_the_pages_in_a_real_browser(tmp_path, roster, starts_workers):
             assert "1 submission(s) queued" in page.inner_text("body")
             page.click("text=alice")
             assert "Submission 1" in page.inner_text("body")
+            # A TA's adjustment from the page: a question, points and a comment; a bad one says why.
+            page.select_option("select[name=question]", "conv2d_forward")
+            page.fill("input[name=points]", "lots")
+            page.fill("input[name=comment]", "loops over the batch")
+            with page.expect_navigation():
+                page.click("button:has-text('Add adjustment')")
+            assert "Not added: give the points as a number" in page.inner_text("body")
+            page.select_option("select[name=question]", "conv2d_forward")
+            page.fill("input[name=points]", "-5")
+            page.fill("input[name=comment]", "loops over the batch")
+            page.fill("input[name=by]", "ta-jo")
+            with page.expect_navigation():
+                page.click("button:has-text('Add adjustment')")
+            assert "conv2d_forward\t-5\tloops over the batch\tta-jo" in page.inner_text("table")
 
-            page.go_back()
+            page.goto((tmp_path / "data" / "instructor.txt").read_text().strip())
             page.click("text=Calendar")  # the calendar editor: a mistake is refused in one line, the file kept
             page.fill("textarea", "[assignments.cnn]\ndue = 2026-12-10T23:59:00\n")
             with page.expect_navigation():
@@ -336,7 +350,8 @@ def test_the_pages_in_a_real_browser(tmp_path, roster, starts_workers):
             assert "Saved." in page.inner_text("body")
             assert (tmp_path / "data" / "course.toml").read_text() == good
             browser.close()
-        assert service.wait_graded(tokens["alice"], [1])[1]["score"] == 100
+        seen = service.wait_graded(tokens["alice"], [1])[1]  # graded again, the TA's adjustment kept
+        assert seen["score"] == 95 and "Adjusted by ta-jo: conv2d_forward -5 (loops over the batch)" in seen["feedback"]
     finally:
         service.stop()
 

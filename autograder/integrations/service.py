@@ -31,6 +31,7 @@ import csv
 import hashlib
 import hmac
 import json
+import math
 import os
 import re
 import secrets
@@ -41,6 +42,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.parse
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -427,9 +429,19 @@ class Service:
         self._store(sid, {"failed": "system error: the course staff cancelled its grading (it used none of your budget)"})
         return True
 
+    def adjustments_of(self, student: str) -> list[dict]:
+        with self.engine.connect() as c:
+            rows = c.execute(sa.select(adjustments).where(adjustments.c.student == student).order_by(adjustments.c.id)).all()
+        return [{"question": r.question, "points": f"{r.points:+g}", "comment": r.comment, "by": r.by,
+                 "at": datetime.fromtimestamp(r.at, timezone.utc).isoformat(timespec="minutes")} for r in rows]
+
     def adjust(self, student: str, question: str, points: float, comment: str, by: str) -> None:
         """A TA's points on a question of `student`'s counted grade; kept apart from grades, so regrades keep it."""
         questions = [q.item for q in self.a.questions]
+        if not comment:
+            raise UsageError("say why in a comment: the student reads it beside the points")
+        if not math.isfinite(points) or abs(points) > self.a.total_points:
+            raise UsageError(f"points {points:g}: give a number between -{self.a.total_points:g} and {self.a.total_points:g}")
         if question not in questions:
             raise UsageError(f"no question {question!r}: give one of {', '.join(questions)}")
         with self.engine.begin() as c:
@@ -889,7 +901,7 @@ def make_app(service: Service) -> Starlette:
 
     async def instructor_form(request: Request, token: str):
         """The instructor's posted form, or the refusal page when it is too long or its CSRF token is wrong."""
-        form = await _form(request)
+        form = await _form(request, max_fields=8)
         if form is None or not hmac.compare_digest(str(form.get("csrf", "")), service.instructor_csrf()):
             return None, _page("service_refused.html", 403, title=service.a.title, token=token,
                                reason="the form was out of date or not sent from this page; open your link again")
@@ -916,7 +928,24 @@ def make_app(service: Service) -> Starlette:
             return _page("service_home.html", 404, title=service.a.title)
         who, history = found
         return _page("service_history.html", title=service.a.title, token=token, student=who, history=history,
-                     csrf=service.instructor_csrf())
+                     csrf=service.instructor_csrf(), student_id=request.path_params["student_id"],
+                     questions=[q.item for q in service.a.questions], adjusted=service.adjustments_of(who),
+                     problem=request.query_params.get("problem", ""))
+
+    @instructor_post
+    async def instructor_adjust(request: Request, token: str, form):
+        found = service.student_history(request.path_params["student_id"])
+        if found is None:
+            return not_found()
+        where = f"/i/{token}/students/{request.path_params['student_id']}"
+        try:
+            points = float(str(form.get("points", "")))
+            service.adjust(found[0], str(form.get("question", "")), points, str(form.get("comment", "")).strip(),
+                           str(form.get("by", "")).strip() or "the instructor's page")
+        except (ValueError, UsageError) as exc:
+            reason = "give the points as a number" if not isinstance(exc, UsageError) else str(exc)
+            return RedirectResponse(f"{where}?problem={urllib.parse.quote(reason)}", status_code=303)
+        return RedirectResponse(where, status_code=303)
 
     @instructor_post
     async def instructor_regrade(request: Request, token: str, form):
@@ -989,6 +1018,7 @@ def make_app(service: Service) -> Starlette:
         Route("/i/{token:str}", instructor_home),
         Route("/i/{token:str}/report", instructor_report),
         Route("/i/{token:str}/students/{student_id:int}", instructor_student),
+        Route("/i/{token:str}/students/{student_id:int}/adjust", instructor_adjust, methods=["POST"]),
         Route("/i/{token:str}/regrade", instructor_regrade, methods=["POST"]),
         Route("/i/{token:str}/grades.csv", instructor_csv),
         Route("/i/{token:str}/release", instructor_release, methods=["POST"]),
