@@ -30,6 +30,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import hmac
+import io
 import json
 import math
 import os
@@ -174,10 +175,9 @@ def _grade_task(submission_id: int, assignment: str, student: str, filename: str
     queue.put(f"beat:{submission_id}", (time.time(), *where))
     threading.Thread(target=heartbeat, name="autograder-heartbeat", daemon=True).start()
     try:
-        a = assignments.load(assignment)
-        grader = _warm.get(a.name)
+        grader = _warm.get(assignment)
         if grader is None:
-            grader = _warm[a.name] = api.Warm(a)
+            grader = _warm[assignment] = api.Warm(assignments.load(assignment))
         with tempfile.TemporaryDirectory(prefix="autograder-service-") as tmp:
             path = Path(tmp) / filename
             path.write_bytes(body)
@@ -219,6 +219,7 @@ class Service:
         self.queue, self.grade_task = make_queue(broker, data)
         self.secret = self._setting("csrf_secret") or self._set("csrf_secret", secrets.token_hex(32))
         self.policy = ratelimit.policy(a)
+        self._calendar: tuple = (object(), None)  # (course.toml's mtime when read, its calendar)
         self._stop = threading.Event()
 
     def _setting(self, key: str) -> str | None:
@@ -312,7 +313,7 @@ class Service:
             stamp = path.stat().st_mtime_ns
         except OSError:
             stamp = None
-        if getattr(self, "_calendar", None) is None or self._calendar[0] != stamp:
+        if self._calendar[0] != stamp:
             self._calendar = (stamp, course.load(self.data, self.a.name))
         return self._calendar[1]
 
@@ -321,6 +322,18 @@ class Service:
         if not student_row.grp:
             return [student_row.id]
         return [r.id for r in c.execute(sa.select(students.c.id).where(students.c.grp == student_row.grp))]
+
+    @staticmethod
+    def _adjusted(c, student: str) -> list:
+        """The adjustments of `student`, in the order they were given."""
+        return c.execute(sa.select(adjustments).where(adjustments.c.student == student).order_by(adjustments.c.id)).all()
+
+    def _decision(self, c, student_row, moment: datetime) -> ratelimit.Decision:
+        """The rate limit's decision for the student's (or their group's: shared) next graded submission."""
+        times = [r.created_at for r in c.execute(sa.select(submissions.c.created_at).where(
+            submissions.c.student_id.in_(self._members(c, student_row)), submissions.c.state.in_(("queued", "graded"))))]
+        history = [ratelimit.Past(datetime.fromtimestamp(t, timezone.utc), frozenset({ratelimit.WHOLE})) for t in times]
+        return ratelimit.decide(self.policy, history, moment)[ratelimit.WHOLE]
 
     def _final(self, grade: Grade, factor: float, adjusted) -> tuple[dict, float]:
         """(points per question after the adjustments, the total after them and the late factor)."""
@@ -344,13 +357,17 @@ class Service:
             adjusted = c.execute(sa.select(adjustments).order_by(adjustments.c.id)).all()
         key = {p.id: ("group", p.grp) if p.grp else ("student", p.id) for p in people}  # apart: a group named "#1"
         grades = {r.id: Grade.from_dict(json.loads(r.grade_json)) for r in graded}
+        shared: dict = {}  # a student's or group's graded submissions, oldest first
+        for r in graded:
+            shared.setdefault(key.get(r.student_id), []).append(r)
+        own_adjustments: dict = {}
+        for a in adjusted:
+            own_adjustments.setdefault(a.student, []).append(a)
         rows = []
         for person in people:
-            own = [a for a in adjusted if a.student == person.student]
+            own = own_adjustments.get(person.student, [])
             chosen = None
-            for r in graded:
-                if key.get(r.student_id) != key[person.id]:
-                    continue
+            for r in shared.get(key[person.id], []):
                 items, total = self._final(grades[r.id], r.factor, own)
                 if chosen is None or counts == "latest" or total >= chosen["total"]:
                     chosen = {"submission": r.id, "grade": grades[r.id], "items": items, "total": total,
@@ -431,7 +448,7 @@ class Service:
 
     def adjustments_of(self, student: str) -> list[dict]:
         with self.engine.connect() as c:
-            rows = c.execute(sa.select(adjustments).where(adjustments.c.student == student).order_by(adjustments.c.id)).all()
+            rows = self._adjusted(c, student)
         return [{"question": r.question, "points": f"{r.points:+g}", "comment": r.comment, "by": r.by,
                  "at": datetime.fromtimestamp(r.at, timezone.utc).isoformat(timespec="minutes")} for r in rows]
 
@@ -450,11 +467,14 @@ class Service:
             c.execute(adjustments.insert().values(student=student, question=question, points=float(points),
                                                   comment=comment[:2000], by=by[:200], at=time.time()))
 
-    def student_history(self, student_id: int) -> tuple[str, list[dict]] | None:
-        if not 0 < student_id < 2**62:
+    def student_name(self, c, student_id: int) -> str | None:
+        if not 0 < student_id < 2**62:  # beyond what the database's integers hold: no such student
             return None
+        return c.execute(sa.select(students.c.student).where(students.c.id == student_id)).scalar()
+
+    def student_history(self, student_id: int) -> tuple[str, list[dict]] | None:
         with self.engine.connect() as c:
-            who = c.execute(sa.select(students.c.student).where(students.c.id == student_id)).scalar()
+            who = self.student_name(c, student_id)
             if who is None:
                 return None
             rows = c.execute(sa.select(submissions).where(submissions.c.student_id == student_id)
@@ -490,13 +510,15 @@ class Service:
                 rows = [r for r in rows if r["student"] in names]
             ids = sorted({r["submission"] for r in rows if r["submission"] is not None})
         with self.engine.begin() as c:
-            ids = [i for i in ids if c.execute(sa.select(submissions.c.state).where(submissions.c.id == i)).scalar()
-                   in ("graded", "failed")]
-            for i in ids:
-                was = c.execute(sa.select(submissions).where(submissions.c.id == i)).first()
-                c.execute(earlier.insert().values(submission_id=i, score=was.score, max_score=was.max_score,
+            rerun = c.execute(sa.select(submissions.c.id, submissions.c.score, submissions.c.max_score,
+                                        submissions.c.state, submissions.c.grade_json, submissions.c.graded_at)
+                              .where(submissions.c.id.in_(ids), submissions.c.state.in_(("graded", "failed")))
+                              .order_by(submissions.c.id)).all()
+            ids = [was.id for was in rerun]
+            for was in rerun:
+                c.execute(earlier.insert().values(submission_id=was.id, score=was.score, max_score=was.max_score,
                                                   state=was.state, grade_json=was.grade_json, graded_at=was.graded_at))
-                c.execute(submissions.update().where(submissions.c.id == i).values(
+                c.execute(submissions.update().where(submissions.c.id == was.id).values(
                     state="queued", score=None, max_score=None, grade_json=None, message="", graded_at=None))
         for i in ids:
             self._enqueue(i, priority=RERUN)
@@ -505,8 +527,6 @@ class Service:
     def grades_csv(self) -> str:
         """The gradebook, with `grade`'s grades.csv columns: name, total, each question, status, flags.
         Questions include the adjustments; the total is after them and after the late factor."""
-        import io
-
         questions = [q.item for q in self.a.questions]
         buffer = io.StringIO()
         out = csv.writer(buffer)
@@ -526,8 +546,6 @@ class Service:
     def canvas_csv(self) -> tuple[str, int]:
         """Canvas's gradebook import (students matched by the roster's canvas_id), and how many graded
         students it leaves out for want of one."""
-        import io
-
         rows = [r for r in self.gradebook() if r["submission"] is not None]
         buffer = io.StringIO()
         out = csv.writer(buffer)
@@ -547,14 +565,15 @@ class Service:
             if row["submission"] is not None and row["submission"] not in seen:
                 seen.add(row["submission"])
                 counted.append(row)
+        with self.engine.connect() as c:  # the files, read only here (the gradebook reads none)
+            bodies = dict(c.execute(sa.select(submissions.c.id, submissions.c.body)
+                                    .where(submissions.c.id.in_(seen))).all())
         with tempfile.TemporaryDirectory(prefix="autograder-service-similarity-") as tmp:
             paths = []
             for number, row in enumerate(counted):
                 folder = Path(tmp) / "in" / str(number)
                 folder.mkdir(parents=True)
-                with self.engine.connect() as c:
-                    body = c.execute(sa.select(submissions.c.body).where(submissions.c.id == row["submission"])).scalar()
-                (folder / row["filename"]).write_bytes(body)
+                (folder / row["filename"]).write_bytes(bodies[row["submission"]])
                 paths.append((row["group"] or row["student"], folder / row["filename"]))
             similarity.run(self.a, Path(tmp) / "out", paths, quiet=True)
             return (Path(tmp) / "out" / similarity.CSV_NAME).read_text(encoding="utf-8")
@@ -581,11 +600,7 @@ class Service:
                 return {"refused": f"you have {waiting} submissions waiting to be graded; submit again once they are",
                         "status": 429}
             if self.policy is not None and self.policy.whole is not None:  # a group shares one budget
-                times = [r.created_at for r in c.execute(sa.select(submissions.c.created_at).where(
-                    submissions.c.student_id.in_(members), submissions.c.state.in_(("queued", "graded"))))]
-                history = [ratelimit.Past(datetime.fromtimestamp(t, timezone.utc), frozenset({ratelimit.WHOLE}))
-                           for t in times]
-                decision = ratelimit.decide(self.policy, history, moment)[ratelimit.WHOLE]
+                decision = self._decision(c, student_row, moment)
                 if not decision.allowed:
                     return {"refused": ratelimit.refused_line(decision, moment), "status": 429}
         with self.engine.begin() as c:
@@ -619,8 +634,7 @@ class Service:
                 return None
             ahead = c.execute(sa.select(sa.func.count()).select_from(submissions).where(
                 submissions.c.state == "queued", submissions.c.id < sid)).scalar() if row.state == "queued" else 0
-            own = c.execute(sa.select(adjustments).where(adjustments.c.student == student_row.student)
-                            .order_by(adjustments.c.id)).all()
+            own = self._adjusted(c, student_row.student)
         out = {"id": row.id, "state": row.state, "filename": row.filename, "message": row.message,
                "submitted": datetime.fromtimestamp(row.created_at, timezone.utc).isoformat(timespec="seconds")}
         if row.state == "queued":
@@ -654,11 +668,7 @@ class Service:
             return ""
         moment = datetime.now(timezone.utc)
         with self.engine.connect() as c:
-            times = [r.created_at for r in c.execute(sa.select(submissions.c.created_at).where(
-                submissions.c.student_id.in_(self._members(c, student_row)), submissions.c.state.in_(("queued", "graded"))))]
-        decision = ratelimit.decide(self.policy, [ratelimit.Past(datetime.fromtimestamp(t, timezone.utc),
-                                                                 frozenset({ratelimit.WHOLE})) for t in times],
-                                    moment)[ratelimit.WHOLE]
+            decision = self._decision(c, student_row, moment)
         if decision.allowed:
             return f"Graded submissions left now: {decision.left + 1} of {decision.bucket.burst}."
         return f"No graded submission left now; the next one is available from {ratelimit.when(decision.next_at, moment)}."
@@ -671,7 +681,7 @@ class Service:
                                        submissions.c.late_reason)
                              .where(submissions.c.student_id.in_(self._members(c, student_row)))
                              .order_by(submissions.c.id.desc())).all()
-            own = c.execute(sa.select(adjustments).where(adjustments.c.student == student_row.student)).all()
+            own = self._adjusted(c, student_row.student)
         released, out = self.released, []
         for r in rows:
             score = ""
@@ -786,7 +796,7 @@ async def _form(request: Request, cap: int = 300_000, **limits):
                               max_part_size=cap)
 
 
-async def _upload(request: Request, service: Service):
+async def _upload(request: Request):
     """(filename, bytes, form) of the form's `file`, or a refusal response; the size is checked as it arrives."""
     too_big = JSONResponse({"refused": f"the file is larger than {MAX_UPLOAD_BYTES // (1024 * 1024)} MB"}, status_code=413)
     form = await _form(request, MAX_UPLOAD_BYTES + 64 * 1024, max_files=1, max_fields=4)
@@ -820,14 +830,20 @@ class _PrivatePages:
         await self.app(scope, receive, with_headers)
 
 
+OUT_OF_DATE = "the form was out of date or not sent from this page; open your link again"
+UNKNOWN_TOKEN = {"refused": "unknown token: use the link your instructor sent you"}
+
+
 def make_app(service: Service) -> Starlette:
+    not_found = lambda: _page("service_home.html", 404, title=service.a.title)  # noqa: E731
+
     async def home(request: Request):
         return _page("service_home.html", title=service.a.title)
 
     async def student_page(request: Request):
         who = service.student_of(request.path_params["token"])
         if who is None:
-            return _page("service_home.html", 404, title=service.a.title)
+            return not_found()
         return _page("service_student.html", title=service.a.title, student=who.student, token=request.path_params["token"],
                      csrf=service.csrf(who), history=service.history(who), budget=service.budget(who))
 
@@ -835,15 +851,15 @@ def make_app(service: Service) -> Starlette:
         token = request.path_params["token"]
         who = service.student_of(token)
         if who is None:
-            return _page("service_home.html", 404, title=service.a.title)
-        upload, refusal = await _upload(request, service)
+            return not_found()
+        upload, refusal = await _upload(request)
         if refusal is not None:
             return _page("service_refused.html", refusal.status_code, title=service.a.title, token=token,
                          reason=json.loads(refusal.body)["refused"])
         filename, body, form = upload
         if not hmac.compare_digest(str(form.get("csrf", "")), service.csrf(who)):
             return _page("service_refused.html", 403, title=service.a.title, token=token,
-                         reason="the form was out of date or not sent from this page; open your link again")
+                         reason=OUT_OF_DATE)
         done = service.submit(who, filename, body)
         if "refused" in done:
             return _page("service_refused.html", done["status"], title=service.a.title, token=token, reason=done["refused"])
@@ -854,14 +870,14 @@ def make_app(service: Service) -> Starlette:
         who = service.student_of(token)
         seen = service.view(who, request.path_params["sid"]) if who is not None else None
         if seen is None:
-            return _page("service_home.html", 404, title=service.a.title)
+            return not_found()
         return _page("service_submission.html", title=service.a.title, token=token, s=seen)
 
     async def api_submit(request: Request):
         who = service.student_of(_bearer(request))
         if who is None:
-            return JSONResponse({"refused": "unknown token: use the link your instructor sent you"}, status_code=401)
-        upload, refusal = await _upload(request, service)
+            return JSONResponse(UNKNOWN_TOKEN, status_code=401)
+        upload, refusal = await _upload(request)
         if refusal is not None:
             return refusal
         filename, body, _ = upload
@@ -873,7 +889,7 @@ def make_app(service: Service) -> Starlette:
     async def api_submission(request: Request):
         who = service.student_of(_bearer(request))
         if who is None:
-            return JSONResponse({"refused": "unknown token: use the link your instructor sent you"}, status_code=401)
+            return JSONResponse(UNKNOWN_TOKEN, status_code=401)
         seen = service.view(who, request.path_params["sid"])
         if seen is None:
             return JSONResponse({"refused": "no such submission of yours"}, status_code=404)
@@ -885,8 +901,6 @@ def make_app(service: Service) -> Starlette:
     def instructor(request: Request) -> str | None:
         token = request.path_params["token"]
         return token if service.is_instructor(token) else None
-
-    not_found = lambda: _page("service_home.html", 404, title=service.a.title)  # noqa: E731
 
     def instructor_post(act):
         """A POST of the instructor's pages: their link and the form's CSRF token checked, then act(request, token, form)."""
@@ -904,7 +918,7 @@ def make_app(service: Service) -> Starlette:
         form = await _form(request, max_fields=8)
         if form is None or not hmac.compare_digest(str(form.get("csrf", "")), service.instructor_csrf()):
             return None, _page("service_refused.html", 403, title=service.a.title, token=token,
-                               reason="the form was out of date or not sent from this page; open your link again")
+                               reason=OUT_OF_DATE)
         return form, None
 
     async def instructor_home(request: Request):
@@ -925,7 +939,7 @@ def make_app(service: Service) -> Starlette:
         token = instructor(request)
         found = service.student_history(request.path_params["student_id"]) if token else None
         if found is None:
-            return _page("service_home.html", 404, title=service.a.title)
+            return not_found()
         who, history = found
         return _page("service_history.html", title=service.a.title, token=token, student=who, history=history,
                      csrf=service.instructor_csrf(), student_id=request.path_params["student_id"],
@@ -934,13 +948,14 @@ def make_app(service: Service) -> Starlette:
 
     @instructor_post
     async def instructor_adjust(request: Request, token: str, form):
-        found = service.student_history(request.path_params["student_id"])
-        if found is None:
+        with service.engine.connect() as c:
+            who = service.student_name(c, request.path_params["student_id"])
+        if who is None:
             return not_found()
         where = f"/i/{token}/students/{request.path_params['student_id']}"
         try:
             points = float(str(form.get("points", "")))
-            service.adjust(found[0], str(form.get("question", "")), points, str(form.get("comment", "")).strip(),
+            service.adjust(who, str(form.get("question", "")), points, str(form.get("comment", "")).strip(),
                            str(form.get("by", "")).strip() or "the instructor's page")
         except (ValueError, UsageError) as exc:
             reason = "give the points as a number" if not isinstance(exc, UsageError) else str(exc)
@@ -1040,25 +1055,17 @@ def serve(a: assignments.Assignment, data: Path, roster: Path, *, port: int = 80
     service.manual_release  # a misspelt release policy stops the start, in one line
     service.calendar()  # and so does a course.toml that cannot be read
     # What the instructor's commands (adjust, regrade, export) need to reach the same state and queue.
-    fd = os.open(data / SETTINGS_FILE, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        json.dump({"assignment": a.name, "db": db, "broker": broker}, f)
+    _private(data / SETTINGS_FILE, json.dumps({"assignment": a.name, "db": db, "broker": broker}))
     base = base_url or f"http://{host}:{port}"
     new = service.enrol(roster, base)
     tokens = data / "tokens.csv"
-    first = not tokens.exists()
-    fd = os.open(tokens, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)  # secrets: the instructor's eyes only
-    with os.fdopen(fd, "a", newline="", encoding="utf-8") as f:
-        out = csv.writer(f)
-        if first:
-            out.writerow(["student", "token", "link"])
-        out.writerows(new)
+    lines = io.StringIO()
+    csv.writer(lines).writerows(([] if tokens.exists() else [["student", "token", "link"]]) + new)
+    _private(tokens, lines.getvalue(), append=True)
     print(f"service: {len(new)} new student link(s) in {tokens}; serving {a.name} on {base}", flush=True)
     link = service.instructor_link(base)
     if link is not None:  # the instructor's pages: a link of their own, written once, for their eyes only
-        fd = os.open(data / "instructor.txt", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(link + "\n")
+        _private(data / "instructor.txt", link + "\n")
         print(f"service: the instructor's link is in {data / 'instructor.txt'}", flush=True)
     consumer = None
     if broker is None and workers > 0:
@@ -1085,6 +1092,13 @@ def serve(a: assignments.Assignment, data: Path, roster: Path, *, port: int = 80
 
 
 SETTINGS_FILE = "service.json"
+
+
+def _private(path: Path, text: str, append: bool = False) -> None:
+    """Write (or append) a file only its owner reads: tokens, the instructor's link, the settings."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | (os.O_APPEND if append else os.O_TRUNC), 0o600)
+    with os.fdopen(fd, "a" if append else "w", newline="", encoding="utf-8") as f:
+        f.write(text)
 
 
 def open_service(data: Path) -> Service:
