@@ -455,15 +455,17 @@ class StudentSession:
             value = self._request({"op": "getattr", "id": remote._id, "name": name})
         except StudentError as exc:
             if remote._id == 0 and exc.type_name == "AttributeError":
-                raise remote_exception(
-                    "AttributeError", True, f"{self.submission.display} does not define {name}", ""
-                ) from None
+                raise self._not_defined(name) from None
             raise
         if isinstance(value, Remote):
             object.__setattr__(value, "_label", name if remote._id == 0 else f"{remote._cls}.{name}")
             if remote._id == 0 and value._cls in ("function", "type"):
                 self._module_names[(value._generation, name)] = value
         return value
+
+    def _not_defined(self, name: str) -> StudentError:
+        """A module-level name the submission lacks, said as such (not as the worker's AttributeError)."""
+        return remote_exception("AttributeError", True, f"{self.submission.display} does not define {name}", "")
 
     def setattr(self, remote: Remote, name: str, value) -> None:
         self._check_generation(remote)
@@ -651,12 +653,10 @@ class Chain:
             label = self._label(step._target) if step._op == "call" else None
             if not reply.get("ok"):
                 self.failed = step
-                if step._op == "getattr" and isinstance(step._target, Remote) and step._target._id == 0:
-                    error = reply.get("error") if isinstance(reply.get("error"), dict) else {}
-                    if error.get("type") == "AttributeError":
-                        raise remote_exception(
-                            "AttributeError", True, f"{session.submission.display} does not define {step._name}", "")
                 exc = _remote_error(reply, from_call=True)
+                if (step._op == "getattr" and isinstance(step._target, Remote) and step._target._id == 0
+                        and exc.type_name == "AttributeError"):
+                    raise session._not_defined(step._name)
                 if label is not None and exc.kind == TestKind.ERROR:  # it ended by raising: it does return
                     session.returned.add(label)
                 raise exc
