@@ -97,8 +97,7 @@ def holding(student, weights, made: str = "DigitCNN()"):
             if len(found) != len(SHAPES) or not all(step.ran for step in data):
                 expect_shapes(shapes_of(found, made), made)  # read one by one, as without the chain
             else:
-                expect_shapes([tuple(numeric_array(step.value, f"{made}.parameters()[{i}].data").shape)
-                               for i, step in enumerate(data)], made)
+                expect_shapes(_shapes([step.value for step in data], made), made)
     return model.value, [p.value for p in params]
 
 
@@ -122,7 +121,12 @@ def parameters_of_value(params, made: str) -> list:
 
 
 def shapes_of(params, made: str) -> list[tuple]:
-    return [tuple(numeric_array(p.data, f"{made}.parameters()[{i}].data").shape) for i, p in enumerate(params)]
+    return _shapes((p.data for p in params), made)  # read one at a time, each checked before the next
+
+
+def _shapes(data, made: str) -> list[tuple]:
+    """The shapes of the parameters' data, each checked to be a numeric array."""
+    return [tuple(numeric_array(d, f"{made}.parameters()[{i}].data").shape) for i, d in enumerate(data)]
 
 
 ARCHITECTURE_MISTAKES = {
