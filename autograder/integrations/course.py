@@ -130,8 +130,9 @@ def _shift_for(calendar: Calendar, names) -> object:
     return max(found, key=lambda shift: _shifted(base, shift))
 
 
-def stand(calendar: Calendar, when: datetime, names, late_days_used: int = 0) -> Lateness:
-    """Where a submission arriving at `when` (the server's clock) stands, for a student known by `names`."""
+def stand(calendar: Calendar, when: datetime, names) -> Lateness:
+    """Where a submission arriving at `when` (the server's clock) stands, for a student known by `names`.
+    A bank of late days is the assignment's own: a submission may be late by up to that many days."""
     shift = _shift_for(calendar, names)
     due, close = _shifted(calendar.due, shift), _shifted(calendar.late_until, shift)
     if close is not None and when > close:
@@ -142,10 +143,9 @@ def stand(calendar: Calendar, when: datetime, names, late_days_used: int = 0) ->
     days = -(-(when - due) // DAY)  # started days
     late = f"{(when - due).total_seconds() / 3600:.1f} h after the deadline ({due.isoformat(timespec='minutes')})"
     if calendar.late_days is not None:
-        left = calendar.late_days - late_days_used
-        if days <= left:
+        if days <= calendar.late_days:
             return Lateness(True, days, 1.0, f"late by {late}: {days} of your late days used, no penalty")
-        return Lateness(True, days, 0.0, f"late by {late}, with {max(left, 0)} late day(s) left: it counts 0")
+        return Lateness(True, days, 0.0, f"late by {late}, with {calendar.late_days} late day(s) left: it counts 0")
     factor = max(0.0, 1.0 - calendar.penalty_per_day * days)
     return Lateness(True, days, factor,
                     f"late by {late}: {days} started day(s) at {calendar.penalty_per_day:.0%} each, "
