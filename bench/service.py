@@ -233,12 +233,8 @@ def main() -> int:
                 time.sleep(max(0.0, start + moment - time.monotonic()))
                 if killed is None and time.monotonic() - start >= span / 2:
                     killed = kill_a_grading_worker()  # tried at each submission until one is in flight
-                boundary = "bench"
-                body = (f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{path.name}"\r\n\r\n'
-                        .encode() + path.read_bytes() + f"\r\n--{boundary}--\r\n".encode())
                 at = time.monotonic()
-                answer = _call(f"{url}/api/submissions", token, body, f"multipart/form-data; boundary={boundary}")
-                sent[answer["id"]] = (token, at)
+                sent[_upload(url, token, path)] = (token, at)
             give_up = time.monotonic() + 300
             lock.set()
             poller.join()

@@ -109,6 +109,18 @@ class Running:
                 self.process.wait()
 
 
+def start_worker(broker: str) -> subprocess.Popen:
+    """`./kit worker` on `broker`, in a process group of its own (stop_worker kills it with its gradings)."""
+    return subprocess.Popen([sys.executable, "-I", "-m", "autograder", "worker", "--broker", broker], cwd=ROOT,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+
+
+def stop_worker(worker: subprocess.Popen) -> None:
+    if worker.poll() is None:
+        os.killpg(worker.pid, signal.SIGKILL)
+    worker.wait()
+
+
 @pytest.fixture
 def roster(tmp_path) -> Path:
     path = tmp_path / "roster.csv"
@@ -250,10 +262,8 @@ def test_a_worker_killed_mid_grading_loses_nothing_and_each_submission_is_graded
     workers = []
 
     def worker():
-        started = subprocess.Popen([sys.executable, "-I", "-m", "autograder", "worker", "--broker", broker], cwd=ROOT,
-                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-        workers.append(started)
-        return started
+        workers.append(start_worker(broker))
+        return workers[-1]
 
     try:
         token = service.tokens()["alice"]
@@ -264,8 +274,7 @@ def test_a_worker_killed_mid_grading_loses_nothing_and_each_submission_is_graded
             if any(queue.get(f"beat:{i}", peek=True) is not None for i in ids):
                 break
             time.sleep(0.05)
-        os.killpg(first.pid, signal.SIGKILL)  # the worker and the grading it was doing
-        first.wait()
+        stop_worker(first)  # the worker and the grading it was doing
         worker(), worker()  # two more join, as on other machines
         seen = service.wait_graded(token, ids)
         assert [s["state"] for s in seen.values()] == ["graded"] * 3, seen
@@ -285,9 +294,7 @@ def test_a_worker_killed_mid_grading_loses_nothing_and_each_submission_is_graded
         assert any(r[2] == 2 for r in rows), rows  # the one the killed worker held was queued again
     finally:
         for started in workers:
-            if started.poll() is None:
-                os.killpg(started.pid, signal.SIGKILL)
-                started.wait()
+            stop_worker(started)
         service.stop()
 
 
@@ -455,8 +462,7 @@ def test_late_work_extensions_groups_adjustments_and_the_close(tmp_path, broker,
                                       f'late_penalty_per_day = 0.2\n[extensions.cnn]\nbob = "+48h"\n')
     redis = broker.startswith("redis")
     service = Running(data, roster, *(["--broker", broker] if redis else []))
-    worker = subprocess.Popen([sys.executable, "-I", "-m", "autograder", "worker", "--broker", broker], cwd=ROOT,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True) if redis else None
+    worker = start_worker(broker) if redis else None
     try:
         tokens = service.tokens()
 
@@ -504,8 +510,7 @@ def test_late_work_extensions_groups_adjustments_and_the_close(tmp_path, broker,
             f"not submitted: not accepted: submissions closed at {(now - timedelta(hours=1)).isoformat(timespec='minutes')}"]
     finally:
         if worker is not None:
-            os.killpg(worker.pid, signal.SIGKILL)
-            worker.wait()
+            stop_worker(worker)
         service.stop()
 
 
